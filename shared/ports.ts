@@ -1,0 +1,219 @@
+/**
+ * Ports: the seams between the pure core (domain, usecases) and the adapters (Azure SDKs, got).
+ * Use cases depend only on these interfaces; adapters implement them; tests may substitute them
+ * in unit tests only (integration tests always run the real adapters against Azurite + simulators).
+ */
+
+export type SourceKind = 'graph' | 'm365d';
+
+export type JsonObject = { [key: string]: unknown };
+
+/** One incident as an incident source returned it. */
+export interface FetchedIncident {
+  /** Graph `id`; legacy `incidentId` in decimal. */
+  readonly incidentId: string;
+  /** The API's own string: Graph `lastUpdateDateTime`, legacy `lastUpdateTime` (precision varies). */
+  readonly lastUpdateTime: string;
+  /** The object exactly as the API returned it; alerts in `alerts` (also when fetched by a fallback call). */
+  readonly incident: JsonObject;
+}
+
+export interface IncidentPage {
+  readonly incidents: readonly FetchedIncident[];
+  /**
+   * The value (an API `lastUpdate…` string) the tenant's checkpoint may advance to once this page and all
+   * earlier pages are durably written, or undefined when this page alone does not make any advance safe
+   * (e.g. an unordered legacy slice that is not finished yet).
+   */
+  readonly checkpoint?: string;
+}
+
+/** Inclusive time window, both ends as fixed-width UTC strings (`YYYY-MM-DDTHH:mm:ss.fffffffZ`). */
+export interface SyncWindow {
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface PageOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface IncidentSource {
+  readonly kind: SourceKind;
+  /** Token scope: `{origin of the API}/.default`. */
+  readonly scope: string;
+  /** Application roles any one of which allows reading incidents. */
+  readonly readRoles: readonly string[];
+  /** Pages of the window, yielded as they arrive (never accumulated). */
+  pages(tenantId: string, window: SyncWindow, options?: PageOptions): AsyncIterable<IncidentPage>;
+  /** One `$top=1` call: proves token, role and API access. Throws a CollectorError on failure. */
+  probe(tenantId: string, options?: PageOptions): Promise<void>;
+}
+
+/** Access tokens for a tenant, already checked (`tid` equals the tenant, `roles` holds a read role). */
+export interface TokenProvider {
+  getToken(tenantId: string, options?: PageOptions): Promise<string>;
+}
+
+/** The partner app's client secret, read without a version so rotation needs no redeploy. */
+export interface SecretProvider {
+  /** Cached value (bounded age). */
+  getSecret(): Promise<{ value: string; version: string }>;
+  /** Re-read now (after `invalid_client`); returns the fresh value. */
+  refresh(): Promise<{ value: string; version: string }>;
+}
+
+export type TenantStatus =
+  | 'pending_consent'
+  | 'active'
+  | 'consent_revoked'
+  | 'missing_permissions'
+  | 'credential_error'
+  | 'disabled'
+  | 'failing';
+
+export interface TenantRecord {
+  readonly tenantId: string;
+  readonly displayName: string;
+  readonly status: TenantStatus;
+  readonly consentedAt?: string;
+  /** Checkpoint: the API's own `lastUpdate…` string of the highest incident durably written. */
+  readonly watermark?: string;
+  readonly lastRunAt?: string;
+  readonly lastSuccessAt?: string;
+  readonly lastProbeAt?: string;
+  /** When `status` last changed (drives re-probing). */
+  readonly statusChangedAt?: string;
+  readonly consecutiveFailures: number;
+  readonly lastErrorCode?: string;
+  readonly lastError?: string;
+}
+
+export type TenantPatch = Partial<Omit<TenantRecord, 'tenantId' | 'watermark'>>;
+
+export interface TenantStore {
+  get(tenantId: string): Promise<TenantRecord | undefined>;
+  list(): Promise<TenantRecord[]>;
+  /** Create the tenant, or merge into the existing row (never touches `watermark`). Returns the stored record. */
+  upsert(tenantId: string, patch: TenantPatch & { displayName?: string }): Promise<TenantRecord>;
+  /** Merge fields into an existing tenant. Throws NotFoundError when absent. */
+  update(tenantId: string, patch: TenantPatch): Promise<TenantRecord>;
+  /**
+   * Move the checkpoint forward to `watermark` when it is later than the stored one (compared as instants,
+   * full precision); never backwards, safe against concurrent writers (ETag). Returns the stored value.
+   */
+  advanceWatermark(tenantId: string, watermark: string): Promise<string | undefined>;
+  delete(tenantId: string): Promise<void>;
+}
+
+export interface Lease {
+  readonly tenantId: string;
+  readonly owner: string;
+  readonly expiresAt: string;
+}
+
+export interface LeaseStore {
+  /** Take the tenant's lease for `durationMs`, or undefined when another owner holds an unexpired one. */
+  acquire(tenantId: string, owner: string, durationMs: number): Promise<Lease | undefined>;
+  /** Extend a held lease; false when it was lost. */
+  renew(lease: Lease, durationMs: number): Promise<Lease | undefined>;
+  release(lease: Lease): Promise<void>;
+}
+
+export interface StoredSnapshot {
+  readonly tenantId: string;
+  readonly incidentId: string;
+  readonly lastUpdateTime: string;
+  readonly source: SourceKind;
+  readonly snapshotAt: string;
+  readonly contentHash: string;
+  readonly incident: JsonObject;
+}
+
+export interface SnapshotQuery {
+  readonly tenantId?: string;
+  /** Inclusive, compared as instants against `lastUpdateTime`. */
+  readonly since?: string;
+}
+
+export interface WriteResult {
+  /** New versions written (new history rows). */
+  readonly changed: number;
+}
+
+export interface SnapshotStore {
+  /**
+   * Durably write one page: a history row per new version (written first), then the latest rows
+   * (never replaced by an older version). Idempotent: re-writing a page adds no rows.
+   */
+  writePage(tenantId: string, source: SourceKind, incidents: readonly FetchedIncident[]): Promise<WriteResult>;
+  latest(query?: SnapshotQuery): AsyncIterable<StoredSnapshot>;
+  history(query?: SnapshotQuery): AsyncIterable<StoredSnapshot>;
+  purgeTenant(tenantId: string): Promise<void>;
+}
+
+export type RunTenantOutcome = 'ok' | 'failed' | 'skipped';
+
+export interface TenantRunResult {
+  readonly tenantId: string;
+  readonly status: RunTenantOutcome;
+  readonly incidentsFetched: number;
+  readonly incidentsChanged: number;
+  readonly pages: number;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export interface RunRecord {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  /** `cli`, `schedule`, `manual`, … */
+  readonly trigger: string;
+  readonly tenantsPlanned: number;
+  readonly tenantsOk: number;
+  readonly tenantsFailed: number;
+  readonly tenantsSkipped: number;
+  readonly incidentsFetched: number;
+  readonly incidentsChanged: number;
+  readonly pages: number;
+  readonly deadLetters: number;
+}
+
+export interface RunStore {
+  create(run: RunRecord): Promise<void>;
+  get(runId: string, startedAt: string): Promise<RunRecord | undefined>;
+  /** Add one tenant's result to the run's counters (safe against concurrent workers). */
+  recordTenant(runId: string, startedAt: string, result: TenantRunResult): Promise<void>;
+  recordDeadLetter(runId: string, startedAt: string): Promise<void>;
+  finish(runId: string, startedAt: string, finishedAt: string): Promise<void>;
+  /** The most recent finished run, for health. */
+  lastFinished(): Promise<RunRecord | undefined>;
+}
+
+export interface ConsentState {
+  /** The tenant the link was made for (GUID), or undefined for an `organizations` link. */
+  readonly tenantId?: string;
+  readonly displayName?: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+}
+
+export interface ConsentStateStore {
+  save(state: string, record: ConsentState): Promise<void>;
+  /**
+   * Consume a state exactly once: returns the record on the first call for an existing state
+   * (expired or not — the caller checks expiry), undefined for unknown or already-consumed states.
+   * Atomic against concurrent callers.
+   */
+  consume(state: string): Promise<ConsentState | undefined>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Logger {
+  info(event: string, fields?: Record<string, unknown>): void;
+  warn(event: string, fields?: Record<string, unknown>): void;
+  error(event: string, fields?: Record<string, unknown>): void;
+}
