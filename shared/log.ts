@@ -1,0 +1,61 @@
+/**
+ * One small logger with stable event names and fields (runId, tenantId, incidentCount, durationMs, errorCode),
+ * and the last line of defence for secret hygiene: every line passes through `redact`, which masks JWTs, bearer
+ * tokens, form-encoded secrets and every secret value the process has read (registered by the secret provider).
+ */
+import type { Logger } from './ports.js';
+
+const knownSecrets = new Set<string>();
+
+/** Remember a secret value so no log line, error text or export can carry it. */
+export function registerSecret(value: string): void {
+  if (value.length >= 8) knownSecrets.add(value);
+}
+
+const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g;
+const BEARER = /(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi;
+const FORM_SECRET = /((?:client_secret|client_assertion|access_token|refresh_token|password|AccountKey|sig)=)[^&;\s"']+/gi;
+
+/** Mask anything that looks like a credential. */
+export function redact(text: string): string {
+  let out = text.replace(JWT, '[redacted-jwt]').replace(BEARER, '$1[redacted]').replace(FORM_SECRET, '$1[redacted]');
+  for (const secret of knownSecrets) {
+    if (out.includes(secret)) out = out.split(secret).join('[redacted-secret]');
+  }
+  return out;
+}
+
+export type LogLevel = 'info' | 'warn' | 'error';
+export type LogSink = (level: LogLevel, line: string) => void;
+
+function serialise(fields: Record<string, unknown>): string {
+  return JSON.stringify(fields, (_key, value: unknown) => {
+    if (typeof value === 'bigint') return value.toString();
+    if (value instanceof Error) return { name: value.name, message: value.message, ...('code' in value ? { code: (value as { code: unknown }).code } : {}) };
+    return value;
+  });
+}
+
+/** A logger writing one redacted JSON object per line to `sink`. */
+export function createLogger(sink: LogSink, base: Record<string, unknown> = {}): Logger & { child(extra: Record<string, unknown>): Logger } {
+  const write = (level: LogLevel, event: string, fields?: Record<string, unknown>) => {
+    sink(level, redact(serialise({ time: new Date().toISOString(), level, event, ...base, ...fields })));
+  };
+  return {
+    info: (event, fields) => write('info', event, fields),
+    warn: (event, fields) => write('warn', event, fields),
+    error: (event, fields) => write('error', event, fields),
+    child: (extra) => createLogger(sink, { ...base, ...extra }),
+  };
+}
+
+/** JSON lines on stderr (the CLI: stdout is reserved for results). */
+export function stderrLogger(minLevel: LogLevel = 'info'): Logger {
+  const order: Record<LogLevel, number> = { info: 0, warn: 1, error: 2 };
+  return createLogger((level, line) => {
+    if (order[level] >= order[minLevel]) process.stderr.write(`${line}\n`);
+  });
+}
+
+/** A logger that drops everything (tests that do not look at logs). */
+export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
