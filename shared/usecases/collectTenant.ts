@@ -1,0 +1,189 @@
+/**
+ * The per-tenant collection (design §6), written once and run by the queue worker, the CLI and the tests.
+ *
+ * lease → skip/re-probe rules → token (tid + roles checked before anything is fetched) → window → for each page:
+ * durable write, then checkpoint → tenant health columns. Failures are classified (design §7) and recorded on the
+ * tenant; they are returned, not thrown, so one tenant never stops the others.
+ */
+import { CollectorError, ensureError, type FailureKind } from '../domain/errors.js';
+import { afterFailedProbe, afterFailure, afterSuccess, runDecision } from '../domain/tenantState.js';
+import { computeWindow } from '../domain/window.js';
+import type {
+  Clock, IncidentSource, Lease, LeaseStore, Logger, SnapshotStore, TenantRecord, TenantRunResult, TenantStore, TokenProvider,
+} from '../ports.js';
+
+export interface SyncOptions {
+  readonly overlapSeconds: number;
+  readonly lagSeconds: number;
+  readonly initialLookbackDays: number;
+  readonly reprobeHours: number;
+}
+
+export interface CollectDeps {
+  readonly tenants: TenantStore;
+  readonly leases: LeaseStore;
+  readonly snapshots: SnapshotStore;
+  readonly source: IncidentSource;
+  readonly tokens: TokenProvider;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly sync: SyncOptions;
+}
+
+export interface CollectRequest {
+  readonly tenantId: string;
+  readonly runId: string;
+  /** One-off backfill start (ISO-8601); the checkpoint still only moves forward. */
+  readonly since?: string;
+  /** Who holds the lease (worker invocation ID, CLI process…). */
+  readonly owner: string;
+  readonly signal?: AbortSignal;
+}
+
+/** How long a lease is taken for; renewed while pages keep coming. */
+export const LEASE_MS = 10 * 60_000;
+
+/** A failure as reported in run results and tenant columns. */
+export interface Failure {
+  readonly kind: FailureKind;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Normalise anything thrown into a classified failure. Unknown errors are `permanent` with code INTERNAL. */
+export function toFailure(error: unknown): Failure {
+  if (error instanceof CollectorError) return { kind: error.kind, code: error.code, message: error.message };
+  const e = ensureError(error);
+  return { kind: 'permanent', code: 'INTERNAL', message: `${e.name}: ${e.message}` };
+}
+
+function result(tenantId: string, status: TenantRunResult['status'], counts: Counts, error?: Failure): TenantRunResult {
+  return {
+    tenantId,
+    status,
+    incidentsFetched: counts.fetched,
+    incidentsChanged: counts.changed,
+    pages: counts.pages,
+    ...(error ? { error: { code: error.code, message: error.message } } : {}),
+  };
+}
+
+interface Counts {
+  fetched: number;
+  changed: number;
+  pages: number;
+}
+
+/** Prove token and API access with one token call and one `$top=1` request. */
+export async function probeTenant(deps: Pick<CollectDeps, 'tokens' | 'source'>, tenantId: string, signal?: AbortSignal): Promise<void> {
+  await deps.tokens.getToken(tenantId, signal ? { signal } : undefined);
+  await deps.source.probe(tenantId, signal ? { signal } : undefined);
+}
+
+export async function collectTenant(deps: CollectDeps, request: CollectRequest): Promise<TenantRunResult> {
+  const { tenantId } = request;
+  const log = deps.logger;
+  const counts: Counts = { fetched: 0, changed: 0, pages: 0 };
+  const started = Date.now();
+  let tenant = await deps.tenants.get(tenantId);
+  if (!tenant) {
+    return result(tenantId, 'failed', counts, { kind: 'permanent', code: 'TENANT_NOT_FOUND', message: `Tenant ${tenantId} is not registered.` });
+  }
+
+  let lease: Lease | undefined = await deps.leases.acquire(tenantId, request.owner, LEASE_MS);
+  if (!lease) {
+    log.info('tenant.lease_held', { runId: request.runId, tenantId });
+    return result(tenantId, 'skipped', counts, { kind: 'transient', code: 'LEASE_HELD', message: 'Another worker is collecting this tenant.' });
+  }
+  try {
+    // Re-read under the lease: a concurrent worker may have just changed status or checkpoint.
+    tenant = (await deps.tenants.get(tenantId)) ?? tenant;
+    const decision = runDecision(tenant, deps.clock.now(), deps.sync.reprobeHours);
+    if (decision === 'skip') {
+      log.info('tenant.skipped', { runId: request.runId, tenantId, status: tenant.status });
+      return result(tenantId, 'skipped', counts);
+    }
+    if (decision === 'reprobe') {
+      const probed = await reprobe(deps, tenant, request);
+      if (!probed.ok) return result(tenantId, 'skipped', counts, probed.failure);
+      tenant = probed.tenant;
+    }
+
+    // Design §6.2: tid and roles are checked (inside the token provider) before any data is fetched or written.
+    await deps.tokens.getToken(tenantId, request.signal ? { signal: request.signal } : undefined);
+
+    const window = computeWindow({
+      ...(tenant.watermark ? { watermark: tenant.watermark } : {}),
+      ...(request.since ? { since: request.since } : {}),
+      now: deps.clock.now(),
+      overlapSeconds: deps.sync.overlapSeconds,
+      lagSeconds: deps.sync.lagSeconds,
+      initialLookbackDays: deps.sync.initialLookbackDays,
+    });
+    if (window) {
+      log.info('tenant.collect_started', { runId: request.runId, tenantId, from: window.from, to: window.to });
+      const pageOptions = request.signal ? { signal: request.signal } : undefined;
+      for await (const page of deps.source.pages(tenantId, window, pageOptions)) {
+        counts.pages += 1;
+        counts.fetched += page.incidents.length;
+        if (page.incidents.length > 0) {
+          const written = await deps.snapshots.writePage(tenantId, deps.source.kind, page.incidents);
+          counts.changed += written.changed;
+        }
+        // Only after the page is durably written (design §6.5); never in a finally after an error.
+        if (page.checkpoint !== undefined) await deps.tenants.advanceWatermark(tenantId, page.checkpoint);
+        lease = await keepLease(deps.leases, lease);
+      }
+    }
+    await deps.tenants.update(tenantId, afterSuccess(tenant, deps.clock.now(), { collected: true }));
+    log.info('tenant.collected', {
+      runId: request.runId, tenantId, incidentCount: counts.fetched, incidentsChanged: counts.changed, pages: counts.pages,
+      durationMs: Date.now() - started,
+    });
+    return result(tenantId, 'ok', counts);
+  } catch (error) {
+    const failure = toFailure(error);
+    log.warn('tenant.failed', { runId: request.runId, tenantId, errorCode: failure.code, kind: failure.kind, message: failure.message, pages: counts.pages, durationMs: Date.now() - started });
+    await recordFailure(deps, tenantId, failure);
+    return result(tenantId, 'failed', counts, failure);
+  } finally {
+    await deps.leases.release(lease).catch((error: unknown) => log.warn('tenant.lease_release_failed', { tenantId, message: ensureError(error).message }));
+  }
+}
+
+/** Renew the lease when half of it has elapsed; losing it stops this collection (another worker owns it now). */
+async function keepLease(leases: LeaseStore, lease: Lease): Promise<Lease> {
+  if (Date.parse(lease.expiresAt) - Date.now() > LEASE_MS / 2) return lease;
+  const renewed = await leases.renew(lease, LEASE_MS);
+  if (!renewed) throw new CollectorError('The tenant lease was lost to another worker; stopping this collection.', { code: 'LEASE_LOST', kind: 'transient' });
+  return renewed;
+}
+
+async function reprobe(
+  deps: CollectDeps,
+  tenant: TenantRecord,
+  request: CollectRequest,
+): Promise<{ ok: true; tenant: TenantRecord } | { ok: false; failure: Failure }> {
+  try {
+    await probeTenant(deps, tenant.tenantId, request.signal);
+  } catch (error) {
+    const failure = toFailure(error);
+    await deps.tenants.update(tenant.tenantId, afterFailedProbe(failure, deps.clock.now()));
+    deps.logger.info('tenant.reprobe_failed', { runId: request.runId, tenantId: tenant.tenantId, status: tenant.status, errorCode: failure.code });
+    return { ok: false, failure };
+  }
+  const now = deps.clock.now();
+  const updated = await deps.tenants.update(tenant.tenantId, { ...afterSuccess(tenant, now, { collected: false }), lastProbeAt: now.toISOString() });
+  deps.logger.info('tenant.reprobe_succeeded', { runId: request.runId, tenantId: tenant.tenantId, previousStatus: tenant.status });
+  return { ok: true, tenant: updated };
+}
+
+async function recordFailure(deps: CollectDeps, tenantId: string, failure: Failure): Promise<void> {
+  try {
+    const current = await deps.tenants.get(tenantId);
+    await deps.tenants.update(tenantId, afterFailure(current, failure, deps.clock.now(), { collected: true }));
+  } catch (error) {
+    // Storage itself may be what failed; the run result still carries the failure.
+    deps.logger.error('tenant.record_failure_failed', { tenantId, errorCode: failure.code, message: ensureError(error).message });
+  }
+}

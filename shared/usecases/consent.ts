@@ -1,0 +1,156 @@
+/**
+ * Admin-consent onboarding (design §8). The link carries a one-time, unguessable `state` (stored hashed, 24 h,
+ * consumed by its first use whatever the outcome). The callback never trusts the returned `tenant` alone: the
+ * tenant is registered only after a token for it passes the tid/roles check and one `$top=1` call succeeds.
+ */
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from '../domain/errors.js';
+import { afterSuccess } from '../domain/tenantState.js';
+import type { Clock, ConsentStateStore, IncidentSource, Logger, TenantRecord, TenantStore, TokenProvider } from '../ports.js';
+import { probeTenant, toFailure } from './collectTenant.js';
+import { isTenantId } from './tenants.js';
+
+export const CONSENT_STATE_TTL_MS = 24 * 3_600_000;
+
+export interface ConsentLinkDeps {
+  readonly consentStates: ConsentStateStore;
+  readonly clock: Clock;
+  readonly authorityHost: string;
+  readonly clientId: string;
+  readonly scope: string;
+  readonly redirectUri: string | undefined;
+}
+
+export interface ConsentLink {
+  readonly url: string;
+  readonly state: string;
+  readonly expiresAt: string;
+}
+
+const DOMAIN = /^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+/** 32 random bytes, base64url: what createConsentLink issues. Anything else is rejected before storage. */
+const STATE = /^[A-Za-z0-9_-]{43}$/;
+
+export async function createConsentLink(deps: ConsentLinkDeps, input: { tenant?: string; name?: string }): Promise<ConsentLink> {
+  if (!deps.redirectUri) {
+    throw new ConfigError('CONSENT_REDIRECT_URI', 'Setting CONSENT_REDIRECT_URI is missing: set it to the registered redirect URI of /api/consent/callback (e.g. https://<app>.azurewebsites.net/api/consent/callback).');
+  }
+  const tenant = input.tenant?.trim();
+  let authorityTenant = 'organizations';
+  let boundTenant: string | undefined;
+  if (tenant !== undefined && tenant !== '') {
+    if (isTenantId(tenant)) {
+      boundTenant = tenant.toLowerCase();
+      authorityTenant = boundTenant;
+    } else if (DOMAIN.test(tenant)) {
+      authorityTenant = tenant.toLowerCase();
+    } else {
+      throw new ConfigError('tenant', `tenant must be a tenant ID (GUID) or a domain such as contoso.onmicrosoft.com; got ${JSON.stringify(tenant.slice(0, 80))}.`);
+    }
+  }
+  const name = input.name?.trim();
+  if (name !== undefined && name.length > 256) throw new ConfigError('name', 'name must be at most 256 characters.');
+  const state = randomBytes(32).toString('base64url');
+  const now = deps.clock.now();
+  const expiresAt = new Date(now.getTime() + CONSENT_STATE_TTL_MS).toISOString();
+  await deps.consentStates.save(state, {
+    ...(boundTenant ? { tenantId: boundTenant } : {}),
+    ...(name ? { displayName: name } : {}),
+    createdAt: now.toISOString(),
+    expiresAt,
+  });
+  const url = new URL(`${deps.authorityHost}/${encodeURIComponent(authorityTenant)}/v2.0/adminconsent`);
+  url.searchParams.set('client_id', deps.clientId);
+  url.searchParams.set('scope', deps.scope);
+  url.searchParams.set('redirect_uri', deps.redirectUri);
+  url.searchParams.set('state', state);
+  return { url: url.toString(), state, expiresAt };
+}
+
+export interface ConsentCallbackDeps {
+  readonly consentStates: ConsentStateStore;
+  readonly tenants: TenantStore;
+  readonly tokens: TokenProvider;
+  readonly source: IncidentSource;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** The callback's query parameters (first value of each). */
+export interface ConsentCallbackQuery {
+  readonly state?: string;
+  readonly tenant?: string;
+  readonly error?: string;
+  readonly error_description?: string;
+  readonly admin_consent?: string;
+}
+
+export type ConsentReason =
+  | 'missing_state' | 'invalid_state' | 'expired_state' | 'consent_error' | 'invalid_tenant' | 'tenant_mismatch'
+  | 'verification_failed' | 'missing_permissions' | 'temporarily_unavailable';
+
+export type ConsentOutcome =
+  | { readonly ok: true; readonly tenant: TenantRecord; readonly reconsented: boolean }
+  | {
+      readonly ok: false;
+      /** HTTP status for the page: 4xx for anything the request or the admin caused, 503 for our outage. */
+      readonly status: number;
+      readonly reason: ConsentReason;
+      /** Raw values for the page (the renderer escapes them). */
+      readonly detail?: { readonly code?: string; readonly description?: string; readonly tenantId?: string };
+    };
+
+function fail(status: number, reason: ConsentReason, detail?: { code?: string; description?: string; tenantId?: string }): ConsentOutcome {
+  return { ok: false, status, reason, ...(detail ? { detail } : {}) };
+}
+
+export async function completeConsent(deps: ConsentCallbackDeps, query: ConsentCallbackQuery): Promise<ConsentOutcome> {
+  const state = query.state;
+  if (state === undefined || state === '') return fail(400, 'missing_state');
+  if (!STATE.test(state)) return fail(400, 'invalid_state');
+  const record = await deps.consentStates.consume(state);
+  if (!record) return fail(400, 'invalid_state');
+  const now = deps.clock.now();
+  if (Date.parse(record.expiresAt) <= now.getTime()) return fail(400, 'expired_state');
+
+  // `admin_consent=True` appears even on failure: success is the absence of `error`.
+  if (query.error !== undefined && query.error !== '') {
+    deps.logger.warn('consent.denied', { errorCode: query.error.slice(0, 64) });
+    return fail(400, 'consent_error', { code: query.error.slice(0, 200), ...(query.error_description ? { description: query.error_description.slice(0, 1000) } : {}) });
+  }
+  const returned = query.tenant?.trim() ?? '';
+  if (!isTenantId(returned)) return fail(400, 'invalid_tenant');
+  const tenantId = returned.toLowerCase();
+  if (record.tenantId !== undefined && record.tenantId !== tenantId) {
+    deps.logger.warn('consent.tenant_mismatch', { tenantId, expectedTenantId: record.tenantId });
+    return fail(400, 'tenant_mismatch', { tenantId });
+  }
+
+  try {
+    await probeTenant(deps, tenantId);
+  } catch (error) {
+    const failure = toFailure(error);
+    deps.logger.warn('consent.verification_failed', { tenantId, errorCode: failure.code, kind: failure.kind });
+    if (failure.kind === 'missing_permissions') return fail(403, 'missing_permissions', { code: failure.code, tenantId });
+    if (failure.kind === 'transient') return fail(503, 'temporarily_unavailable', { code: failure.code, tenantId });
+    return fail(400, 'verification_failed', { code: failure.code, tenantId });
+  }
+
+  const existing = await deps.tenants.get(tenantId);
+  const displayName = record.displayName ?? existing?.displayName ?? tenantId;
+  if (existing?.status === 'disabled') {
+    // Consent does not override an operator's decision to disable the tenant.
+    const tenant = await deps.tenants.upsert(tenantId, { consentedAt: now.toISOString(), displayName });
+    deps.logger.info('consent.registered', { tenantId, reconsented: true, status: 'disabled' });
+    return { ok: true, tenant, reconsented: true };
+  }
+  // Re-consent keeps the checkpoint (upsert never touches the watermark) and returns the tenant to active.
+  const tenant = await deps.tenants.upsert(tenantId, {
+    ...afterSuccess(existing, now, { collected: false }),
+    consentedAt: now.toISOString(),
+    displayName,
+    lastProbeAt: now.toISOString(),
+  });
+  deps.logger.info('consent.registered', { tenantId, reconsented: existing !== undefined });
+  return { ok: true, tenant, reconsented: existing !== undefined };
+}

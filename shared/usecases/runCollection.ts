@@ -1,0 +1,97 @@
+/**
+ * A collection run over many tenants in one process (CLI, tests, benchmarks), with bounded concurrency,
+ * a `Runs` record, and the one rule that crosses tenants: a bad or expired partner secret (AADSTS7000215/7000222)
+ * stops the run, because every other tenant would fail the same way (design §7).
+ */
+import { randomUUID } from 'node:crypto';
+import { mapBounded } from '../domain/bounded.js';
+import { NotFoundError } from '../domain/errors.js';
+import { afterFailure } from '../domain/tenantState.js';
+import type { RunStore, TenantRecord, TenantRunResult } from '../ports.js';
+import { collectTenant, type CollectDeps } from './collectTenant.js';
+
+export interface RunDeps extends CollectDeps {
+  readonly runs: RunStore;
+  readonly concurrency: number;
+}
+
+export interface RunRequest {
+  /** Only these tenants (each must be registered). */
+  readonly tenantIds?: readonly string[];
+  readonly since?: string;
+  readonly trigger: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface RunSummary {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly tenants: TenantRunResult[];
+}
+
+const PARTNER_SECRET_CODES = new Set(['AADSTS7000215', 'AADSTS7000222']);
+
+/** A fresh, sortable run ID: UTC time plus randomness. */
+export function newRunId(startedAt: Date): string {
+  return `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Resolve `--tenant` filters against the registry; unknown tenants are a usage error. */
+export function selectTenants(all: readonly TenantRecord[], requested: readonly string[] | undefined): TenantRecord[] {
+  if (!requested || requested.length === 0) return [...all];
+  const byId = new Map(all.map((t) => [t.tenantId, t]));
+  const wanted = [...new Set(requested.map((t) => t.toLowerCase()))];
+  const unknown = wanted.filter((id) => !byId.has(id));
+  if (unknown.length) throw new NotFoundError(`Unknown tenant${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (see "tenants list").`);
+  return wanted.map((id) => byId.get(id) as TenantRecord);
+}
+
+export async function runCollection(deps: RunDeps, request: RunRequest): Promise<RunSummary> {
+  const startedDate = deps.clock.now();
+  const startedAt = startedDate.toISOString();
+  const runId = newRunId(startedDate);
+  const tenants = selectTenants(await deps.tenants.list(), request.tenantIds);
+  await deps.runs.create({
+    runId, startedAt, trigger: request.trigger, tenantsPlanned: tenants.length, tenantsOk: 0, tenantsFailed: 0,
+    tenantsSkipped: 0, incidentsFetched: 0, incidentsChanged: 0, pages: 0, deadLetters: 0,
+  });
+  deps.logger.info('run.started', { runId, tenantCount: tenants.length, trigger: request.trigger });
+
+  let secretFailure: TenantRunResult['error'] | undefined;
+  const owner = `run:${runId}`;
+  const results = await mapBounded(
+    tenants,
+    deps.concurrency,
+    async (tenant) => {
+      const r = await collectTenant(deps, {
+        tenantId: tenant.tenantId, runId, owner,
+        ...(request.since ? { since: request.since } : {}),
+        ...(request.signal ? { signal: request.signal } : {}),
+      });
+      if (r.error && PARTNER_SECRET_CODES.has(r.error.code)) secretFailure ??= r.error;
+      await deps.runs.recordTenant(runId, startedAt, r);
+      return r;
+    },
+    async (tenant) => {
+      // The partner credential is broken: every tenant would fail the same way. Record it without calling Entra.
+      const error = secretFailure as NonNullable<typeof secretFailure>;
+      const current = (await deps.tenants.get(tenant.tenantId)) ?? tenant;
+      await deps.tenants.update(tenant.tenantId, afterFailure(current, { kind: 'credential_error', ...error }, deps.clock.now(), { collected: true }));
+      const r: TenantRunResult = { tenantId: tenant.tenantId, status: 'failed', incidentsFetched: 0, incidentsChanged: 0, pages: 0, error };
+      await deps.runs.recordTenant(runId, startedAt, r);
+      return r;
+    },
+    () => secretFailure !== undefined,
+  );
+  const finishedAt = deps.clock.now().toISOString();
+  await deps.runs.finish(runId, startedAt, finishedAt);
+  deps.logger.info('run.finished', {
+    runId,
+    tenantsOk: results.filter((r) => r.status === 'ok').length,
+    tenantsFailed: results.filter((r) => r.status === 'failed').length,
+    tenantsSkipped: results.filter((r) => r.status === 'skipped').length,
+    durationMs: Date.parse(finishedAt) - Date.parse(startedAt),
+  });
+  return { runId, startedAt, finishedAt, tenants: results };
+}

@@ -1,0 +1,132 @@
+/**
+ * Tenant registry use cases (design §5 lifecycle): add (verify), enable/disable, remove, list.
+ * Verification = one token (tid + roles checked) and one `$top=1` call.
+ */
+import { ConfigError, NotFoundError } from '../domain/errors.js';
+import { afterFailure, afterSuccess } from '../domain/tenantState.js';
+import type { Clock, IncidentSource, Logger, SnapshotStore, TenantRecord, TenantStore, TokenProvider } from '../ports.js';
+import { probeTenant, toFailure, type Failure } from './collectTenant.js';
+
+export interface TenantDeps {
+  readonly tenants: TenantStore;
+  readonly snapshots: SnapshotStore;
+  readonly source: IncidentSource;
+  readonly tokens: TokenProvider;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isTenantId(value: string): boolean {
+  return GUID.test(value);
+}
+
+/** Tenant IDs are GUIDs in any case, stored lower case. `what` names the argument in the error. */
+export function parseTenantId(value: string, what = 'tenantId'): string {
+  const trimmed = value.trim();
+  if (!GUID.test(trimmed)) throw new ConfigError(what, `${what} must be a tenant ID (a GUID such as 00000000-0000-0000-0000-000000000000); got ${JSON.stringify(trimmed.slice(0, 80))}.`);
+  return trimmed.toLowerCase();
+}
+
+export interface VerifyOutcome {
+  readonly tenant: TenantRecord;
+  /** Undefined when verification succeeded (or was not asked for). */
+  readonly failure?: Failure;
+}
+
+/** Verify a tenant now and store the status that explains the result. */
+export async function verifyTenant(deps: TenantDeps, tenantId: string, displayName?: string): Promise<VerifyOutcome> {
+  const current = await deps.tenants.get(tenantId);
+  try {
+    await probeTenant(deps, tenantId);
+  } catch (error) {
+    const failure = toFailure(error);
+    const patch = afterFailure(current, failure, deps.clock.now(), { collected: false });
+    const tenant = await deps.tenants.upsert(tenantId, { ...patch, ...(displayName !== undefined ? { displayName } : {}), lastProbeAt: deps.clock.now().toISOString() });
+    deps.logger.warn('tenant.verify_failed', { tenantId, errorCode: failure.code, status: tenant.status });
+    return { tenant, failure };
+  }
+  const tenant = await deps.tenants.upsert(tenantId, {
+    ...afterSuccess(current, deps.clock.now(), { collected: false }),
+    ...(displayName !== undefined ? { displayName } : {}),
+    lastProbeAt: deps.clock.now().toISOString(),
+  });
+  deps.logger.info('tenant.verified', { tenantId });
+  return { tenant };
+}
+
+/**
+ * `tenants add`: idempotent. Re-adding keeps the checkpoint; a disabled tenant stays disabled (only its name
+ * changes); without verification the tenant is stored `active` and the first collection verifies it.
+ */
+export async function addTenant(deps: TenantDeps, input: { tenantId: string; displayName?: string; verify: boolean }): Promise<VerifyOutcome> {
+  const tenantId = parseTenantId(input.tenantId);
+  const existing = await deps.tenants.get(tenantId);
+  const displayName = input.displayName ?? existing?.displayName ?? tenantId;
+  if (existing?.status === 'disabled') {
+    return { tenant: await deps.tenants.upsert(tenantId, { displayName }) };
+  }
+  if (!input.verify) {
+    const now = deps.clock.now().toISOString();
+    const tenant = await deps.tenants.upsert(tenantId, {
+      displayName,
+      status: 'active',
+      ...(existing?.status === 'active' ? {} : { statusChangedAt: now }),
+      ...(existing ? {} : { consecutiveFailures: 0 }),
+    });
+    return { tenant };
+  }
+  if (!existing) await deps.tenants.upsert(tenantId, { displayName, status: 'pending_consent', statusChangedAt: deps.clock.now().toISOString(), consecutiveFailures: 0 });
+  return verifyTenant(deps, tenantId, displayName);
+}
+
+async function requireTenant(deps: Pick<TenantDeps, 'tenants'>, tenantIdRaw: string): Promise<TenantRecord> {
+  const tenantId = parseTenantId(tenantIdRaw);
+  const tenant = await deps.tenants.get(tenantId);
+  if (!tenant) throw new NotFoundError(`Tenant ${tenantId} is not registered.`);
+  return tenant;
+}
+
+export async function disableTenant(deps: TenantDeps, tenantIdRaw: string): Promise<TenantRecord> {
+  const tenant = await requireTenant(deps, tenantIdRaw);
+  if (tenant.status === 'disabled') return tenant;
+  const updated = await deps.tenants.update(tenant.tenantId, { status: 'disabled', statusChangedAt: deps.clock.now().toISOString() });
+  deps.logger.info('tenant.disabled', { tenantId: tenant.tenantId });
+  return updated;
+}
+
+/** `enable` re-verifies and stores the resulting status. */
+export async function enableTenant(deps: TenantDeps, tenantIdRaw: string): Promise<VerifyOutcome> {
+  const tenant = await requireTenant(deps, tenantIdRaw);
+  if (tenant.status === 'disabled') {
+    // Leave `disabled` first so the verification's failure mapping sees a normal tenant.
+    await deps.tenants.update(tenant.tenantId, { status: tenant.consentedAt ? 'active' : 'pending_consent', statusChangedAt: deps.clock.now().toISOString() });
+  }
+  return verifyTenant(deps, tenant.tenantId);
+}
+
+/** `remove` keeps incidents and history unless `purge`. */
+export async function removeTenant(deps: TenantDeps, tenantIdRaw: string, purge: boolean): Promise<void> {
+  const tenant = await requireTenant(deps, tenantIdRaw);
+  if (purge) await deps.snapshots.purgeTenant(tenant.tenantId);
+  await deps.tenants.delete(tenant.tenantId);
+  deps.logger.info('tenant.removed', { tenantId: tenant.tenantId, purged: purge });
+}
+
+/** The public shape of a tenant (CLI `tenants list --json`, admin API). Cleared error fields read as null. */
+export function tenantView(t: TenantRecord): Record<string, unknown> {
+  const orNull = (v: string | undefined) => (v === undefined || v === '' ? null : v);
+  return {
+    tenantId: t.tenantId,
+    displayName: t.displayName,
+    status: t.status,
+    consentedAt: orNull(t.consentedAt),
+    watermark: orNull(t.watermark),
+    lastRunAt: orNull(t.lastRunAt),
+    lastSuccessAt: orNull(t.lastSuccessAt),
+    consecutiveFailures: t.consecutiveFailures,
+    lastErrorCode: orNull(t.lastErrorCode),
+    lastError: orNull(t.lastError),
+  };
+}
