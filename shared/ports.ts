@@ -85,6 +85,8 @@ export interface TenantRecord {
   /** When `status` last changed (drives re-probing). */
   readonly statusChangedAt?: string;
   readonly consecutiveFailures: number;
+  /** The run whose failure was last counted: queue retries within one run count once. */
+  readonly lastFailedRunId?: string;
   readonly lastErrorCode?: string;
   readonly lastError?: string;
 }

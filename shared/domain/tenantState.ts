@@ -51,10 +51,12 @@ export function afterFailure(
   tenant: TenantRecord | undefined,
   failure: { kind: FailureKind; code: string; message: string },
   now: Date,
-  opts: { collected: boolean },
+  opts: { collected: boolean; runId?: string },
 ): TenantPatch {
   const nowIso = now.toISOString();
-  const failures = (tenant?.consecutiveFailures ?? 0) + 1;
+  // A queue retry of the same run is not another failed run.
+  const sameRun = opts.runId !== undefined && tenant?.lastFailedRunId === opts.runId;
+  const failures = (tenant?.consecutiveFailures ?? 0) + (sameRun ? 0 : 1);
   let status: TenantStatus;
   switch (failure.kind) {
     case 'consent_revoked':
@@ -76,6 +78,7 @@ export function afterFailure(
   return {
     ...statusChange(tenant, status, nowIso),
     ...(opts.collected ? { lastRunAt: nowIso } : {}),
+    ...(opts.runId !== undefined ? { lastFailedRunId: opts.runId } : {}),
     consecutiveFailures: failures,
     lastErrorCode: failure.code,
     lastError: failure.message.slice(0, 1024),

@@ -144,7 +144,7 @@ export async function collectTenant(deps: CollectDeps, request: CollectRequest):
   } catch (error) {
     const failure = toFailure(error);
     log.warn('tenant.failed', { runId: request.runId, tenantId, errorCode: failure.code, kind: failure.kind, message: failure.message, pages: counts.pages, durationMs: Date.now() - started });
-    await recordFailure(deps, tenantId, failure);
+    await recordFailure(deps, tenantId, failure, request.runId);
     return result(tenantId, 'failed', counts, failure);
   } finally {
     await deps.leases.release(lease).catch((error: unknown) => log.warn('tenant.lease_release_failed', { tenantId, message: ensureError(error).message }));
@@ -178,10 +178,10 @@ async function reprobe(
   return { ok: true, tenant: updated };
 }
 
-async function recordFailure(deps: CollectDeps, tenantId: string, failure: Failure): Promise<void> {
+async function recordFailure(deps: CollectDeps, tenantId: string, failure: Failure, runId: string): Promise<void> {
   try {
     const current = await deps.tenants.get(tenantId);
-    await deps.tenants.update(tenantId, afterFailure(current, failure, deps.clock.now(), { collected: true }));
+    await deps.tenants.update(tenantId, afterFailure(current, failure, deps.clock.now(), { collected: true, runId }));
   } catch (error) {
     // Storage itself may be what failed; the run result still carries the failure.
     deps.logger.error('tenant.record_failure_failed', { tenantId, errorCode: failure.code, message: ensureError(error).message });

@@ -21,6 +21,8 @@ export interface RunRequest {
   readonly since?: string;
   readonly trigger: string;
   readonly signal?: AbortSignal;
+  /** Progress: called after each tenant finishes. */
+  readonly onTenantDone?: (result: TenantRunResult, total: number) => void;
 }
 
 export interface RunSummary {
@@ -71,6 +73,7 @@ export async function runCollection(deps: RunDeps, request: RunRequest): Promise
       });
       if (r.error && PARTNER_SECRET_CODES.has(r.error.code)) secretFailure ??= r.error;
       await deps.runs.recordTenant(runId, startedAt, r);
+      request.onTenantDone?.(r, tenants.length);
       return r;
     },
     async (tenant) => {
@@ -80,6 +83,7 @@ export async function runCollection(deps: RunDeps, request: RunRequest): Promise
       await deps.tenants.update(tenant.tenantId, afterFailure(current, { kind: 'credential_error', ...error }, deps.clock.now(), { collected: true }));
       const r: TenantRunResult = { tenantId: tenant.tenantId, status: 'failed', incidentsFetched: 0, incidentsChanged: 0, pages: 0, error };
       await deps.runs.recordTenant(runId, startedAt, r);
+      request.onTenantDone?.(r, tenants.length);
       return r;
     },
     () => secretFailure !== undefined,

@@ -63,3 +63,16 @@ describe('afterFailure', () => {
     expect(afterFailedProbe({ code: 'AADSTS700016', message: 'x' }, now)).toEqual({ lastProbeAt: now.toISOString(), lastErrorCode: 'AADSTS700016', lastError: 'x' });
   });
 });
+
+describe('afterFailure with queue retries', () => {
+  it('counts a run once however often its message is retried', () => {
+    let t = tenant();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      t = { ...t, ...afterFailure(t, { kind: 'transient', code: 'HTTP_503', message: 'm' }, now, { collected: true, runId: 'run-1' }) } as TenantRecord;
+    }
+    expect(t.consecutiveFailures).toBe(1);
+    expect(t.status).toBe('active');
+    t = { ...t, ...afterFailure(t, { kind: 'transient', code: 'HTTP_503', message: 'm' }, now, { collected: true, runId: 'run-2' }) } as TenantRecord;
+    expect(t.consecutiveFailures).toBe(2);
+  });
+});

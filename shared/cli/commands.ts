@@ -1,0 +1,169 @@
+/**
+ * The CLI's actions: each resolves services, calls one use case and maps the result to output and an exit code.
+ */
+import { ConfigError, NotFoundError } from '../domain/errors.js';
+import { isTimestamp } from '../domain/time.js';
+import type { Services } from '../composition.js';
+import type { TenantRunResult } from '../ports.js';
+import { createConsentLink } from '../usecases/consent.js';
+import { exportIncidents } from '../usecases/exportIncidents.js';
+import { runCollection, type RunSummary } from '../usecases/runCollection.js';
+import { addTenant, disableTenant, enableTenant, parseTenantId, removeTenant, tenantView, type VerifyOutcome } from '../usecases/tenants.js';
+import type { Io } from './io.js';
+import type { CommandHandlers } from './program.js';
+
+export const EXIT_OK = 0;
+export const EXIT_TENANT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+function requireSince(value: string | undefined): string | undefined {
+  if (value !== undefined && !isTimestamp(value)) {
+    throw new ConfigError('--since', `--since must be an ISO-8601 instant with a time zone, e.g. 2026-01-31T00:00:00Z; got ${JSON.stringify(value.slice(0, 80))}.`);
+  }
+  return value;
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+
+/** A plain-text table (no colours: output is often piped into tickets). */
+export function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((c, i) => pad(c, widths[i] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export function summaryTable(summary: RunSummary, names: ReadonlyMap<string, string>): string {
+  const rows = [['TENANT', 'NAME', 'STATUS', 'FETCHED', 'CHANGED', 'PAGES', 'ERROR']];
+  for (const t of summary.tenants) {
+    rows.push([
+      t.tenantId, names.get(t.tenantId) ?? '', t.status, String(t.incidentsFetched), String(t.incidentsChanged), String(t.pages),
+      t.error ? `${t.error.code}: ${t.error.message}`.slice(0, 120) : '',
+    ]);
+  }
+  return table(rows);
+}
+
+export function exitCodeOf(results: readonly TenantRunResult[]): number {
+  return results.some((r) => r.status === 'failed') ? EXIT_TENANT_FAILED : EXIT_OK;
+}
+
+function verifyMessage(outcome: VerifyOutcome): string {
+  const t = outcome.tenant;
+  return outcome.failure
+    ? `Tenant ${t.tenantId} stored as ${t.status}: ${outcome.failure.code}: ${outcome.failure.message}\n`
+    : `Tenant ${t.tenantId} (${t.displayName}) is ${t.status}.\n`;
+}
+
+export function createHandlers(services: () => Promise<Services>, io: Io, demo: () => Promise<number>): CommandHandlers {
+  return {
+    async collect(opts) {
+      const since = requireSince(opts.since);
+      const tenantIds = opts.tenant.map((t) => parseTenantId(t, '--tenant'));
+      const s = await services();
+      const all = await s.tenants.list();
+      if (all.length === 0 && tenantIds.length === 0) {
+        io.err('No tenants registered: add one with "incident-collector tenants add <tenantId>" or send a consent link ("incident-collector consent-link").\n');
+        if (opts.json) {
+          const now = s.clock.now().toISOString();
+          await io.out(`${JSON.stringify({ runId: null, startedAt: now, finishedAt: now, tenants: [] })}\n`);
+        }
+        return EXIT_OK;
+      }
+      let done = 0;
+      const summary = await runCollection(s.runDeps(), {
+        ...(tenantIds.length ? { tenantIds } : {}),
+        ...(since ? { since } : {}),
+        trigger: 'cli',
+        ...(io.interactive
+          ? { onTenantDone: (_r: TenantRunResult, total: number) => io.err(`\rcollected ${++done}/${total} tenants`) }
+          : {}),
+      });
+      if (io.interactive) io.err('\n');
+      const names = new Map(all.map((t) => [t.tenantId, t.displayName]));
+      if (opts.json) await io.out(`${JSON.stringify(summary)}\n`);
+      else await io.out(summaryTable(summary, names));
+      if (summary.tenants.length > 0 && summary.tenants.every((t) => t.status === 'skipped')) {
+        io.err('Every tenant was skipped (disabled, awaiting consent, or not due for a re-probe): see "incident-collector tenants list".\n');
+      }
+      return exitCodeOf(summary.tenants);
+    },
+
+    async tenantsList(opts) {
+      const s = await services();
+      const tenants = (await s.tenants.list()).map(tenantView);
+      if (opts.json) {
+        await io.out(`${JSON.stringify(tenants)}\n`);
+      } else if (tenants.length === 0) {
+        io.err('No tenants registered.\n');
+      } else {
+        const rows = [['TENANT', 'NAME', 'STATUS', 'WATERMARK', 'LAST SUCCESS', 'FAILURES', 'LAST ERROR']];
+        for (const t of tenants) {
+          rows.push([String(t.tenantId), String(t.displayName), String(t.status), String(t.watermark ?? ''), String(t.lastSuccessAt ?? ''), String(t.consecutiveFailures), String(t.lastErrorCode ?? '')]);
+        }
+        await io.out(table(rows));
+      }
+      return EXIT_OK;
+    },
+
+    async tenantsAdd(tenantId, opts) {
+      parseTenantId(tenantId);
+      const s = await services();
+      const outcome = await addTenant(s.tenantDeps(), { tenantId, ...(opts.name !== undefined ? { displayName: opts.name } : {}), verify: opts.verify });
+      io.err(verifyMessage(outcome));
+      return outcome.failure ? EXIT_TENANT_FAILED : EXIT_OK;
+    },
+
+    async tenantsSetEnabled(tenantId, enabled) {
+      parseTenantId(tenantId);
+      const s = await services();
+      if (!enabled) {
+        const t = await disableTenant(s.tenantDeps(), tenantId);
+        io.err(`Tenant ${t.tenantId} is disabled.\n`);
+        return EXIT_OK;
+      }
+      const outcome = await enableTenant(s.tenantDeps(), tenantId);
+      io.err(verifyMessage(outcome));
+      return outcome.failure ? EXIT_TENANT_FAILED : EXIT_OK;
+    },
+
+    async tenantsRemove(tenantId, opts) {
+      parseTenantId(tenantId);
+      const s = await services();
+      await removeTenant(s.tenantDeps(), tenantId, opts.purge);
+      io.err(`Tenant ${tenantId.toLowerCase()} removed${opts.purge ? ' with its incidents and history' : ' (its incidents and history are kept)'}.\n`);
+      return EXIT_OK;
+    },
+
+    async consentLink(opts) {
+      const s = await services();
+      const link = await createConsentLink(s.consentLinkDeps(), { ...(opts.tenant !== undefined ? { tenant: opts.tenant } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}) });
+      await io.out(`${link.url}\n`);
+      io.err(`The link is valid until ${link.expiresAt} and works once.\n`);
+      return EXIT_OK;
+    },
+
+    async incidentsExport(opts) {
+      requireSince(opts.since);
+      if (opts.tenant !== undefined) parseTenantId(opts.tenant, '--tenant');
+      const s = await services();
+      let count = 0;
+      for await (const line of exportIncidents(s, { ...(opts.tenant !== undefined ? { tenantId: opts.tenant } : {}), history: opts.history, ...(opts.since !== undefined ? { since: opts.since } : {}) })) {
+        await io.out(`${line}\n`);
+        count++;
+      }
+      io.err(`Exported ${count} snapshot${count === 1 ? '' : 's'}.\n`);
+      return EXIT_OK;
+    },
+
+    demo,
+  };
+}
+
+/** Map an error escaping a command to its message and exit code. */
+export function exitCodeOfError(error: unknown): { code: number; message: string } {
+  if (error instanceof ConfigError) return { code: EXIT_USAGE, message: error.message };
+  if (error instanceof NotFoundError) return { code: EXIT_USAGE, message: error.message };
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { code: EXIT_TENANT_FAILED, message: `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` };
+}

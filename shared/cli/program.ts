@@ -1,0 +1,84 @@
+/**
+ * The `incident-collector` command line (design §5, a contract). Parsing only: each action calls one function in
+ * commands.ts and the returned number is the exit code (0 ok · 1 some tenant failed · 2 usage/configuration).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import type { Io } from './io.js';
+
+export interface CommandHandlers {
+  collect(opts: { tenant: string[]; since?: string; json: boolean }): Promise<number>;
+  tenantsList(opts: { json: boolean }): Promise<number>;
+  tenantsAdd(tenantId: string, opts: { name?: string; verify: boolean }): Promise<number>;
+  tenantsSetEnabled(tenantId: string, enabled: boolean): Promise<number>;
+  tenantsRemove(tenantId: string, opts: { purge: boolean }): Promise<number>;
+  consentLink(opts: { tenant?: string; name?: string }): Promise<number>;
+  incidentsExport(opts: { tenant?: string; history: boolean; since?: string }): Promise<number>;
+  demo(): Promise<number>;
+}
+
+const collectTenantOption = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: number) => void): Command {
+  const program = new Command('incident-collector')
+    .description('Collect Microsoft Defender incidents from every consented customer tenant into Table Storage.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+
+  const run = (fn: () => Promise<number>) => async () => setExit(await fn());
+
+  program
+    .command('collect')
+    .description('Collect incidents that changed since each tenant\'s checkpoint.')
+    .option('--tenant <id>', 'only this tenant (repeatable)', collectTenantOption, [])
+    .option('--since <ISO-8601>', 'one-off backfill from this instant (the checkpoint only moves forward)')
+    .option('--json', 'print the run summary as one JSON object on stdout', false)
+    .action((opts: { tenant: string[]; since?: string; json: boolean }) => run(() => handlers.collect(opts))());
+
+  const tenants = program.command('tenants').description('Manage the registered customer tenants.');
+  tenants
+    .command('list')
+    .option('--json', 'print a JSON array', false)
+    .action((opts: { json: boolean }) => run(() => handlers.tenantsList(opts))());
+  tenants
+    .command('add <tenantId>')
+    .description('Register a tenant (verifies with a token and one $top=1 call unless --no-verify).')
+    .option('--name <displayName>', 'display name')
+    .option('--no-verify', 'store it active and let the first collection verify')
+    .action((tenantId: string, opts: { name?: string; verify: boolean }) => run(() => handlers.tenantsAdd(tenantId, opts))());
+  tenants.command('disable <tenantId>').action((tenantId: string) => run(() => handlers.tenantsSetEnabled(tenantId, false))());
+  tenants.command('enable <tenantId>').description('Re-verify and re-enable').action((tenantId: string) => run(() => handlers.tenantsSetEnabled(tenantId, true))());
+  tenants
+    .command('remove <tenantId>')
+    .option('--purge', 'also delete its incidents and history', false)
+    .action((tenantId: string, opts: { purge: boolean }) => run(() => handlers.tenantsRemove(tenantId, opts))());
+
+  program
+    .command('consent-link')
+    .description('Print an admin-consent URL for a customer\'s administrator.')
+    .option('--tenant <id|domain>', 'a tenant ID (only that tenant is then accepted) or a domain (sign-in hint)')
+    .option('--name <displayName>', 'display name to register the tenant with')
+    .action((opts: { tenant?: string; name?: string }) => run(() => handlers.consentLink(opts))());
+
+  const incidents = program.command('incidents').description('Read the collected incidents.');
+  incidents
+    .command('export')
+    .description('Write stored snapshots as NDJSON to stdout.')
+    .option('--tenant <id>', 'only this tenant')
+    .option('--history', 'every version instead of the latest', false)
+    .addOption(new Option('--since <ISO-8601>', 'only snapshots with lastUpdateTime at or after this instant'))
+    .action((opts: { tenant?: string; history: boolean; since?: string }) => run(() => handlers.incidentsExport(opts))());
+
+  program
+    .command('demo')
+    .description('Start a local stack (Azurite + simulated Entra ID, Key Vault, Graph) with a few customer tenants and collect them.')
+    .action(() => run(() => handlers.demo())());
+
+  return program;
+}
+
+/** Commander's own exits: help/version are 0, every usage error is 2 (not commander's default 1). */
+export function exitCodeOfCommanderError(error: CommanderError): number {
+  if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+  return 2;
+}

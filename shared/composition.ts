@@ -1,0 +1,142 @@
+/**
+ * The one composition root: settings → adapters → use-case dependencies. Clients are built lazily on first use
+ * (cold starts stay short; a command that never touches Key Vault never builds its client), and one instance of
+ * each lives for the process (one credential per tenant inside the token provider, one limiter per source).
+ */
+import type { Settings } from './config/settings.js';
+import { scopeFor } from './config/settings.js';
+import { GraphIncidentSource } from './adapters/graphSource.js';
+import { createIncidentHttp, type IncidentHttp, type IncidentHttpOptions } from './adapters/http.js';
+import { M365dIncidentSource } from './adapters/m365dSource.js';
+import { limiterFor, type RateLimiter, type RateLimiterOptions } from './adapters/rateLimiter.js';
+import { createAzureCredential, KeyVaultSecretProvider, StaticSecretProvider } from './adapters/secretProvider.js';
+import { createTableStores, type TableStores, type TableStoreOptions } from './adapters/tables/tableStores.js';
+import { EntraTokenProvider } from './adapters/tokenProvider.js';
+import { registerSecret, stderrLogger } from './log.js';
+import type {
+  Clock, ConsentStateStore, IncidentSource, LeaseStore, Logger, RunStore, SecretProvider, SnapshotStore, TenantStore, TokenProvider,
+} from './ports.js';
+import type { CollectDeps } from './usecases/collectTenant.js';
+import type { ConsentCallbackDeps, ConsentLinkDeps } from './usecases/consent.js';
+import type { PlanDeps } from './usecases/planRun.js';
+import type { RunDeps } from './usecases/runCollection.js';
+import type { TenantDeps } from './usecases/tenants.js';
+
+export interface ServiceOptions {
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** Rate limiter tuning (benchmarks scale quota windows down). */
+  readonly limiter?: Omit<RateLimiterOptions, 'quotas'>;
+  readonly http?: IncidentHttpOptions;
+  readonly tables?: TableStoreOptions;
+  /** Environment for the Key Vault/Storage identity (AZURE_CLIENT_ID…); defaults to process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface Services {
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly tenants: TenantStore;
+  readonly leases: LeaseStore;
+  readonly snapshots: SnapshotStore;
+  readonly runs: RunStore;
+  readonly consentStates: ConsentStateStore;
+  readonly source: IncidentSource;
+  readonly tokens: TokenProvider;
+  readonly secrets: SecretProvider;
+  readonly http: IncidentHttp;
+  /** Create the tables once per process. */
+  ready(): Promise<void>;
+  collectDeps(): CollectDeps;
+  runDeps(): RunDeps;
+  planDeps(): PlanDeps;
+  tenantDeps(): TenantDeps;
+  consentLinkDeps(): ConsentLinkDeps;
+  consentCallbackDeps(): ConsentCallbackDeps;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** A secret provider that registers every value it hands out with the log redactor. */
+function redacting(inner: SecretProvider): SecretProvider {
+  const remember = (s: { value: string; version: string }) => {
+    registerSecret(s.value);
+    return s;
+  };
+  return { getSecret: async () => remember(await inner.getSecret()), refresh: async () => remember(await inner.refresh()) };
+}
+
+function lazy<T>(build: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => (value ??= { v: build() }).v;
+}
+
+export function createServices(settings: Settings, options: ServiceOptions = {}): Services {
+  const logger = options.logger ?? stderrLogger();
+  const clock = options.clock ?? systemClock;
+  const env = options.env ?? process.env;
+  if (settings.partnerClientSecret !== undefined) registerSecret(settings.partnerClientSecret);
+
+  const azureCredential = lazy(() => createAzureCredential(settings, env));
+  const tables = lazy((): TableStores => createTableStores(settings.storage, { ...options.tables, credential: settings.storage.kind === 'identity' ? azureCredential() : undefined, logger }));
+  const secrets = lazy((): SecretProvider =>
+    redacting(
+      settings.keyVaultUrl !== undefined
+        ? new KeyVaultSecretProvider({ vaultUrl: settings.keyVaultUrl, secretName: settings.partnerSecretName, credential: azureCredential() })
+        : new StaticSecretProvider(settings.partnerClientSecret as string),
+    ),
+  );
+  const http = lazy(() => createIncidentHttp({ logger, ...options.http }));
+  const limiter = lazy((): RateLimiter => limiterFor(settings.incidentSource, options.limiter ?? {}));
+  const readRoles = settings.incidentSource === 'graph' ? GraphIncidentSource.READ_ROLES : M365dIncidentSource.READ_ROLES;
+  const tokens = lazy((): TokenProvider =>
+    new EntraTokenProvider({
+      authorityHost: settings.authorityHost,
+      clientId: settings.partnerClientId,
+      secretProvider: secrets(),
+      scope: scopeFor(settings),
+      readRoles,
+      disableInstanceDiscovery: !settings.isMicrosoftAuthority,
+      logger,
+    }),
+  );
+  const source = lazy((): IncidentSource =>
+    settings.incidentSource === 'graph'
+      ? new GraphIncidentSource({ endpoint: settings.graphEndpoint, tokenProvider: tokens(), http: http(), limiter: limiter(), logger })
+      : new M365dIncidentSource({ endpoint: settings.m365dEndpoint, tokenProvider: tokens(), http: http(), limiter: limiter(), logger }),
+  );
+  const ready = lazy(() => tables().ensureTables());
+  const sync = {
+    overlapSeconds: settings.syncOverlapSeconds,
+    lagSeconds: settings.syncLagSeconds,
+    initialLookbackDays: settings.syncInitialLookbackDays,
+    reprobeHours: settings.reprobeHours,
+  };
+
+  const services: Services = {
+    settings,
+    logger,
+    clock,
+    get tenants() { return tables().tenants; },
+    get leases() { return tables().leases; },
+    get snapshots() { return tables().snapshots; },
+    get runs() { return tables().runs; },
+    get consentStates() { return tables().consentStates; },
+    get source() { return source(); },
+    get tokens() { return tokens(); },
+    get secrets() { return secrets(); },
+    get http() { return http(); },
+    ready: () => ready(),
+    collectDeps: () => ({ tenants: services.tenants, leases: services.leases, snapshots: services.snapshots, source: services.source, tokens: services.tokens, clock, logger, sync }),
+    runDeps: () => ({ ...services.collectDeps(), runs: services.runs, concurrency: settings.tenantConcurrency }),
+    planDeps: () => ({ tenants: services.tenants, runs: services.runs, clock, logger, reprobeHours: settings.reprobeHours }),
+    tenantDeps: () => ({ tenants: services.tenants, snapshots: services.snapshots, source: services.source, tokens: services.tokens, clock, logger }),
+    consentLinkDeps: () => ({
+      consentStates: services.consentStates, clock, authorityHost: settings.authorityHost, clientId: settings.partnerClientId,
+      scope: scopeFor(settings), redirectUri: settings.consentRedirectUri,
+    }),
+    consentCallbackDeps: () => ({ consentStates: services.consentStates, tenants: services.tenants, tokens: services.tokens, source: services.source, clock, logger }),
+  };
+  return services;
+}
