@@ -1,0 +1,161 @@
+/**
+ * Access tokens for customer tenants, checked before use (design §6 step 2, §7).
+ * One ClientSecretCredential per (tenant, secret version) for the life of the process — the token cache lives
+ * inside it. A bad or expired secret (`invalid_client`) makes the provider re-read the secret once, shared by
+ * every tenant failing at the same time, and retry only when the vault holds a new version.
+ */
+import { ClientSecretCredential } from '@azure/identity';
+import got from 'got';
+import { CollectorError, aadstsCodes, classifyTokenFailure } from '../domain/errors.js';
+import type { PageOptions, SecretProvider, TokenProvider } from '../ports.js';
+import { verifyTokenClaims } from './tokenClaims.js';
+import { tokenError, tokenFailureFacts } from './tokenFailure.js';
+
+export { verifyTokenClaims } from './tokenClaims.js';
+
+type SecretValue = Awaited<ReturnType<SecretProvider['getSecret']>>;
+
+/** What the tenant's OpenID discovery document says when MSAL could not resolve its endpoints. */
+export type DiscoveryCheck = (authorityHost: string, tenantId: string) => Promise<CollectorError>;
+
+export interface EntraTokenProviderOptions {
+  readonly authorityHost: string;
+  readonly clientId: string;
+  readonly secretProvider: SecretProvider;
+  /** `{origin of the API}/.default` */
+  readonly scope: string;
+  readonly readRoles: readonly string[];
+  /** True for a non-Microsoft authority (a local stand-in). */
+  readonly disableInstanceDiscovery?: boolean;
+  /** How long a confirmed-bad secret version is not re-read again (default 60 s): 1,000 tenants, one vault read. */
+  readonly refreshMemoMs?: number;
+  readonly discoveryCheck?: DiscoveryCheck;
+  readonly now?: () => number;
+}
+
+interface TenantCredential {
+  readonly version: string;
+  readonly credential: ClientSecretCredential;
+}
+
+export class EntraTokenProvider implements TokenProvider {
+  private readonly options: EntraTokenProviderOptions;
+  private readonly credentials = new Map<string, TenantCredential>();
+  private refreshing?: { forVersion: string; result: Promise<SecretValue>; settledAt?: number };
+  private readonly now: () => number;
+
+  constructor(options: EntraTokenProviderOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+  }
+
+  async getToken(tenantId: string, options?: PageOptions): Promise<string> {
+    const secret = await this.options.secretProvider.getSecret();
+    try {
+      return await this.tokenWith(tenantId, secret, options);
+    } catch (error) {
+      if (!isBadSecret(error)) throw error;
+      const fresh = await this.refreshSecret(secret.version);
+      if (fresh.version === secret.version) throw error;
+      return this.tokenWith(tenantId, fresh, options);
+    }
+  }
+
+  private async tokenWith(tenantId: string, secret: SecretValue, options?: PageOptions): Promise<string> {
+    const credential = this.credentialFor(tenantId, secret);
+    let token: string;
+    try {
+      const access = await credential.getToken(this.options.scope, options?.signal ? { abortSignal: options.signal } : {});
+      token = access.token;
+    } catch (error) {
+      throw await this.classify(tenantId, error);
+    }
+    verifyTokenClaims(token, tenantId, this.options.readRoles);
+    return token;
+  }
+
+  /** One credential per tenant, replaced when the secret version changes (its token cache goes with it). */
+  private credentialFor(tenantId: string, secret: SecretValue): ClientSecretCredential {
+    const existing = this.credentials.get(tenantId);
+    if (existing && existing.version === secret.version) return existing.credential;
+    const credential = new ClientSecretCredential(tenantId, this.options.clientId, secret.value, {
+      authorityHost: this.options.authorityHost,
+      ...(this.options.disableInstanceDiscovery ? { disableInstanceDiscovery: true } : {}),
+    });
+    this.credentials.set(tenantId, { version: secret.version, credential });
+    return credential;
+  }
+
+  /**
+   * Re-read the secret after `invalid_client` with `failedVersion`. Concurrent failures share one read, and a
+   * read that just confirmed the same version is reused for a short while instead of hitting the vault again.
+   */
+  private refreshSecret(failedVersion: string): Promise<SecretValue> {
+    const current = this.refreshing;
+    const memoMs = this.options.refreshMemoMs ?? 60_000;
+    if (current && current.forVersion === failedVersion && (current.settledAt === undefined || this.now() - current.settledAt < memoMs)) {
+      return current.result;
+    }
+    const entry: { forVersion: string; result: Promise<SecretValue>; settledAt?: number } = {
+      forVersion: failedVersion,
+      result: this.options.secretProvider.refresh(),
+    };
+    entry.result.then(
+      () => { entry.settledAt = this.now(); },
+      () => { if (this.refreshing === entry) this.refreshing = undefined; },
+    );
+    this.refreshing = entry;
+    return entry.result;
+  }
+
+  private async classify(tenantId: string, error: unknown): Promise<CollectorError> {
+    if (error instanceof CollectorError) return error;
+    const facts = tokenFailureFacts(error);
+    if (facts.endpointsUnresolved) {
+      // MSAL reports an unknown tenant and an unreachable authority alike; the discovery document tells them apart.
+      return (this.options.discoveryCheck ?? checkDiscovery)(this.options.authorityHost, tenantId);
+    }
+    return tokenError(tenantId, facts);
+  }
+}
+
+/** A bad or expired partner secret: the only token failure worth re-reading the vault for. */
+function isBadSecret(error: unknown): boolean {
+  return error instanceof CollectorError && error.kind === 'credential_error' && error.code !== 'TOKEN_TENANT_MISMATCH' && error.code !== 'TOKEN_MALFORMED';
+}
+
+/**
+ * Fetch the tenant's OpenID configuration ourselves: 400 `invalid_tenant` / AADSTS90002 → the tenant does not
+ * exist in this cloud (consent_revoked, code AADSTS90002); no answer → the authority is unreachable (transient).
+ */
+export async function checkDiscovery(authorityHost: string, tenantId: string): Promise<CollectorError> {
+  const url = `${authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(tenantId)}/v2.0/.well-known/openid-configuration`;
+  try {
+    const response = await got.get(url, { throwHttpErrors: false, retry: { limit: 1 }, timeout: { request: 15_000 }, responseType: 'text' });
+    if (response.statusCode === 200) {
+      return new CollectorError(`Token request for tenant ${tenantId} failed: the authority's endpoints could not be resolved, although discovery answers now.`, { code: 'ENDPOINTS_RESOLUTION_ERROR', kind: 'transient' });
+    }
+    const body = parseJson(response.body);
+    const oauthError = typeof body?.error === 'string' ? body.error : undefined;
+    const description = typeof body?.error_description === 'string' ? body.error_description : '';
+    const codes = Array.isArray(body?.error_codes) ? body.error_codes.filter((c): c is number => typeof c === 'number') : aadstsCodes(description);
+    const { code, kind } = codes.includes(90002) || oauthError === 'invalid_tenant'
+      ? { code: 'AADSTS90002', kind: 'consent_revoked' as const }
+      : classifyTokenFailure(oauthError, codes, response.statusCode);
+    const facts = tokenFailureFacts({ message: description, errorResponse: { ...(oauthError ? { error: oauthError } : {}), errorDescription: description } });
+    const what = [oauthError, facts.summary].filter(Boolean).join(': ');
+    return new CollectorError(`Token request for tenant ${tenantId} failed at discovery (HTTP ${response.statusCode})${what ? `: ${what}` : ''}`, { code, kind, status: response.statusCode });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return new CollectorError(`Token request for tenant ${tenantId} failed: the authority ${new URL(authorityHost).host} is unreachable (${typeof code === 'string' ? code : 'network error'}).`, { code: 'AUTHORITY_UNREACHABLE', kind: 'transient' });
+  }
+}
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
