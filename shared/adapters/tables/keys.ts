@@ -1,0 +1,51 @@
+/**
+ * Table keys. PartitionKey/RowKey must not contain / \ # ? or control characters (Azure answers 400, Azurite 500
+ * for `/`), and are at most 1 KiB. Incident IDs are stored verbatim when they are safe (the contract's RowKey is
+ * the incident ID); otherwise the offending characters — and `%`, so the mapping stays reversible — are written
+ * as `%XX`.
+ */
+import { CollectorError } from '../../domain/errors.js';
+
+// Control characters are exactly what these patterns must find.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[/\\#?%\u0000-\u001f\u007f-\u009f]/g;
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
+/** Leaves room for the history suffix `_YYYY-MM-DDTHH:mm:ss.fffffffZ` (29 chars) within 1 KiB of UTF-16. */
+const MAX_ID_KEY_LENGTH = 480;
+
+function invalidKey(what: string): CollectorError {
+  return new CollectorError(`The ${what} cannot be used as a table key.`, { code: 'TABLE_INVALID_KEY', kind: 'permanent' });
+}
+
+/** The RowKey form of an incident ID. */
+export function encodeKey(id: string): string {
+  if (id === '') throw invalidKey('incident ID (empty)');
+  const key = id.replace(UNSAFE, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  if (key.length > MAX_ID_KEY_LENGTH) throw invalidKey('incident ID (too long)');
+  return key;
+}
+
+/** The incident ID of a RowKey made by encodeKey. */
+export function decodeKey(key: string): string {
+  return key.replace(/%([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** Guard a key we do not escape (tenant IDs, hashes, run IDs): reject rather than corrupt. */
+export function assertSafeKey(value: string, what: string): string {
+  if (value === '' || value.length > 512 || FORBIDDEN.test(value)) throw invalidKey(what);
+  return value;
+}
+
+/** History RowKey: the incident's key, `_`, and the fixed-width lastUpdateTime (sorts by version). */
+export function historyRowKey(idKey: string, lastUpdateKey: string): string {
+  return `${idKey}_${lastUpdateKey}`;
+}
+
+/** Length of the fixed-width suffix `_YYYY-MM-DDTHH:mm:ss.fffffffZ`. */
+export const HISTORY_SUFFIX_LENGTH = 29;
+
+/** The incident key part of a history RowKey. */
+export function idKeyOfHistoryRowKey(rowKey: string): string {
+  return rowKey.slice(0, rowKey.length - HISTORY_SUFFIX_LENGTH);
+}

@@ -1,0 +1,138 @@
+/**
+ * RunStore on the `Runs` table (PK the UTC date `yyyy-mm-dd` of startedAt, RK runId). Counters are updated with
+ * ETag-guarded read-modify-write, retried on 412, so concurrent workers never lose an increment.
+ * lastFinished() reads the most recent few date partitions (a day holds ~24 scheduled runs), newest first.
+ */
+import type { TableClient } from '@azure/data-tables';
+import { CollectorError } from '../../domain/errors.js';
+import type { Clock, RunRecord, RunStore, TenantRunResult } from '../../ports.js';
+import { asNumber, asOptionalString, asString } from './entityValues.js';
+import { assertSafeKey } from './keys.js';
+import type { TableClients } from './tableClients.js';
+import { hasStatus, tableCall, toTableError } from './tableErrors.js';
+
+const COUNTERS = ['tenantsPlanned', 'tenantsOk', 'tenantsFailed', 'tenantsSkipped', 'incidentsFetched', 'incidentsChanged', 'pages', 'deadLetters'] as const;
+type Counter = (typeof COUNTERS)[number];
+const MAX_COUNTER_ATTEMPTS = 50;
+/** How many date partitions lastFinished() looks back through. */
+const LOOKBACK_DAYS = 7;
+const DAY_MS = 86_400_000;
+
+type Row = Record<string, unknown> & { rowKey?: string; etag?: string };
+
+/** The PartitionKey of a run: the UTC date of its start. */
+export function runPartition(startedAt: string): string {
+  const ms = Date.parse(startedAt);
+  if (Number.isNaN(ms)) throw new CollectorError('A run start time is not a valid timestamp.', { code: 'TABLE_INVALID_KEY', kind: 'permanent' });
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+function toRecord(row: Row): RunRecord {
+  const counters = Object.fromEntries(COUNTERS.map((c) => [c, asNumber(row[c]) ?? 0])) as Record<Counter, number>;
+  const finishedAt = asOptionalString(row.finishedAt);
+  return {
+    runId: asString(row.rowKey),
+    startedAt: asString(row.startedAt),
+    ...(finishedAt !== undefined ? { finishedAt } : {}),
+    trigger: asString(row.trigger),
+    ...counters,
+  };
+}
+
+function resultIncrements(result: TenantRunResult): Partial<Record<Counter, number>> {
+  const outcome: Counter = result.status === 'ok' ? 'tenantsOk' : result.status === 'failed' ? 'tenantsFailed' : 'tenantsSkipped';
+  return { [outcome]: 1, incidentsFetched: result.incidentsFetched, incidentsChanged: result.incidentsChanged, pages: result.pages };
+}
+
+export class TableRunStore implements RunStore {
+  private readonly clock: Clock;
+
+  constructor(private readonly tables: TableClients, options: { clock?: Clock } = {}) {
+    this.clock = options.clock ?? { now: () => new Date() };
+  }
+
+  private get table(): TableClient {
+    return this.tables.client('runs');
+  }
+
+  private async read(runId: string, startedAt: string): Promise<Row | undefined> {
+    try {
+      return await this.table.getEntity<Row>(runPartition(startedAt), assertSafeKey(runId, 'run ID'));
+    } catch (error) {
+      if (hasStatus(error, 404)) return undefined;
+      throw toTableError(error, 'read run');
+    }
+  }
+
+  async create(run: RunRecord): Promise<void> {
+    const entity = {
+      partitionKey: runPartition(run.startedAt),
+      rowKey: assertSafeKey(run.runId, 'run ID'),
+      startedAt: run.startedAt,
+      finishedAt: run.finishedAt ?? '',
+      trigger: run.trigger,
+      ...Object.fromEntries(COUNTERS.map((c) => [c, run[c]])),
+    };
+    try {
+      await this.table.createEntity(entity);
+    } catch (error) {
+      // A redelivered "plan" message may create the same run twice; the first row stands.
+      if (!hasStatus(error, 409)) throw toTableError(error, 'create run');
+    }
+  }
+
+  async get(runId: string, startedAt: string): Promise<RunRecord | undefined> {
+    const row = await this.read(runId, startedAt);
+    return row ? toRecord(row) : undefined;
+  }
+
+  async recordTenant(runId: string, startedAt: string, result: TenantRunResult): Promise<void> {
+    await this.increment(runId, startedAt, resultIncrements(result));
+  }
+
+  async recordDeadLetter(runId: string, startedAt: string): Promise<void> {
+    await this.increment(runId, startedAt, { deadLetters: 1 });
+  }
+
+  /** Read-add-write guarded by the ETag; a lost race re-reads and adds again. */
+  private async increment(runId: string, startedAt: string, delta: Partial<Record<Counter, number>>): Promise<void> {
+    for (let attempt = 0; attempt < MAX_COUNTER_ATTEMPTS; attempt++) {
+      const row = await this.read(runId, startedAt);
+      if (!row) throw new CollectorError('The run to record into does not exist.', { code: 'TABLE_RUN_NOT_FOUND', kind: 'permanent' });
+      const updated: Record<string, number> = {};
+      for (const [counter, add] of Object.entries(delta)) updated[counter] = (asNumber(row[counter]) ?? 0) + (add ?? 0);
+      try {
+        await this.table.updateEntity({ partitionKey: runPartition(startedAt), rowKey: runId, ...updated }, 'Merge', { etag: asString(row.etag) });
+        return;
+      } catch (error) {
+        if (!hasStatus(error, 412)) throw toTableError(error, 'update run counters');
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt + 1, 5)));
+    }
+    throw new CollectorError('The run counters could not be updated: the row kept changing.', { code: 'TABLE_RUN_CONTENTION', kind: 'transient' });
+  }
+
+  async finish(runId: string, startedAt: string, finishedAt: string): Promise<void> {
+    try {
+      await this.table.updateEntity({ partitionKey: runPartition(startedAt), rowKey: assertSafeKey(runId, 'run ID'), finishedAt }, 'Merge');
+    } catch (error) {
+      if (hasStatus(error, 404)) throw new CollectorError('The run to finish does not exist.', { code: 'TABLE_RUN_NOT_FOUND', kind: 'permanent' });
+      throw toTableError(error, 'finish run');
+    }
+  }
+
+  async lastFinished(): Promise<RunRecord | undefined> {
+    const today = this.clock.now().getTime();
+    for (let day = 0; day < LOOKBACK_DAYS; day++) {
+      const partition = new Date(today - day * DAY_MS).toISOString().slice(0, 10);
+      const finished = await tableCall('list runs', async () => {
+        const rows: RunRecord[] = [];
+        for await (const row of this.table.listEntities<Row>({ queryOptions: { filter: `PartitionKey eq '${partition}' and finishedAt gt ''` } })) rows.push(toRecord(row));
+        return rows;
+      });
+      const latest = finished.reduce<RunRecord | undefined>((best, r) => (!best || (r.finishedAt ?? '') > (best.finishedAt ?? '') ? r : best), undefined);
+      if (latest) return latest;
+    }
+    return undefined;
+  }
+}

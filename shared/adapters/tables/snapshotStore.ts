@@ -1,0 +1,238 @@
+/**
+ * SnapshotStore on Table Storage: `Incidents` (latest version per incident), `IncidentHistory` (one immutable row
+ * per version) and `PayloadChunks` (compressed payloads too large for one entity).
+ *
+ * Write order for a page: payload chunks, then history rows (upserts: idempotent), then latest rows. Latest rows
+ * are written with ETag conditions (create when absent, If-Match when present) so that a concurrent or stale
+ * writer can never replace a newer version: on 409/412 the affected rows are re-read and re-decided.
+ */
+import type { TableClient } from '@azure/data-tables';
+import { CollectorError } from '../../domain/errors.js';
+import { compareInstants, toFixedWidth } from '../../domain/time.js';
+import type { Clock, FetchedIncident, SnapshotQuery, SnapshotStore, SourceKind, StoredSnapshot, WriteResult } from '../../ports.js';
+import { type BatchOp } from './batchPlanner.js';
+import { BATCH_CONCURRENCY, submitBatches, submitBatchesSettled } from './batchWriter.js';
+import type { PlainEntity } from './entitySize.js';
+import { asOptionalString, asString } from './entityValues.js';
+import { assertSafeKey, decodeKey, historyRowKey } from './keys.js';
+import { lookupFilter, planKeyLookups } from './keyLookupPlan.js';
+import { chunkCount, chunkRowKey, compressedBytes, decodeIncident } from './payloadCodec.js';
+import { runBounded } from './runBounded.js';
+import { type IncidentVersion, planPage, RowEncoder, type StoredLatest, toVersion } from './snapshotRows.js';
+import type { TableClients } from './tableClients.js';
+import { hasStatus, tableCall, toTableError } from './tableErrors.js';
+
+export interface SnapshotStoreOptions {
+  readonly clock?: Clock;
+  /** Independent transactions / queries in flight at once. */
+  readonly concurrency?: number;
+  /** Rows per page when reading snapshots (each may be up to ~1 MiB). */
+  readonly readPageSize?: number;
+}
+
+/** Attempts at the latest rows when concurrent writers keep winning the ETag race. */
+const MAX_LATEST_ATTEMPTS = 5;
+const SOURCES: ReadonlySet<string> = new Set(['graph', 'm365d']);
+
+type Entity = Record<string, unknown> & { partitionKey?: string; rowKey?: string; etag?: string };
+
+export class TableSnapshotStore implements SnapshotStore {
+  private readonly clock: Clock;
+  private readonly concurrency: number;
+  private readonly readPageSize: number;
+
+  constructor(private readonly tables: TableClients, options: SnapshotStoreOptions = {}) {
+    this.clock = options.clock ?? { now: () => new Date() };
+    this.concurrency = options.concurrency ?? BATCH_CONCURRENCY;
+    this.readPageSize = options.readPageSize ?? 50;
+  }
+
+  private get incidents(): TableClient {
+    return this.tables.client('incidents');
+  }
+
+  private get historyTable(): TableClient {
+    return this.tables.client('history');
+  }
+
+  private get chunks(): TableClient {
+    return this.tables.client('chunks');
+  }
+
+  async writePage(tenantId: string, source: SourceKind, incidents: readonly FetchedIncident[]): Promise<WriteResult> {
+    assertSafeKey(tenantId, 'tenant ID');
+    if (incidents.length === 0) return { changed: 0 };
+    const versions = incidents.map(toVersion);
+    const stored = await this.readLatest(tenantId, versions.map((v) => v.idKey));
+    const plan = planPage(versions, stored);
+    if (plan.history.length === 0) return { changed: 0 };
+
+    const existing = await this.existingHistoryKeys(tenantId, plan.maybeExisting);
+    const changed = plan.certainlyNew + plan.maybeExisting.filter((v) => !existing.has(historyRowKey(v.idKey, v.lastUpdateKey))).length;
+
+    const encoder = new RowEncoder({ tenantId, source, snapshotAt: this.clock.now().toISOString() });
+    const historyRows = plan.history.map((v) => encoder.encode(v, historyRowKey(v.idKey, v.lastUpdateKey)));
+    const latestRows = new Map(plan.latest.map((v) => [v.idKey, encoder.encode(v, v.idKey)] as const));
+
+    // Chunks first (content-addressed, shared by the history and latest rows of one version), so no row ever
+    // references a payload that is not there yet.
+    const chunkRows = new Map<string, PlainEntity>();
+    for (const encoded of [...historyRows, ...latestRows.values()]) for (const c of encoded.chunks) chunkRows.set(c.rowKey, c);
+    await submitBatches(this.chunks, [...chunkRows.values()].map((entity) => ({ kind: 'upsert', entity })), 'write payload chunks', this.concurrency);
+    await submitBatches(this.historyTable, historyRows.map((r) => ({ kind: 'upsert', entity: r.row })), 'write incident history', this.concurrency);
+    await this.writeLatest(tenantId, new Map([...latestRows].map(([k, r]) => [k, r.row])), plan.latest, stored);
+    return { changed };
+  }
+
+  /** Latest rows, ETag-conditional; re-decide the rows of a batch that lost a race, a bounded number of times. */
+  private async writeLatest(
+    tenantId: string,
+    rows: ReadonlyMap<string, PlainEntity>,
+    candidates: readonly IncidentVersion[],
+    initial: ReadonlyMap<string, StoredLatest>,
+  ): Promise<void> {
+    let stored = initial;
+    let pending = candidates;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const ops: BatchOp[] = pending.map((v) => {
+        const entity = rows.get(v.idKey) as PlainEntity;
+        const current = stored.get(v.idKey);
+        return current ? { kind: 'update', entity, etag: current.etag } : { kind: 'create', entity };
+      });
+      const outcomes = await submitBatchesSettled(this.incidents, ops, this.concurrency);
+      const lost = outcomes.filter((o) => o.error !== undefined);
+      if (lost.length === 0) return;
+      const hard = lost.find((o) => !hasStatus(o.error, 409, 412));
+      if (hard) throw toTableError(hard.error, 'write latest incidents');
+      if (attempt >= MAX_LATEST_ATTEMPTS) throw toTableError(lost[0]?.error, 'write latest incidents (conflicts persisted)');
+      const retryKeys = new Set(lost.flatMap((o) => o.ops.map((op) => op.entity.rowKey)));
+      stored = await this.readLatest(tenantId, [...retryKeys]);
+      pending = pending.filter((v) => {
+        if (!retryKeys.has(v.idKey)) return false;
+        const current = stored.get(v.idKey);
+        if (!current) return true;
+        return current.hash !== v.hash && compareInstants(v.lastUpdateKey, current.lastUpdateKey) >= 0;
+      });
+    }
+  }
+
+  /** Stored hash, version and ETag of the given incidents' latest rows: few queries, only the needed columns. */
+  private async readLatest(tenantId: string, idKeys: readonly string[]): Promise<Map<string, StoredLatest>> {
+    const wanted = new Set(idKeys);
+    const found = new Map<string, StoredLatest>();
+    await runBounded(planKeyLookups(wanted), this.concurrency, async (lookup) => {
+      const rows = await this.query(this.incidents, lookupFilter(tenantId, lookup), ['RowKey', 'contentHash', 'lastUpdateKey'], 'read latest incidents');
+      for (const row of rows) {
+        const key = row.rowKey;
+        if (key === undefined || !wanted.has(key)) continue;
+        found.set(key, { hash: asString(row.contentHash), lastUpdateKey: asString(row.lastUpdateKey), etag: asString(row.etag) });
+      }
+    });
+    return found;
+  }
+
+  /** Which of these (older-than-latest) versions already have a history row. Rare: stale pages only. */
+  private async existingHistoryKeys(tenantId: string, versions: readonly IncidentVersion[]): Promise<Set<string>> {
+    const existing = new Set<string>();
+    if (versions.length === 0) return existing;
+    const keys = versions.map((v) => historyRowKey(v.idKey, v.lastUpdateKey));
+    // History RowKeys are never plain decimals, so these are always exact-key lookups, never a range.
+    await runBounded(planKeyLookups(keys), this.concurrency, async (lookup) => {
+      for (const row of await this.query(this.historyTable, lookupFilter(tenantId, lookup), ['RowKey'], 'read incident history')) {
+        if (row.rowKey !== undefined) existing.add(row.rowKey);
+      }
+    });
+    return existing;
+  }
+
+  private async query(client: TableClient, filter: string, select: string[], operation: string): Promise<Entity[]> {
+    return tableCall(operation, async () => {
+      const rows: Entity[] = [];
+      for await (const row of client.listEntities<Entity>({ queryOptions: { filter, select } })) rows.push(row);
+      return rows;
+    });
+  }
+
+  latest(query: SnapshotQuery = {}): AsyncIterable<StoredSnapshot> {
+    return this.scan(this.incidents, query, 'read latest incidents');
+  }
+
+  history(query: SnapshotQuery = {}): AsyncIterable<StoredSnapshot> {
+    return this.scan(this.historyTable, query, 'read incident history');
+  }
+
+  private async *scan(client: TableClient, query: SnapshotQuery, operation: string): AsyncGenerator<StoredSnapshot> {
+    const since = query.since === undefined ? undefined : toFixedWidth(query.since);
+    const filters: string[] = [];
+    if (query.tenantId !== undefined) filters.push(`PartitionKey eq '${assertSafeKey(query.tenantId, 'tenant ID').replace(/'/g, "''")}'`);
+    // Prefilter on the fixed-width column, then compare exactly as instants.
+    if (since !== undefined) filters.push(`lastUpdateKey ge '${since}'`);
+    const pages = client
+      .listEntities<Entity>(filters.length > 0 ? { queryOptions: { filter: filters.join(' and ') } } : {})
+      .byPage({ maxPageSize: this.readPageSize });
+    for (;;) {
+      let next: IteratorResult<Entity[]>;
+      try {
+        next = await pages.next();
+      } catch (error) {
+        throw toTableError(error, operation);
+      }
+      if (next.done) return;
+      for (const row of next.value) {
+        const lastUpdateTime = asString(row.lastUpdateTime);
+        if (since !== undefined && compareInstants(lastUpdateTime, since) < 0) continue;
+        yield await this.toSnapshot(row, lastUpdateTime);
+      }
+    }
+  }
+
+  private async toSnapshot(row: Entity, lastUpdateTime: string): Promise<StoredSnapshot> {
+    const tenantId = asString(row.partitionKey);
+    const hash = asString(row.contentHash);
+    const count = chunkCount(row);
+    const chunkRows = count > 0 ? await this.readChunks(tenantId, hash, count) : [];
+    const incident = decodeIncident(compressedBytes(row, chunkRows), hash);
+    const source = asString(row.source);
+    if (!SOURCES.has(source)) throw new CollectorError('A stored incident row has an unknown source.', { code: 'TABLE_ROW_INVALID', kind: 'permanent' });
+    const rowKey = asString(row.rowKey);
+    return {
+      tenantId,
+      incidentId: asOptionalString(row.incidentId) ?? decodeKey(rowKey),
+      lastUpdateTime,
+      source: source as SourceKind,
+      snapshotAt: asString(row.snapshotAt),
+      contentHash: hash,
+      incident,
+    };
+  }
+
+  private async readChunks(tenantId: string, hash: string, count: number): Promise<Entity[]> {
+    const filter = lookupFilter(tenantId, { kind: 'range', from: chunkRowKey(hash, 0), to: chunkRowKey(hash, count - 1) });
+    const rows = await this.query(this.chunks, filter, [], 'read payload chunks');
+    return rows.sort((a, b) => asString(a.rowKey).localeCompare(asString(b.rowKey)));
+  }
+
+  async purgeTenant(tenantId: string): Promise<void> {
+    assertSafeKey(tenantId, 'tenant ID');
+    for (const [client, what] of [[this.incidents, 'incidents'], [this.historyTable, 'incident history'], [this.chunks, 'payload chunks']] as const) {
+      await this.purgePartition(client, tenantId, what);
+    }
+  }
+
+  /** Delete a partition page by page (keys only), in batches. */
+  private async purgePartition(client: TableClient, partitionKey: string, what: string): Promise<void> {
+    const filter = `PartitionKey eq '${partitionKey.replace(/'/g, "''")}'`;
+    const pages = client.listEntities<Entity>({ queryOptions: { filter, select: ['RowKey'] } }).byPage({ maxPageSize: 1000 });
+    for (;;) {
+      let next: IteratorResult<Entity[]>;
+      try {
+        next = await pages.next();
+      } catch (error) {
+        throw toTableError(error, `list ${what} to purge`);
+      }
+      if (next.done) return;
+      const ops: BatchOp[] = next.value.flatMap((row) => (row.rowKey === undefined ? [] : [{ kind: 'delete' as const, entity: { partitionKey, rowKey: row.rowKey } }]));
+      await submitBatches(client, ops, `purge ${what}`, this.concurrency);
+    }
+  }
+}

@@ -1,0 +1,39 @@
+/** All Table Storage adapters over one set of lazily built clients (what the composition root wires in). */
+import type { StorageSettings } from '../../config/settings.js';
+import type { Clock } from '../../ports.js';
+import { TableConsentStateStore } from './consentStateStore.js';
+import { TableLeaseStore } from './leaseStore.js';
+import { TableRunStore } from './runStore.js';
+import { TableSnapshotStore } from './snapshotStore.js';
+import { createTableClients, type TableClients, type TableClientsOptions } from './tableClients.js';
+import { TableTenantStore } from './tenantStore.js';
+
+export interface TableStoreOptions extends TableClientsOptions {
+  readonly clock?: Clock;
+  /** Independent transactions/queries in flight per snapshot write (default 4). */
+  readonly concurrency?: number;
+}
+
+export interface TableStores {
+  readonly clients: TableClients;
+  readonly tenants: TableTenantStore;
+  readonly leases: TableLeaseStore;
+  readonly snapshots: TableSnapshotStore;
+  readonly runs: TableRunStore;
+  readonly consentStates: TableConsentStateStore;
+  ensureTables(): Promise<void>;
+}
+
+export function createTableStores(storage: StorageSettings, options: TableStoreOptions = {}): TableStores {
+  const clients = createTableClients(storage, options);
+  const clock = options.clock !== undefined ? { clock: options.clock } : {};
+  return {
+    clients,
+    tenants: new TableTenantStore(clients),
+    leases: new TableLeaseStore(clients, clock),
+    snapshots: new TableSnapshotStore(clients, { ...clock, ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}) }),
+    runs: new TableRunStore(clients, clock),
+    consentStates: new TableConsentStateStore(clients),
+    ensureTables: () => clients.ensureTables(),
+  };
+}
