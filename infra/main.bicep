@@ -1,0 +1,306 @@
+metadata name = 'Defender incident collector'
+metadata description = 'A locked-down, serverless collector of Microsoft Defender incidents across customer tenants: Function App (Flex Consumption, Node 22) with a user-assigned identity, Entra-only Storage, an RBAC Key Vault for the partner app secret, and Entra-only Application Insights.'
+
+targetScope = 'resourceGroup'
+
+// ---------- Parameters ----------
+
+@description('Required. Name of the environment (the azd environment name). Feeds the resource token and the azd-env-name tag.')
+@minLength(1)
+@maxLength(64)
+param environmentName string
+
+@description('Optional. Azure region of every resource. Must offer the Flex Consumption plan.')
+param location string = resourceGroup().location
+
+@description('Required. Application (client) ID of the partner\'s multi-tenant app registration that customers consent to.')
+@minLength(36)
+@maxLength(36)
+param partnerClientId string
+
+@description('Optional. Name of the Key Vault secret that holds the partner app\'s client secret. The value is set by the operator, never by this template.')
+@minLength(1)
+@maxLength(127)
+param partnerSecretName string = 'partner-client-secret'
+
+@description('Optional. Incident source: graph (Microsoft Graph /security/incidents) or m365d (legacy Microsoft 365 Defender API).')
+@allowed([
+  'graph'
+  'm365d'
+])
+param incidentSource string = 'graph'
+
+@description('Optional. Microsoft cloud of the customer tenants; sets the login and API endpoints the app uses.')
+@allowed([
+  'public'
+  'gcc'
+  'gcchigh'
+  'dod'
+])
+param cloud string = 'public'
+
+@description('Optional. NCRONTAB schedule (six fields, UTC) of the collection timer. Default: hourly on the hour.')
+param collectSchedule string = '0 0 * * * *'
+
+@description('Optional. Seconds before the checkpoint where each collection window starts again.')
+@minValue(0)
+@maxValue(604800)
+param syncOverlapSeconds int = 600
+
+@description('Optional. Seconds behind now where each collection window ends (incidents surface late).')
+@minValue(0)
+@maxValue(86400)
+param syncLagSeconds int = 300
+
+@description('Optional. Days back a tenant\'s first collection starts.')
+@minValue(1)
+@maxValue(3650)
+param syncInitialLookbackDays int = 30
+
+@description('Optional. Hours between re-probes of a skipped tenant (pending consent, revoked consent, missing permissions).')
+@minValue(1)
+@maxValue(8760)
+param reprobeHours int = 24
+
+@description('Optional. Tenants one process collects at once.')
+@minValue(1)
+@maxValue(256)
+param tenantConcurrency int = 16
+
+@description('Optional. Upper bound of Flex Consumption instances.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Optional. Memory per Flex Consumption instance in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Optional. Replication of the storage account.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+])
+param storageSkuName string = 'Standard_LRS'
+
+@description('Optional. Days the Log Analytics workspace keeps logs.')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 30
+
+@description('Optional. Object ID of the person or pipeline deploying (azd fills it in). It gets Key Vault Secrets Officer on the vault, and nothing else, so it can store the partner secret. Empty: no assignment.')
+param deployerPrincipalId string = ''
+
+@description('Optional. Kind of principal deployerPrincipalId is.')
+@allowed([
+  'User'
+  'ServicePrincipal'
+  'Group'
+])
+param deployerPrincipalType string = 'User'
+
+@description('Optional. Tags applied to every resource, in addition to azd-env-name.')
+param tags object = {}
+
+// ---------- Names ----------
+
+// One token per (subscription, resource group, environment): names are stable across redeployments and unique
+// across environments. Key Vault and Storage names are global, so the token is part of them.
+var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
+var allTags = union(tags, { 'azd-env-name': environmentName })
+var names = {
+  identity: 'id-${resourceToken}'
+  storage: 'st${resourceToken}'
+  keyVault: 'kv-${resourceToken}'
+  workspace: 'log-${resourceToken}'
+  appInsights: 'appi-${resourceToken}'
+  plan: 'plan-${resourceToken}'
+  functionApp: 'func-${resourceToken}'
+  deploymentContainer: 'app-package-${resourceToken}'
+}
+
+// The collector's own storage objects (the Functions host creates its own blobs and queues beside them).
+var queueNames = [
+  'tenant-collect'
+  'tenant-collect-poison'
+]
+var tableNames = [
+  'Tenants'
+  'Incidents'
+  'IncidentHistory'
+  'Runs'
+  'PayloadChunks'
+  'Leases'
+  'ConsentStates'
+]
+
+// Built-in role definition IDs (the same in every tenant and cloud).
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+
+// ---------- Resources ----------
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  params: {
+    name: names.identity
+    location: location
+    tags: allTags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: names.storage
+    location: location
+    tags: allTags
+    skuName: storageSkuName
+    deploymentContainerName: names.deploymentContainer
+    queueNames: queueNames
+    tableNames: tableNames
+  }
+}
+
+module keyVault 'modules/keyVault.bicep' = {
+  name: 'keyVault'
+  params: {
+    name: names.keyVault
+    location: location
+    tags: allTags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    workspaceName: names.workspace
+    appInsightsName: names.appInsights
+    location: location
+    tags: allTags
+    retentionInDays: logRetentionInDays
+  }
+}
+
+// Least privilege, each role at the one resource it is needed on. The Functions host needs Blob Data Owner
+// (leases, keys, the Flex deployment package) and Queue Data Contributor (queue triggers) on its storage.
+module roleAssignments 'modules/roleAssignments.json' = {
+  name: 'roleAssignments'
+  params: {
+    assignments: [
+      {
+        scope: storage.outputs.id
+        roleDefinitionId: roles.storageBlobDataOwner
+        principalId: identity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'Functions host storage and the Flex Consumption deployment package'
+      }
+      {
+        scope: storage.outputs.id
+        roleDefinitionId: roles.storageQueueDataContributor
+        principalId: identity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'tenant-collect queue trigger and output binding'
+      }
+      {
+        scope: storage.outputs.id
+        roleDefinitionId: roles.storageTableDataContributor
+        principalId: identity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'Tenants, Incidents, IncidentHistory, Runs and the other collector tables'
+      }
+      {
+        scope: keyVault.outputs.id
+        roleDefinitionId: roles.keyVaultSecretsUser
+        principalId: identity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'Read the partner app secret'
+      }
+      {
+        scope: monitoring.outputs.appInsightsId
+        roleDefinitionId: roles.monitoringMetricsPublisher
+        principalId: identity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'Send telemetry to Application Insights with Entra authentication'
+      }
+      {
+        scope: keyVault.outputs.id
+        roleDefinitionId: roles.keyVaultSecretsOfficer
+        principalId: deployerPrincipalId
+        principalType: deployerPrincipalType
+        description: 'Deployer stores the partner app secret (az keyvault secret set)'
+      }
+    ]
+  }
+}
+
+module functionApp 'modules/functionApp.bicep' = {
+  name: 'functionApp'
+  params: {
+    name: names.functionApp
+    planName: names.plan
+    location: location
+    tags: allTags
+    azdServiceName: 'collector'
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    storageQueueEndpoint: storage.outputs.queueEndpoint
+    storageTableEndpoint: storage.outputs.tableEndpoint
+    deploymentContainerName: storage.outputs.deploymentContainerName
+    appInsightsName: names.appInsights
+    keyVaultUri: keyVault.outputs.uri
+    partnerSecretName: partnerSecretName
+    partnerClientId: partnerClientId
+    incidentSource: incidentSource
+    cloud: cloud
+    collectSchedule: collectSchedule
+    syncOverlapSeconds: syncOverlapSeconds
+    syncLagSeconds: syncLagSeconds
+    syncInitialLookbackDays: syncInitialLookbackDays
+    reprobeHours: reprobeHours
+    tenantConcurrency: tenantConcurrency
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+  }
+  // The app starts only once its identity can reach storage, the vault and App Insights; App Insights is
+  // passed by its compile-time name (what-if can then predict the app), so the dependency is explicit.
+  dependsOn: [
+    monitoring
+    roleAssignments
+  ]
+}
+
+// ---------- Outputs (azd stores them in the environment; none is secret) ----------
+
+@description('Name of the Function App.')
+output FUNCTION_APP_NAME string = functionApp.outputs.name
+
+@description('Base URL of the Function App.')
+output FUNCTION_APP_URL string = 'https://${functionApp.outputs.hostName}'
+
+@description('Redirect URI to add to the partner app registration (Web platform).')
+output CONSENT_REDIRECT_URI string = functionApp.outputs.consentRedirectUri
+
+@description('Name of the Key Vault to store the partner app secret in.')
+output KEY_VAULT_NAME string = keyVault.outputs.name
+
+@description('Name of the secret the app reads from that vault.')
+output PARTNER_SECRET_NAME string = partnerSecretName
+
+@description('Name of the storage account holding the collector tables.')
+output STORAGE_ACCOUNT_NAME string = storage.outputs.name
+
+@description('Name of the Application Insights component to watch runs in.')
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName

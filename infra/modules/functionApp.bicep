@@ -1,0 +1,206 @@
+metadata description = 'The collector Function App on the Flex Consumption plan (Node 22), running as a user-assigned identity, with every setting of design §3 as an app setting and identity-based storage connections.'
+
+@description('Required. Name of the Function App (becomes the host name <name>.azurewebsites.net or a unique variant of it).')
+param name string
+
+@description('Required. Name of the Flex Consumption plan.')
+param planName string
+
+@description('Required. Azure region of the plan and the app.')
+param location string
+
+@description('Optional. Tags applied to the plan and the app.')
+param tags object = {}
+
+@description('Required. Value of the azd-service-name tag: the service name in azure.yaml that azd deploys to this app.')
+param azdServiceName string
+
+@description('Required. Resource ID of the user-assigned identity the app runs as.')
+param identityId string
+
+@description('Required. Client ID of that identity (AZURE_CLIENT_ID and AzureWebJobsStorage__clientId).')
+param identityClientId string
+
+@description('Required. Name of the storage account used by the host, the queues and the tables.')
+param storageAccountName string
+
+@description('Required. Blob endpoint of that account (with trailing slash).')
+param storageBlobEndpoint string
+
+@description('Required. Queue endpoint of that account.')
+param storageQueueEndpoint string
+
+@description('Required. Table endpoint of that account.')
+param storageTableEndpoint string
+
+@description('Required. Blob container that holds the deployment package.')
+param deploymentContainerName string
+
+@description('Required. Name of the Application Insights component the app sends telemetry to.')
+param appInsightsName string
+
+@description('Required. URI of the Key Vault holding the partner app secret (KEY_VAULT_URL).')
+param keyVaultUri string
+
+@description('Required. Name of the secret in that vault (PARTNER_SECRET_NAME).')
+param partnerSecretName string
+
+@description('Required. Application (client) ID of the partner\'s multi-tenant app registration (PARTNER_CLIENT_ID).')
+param partnerClientId string
+
+@description('Required. Incident source: graph or m365d (INCIDENT_SOURCE).')
+param incidentSource string
+
+@description('Required. Cloud: public, gcc, gcchigh or dod (CLOUD).')
+param cloud string
+
+@description('Required. NCRONTAB schedule of the collection timer (COLLECT_SCHEDULE).')
+param collectSchedule string
+
+@description('Required. SYNC_OVERLAP_SECONDS.')
+param syncOverlapSeconds int
+
+@description('Required. SYNC_LAG_SECONDS.')
+param syncLagSeconds int
+
+@description('Required. SYNC_INITIAL_LOOKBACK_DAYS.')
+param syncInitialLookbackDays int
+
+@description('Required. REPROBE_HOURS.')
+param reprobeHours int
+
+@description('Required. TENANT_CONCURRENCY.')
+param tenantConcurrency int
+
+@description('Required. Upper bound of instances Flex Consumption scales out to.')
+param maximumInstanceCount int
+
+@description('Required. Memory per instance in MB.')
+param instanceMemoryMB int
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-11-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': azdServiceName })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientAffinityEnabled: false
+    publicNetworkAccess: 'Enabled'
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          // The package azd uploads lands here; the platform reads it with the same identity (no SAS, no key).
+          type: 'blobContainer'
+          value: '${storageBlobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    }
+  }
+}
+
+// Basic (user name + password) publishing is off for both FTP and SCM; azd and az deploy with Entra tokens.
+// Two declarations rather than a loop: the child's name is the type discriminator Bicep checks at compile time.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+var consentRedirectUri = 'https://${site.properties.defaultHostName}/api/consent/callback'
+
+// Set as a child resource so CONSENT_REDIRECT_URI can use the host name the platform assigned to the site.
+// Flex Consumption rejects FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION, WEBSITE_RUN_FROM_PACKAGE and
+// content-share settings (functionAppConfig carries them), so none appears here. PARTNER_CLIENT_SECRET is local-only.
+resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: {
+    AzureWebJobsStorage__accountName: storageAccountName
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identityClientId
+    AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
+    AzureWebJobsStorage__queueServiceUri: storageQueueEndpoint
+    AzureWebJobsStorage__tableServiceUri: storageTableEndpoint
+    AZURE_CLIENT_ID: identityClientId
+    APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+    PARTNER_CLIENT_ID: partnerClientId
+    KEY_VAULT_URL: keyVaultUri
+    PARTNER_SECRET_NAME: partnerSecretName
+    INCIDENT_SOURCE: incidentSource
+    CLOUD: cloud
+    COLLECT_SCHEDULE: collectSchedule
+    CONSENT_REDIRECT_URI: consentRedirectUri
+    SYNC_OVERLAP_SECONDS: string(syncOverlapSeconds)
+    SYNC_LAG_SECONDS: string(syncLagSeconds)
+    SYNC_INITIAL_LOOKBACK_DAYS: string(syncInitialLookbackDays)
+    REPROBE_HOURS: string(reprobeHours)
+    TENANT_CONCURRENCY: string(tenantConcurrency)
+  }
+}
+
+@description('Name of the Function App.')
+output name string = site.name
+
+@description('Resource ID of the Function App.')
+output id string = site.id
+
+@description('Default host name of the Function App.')
+output hostName string = site.properties.defaultHostName
+
+@description('The redirect URI to register on the partner app registration.')
+output consentRedirectUri string = consentRedirectUri

@@ -1,0 +1,425 @@
+/**
+ * Policy tests over the ARM JSON that the real Bicep CLI compiled from infra/main.bicep: every property issue 4
+ * asks for is asserted on what Azure would receive, not on the Bicep source.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { loadSettings } from '../../shared/config/settings.js';
+import {
+  allResources,
+  type ArmTemplate,
+  isExpression,
+  type Json,
+  moduleScope,
+  ofType,
+  resolve,
+  single,
+  sourceExpression,
+  text,
+  Unresolved,
+} from './armTemplate.js';
+import { announceSkip, loadCompiledTemplate } from './compiledTemplate.js';
+
+const loaded = loadCompiledTemplate();
+if (loaded.kind === 'unavailable') announceSkip(loaded.message);
+const suite = loaded.kind === 'ok' ? describe : describe.skip;
+const template = (loaded.kind === 'ok' ? loaded.template : { resources: [] }) as ArmTemplate;
+
+/** A module output as the root template references it. */
+const moduleOutput = (module: string, output: string) =>
+  new RegExp(`^\\[reference\\(resourceId\\('Microsoft\\.Resources/deployments', '${module}'\\), '[^']+'\\)\\.outputs\\.${output}\\.value\\]$`);
+
+const ROLE = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
+  keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
+} as const;
+
+/** Roles that would make the identity more than a data reader/writer of its own resources. */
+const PRIVILEGED_ROLES = [
+  '8e3af657-a8ff-443c-a75c-2fe8c4bcb635', // Owner
+  'b24988ac-6180-42a0-ab88-20f7382dd24c', // Contributor
+  '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9', // User Access Administrator
+  '00482a5a-887f-4fb3-b363-3b7fe8e74483', // Key Vault Administrator
+  '17d1049b-9a84-46fb-8f53-869881c3d3ab', // Storage Account Contributor
+];
+
+const EXPECTED_APP_SETTINGS = [
+  'AzureWebJobsStorage__accountName',
+  'AzureWebJobsStorage__credential',
+  'AzureWebJobsStorage__clientId',
+  'AzureWebJobsStorage__blobServiceUri',
+  'AzureWebJobsStorage__queueServiceUri',
+  'AzureWebJobsStorage__tableServiceUri',
+  'AZURE_CLIENT_ID',
+  'APPLICATIONINSIGHTS_CONNECTION_STRING',
+  'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+  'PARTNER_CLIENT_ID',
+  'KEY_VAULT_URL',
+  'PARTNER_SECRET_NAME',
+  'INCIDENT_SOURCE',
+  'CLOUD',
+  'COLLECT_SCHEDULE',
+  'CONSENT_REDIRECT_URI',
+  'SYNC_OVERLAP_SECONDS',
+  'SYNC_LAG_SECONDS',
+  'SYNC_INITIAL_LOOKBACK_DAYS',
+  'REPROBE_HOURS',
+  'TENANT_CONCURRENCY',
+];
+
+function propertiesOf(type: string): Record<string, Json> {
+  return (single(template, type).resource.properties ?? {}) as Record<string, Json>;
+}
+
+function objectAt(value: Json | undefined, ...path: string[]): Json | undefined {
+  return path.reduce<Json | undefined>((current, key) => {
+    if (current === undefined || current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
+    return current[key];
+  }, value);
+}
+
+suite('compiled template: storage', () => {
+  const account = () => propertiesOf('Microsoft.Storage/storageAccounts');
+
+  it('disables shared-key access and defaults the portal to Entra ID', () => {
+    expect(account().allowSharedKeyAccess).toBe(false);
+    expect(account().defaultToOAuthAuthentication).toBe(true);
+  });
+
+  it('requires TLS 1.2 and HTTPS, and exposes no public blobs', () => {
+    expect(account().minimumTlsVersion).toBe('TLS1_2');
+    expect(account().supportsHttpsTrafficOnly).toBe(true);
+    expect(account().allowBlobPublicAccess).toBe(false);
+  });
+
+  it('creates the collector queues and tables', () => {
+    const storage = moduleScope(template, 'storage');
+    expect(resolve('[parameters(\'queueNames\')]', storage)).toEqual(['tenant-collect', 'tenant-collect-poison']);
+    expect(resolve('[parameters(\'tableNames\')]', storage)).toEqual(
+      expect.arrayContaining(['Tenants', 'Incidents', 'IncidentHistory', 'Runs', 'PayloadChunks', 'Leases', 'ConsentStates']),
+    );
+    expect(ofType(template, 'Microsoft.Storage/storageAccounts/queueServices/queues')).toHaveLength(1);
+    expect(ofType(template, 'Microsoft.Storage/storageAccounts/tableServices/tables')).toHaveLength(1);
+  });
+
+  it('creates a private deployment container, which the Function App deploys from with its identity', () => {
+    const container = single(template, 'Microsoft.Storage/storageAccounts/blobServices/containers');
+    expect(objectAt(container.resource.properties, 'publicAccess')).toBe('None');
+    const site = single(template, 'Microsoft.Web/sites');
+    const storage = objectAt(site.resource.properties, 'functionAppConfig', 'deployment', 'storage');
+    expect(objectAt(storage, 'type')).toBe('blobContainer');
+    expect(text(objectAt(storage, 'value'))).toBe("[format('{0}{1}', parameters('storageBlobEndpoint'), parameters('deploymentContainerName'))]");
+    expect(text(sourceExpression("[parameters('deploymentContainerName')]", site.scope))).toMatch(moduleOutput('storage', 'deploymentContainerName'));
+    expect(objectAt(storage, 'authentication', 'type')).toBe('UserAssignedIdentity');
+    expect(text(sourceExpression(objectAt(storage, 'authentication', 'userAssignedIdentityResourceId') as Json, site.scope))).toMatch(moduleOutput('identity', 'id'));
+  });
+});
+
+suite('compiled template: Function App', () => {
+  it('runs on the Flex Consumption plan', () => {
+    const plan = single(template, 'Microsoft.Web/serverfarms').resource;
+    expect(plan.sku).toEqual({ name: 'FC1', tier: 'FlexConsumption' });
+    expect(objectAt(plan.properties, 'reserved')).toBe(true);
+  });
+
+  it('runs Node 22 as a Linux function app', () => {
+    const site = single(template, 'Microsoft.Web/sites').resource;
+    expect(site.kind).toBe('functionapp,linux');
+    expect(objectAt(site.properties, 'functionAppConfig', 'runtime')).toEqual({ name: 'node', version: '22' });
+  });
+
+  it('runs as the user-assigned identity only', () => {
+    const site = single(template, 'Microsoft.Web/sites');
+    expect(site.resource.identity?.type).toBe('UserAssigned');
+    const ids = Object.keys(objectAt(site.resource.identity, 'userAssignedIdentities') as Record<string, Json>);
+    expect(ids).toHaveLength(1);
+    expect(text(sourceExpression(ids[0]!.replace(/^\[format\('\{0\}', (.*)\)\]$/, '[$1]'), site.scope))).toMatch(moduleOutput('identity', 'id'));
+  });
+
+  it('is HTTPS only with TLS 1.2 and FTPS off', () => {
+    const site = single(template, 'Microsoft.Web/sites').resource;
+    expect(objectAt(site.properties, 'httpsOnly')).toBe(true);
+    expect(objectAt(site.properties, 'siteConfig', 'ftpsState')).toBe('Disabled');
+    expect(objectAt(site.properties, 'siteConfig', 'minTlsVersion')).toBe('1.2');
+    expect(objectAt(site.properties, 'siteConfig', 'scmMinTlsVersion')).toBe('1.2');
+  });
+
+  it('turns basic-auth publishing off for FTP and SCM', () => {
+    const policies = ofType(template, 'Microsoft.Web/sites/basicPublishingCredentialsPolicies');
+    const byName = Object.fromEntries(policies.map((p) => [p.resource.name.replace(/^.*'(ftp|scm)'\)\]$/, '$1'), objectAt(p.resource.properties, 'allow')]));
+    expect(byName).toEqual({ ftp: false, scm: false });
+  });
+});
+
+suite('compiled template: Key Vault', () => {
+  const vault = () => propertiesOf('Microsoft.KeyVault/vaults');
+
+  it('uses RBAC authorization, with no access policies', () => {
+    expect(vault().enableRbacAuthorization).toBe(true);
+    expect(vault().accessPolicies).toBeUndefined();
+  });
+
+  it('has soft delete and purge protection on, standard SKU', () => {
+    expect(vault().enableSoftDelete).toBe(true);
+    expect(vault().enablePurgeProtection).toBe(true);
+    expect(objectAt(vault().sku, 'name')).toBe('standard');
+  });
+
+  it('never holds a secret value: no secret resources, no secret-valued parameters', () => {
+    expect(ofType(template, 'Microsoft.KeyVault/vaults/secrets')).toHaveLength(0);
+    const parameters = allResources(template)
+      .map((l) => l.scope.template)
+      .concat(template)
+      .flatMap((t) => Object.entries(t.parameters ?? {}));
+    for (const [name, declaration] of parameters) {
+      expect(declaration.type.toLowerCase()).not.toMatch(/^secure/);
+      // The only secret-related parameter is the secret's *name*.
+      if (/secret|password|credential/i.test(name)) expect(name).toMatch(/SecretName$/);
+    }
+  });
+});
+
+suite('compiled template: Application Insights', () => {
+  it('has local (instrumentation-key) authentication disabled and is workspace-based', () => {
+    const component = single(template, 'Microsoft.Insights/components');
+    expect(objectAt(component.resource.properties, 'DisableLocalAuth')).toBe(true);
+    expect(text(objectAt(component.resource.properties, 'WorkspaceResourceId'))).toMatch(/Microsoft\.OperationalInsights\/workspaces/);
+  });
+
+  it('sits on a Log Analytics workspace that also refuses shared keys', () => {
+    expect(objectAt(propertiesOf('Microsoft.OperationalInsights/workspaces'), 'features', 'disableLocalAuth')).toBe(true);
+  });
+});
+
+suite('compiled template: role assignments', () => {
+  type Assignment = { scope: string; roleDefinitionId: string; principalId: string; principalType: string };
+
+  const assignments = (): Assignment[] => {
+    const module = moduleScope(template, 'roleAssignments');
+    const raw = module.deployment?.properties?.parameters?.assignments?.value;
+    if (!Array.isArray(raw)) throw new Error('roleAssignments module must receive a literal list of assignments.');
+    return raw.map((item) => {
+      const field = (name: string) => text(resolve(objectAt(item, name) as Json, module.parent!));
+      return { scope: field('scope'), roleDefinitionId: field('roleDefinitionId'), principalId: field('principalId'), principalType: field('principalType') };
+    });
+  };
+  const identityPrincipal = moduleOutput('identity', 'principalId');
+
+  it('grants the identity exactly the five data roles, each scoped to its own resource', () => {
+    const forIdentity = assignments().filter((a) => identityPrincipal.test(a.principalId));
+    const expected: Array<[string, RegExp]> = [
+      [ROLE.storageBlobDataOwner, moduleOutput('storage', 'id')],
+      [ROLE.storageQueueDataContributor, moduleOutput('storage', 'id')],
+      [ROLE.storageTableDataContributor, moduleOutput('storage', 'id')],
+      [ROLE.keyVaultSecretsUser, moduleOutput('keyVault', 'id')],
+      [ROLE.monitoringMetricsPublisher, moduleOutput('monitoring', 'appInsightsId')],
+    ];
+    expect(forIdentity.map((a) => a.roleDefinitionId).sort()).toEqual(expected.map(([role]) => role).sort());
+    for (const [role, scope] of expected) {
+      const assignment = forIdentity.find((a) => a.roleDefinitionId === role);
+      expect(assignment?.scope).toMatch(scope);
+      expect(assignment?.principalType).toBe('ServicePrincipal');
+    }
+  });
+
+  it('gives the deployer only Key Vault Secrets Officer on the vault, and only when a principal is given', () => {
+    const others = assignments().filter((a) => !identityPrincipal.test(a.principalId));
+    expect(others).toEqual([
+      { scope: expect.stringMatching(moduleOutput('keyVault', 'id')), roleDefinitionId: ROLE.keyVaultSecretsOfficer, principalId: '', principalType: 'User' },
+    ]);
+    const module = moduleScope(template, 'roleAssignments');
+    const [resource] = allResources(module.template).map((l) => l.resource);
+    expect(resource?.condition).toBe("[not(empty(parameters('assignments')[copyIndex()].principalId))]");
+  });
+
+  it('assigns no privileged role anywhere and no role at resource-group or wider scope', () => {
+    for (const a of assignments()) {
+      for (const privileged of PRIVILEGED_ROLES) expect(a.roleDefinitionId.toLowerCase()).not.toContain(privileged);
+    }
+    const roleResources = ofType(template, 'Microsoft.Authorization/roleAssignments');
+    expect(roleResources).toHaveLength(1);
+    const [only] = roleResources;
+    expect(only?.scope.path).toEqual(['roleAssignments']);
+    expect(only?.resource.scope).toBe("[parameters('assignments')[copyIndex()].scope]");
+  });
+
+  it('names each assignment guid(scope, principal, role), so redeployments are idempotent', () => {
+    const [only] = ofType(template, 'Microsoft.Authorization/roleAssignments');
+    const item = "parameters('assignments')[copyIndex()]";
+    expect(only?.resource.name).toBe(`[guid(${item}.scope, ${item}.principalId, ${item}.roleDefinitionId)]`);
+    expect(objectAt(only?.resource.properties, 'roleDefinitionId')).toBe(`[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', ${item}.roleDefinitionId)]`);
+  });
+});
+
+suite('compiled template: app settings', () => {
+  const settings = () => {
+    const located = single(template, 'Microsoft.Web/sites/config');
+    expect(located.resource.name).toMatch(/'appsettings'\)\]$/);
+    return { values: (located.resource.properties ?? {}) as Record<string, Json>, scope: located.scope };
+  };
+
+  it('sets exactly the settings of design §3 the app needs, and nothing Flex Consumption rejects', () => {
+    expect(Object.keys(settings().values).sort()).toEqual([...EXPECTED_APP_SETTINGS].sort());
+  });
+
+  it('never sets a secret: no PARTNER_CLIENT_SECRET, no storage connection string, no instrumentation key', () => {
+    const keys = Object.keys(settings().values);
+    for (const forbidden of ['PARTNER_CLIENT_SECRET', 'AzureWebJobsStorage', 'APPINSIGHTS_INSTRUMENTATIONKEY', 'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING']) {
+      expect(keys).not.toContain(forbidden);
+    }
+    expect(JSON.stringify(template)).not.toMatch(/list(Keys|Secrets|AccountSas|ServiceSas)\(/);
+  });
+
+  it('connects to storage with the managed identity (identity-based AzureWebJobsStorage)', () => {
+    const { values, scope } = settings();
+    expect(values.AzureWebJobsStorage__credential).toBe('managedidentity');
+    expect(text(sourceExpression(values.AzureWebJobsStorage__clientId!, scope))).toMatch(moduleOutput('identity', 'clientId'));
+    expect(text(sourceExpression(values.AZURE_CLIENT_ID!, scope))).toMatch(moduleOutput('identity', 'clientId'));
+    expect(text(sourceExpression(values.AzureWebJobsStorage__accountName!, scope))).toMatch(moduleOutput('storage', 'name'));
+    for (const service of ['blob', 'queue', 'table']) {
+      const key = `AzureWebJobsStorage__${service}ServiceUri`;
+      expect(text(sourceExpression(values[key]!, scope))).toMatch(moduleOutput('storage', `${service}Endpoint`));
+    }
+  });
+
+  it('sends telemetry with Entra authentication as the identity', () => {
+    const { values } = settings();
+    expect(values.APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toBe("[format('ClientId={0};Authorization=AAD', parameters('identityClientId'))]");
+    expect(text(values.APPLICATIONINSIGHTS_CONNECTION_STRING)).toMatch(/^\[reference\(resourceId\('Microsoft\.Insights\/components', .*\)\.ConnectionString\]$/);
+  });
+
+  it('points KEY_VAULT_URL at the vault and CONSENT_REDIRECT_URI at the app\'s own callback', () => {
+    const { values, scope } = settings();
+    expect(text(sourceExpression(values.KEY_VAULT_URL!, scope))).toMatch(moduleOutput('keyVault', 'uri'));
+    expect(values.CONSENT_REDIRECT_URI).toBe(
+      "[format('https://{0}/api/consent/callback', reference(resourceId('Microsoft.Web/sites', parameters('name')), '2024-11-01').defaultHostName)]",
+    );
+  });
+
+  it('defaults to the design §3 defaults', () => {
+    const { values, scope } = settings();
+    const value = (key: string) => resolve(values[key]!, scope);
+    expect(value('PARTNER_SECRET_NAME')).toBe('partner-client-secret');
+    expect(value('INCIDENT_SOURCE')).toBe('graph');
+    expect(value('CLOUD')).toBe('public');
+    expect(value('COLLECT_SCHEDULE')).toBe('0 0 * * * *');
+    expect(value('SYNC_OVERLAP_SECONDS')).toBe('600');
+    expect(value('SYNC_LAG_SECONDS')).toBe('300');
+    expect(value('SYNC_INITIAL_LOOKBACK_DAYS')).toBe('30');
+    expect(value('REPROBE_HOURS')).toBe('24');
+    expect(value('TENANT_CONCURRENCY')).toBe('16');
+  });
+
+  it('is accepted by the app\'s own settings loader, in its identity-based form', () => {
+    const { values, scope } = settings();
+    // What Azure would put in place of the runtime references, shaped like the real values.
+    const deployed: Record<string, string> = {
+      AzureWebJobsStorage__accountName: 'stabc123xyz',
+      AzureWebJobsStorage__clientId: '11111111-2222-3333-4444-555555555555',
+      AzureWebJobsStorage__blobServiceUri: 'https://stabc123xyz.blob.core.windows.net/',
+      AzureWebJobsStorage__queueServiceUri: 'https://stabc123xyz.queue.core.windows.net/',
+      AzureWebJobsStorage__tableServiceUri: 'https://stabc123xyz.table.core.windows.net/',
+      AZURE_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
+      APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://example.in.applicationinsights.azure.com/',
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=11111111-2222-3333-4444-555555555555;Authorization=AAD',
+      PARTNER_CLIENT_ID: '99999999-8888-7777-6666-555555555555',
+      KEY_VAULT_URL: 'https://kv-abc123xyz.vault.azure.net/',
+      CONSENT_REDIRECT_URI: 'https://func-abc123xyz.azurewebsites.net/api/consent/callback',
+    };
+    const env: Record<string, string> = {};
+    for (const [key, raw] of Object.entries(values)) {
+      const value = resolve(raw, scope);
+      if (value instanceof Unresolved || isExpression(value)) {
+        expect(Object.keys(deployed)).toContain(key);
+        env[key] = deployed[key]!;
+      } else {
+        env[key] = String(value);
+      }
+    }
+    const parsed = loadSettings(env);
+    expect(parsed.storage).toEqual({
+      kind: 'identity',
+      tableServiceUri: 'https://stabc123xyz.table.core.windows.net',
+      queueServiceUri: 'https://stabc123xyz.queue.core.windows.net',
+      clientId: '11111111-2222-3333-4444-555555555555',
+    });
+    expect(parsed.keyVaultUrl).toBe('https://kv-abc123xyz.vault.azure.net');
+    expect(parsed.partnerClientSecret).toBeUndefined();
+    expect(parsed.consentRedirectUri).toBe('https://func-abc123xyz.azurewebsites.net/api/consent/callback');
+  });
+});
+
+suite('compiled template: parameters and outputs', () => {
+  it('outputs the app name, URL, consent redirect URI and vault name — and nothing secret', () => {
+    const outputs = template.outputs ?? {};
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['FUNCTION_APP_NAME', 'FUNCTION_APP_URL', 'CONSENT_REDIRECT_URI', 'KEY_VAULT_NAME']));
+    expect(text(outputs.CONSENT_REDIRECT_URI?.value)).toMatch(moduleOutput('functionApp', 'consentRedirectUri'));
+    expect(text(outputs.FUNCTION_APP_URL?.value)).toMatch(/^\[format\('https:\/\/\{0\}', reference\(resourceId\('Microsoft\.Resources\/deployments', 'functionApp'\)/);
+    const everyOutput = [template, ...allResources(template).map((l) => l.scope.template)].flatMap((t) => Object.entries(t.outputs ?? {}));
+    for (const [name, output] of everyOutput) {
+      expect(output.type.toLowerCase()).not.toMatch(/^secure/);
+      // The secret's *name* may be output (the operator needs it); nothing that could carry a secret value may.
+      const shown = `${name} ${text(output.value)}`.replace(/secret_?name/gi, 'NAME');
+      expect(shown).not.toMatch(/secret|password|ConnectionString|InstrumentationKey|list[A-Z]\w*\(/i);
+    }
+  });
+
+  it('describes every parameter AVM-style (Required./Optional.)', () => {
+    const templates = [template, ...allResources(template).flatMap((l) => (l.resource.properties?.template ? [l.resource.properties.template] : []))];
+    for (const t of templates) {
+      for (const [name, declaration] of Object.entries(t.parameters ?? {})) {
+        expect(`${name}: ${declaration.metadata?.description ?? ''}`).toMatch(/^\w+: (Required|Optional)\. \S/);
+      }
+    }
+  });
+
+  it('has a parameters file for azd that covers every required parameter and names no unknown one', () => {
+    const file = JSON.parse(readFileSync(new URL('../../infra/main.parameters.json', import.meta.url), 'utf8')) as { parameters: Record<string, { value: string }> };
+    const declared = template.parameters ?? {};
+    for (const name of Object.keys(file.parameters)) expect(Object.keys(declared)).toContain(name);
+    const required = Object.entries(declared).filter(([, d]) => d.defaultValue === undefined).map(([name]) => name);
+    expect(Object.keys(file.parameters)).toEqual(expect.arrayContaining(required));
+    expect(file.parameters.environmentName?.value).toBe('${AZURE_ENV_NAME}');
+    expect(file.parameters.deployerPrincipalId?.value).toBe('${AZURE_PRINCIPAL_ID}');
+    expect(JSON.stringify(file)).not.toMatch(/secret\W*"\s*:\s*\{\s*"value"/i);
+  });
+});
+
+suite('azure.yaml', () => {
+  const yaml = readFileSync(new URL('../../azure.yaml', import.meta.url), 'utf8');
+  /** The keys of the one service, read by indentation (no YAML parser in the dependencies). */
+  const service = () => {
+    const lines = yaml.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+    const start = lines.findIndex((l) => l === 'services:');
+    const nameLine = lines[start + 1] ?? '';
+    const rest = lines.slice(start + 2);
+    const end = rest.findIndex((l) => !l.startsWith('    '));
+    const body = end === -1 ? rest : rest.slice(0, end);
+    return { name: nameLine.trim().replace(/:$/, ''), body: body.join('\n') };
+  };
+
+  it('deploys one JavaScript service to a function host, from the bundled package, without a remote build', () => {
+    const { body } = service();
+    expect(body).toMatch(/^ {4}host: function$/m);
+    expect(body).toMatch(/^ {4}language: js$/m);
+    expect(body).toMatch(/^ {4}project: \.$/m);
+    expect(body).toMatch(/^ {4}remoteBuild: false$/m);
+    expect(body).toMatch(/^ {4}dist: \S+$/m);
+    expect(body.match(/^ {10}run: npm run package$/gm)).toHaveLength(2);
+    expect(body).toMatch(/^ {6}prepackage:$/m);
+  });
+
+  it('names the service the way the Function App is tagged, so azd finds its target', () => {
+    const site = single(template, 'Microsoft.Web/sites');
+    expect(site.resource.tags).toBe("[union(parameters('tags'), createObject('azd-service-name', parameters('azdServiceName')))]");
+    expect(resolve("[parameters('azdServiceName')]", site.scope)).toBe(service().name);
+  });
+
+  it('provisions infra/main.bicep with bicep', () => {
+    expect(yaml).toMatch(/^infra:\n {2}provider: bicep\n {2}path: infra\n {2}module: main$/m);
+  });
+});
