@@ -1,0 +1,178 @@
+/**
+ * startLocalStack: the whole outside world of the collector on 127.0.0.1 — Entra ID, Key Vault, Microsoft Graph
+ * and the legacy Defender API as HTTPS simulators sharing one run-time CA, plus Azurite — and the environment
+ * (design §3 settings) that points the collector at them.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { Azurite, freePort } from './azurite.js';
+import { createSimCertificates, type SimCertificates } from './certs.js';
+import { EntraSim } from './entra.js';
+import { GRAPH_READ_ROLES, GraphSim } from './graph.js';
+import { KeyVaultSim } from './keyVault.js';
+import { LEGACY_READ_ROLES, LegacySim } from './legacy.js';
+import { Prng } from './prng.js';
+import type { SimServer } from './simServer.js';
+import { DefenderWorld, type SimTenantSpec } from './world.js';
+
+export type { SimTenantSpec } from './world.js';
+export type { Fault, SimRequest } from './simServer.js';
+export { DefenderWorld } from './world.js';
+export { EntraSim } from './entra.js';
+export { KeyVaultSim } from './keyVault.js';
+export { GraphSim } from './graph.js';
+export { LegacySim } from './legacy.js';
+
+export const PARTNER_SECRET_NAME = 'partner-client-secret';
+
+export interface StackOptions {
+  tenants: SimTenantSpec[];
+  seed?: number;                       // default 1
+  /** Seeded incidents get lastUpdate times spread over [now - spreadHours, now - minAgeSeconds]. */
+  spreadHours?: number;                // default 48
+  minAgeSeconds?: number;              // default 900 (older than the default 300 s lag)
+  azurite?: boolean | { persistent: boolean }; // default true
+  latency?: { apiMs?: number; tokenMs?: number; vaultMs?: number }; // added to every answer (bench)
+  /** Quota windows are divided by this (legacy 50/min becomes 50 per 60/timeScale seconds). Default 1. */
+  timeScale?: number;
+  graphQuotaPerMinute?: number;        // default 150 per tenant
+  legacyQuotaPerMinute?: number;       // default 50 per tenant (and legacyQuotaPerHour default 1500)
+  legacyQuotaPerHour?: number;         // default 1500 per tenant
+}
+
+export interface LocalStack {
+  /** Complete collector settings (design §3) + AZURE_TENANT_ID/CLIENT_ID/CLIENT_SECRET (vault reader) + NODE_EXTRA_CA_CERTS. */
+  readonly env: Record<string, string>;
+  readonly caPem: string;
+  readonly caFile: string;
+  readonly world: DefenderWorld;
+  readonly entra: EntraSim;
+  readonly keyVault: KeyVaultSim;
+  readonly graph: GraphSim;
+  readonly legacy: LegacySim;
+  readonly azurite?: Azurite;
+  /** The partner app's current secret (also in the Key Vault sim under PARTNER_SECRET_NAME). */
+  readonly partnerSecret: string;
+  trustInProcess(): void;
+  stop(): Promise<void>;
+}
+
+/** Add the CA to this process's default trust store (Node 22.19+), once. */
+function trustCa(caPem: string): void {
+  const current = tls.getCACertificates('default');
+  if (current.some((pem) => pem.trim() === caPem.trim())) return;
+  tls.setDefaultCACertificates([...current, caPem]);
+}
+
+async function writeCaFile(caPem: string): Promise<{ dir: string; file: string }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sim-ca-'));
+  const file = path.join(dir, 'ca.pem');
+  await writeFile(file, caPem, { mode: 0o600 });
+  return { dir, file };
+}
+
+function newSecret(): string {
+  // Shaped like an Entra client secret value (40 chars with a `~`), random per stack.
+  return `${randomBytes(3).toString('base64url').slice(0, 3)}8Q~${randomBytes(27).toString('base64url').slice(0, 34)}`;
+}
+
+function startAzurite(option: StackOptions['azurite']): Promise<Azurite> | undefined {
+  if (option === false) return undefined;
+  const persistent = typeof option === 'object' ? option.persistent : false;
+  return new Azurite({ persistent }).start();
+}
+
+export async function startLocalStack(options: StackOptions): Promise<LocalStack> {
+  const seed = options.seed ?? 1;
+  const ids = new Prng(`stack:${seed}`);
+  const partnerClientId = ids.guid();
+  const homeTenantId = ids.guid();
+  const readerClientId = ids.guid();
+  const readerSecret = newSecret();
+  const partnerSecret = newSecret();
+
+  const certs: SimCertificates = await createSimCertificates();
+  const ca = await writeCaFile(certs.caPem);
+  const started: SimServer[] = [];
+  let azurite: Azurite | undefined;
+  const cleanup = async () => {
+    await Promise.all(started.map((s) => s.stop()));
+    await azurite?.stop();
+    await rm(ca.dir, { recursive: true, force: true });
+  };
+
+  try {
+    const azuriteStarting = startAzurite(options.azurite);
+    const world = new DefenderWorld({
+      seed,
+      ...(options.spreadHours !== undefined ? { spreadHours: options.spreadHours } : {}),
+      ...(options.minAgeSeconds !== undefined ? { minAgeSeconds: options.minAgeSeconds } : {}),
+    });
+    const entra = await EntraSim.create({ partnerClientId, homeTenantId, readerClientId, readerSecret, partnerSecrets: [partnerSecret] });
+    const keyVault = new KeyVaultSim(entra, `vault:${seed}`);
+    const timeScale = options.timeScale ?? 1;
+    const graph = new GraphSim(world, entra, { timeScale, ...(options.graphQuotaPerMinute !== undefined ? { quotaPerMinute: options.graphQuotaPerMinute } : {}) });
+    const legacy = new LegacySim(world, entra, {
+      timeScale,
+      ...(options.legacyQuotaPerMinute !== undefined ? { quotaPerMinute: options.legacyQuotaPerMinute } : {}),
+      ...(options.legacyQuotaPerHour !== undefined ? { quotaPerHour: options.legacyQuotaPerHour } : {}),
+    });
+    for (const server of [entra, keyVault, graph, legacy]) started.push(server);
+    await Promise.all([entra, keyVault, graph, legacy].map((s) => s.start(certs)));
+    azurite = await azuriteStarting;
+
+    entra.latencyMs = options.latency?.tokenMs ?? 0;
+    keyVault.latencyMs = options.latency?.vaultMs ?? 0;
+    graph.latencyMs = options.latency?.apiMs ?? 0;
+    legacy.latencyMs = options.latency?.apiMs ?? 0;
+    entra.registerApi(graph.url, [GRAPH_READ_ROLES[0] as string]);
+    entra.registerApi(legacy.url, [LEGACY_READ_ROLES[0] as string]);
+    for (const spec of options.tenants) {
+      world.addTenant(spec);
+      entra.setTenantConsent(spec.tenantId, spec.consent ?? 'granted');
+    }
+    keyVault.setSecret(PARTNER_SECRET_NAME, partnerSecret);
+    const redirectUri = `https://127.0.0.1:${await freePort()}/api/consent/callback`;
+    entra.addRedirectUri(redirectUri);
+
+    const env: Record<string, string> = {
+      PARTNER_CLIENT_ID: partnerClientId,
+      KEY_VAULT_URL: keyVault.url,
+      PARTNER_SECRET_NAME,
+      AZURE_AUTHORITY_HOST: entra.url,
+      GRAPH_ENDPOINT: graph.url,
+      M365D_ENDPOINT: legacy.url,
+      CONSENT_REDIRECT_URI: redirectUri,
+      AZURE_TENANT_ID: homeTenantId,
+      AZURE_CLIENT_ID: readerClientId,
+      AZURE_CLIENT_SECRET: readerSecret,
+      NODE_EXTRA_CA_CERTS: ca.file,
+      ...(azurite ? { AzureWebJobsStorage: azurite.connectionString } : {}),
+    };
+    let stopped = false;
+    return {
+      env,
+      caPem: certs.caPem,
+      caFile: ca.file,
+      world,
+      entra,
+      keyVault,
+      graph,
+      legacy,
+      ...(azurite ? { azurite } : {}),
+      partnerSecret,
+      trustInProcess: () => trustCa(certs.caPem),
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        await cleanup();
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
