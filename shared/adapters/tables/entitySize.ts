@@ -41,7 +41,7 @@ function azureValueSize(value: EntityValue): number {
   return 8;
 }
 
-/** Serialized JSON bytes of one `"name":value,` pair (plus its type annotation for binary). */
+/** Serialized JSON bytes of one `"name":value,` pair, comma included (plus its type annotation for binary). */
 function wireValueSize(name: string, value: EntityValue): number {
   const nameBytes = jsonStringBytes(name);
   if (typeof value === 'string') return nameBytes + 2 + jsonStringBytes(value);
@@ -72,7 +72,8 @@ export function wireEntitySize(entity: PlainEntity): number {
     if (KEY_PROPERTIES.has(name)) continue;
     size += wireValueSize(name, value);
   }
-  return size;
+  // Each pair was counted with a trailing comma; the last one has none.
+  return size - 1;
 }
 
 /** The larger of the two counts: what an entity is planned against. */
