@@ -28,11 +28,6 @@ export interface GraphStepInput {
   readonly seen: ReadonlySet<string>;
   /** Consecutive empty pages that carried a nextLink, this one included. */
   readonly emptyPages: number;
-  /**
-   * The result set changed size while paging (`@odata.count` moved): incidents left or joined earlier
-   * positions, so `$skip` offsets have drifted and the next page could skip one. Restarting is safe.
-   */
-  readonly drifted: boolean;
 }
 
 export function nextGraphStep(input: GraphStepInput): GraphStep {
@@ -45,11 +40,17 @@ export function nextGraphStep(input: GraphStepInput): GraphStep {
     throw new CollectorError(`Graph returned ${input.emptyPages} empty pages in a row that still had an @odata.nextLink.`, { code: 'GRAPH_EMPTY_PAGES', kind: 'transient' });
   }
   if (skipOf(nextLink) > GRAPH_MAX_SKIP) return restartStep(input.queryFrom, input.highest);
-  // A drift restart needs progress too; without it the nextLink is still the best next page.
-  if (input.drifted && input.highest !== undefined && compareInstants(input.highest, input.queryFrom) > 0) {
-    return { action: 'restart', from: input.highest };
-  }
   return { action: 'follow', url: nextLink };
+}
+
+/**
+ * `@odata.count` moved between two pages of one query: incidents left (changed past the window's end) or
+ * joined earlier positions, so `$skip` offsets have shifted and the page just read may have skipped one.
+ * That page must not be used (its checkpoint could pass the skipped incident); the query restarts at the
+ * highest instant seen before it, which re-reads everything from there. Restarts are bounded by the caller.
+ */
+export function isDrifted(previousCount: number | undefined, pageCount: number | undefined, url: string): boolean {
+  return previousCount !== undefined && pageCount !== undefined && pageCount !== previousCount && skipOf(url) > 0;
 }
 
 /** Restart at the highest instant seen — only when that is past the current query's start. */

@@ -9,13 +9,15 @@ import { CollectorError } from '../domain/errors.js';
 import { compareInstants } from '../domain/time.js';
 import type { FetchedIncident, IncidentPage, IncidentSource, JsonObject, Logger, PageOptions, SyncWindow, TokenProvider } from '../ports.js';
 import type { IncidentHttp, TenantRequest } from './http.js';
-import { nextGraphStep, restartStep } from './graphPaging.js';
+import { isDrifted, nextGraphStep, restartStep } from './graphPaging.js';
 import { odataUrl, odataValue, requiredString, skipOf } from './odata.js';
 import type { RateLimiter } from './rateLimiter.js';
 
 export const GRAPH_READ_ROLES = ['SecurityIncident.Read.All', 'SecurityIncident.ReadWrite.All'] as const;
 /** Graph's maximum `$top` for incidents. */
 export const GRAPH_MAX_PAGE_SIZE = 50;
+/** Drift restarts per window before offsets are trusted as they are (a tenant changing on every page). */
+const MAX_DRIFT_RESTARTS = 20;
 
 export interface GraphIncidentSourceOptions {
   readonly endpoint: string;
@@ -57,6 +59,7 @@ export class GraphIncidentSource implements IncidentSource {
     let seen = new Set<string>();
     let emptyPages = 0;
     let count: number | undefined;
+    let driftRestarts = 0;
 
     const restartAt = (from: string): void => {
       queryFrom = from;
@@ -88,6 +91,14 @@ export class GraphIncidentSource implements IncidentSource {
       }
 
       const items = odataValue(body, 'Graph incidents');
+      const pageCount = typeof body['@odata.count'] === 'number' ? body['@odata.count'] : undefined;
+      if (isDrifted(count, pageCount, url) && driftRestarts < MAX_DRIFT_RESTARTS) {
+        driftRestarts++;
+        this.options.logger?.info('graph.paging_drift_restart', { tenantId, previousCount: count, pageCount });
+        restartAt(highest ?? queryFrom);
+        continue;
+      }
+      count = pageCount ?? count;
       const incidents = items.map((item) => toFetched(item));
       if (!run.expand) await this.attachAlerts(tenantId, incidents, options);
       const pageMax = maxLastUpdate(incidents);
@@ -95,11 +106,8 @@ export class GraphIncidentSource implements IncidentSource {
       if (incidents.length > 0) yield { incidents, ...(pageMax !== undefined ? { checkpoint: pageMax } : {}) };
 
       emptyPages = incidents.length === 0 ? emptyPages + 1 : 0;
-      const pageCount = typeof body['@odata.count'] === 'number' ? body['@odata.count'] : undefined;
-      const drifted = count !== undefined && pageCount !== undefined && pageCount !== count;
-      count = pageCount ?? count;
       const nextLink = typeof body['@odata.nextLink'] === 'string' ? body['@odata.nextLink'] : undefined;
-      const step = nextGraphStep({ nextLink, queryFrom, highest, seen, emptyPages, drifted });
+      const step = nextGraphStep({ nextLink, queryFrom, highest, seen, emptyPages });
       if (step.action === 'done') return;
       if (step.action === 'follow') url = step.url;
       else restartAt(step.from);

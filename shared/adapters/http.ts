@@ -64,10 +64,11 @@ export function createIncidentHttp(options: IncidentHttpOptions = {}): IncidentH
     async getJson(url, request) {
       try {
         const context: RequestContext = { tenant: request };
-        const body: unknown = await client.get(url, {
+        const response = await client.get(url, {
           context,
           ...(request.signal ? { signal: request.signal } : {}),
-        }).json();
+        });
+        const body: unknown = response.body;
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
           throw new CollectorError(`${describe(url)} answered JSON that is not an object.`, { code: 'MALFORMED_RESPONSE', kind: 'transient' });
         }
@@ -81,6 +82,8 @@ export function createIncidentHttp(options: IncidentHttpOptions = {}): IncidentH
 
 function buildClient(options: IncidentHttpOptions, stats: RequestStats, backoff: BackoffOptions): Got {
   return got.extend({
+    // Parsed by got itself (not `.json()` afterwards), so a malformed body is a ParseError got can retry.
+    responseType: 'json',
     timeout: { request: options.requestTimeoutMs ?? 60_000, connect: options.connectTimeoutMs ?? 10_000 },
     headers: { accept: 'application/json' },
     retry: {

@@ -45,6 +45,8 @@ export class LegacySlicer {
   private cursorMs: number;
   private widthMs: number;
   private pagedMs: number | undefined;
+  /** Incidents per ms seen in the last overflow, applied after the stretch below it completes. */
+  private densityHint: number | undefined;
 
   /** `fromMs`/`toMs` are the window's ends (inclusive) in epoch ms, sub-ms digits dropped. */
   constructor(fromMs: number, toMs: number, options: SlicerOptions = {}) {
@@ -71,13 +73,17 @@ export class LegacySlicer {
     this.cursorMs = slice.endMs;
     this.pagedMs = undefined;
     const scaled = count === 0 ? width * this.maxGrowth : Math.floor((width * this.target) / count);
-    this.widthMs = clamp(scaled, 1, Math.max(1, width * this.maxGrowth));
+    // After a gap below an overflow, the density seen in that overflow says more than the gap's own count.
+    const hinted = this.densityHint === undefined ? scaled : Math.min(scaled, Math.floor(this.target / this.densityHint));
+    this.densityHint = undefined;
+    this.widthMs = clamp(hinted, 1, Math.max(1, width * this.maxGrowth));
   }
 
   /**
-   * The slice answered `top` incidents (`observedMs` their lastUpdate times): not proven complete. Shrink so
-   * the next query expects about `target`, judging density by the denser of the whole slice and the span the
-   * answers cover. A one-millisecond slice cannot shrink: it will be paged.
+   * The slice answered `top` incidents (`observedMs` their lastUpdate times): not proven complete. When the
+   * answers start above the slice's start, the stretch below them is asked next; otherwise shrink so the next
+   * query expects about `target`, judging density by the denser of the whole slice and the span the answers
+   * cover. A one-millisecond slice cannot shrink: it will be paged.
    */
   overflow(slice: LegacySlice, observedMs: readonly number[]): void {
     const width = slice.endMs - slice.startMs;
@@ -86,10 +92,18 @@ export class LegacySlicer {
       return;
     }
     const count = Math.max(observedMs.length, this.top);
+    const lowest = observedMs.length > 0 ? Math.min(...observedMs) : slice.startMs;
     // n answers spanning [min, max] are n − 1 gaps: (n − 1) / (max − min) per ms, the observed local density.
-    const span = observedMs.length > 1 ? Math.max(...observedMs) - Math.min(...observedMs) : 0;
+    const span = observedMs.length > 1 ? Math.max(...observedMs) - lowest : 0;
     const observed = span > 0 ? (observedMs.length - 1) / span : Infinity;
     const density = Math.max(count / width, observed);
+    if (lowest > slice.startMs) {
+      // Nothing was seen below `lowest` (e.g. a newest-first answer, or a long quiet stretch before a busy
+      // one): ask for that stretch whole first — one query when it is sparse — then size by the density seen.
+      this.widthMs = lowest - slice.startMs;
+      this.densityHint = density;
+      return;
+    }
     // density ≥ count / width, so this is at most target/top (65%) of the width: every split makes progress.
     this.widthMs = clamp(Math.floor(this.target / density), 1, width - 1);
   }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { nextGraphStep, restartStep } from '../../../shared/adapters/graphPaging.js';
+import { isDrifted, nextGraphStep, restartStep } from '../../../shared/adapters/graphPaging.js';
 
 const base = 'https://graph.example/v1.0/security/incidents?$filter=x&$top=50';
 const from = '2026-11-01T00:00:00.0000000Z';
 const later = '2026-11-01T05:00:00.1234567Z';
 const input = (over: Partial<Parameters<typeof nextGraphStep>[0]>) => ({
-  nextLink: undefined, queryFrom: from, highest: later, seen: new Set<string>(), emptyPages: 0, drifted: false, ...over,
+  nextLink: undefined, queryFrom: from, highest: later, seen: new Set<string>(), emptyPages: 0, ...over,
 });
 
 describe('nextGraphStep', () => {
@@ -40,8 +40,11 @@ describe('nextGraphStep', () => {
     expect(() => nextGraphStep(input({ nextLink: `${base}&$skip=50`, emptyPages: 11 }))).toThrow(expect.objectContaining({ code: 'GRAPH_EMPTY_PAGES' }));
   });
 
-  it('restarts when the result set drifted while paging, but only with progress', () => {
-    expect(nextGraphStep(input({ nextLink: `${base}&$skip=100`, drifted: true }))).toEqual({ action: 'restart', from: later });
-    expect(nextGraphStep(input({ nextLink: `${base}&$skip=100`, drifted: true, highest: from })).action).toBe('follow');
+  it('calls a page drifted when @odata.count moved since the previous page of the same query', () => {
+    expect(isDrifted(180, 179, `${base}&$skip=50`)).toBe(true);
+    expect(isDrifted(180, 181, `${base}&$skip=50`)).toBe(true);
+    expect(isDrifted(180, 180, `${base}&$skip=50`)).toBe(false);
+    expect(isDrifted(undefined, 179, `${base}&$skip=50`)).toBe(false);
+    expect(isDrifted(180, 179, base)).toBe(false);
   });
 });
