@@ -128,7 +128,7 @@ export class Azurite {
     } catch (error) {
       child.kill('SIGKILL');
       this.child = undefined;
-      throw new Error(`${(error as Error).message}${stderr ? `\n${stderr}` : ''}`);
+      throw new Error(`${(error as Error).message}${stderr ? `\n${stderr}` : ''}`, { cause: error });
     }
     return this;
   }
