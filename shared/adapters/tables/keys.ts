@@ -49,3 +49,8 @@ export const HISTORY_SUFFIX_LENGTH = 29;
 export function idKeyOfHistoryRowKey(rowKey: string): string {
   return rowKey.slice(0, rowKey.length - HISTORY_SUFFIX_LENGTH);
 }
+
+/** Tenant IDs are GUIDs in any case; every table keys them lower case. */
+export function tenantKey(tenantId: string): string {
+  return assertSafeKey(tenantId.trim().toLowerCase(), 'tenant ID');
+}

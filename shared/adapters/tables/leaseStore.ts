@@ -7,8 +7,8 @@ import type { TableClient } from '@azure/data-tables';
 import type { Clock, Lease, LeaseStore } from '../../ports.js';
 import { asString } from './entityValues.js';
 import type { TableClients } from './tableClients.js';
+import { tenantKey } from './keys.js';
 import { hasStatus, toTableError } from './tableErrors.js';
-import { tenantKey } from './tenantStore.js';
 
 export const LEASE_PARTITION = 'lease';
 /** Create → 409 → read → 404 (released meanwhile) can repeat; a few rounds are plenty. */

@@ -14,7 +14,7 @@ import { type BatchOp } from './batchPlanner.js';
 import { BATCH_CONCURRENCY, submitBatches, submitBatchesSettled } from './batchWriter.js';
 import type { PlainEntity } from './entitySize.js';
 import { asOptionalString, asString } from './entityValues.js';
-import { assertSafeKey, decodeKey, historyRowKey } from './keys.js';
+import { decodeKey, historyRowKey, tenantKey } from './keys.js';
 import { lookupFilter, planKeyLookups } from './keyLookupPlan.js';
 import { chunkCount, chunkRowKey, compressedBytes, decodeIncident } from './payloadCodec.js';
 import { runBounded } from './runBounded.js';
@@ -59,8 +59,8 @@ export class TableSnapshotStore implements SnapshotStore {
     return this.tables.client('chunks');
   }
 
-  async writePage(tenantId: string, source: SourceKind, incidents: readonly FetchedIncident[]): Promise<WriteResult> {
-    assertSafeKey(tenantId, 'tenant ID');
+  async writePage(rawTenantId: string, source: SourceKind, incidents: readonly FetchedIncident[]): Promise<WriteResult> {
+    const tenantId = tenantKey(rawTenantId);
     if (incidents.length === 0) return { changed: 0 };
     const versions = incidents.map(toVersion);
     const stored = await this.readLatest(tenantId, versions.map((v) => v.idKey));
@@ -164,7 +164,7 @@ export class TableSnapshotStore implements SnapshotStore {
   private async *scan(client: TableClient, query: SnapshotQuery, operation: string): AsyncGenerator<StoredSnapshot> {
     const since = query.since === undefined ? undefined : toFixedWidth(query.since);
     const filters: string[] = [];
-    if (query.tenantId !== undefined) filters.push(`PartitionKey eq '${assertSafeKey(query.tenantId, 'tenant ID').replace(/'/g, "''")}'`);
+    if (query.tenantId !== undefined) filters.push(`PartitionKey eq '${tenantKey(query.tenantId).replace(/'/g, "''")}'`);
     // Prefilter on the fixed-width column, then compare exactly as instants.
     if (since !== undefined) filters.push(`lastUpdateKey ge '${since}'`);
     const pages = client
@@ -212,8 +212,8 @@ export class TableSnapshotStore implements SnapshotStore {
     return rows.sort((a, b) => asString(a.rowKey).localeCompare(asString(b.rowKey)));
   }
 
-  async purgeTenant(tenantId: string): Promise<void> {
-    assertSafeKey(tenantId, 'tenant ID');
+  async purgeTenant(rawTenantId: string): Promise<void> {
+    const tenantId = tenantKey(rawTenantId);
     for (const [client, what] of [[this.incidents, 'incidents'], [this.historyTable, 'incident history'], [this.chunks, 'payload chunks']] as const) {
       await this.purgePartition(client, tenantId, what);
     }

@@ -9,7 +9,7 @@ import { CollectorError, NotFoundError } from '../../domain/errors.js';
 import { compareInstants } from '../../domain/time.js';
 import type { TenantPatch, TenantRecord, TenantStatus, TenantStore } from '../../ports.js';
 import { asNumber, asOptionalString, asString, definedOnly } from './entityValues.js';
-import { assertSafeKey } from './keys.js';
+import { tenantKey } from './keys.js';
 import type { TableClients } from './tableClients.js';
 import { hasStatus, tableCall, toTableError } from './tableErrors.js';
 
@@ -20,10 +20,6 @@ const STATUSES: ReadonlySet<string> = new Set<TenantStatus>([
 ]);
 
 type Row = Record<string, unknown> & { rowKey?: string; etag?: string };
-
-export function tenantKey(tenantId: string): string {
-  return assertSafeKey(tenantId.trim().toLowerCase(), 'tenant ID');
-}
 
 function toRecord(row: Row): TenantRecord {
   const status = asString(row.status);

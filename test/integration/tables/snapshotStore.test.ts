@@ -183,3 +183,14 @@ describe('TableSnapshotStore versions', () => {
     expect(new CollectorError('x', { code: 'c', kind: 'transient' })).toBeInstanceOf(Error);
   });
 });
+
+describe('TableSnapshotStore tenant IDs', () => {
+  it('stores tenant IDs lower case, as the Tenants table does, whatever case the caller used', async () => {
+    const tenantId = newTenantId();
+    await fx.stores.snapshots.writePage(tenantId.toUpperCase(), 'graph', [fetched(graphIncident('42', '2026-11-20T00:00:00Z'))]);
+    const snaps = await collect(fx.stores.snapshots.latest({ tenantId: tenantId.toUpperCase() }));
+    expect(snaps.map((s) => s.tenantId)).toEqual([tenantId]);
+    await fx.stores.snapshots.purgeTenant(tenantId.toUpperCase());
+    expect(await countRows(fx.stores.clients.client('incidents'), tenantId)).toBe(0);
+  });
+});
