@@ -8,6 +8,7 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
 type JsonObject = { [key: string]: Json };
 
 export interface ArmTemplate {
+  readonly $schema?: string;
   readonly languageVersion?: string;
   readonly parameters?: Record<string, { type: string; defaultValue?: Json; metadata?: { description?: string } }>;
   readonly variables?: Record<string, Json>;

@@ -19,6 +19,8 @@ import {
   Unresolved,
 } from './armTemplate.js';
 import { announceSkip, loadCompiledTemplate } from './compiledTemplate.js';
+import { BICEP_VERSION, DEFAULT_CACHE_DIR, type InfraCheckSummary } from '../../scripts/infra-bicep.mjs';
+import { join } from 'node:path';
 
 const loaded = loadCompiledTemplate();
 if (loaded.kind === 'unavailable') announceSkip(loaded.message);
@@ -81,6 +83,16 @@ function objectAt(value: Json | undefined, ...path: string[]): Json | undefined 
     return current[key];
   }, value);
 }
+
+suite('Bicep build', () => {
+  it('compiled every .bicep file with zero errors and zero warnings, with the pinned CLI unless BICEP_BIN was chosen', () => {
+    const summary = JSON.parse(readFileSync(join(DEFAULT_CACHE_DIR, 'check.json'), 'utf8')) as InfraCheckSummary;
+    expect(summary).toMatchObject({ errors: 0, warnings: 0 });
+    if (summary.bicepSource === 'restored') expect(summary.bicepVersion).toBe(BICEP_VERSION);
+    expect(summary.files).toEqual(expect.arrayContaining(['infra/main.bicep', 'infra/modules/functionApp.bicep', 'infra/modules/storage.bicep']));
+    expect(template.$schema ?? '').toMatch(/deploymentTemplate\.json#$/);
+  });
+});
 
 suite('compiled template: storage', () => {
   const account = () => propertiesOf('Microsoft.Storage/storageAccounts');
