@@ -18,6 +18,8 @@ const RETRY_STATUS_CODES = [408, 429, 500, 502, 503, 504];
 const RETRY_ERROR_CODES = [
   'ETIMEDOUT', 'ECONNRESET', 'EADDRINUSE', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'ENETUNREACH', 'EAI_AGAIN',
   'EHOSTUNREACH', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE',
+  // got's own check when a connection drops mid-body (fewer bytes than Content-Length).
+  'ERR_HTTP_CONTENT_LENGTH_MISMATCH',
   // A truncated or invalid JSON body (e.g. a reset mid-body) is worth another attempt.
   'ERR_BODY_PARSE_FAILURE',
 ];
@@ -74,6 +76,9 @@ export function createIncidentHttp(options: IncidentHttpOptions = {}): IncidentH
         }
         return body as JsonObject;
       } catch (error) {
+        if (request.signal?.aborted) {
+          throw new CollectorError(`${describe(url)} was aborted.`, { code: 'ABORTED', kind: 'transient', cause: request.signal.reason });
+        }
         throw toCollectorError(error, url);
       }
     },
@@ -151,7 +156,7 @@ export function toCollectorError(error: unknown, url: string): CollectorError {
     return new CollectorError(`${where} was aborted.`, { code: 'ABORTED', kind: 'transient' });
   }
   const code = typeof requestError.code === 'string' ? requestError.code : 'REQUEST_FAILED';
-  const transient = isTransientNetworkCode(code) || requestError.name === 'TimeoutError' || requestError.name === 'RequestError';
+  const transient = isTransientNetworkCode(code) || RETRY_ERROR_CODES.includes(code) || requestError.name === 'TimeoutError' || requestError.name === 'RequestError';
   return new CollectorError(`${where} failed: ${code}`, { code, kind: transient ? 'transient' : 'permanent' });
 }
 

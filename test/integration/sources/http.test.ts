@@ -1,0 +1,91 @@
+/**
+ * The incidents-API HTTP client against the Graph simulator: what is retried (throttling, resets, timeouts,
+ * truncated bodies), how long it waits, and that the tenant's limiter pauses everyone after a 429.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { createIncidentHttp } from '../../../shared/adapters/http.js';
+import { RateLimiter, SOURCE_QUOTAS } from '../../../shared/adapters/rateLimiter.js';
+import { CollectorError } from '../../../shared/domain/errors.js';
+import { startLocalStack, type LocalStack } from '../../sim/stack.js';
+import { buildAdapters, useStackIdentity } from './harness.js';
+
+const TENANT = '0d000000-0000-4000-8000-000000000001';
+
+let stack: LocalStack;
+let restoreIdentity: () => void;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ azurite: false, tenants: [{ tenantId: TENANT, incidents: 3 }] });
+  stack.trustInProcess();
+  restoreIdentity = useStackIdentity(stack);
+});
+
+afterEach(() => stack.graph.clearFaults());
+
+afterAll(async () => {
+  restoreIdentity?.();
+  await stack?.stop();
+});
+
+const incidentsUrl = () => `${stack.graph.url}/v1.0/security/incidents?$top=1`;
+
+function client(options: Parameters<typeof createIncidentHttp>[0] = {}) {
+  const { tokens } = buildAdapters(stack, { source: 'graph' });
+  const http = createIncidentHttp({ backoff: { baseMs: 10, capMs: 50 }, ...options });
+  return { http, tokens };
+}
+
+describe('createIncidentHttp', () => {
+  it('waits Retry-After on 429 and pauses the tenant’s other callers through the limiter', async () => {
+    const limiter = new RateLimiter({ quotas: SOURCE_QUOTAS.graph });
+    const { http, tokens } = client();
+    stack.graph.inject({ match: (r) => r.tenantId === TENANT, status: 429, headers: { 'retry-after': '1' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } });
+    const request = { tenantId: TENANT, tokenProvider: tokens, limiter };
+    const start = stack.graph.requests.length;
+    const first = http.getJson(incidentsUrl(), request);
+    // A second caller starting once the 429 has been seen must wait for the same pause.
+    await new Promise<void>((resolve) => {
+      const poll = () => (stack.graph.requests.slice(start).some((r) => r.status === 429) ? resolve() : setTimeout(poll, 5));
+      poll();
+    });
+    const second = http.getJson(incidentsUrl(), request);
+    await Promise.all([first, second]);
+    const log = stack.graph.requests.slice(start);
+    const throttledAt = log.find((r) => r.status === 429)!.at;
+    const later = log.filter((r) => r.status === 200);
+    expect(later).toHaveLength(2);
+    expect(Math.min(...later.map((r) => r.at)) - throttledAt).toBeGreaterThanOrEqual(900);
+    expect(http.stats.get(TENANT)).toEqual({ requests: 3, throttled: 1, retries: 1 });
+  });
+
+  it('retries connection resets (before answering and mid-body) and timeouts, then succeeds', async () => {
+    const { http, tokens } = client({ requestTimeoutMs: 400 });
+    stack.graph.inject({ match: (r) => r.tenantId === TENANT, reset: 'before' });
+    stack.graph.inject({ match: (r) => r.tenantId === TENANT, reset: 'midBody' });
+    stack.graph.inject({ match: (r) => r.tenantId === TENANT, delayMs: 2_000 });
+    const body = await http.getJson(incidentsUrl(), { tenantId: TENANT, tokenProvider: tokens });
+    expect(Array.isArray(body.value)).toBe(true);
+    expect(http.stats.get(TENANT)).toMatchObject({ requests: 4, retries: 3 });
+  });
+
+  it('does not retry a 403 and reports it as missing_permissions with the API’s error', async () => {
+    const { http, tokens } = client();
+    stack.graph.inject({ match: (r) => r.tenantId === TENANT, status: 403, body: { error: { code: 'Forbidden', message: 'Missing application roles.' } } });
+    const error = await http.getJson(incidentsUrl(), { tenantId: TENANT, tokenProvider: tokens }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(CollectorError);
+    expect(error).toMatchObject({ code: 'HTTP_403', kind: 'missing_permissions', status: 403 });
+    expect((error as Error).message).toContain('Forbidden Missing application roles.');
+    expect(http.stats.get(TENANT).requests).toBe(1);
+  });
+
+  it('gives up waiting for the limiter when the caller aborts', async () => {
+    const limiter = new RateLimiter({ quotas: SOURCE_QUOTAS.graph });
+    limiter.penalize(TENANT, 60_000);
+    const { http, tokens } = client();
+    const controller = new AbortController();
+    const pending = http.getJson(incidentsUrl(), { tenantId: TENANT, tokenProvider: tokens, limiter, signal: controller.signal });
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(http.stats.get(TENANT).requests).toBe(0);
+  });
+});
