@@ -32,6 +32,8 @@ export interface GraphIncidentSourceOptions {
 }
 
 export class GraphIncidentSource implements IncidentSource {
+  /** The roles any one of which allows reading (for the token provider, built before the source). */
+  static readonly READ_ROLES: readonly string[] = GRAPH_READ_ROLES;
   readonly kind = 'graph' as const;
   readonly scope: string;
   readonly readRoles: readonly string[] = GRAPH_READ_ROLES;

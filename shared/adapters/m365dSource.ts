@@ -27,6 +27,8 @@ export interface M365dIncidentSourceOptions {
 }
 
 export class M365dIncidentSource implements IncidentSource {
+  /** The roles any one of which allows reading (for the token provider, built before the source). */
+  static readonly READ_ROLES: readonly string[] = M365D_READ_ROLES;
   readonly kind = 'm365d' as const;
   readonly scope: string;
   readonly readRoles: readonly string[] = M365D_READ_ROLES;

@@ -7,7 +7,7 @@
 import { ClientSecretCredential } from '@azure/identity';
 import got from 'got';
 import { CollectorError, aadstsCodes, classifyTokenFailure } from '../domain/errors.js';
-import type { PageOptions, SecretProvider, TokenProvider } from '../ports.js';
+import type { Logger, PageOptions, SecretProvider, TokenProvider } from '../ports.js';
 import { verifyTokenClaims } from './tokenClaims.js';
 import { tokenError, tokenFailureFacts } from './tokenFailure.js';
 
@@ -31,6 +31,8 @@ export interface EntraTokenProviderOptions {
   readonly refreshMemoMs?: number;
   readonly discoveryCheck?: DiscoveryCheck;
   readonly now?: () => number;
+  /** Told when the secret is re-read after `invalid_client` (versions only, never values). */
+  readonly logger?: Logger;
 }
 
 interface TenantCredential {
@@ -56,7 +58,11 @@ export class EntraTokenProvider implements TokenProvider {
     } catch (error) {
       if (!isBadSecret(error)) throw error;
       const fresh = await this.refreshSecret(secret.version);
-      if (fresh.version === secret.version) throw error;
+      if (fresh.version === secret.version) {
+        this.options.logger?.warn('secret.still_rejected', { tenantId, errorCode: (error as CollectorError).code });
+        throw error;
+      }
+      this.options.logger?.info('secret.rotated', { tenantId, errorCode: (error as CollectorError).code });
       return this.tokenWith(tenantId, fresh, options);
     }
   }
