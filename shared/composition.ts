@@ -5,9 +5,9 @@
  */
 import type { Settings } from './config/settings.js';
 import { scopeFor } from './config/settings.js';
-import { GraphIncidentSource } from './adapters/graphSource.js';
+import { GRAPH_READ_ROLES, GraphIncidentSource } from './adapters/graphSource.js';
 import { createIncidentHttp, type IncidentHttp, type IncidentHttpOptions } from './adapters/http.js';
-import { M365dIncidentSource } from './adapters/m365dSource.js';
+import { M365D_READ_ROLES, M365dIncidentSource } from './adapters/m365dSource.js';
 import { limiterFor, type RateLimiter, type RateLimiterOptions } from './adapters/rateLimiter.js';
 import { createAzureCredential, KeyVaultSecretProvider, StaticSecretProvider } from './adapters/secretProvider.js';
 import { createTableStores, type TableStores, type TableStoreOptions } from './adapters/tables/tableStores.js';
@@ -89,7 +89,7 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
   );
   const http = lazy(() => createIncidentHttp({ logger, ...options.http }));
   const limiter = lazy((): RateLimiter => limiterFor(settings.incidentSource, options.limiter ?? {}));
-  const readRoles = settings.incidentSource === 'graph' ? GraphIncidentSource.READ_ROLES : M365dIncidentSource.READ_ROLES;
+  const readRoles = settings.incidentSource === 'graph' ? GRAPH_READ_ROLES : M365D_READ_ROLES;
   const tokens = lazy((): TokenProvider =>
     new EntraTokenProvider({
       authorityHost: settings.authorityHost,
@@ -98,7 +98,6 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
       scope: scopeFor(settings),
       readRoles,
       disableInstanceDiscovery: !settings.isMicrosoftAuthority,
-      logger,
     }),
   );
   const source = lazy((): IncidentSource =>

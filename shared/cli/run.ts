@@ -12,7 +12,7 @@ import { buildProgram, exitCodeOfCommanderError } from './program.js';
 export async function main(argv: readonly string[], io: Io = processIo, env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
   let services: Services | undefined;
   const getServices = async (): Promise<Services> => {
-    services ??= createServices(loadSettings(env), { logger: stderrLogger('warn') });
+    services ??= createServices(loadSettings(env), { logger: stderrLogger('warn'), env });
     await services.ready();
     return services;
   };
