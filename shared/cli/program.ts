@@ -2,7 +2,7 @@
  * The `incident-collector` command line (design §5, a contract). Parsing only: each action calls one function in
  * commands.ts and the returned number is the exit code (0 ok · 1 some tenant failed · 2 usage/configuration).
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option, type CommanderError } from 'commander';
 import type { Io } from './io.js';
 
 export interface CommandHandlers {
