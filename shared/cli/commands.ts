@@ -55,7 +55,7 @@ function verifyMessage(outcome: VerifyOutcome): string {
     : `Tenant ${t.tenantId} (${t.displayName}) is ${t.status}.\n`;
 }
 
-export function createHandlers(services: () => Promise<Services>, io: Io, demo: () => Promise<number>): CommandHandlers {
+export function createHandlers(services: () => Promise<Services>, io: Io, demo: CommandHandlers['demo']): CommandHandlers {
   return {
     async collect(opts) {
       const since = requireSince(opts.since);

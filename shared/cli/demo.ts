@@ -30,13 +30,15 @@ export interface DemoOptions {
 export async function runDemo(io: Io, options: DemoOptions = {}): Promise<number> {
   const started = Date.now();
   const { startLocalStack, demoTenants } = await loadSimulators();
-  const specs = demoTenants(options.tenants ?? 3);
+  // Different sizes so the run shows paging: 120 incidents are three Graph pages (50 per page at most).
+  const specs = demoTenants(options.tenants ?? 3).map((spec, i) => ({ ...spec, incidents: [120, 45, 12][i % 3] as number }));
   io.err(`Starting the local stack (Azurite + simulated Entra ID, Key Vault, Graph, legacy API) with ${specs.length} customer tenants…\n`);
   const stack = await startLocalStack({ tenants: specs });
   try {
     stack.trustInProcess();
     const settings = loadSettings({ ...stack.env, INCIDENT_SOURCE: options.source ?? 'graph' });
-    const services = createServices(settings, { logger: stderrLogger('warn') });
+    const services = createServices(settings, { logger: stderrLogger('warn'), env: stack.env });
+    await services.ready();
     for (const spec of specs) {
       const outcome = await addTenant(services.tenantDeps(), { tenantId: spec.tenantId, ...(spec.displayName ? { displayName: spec.displayName } : {}), verify: true });
       io.err(`registered ${outcome.tenant.displayName} (${outcome.tenant.tenantId}): ${outcome.tenant.status}\n`);

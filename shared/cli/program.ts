@@ -13,7 +13,7 @@ export interface CommandHandlers {
   tenantsRemove(tenantId: string, opts: { purge: boolean }): Promise<number>;
   consentLink(opts: { tenant?: string; name?: string }): Promise<number>;
   incidentsExport(opts: { tenant?: string; history: boolean; since?: string }): Promise<number>;
-  demo(): Promise<number>;
+  demo(opts: { source: 'graph' | 'm365d' }): Promise<number>;
 }
 
 const collectTenantOption = (value: string, previous: string[]): string[] => [...previous, value];
@@ -71,8 +71,9 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
 
   program
     .command('demo')
-    .description('Start a local stack (Azurite + simulated Entra ID, Key Vault, Graph) with a few customer tenants and collect them.')
-    .action(() => run(() => handlers.demo())());
+    .description('Start a local stack (Azurite + simulated Entra ID, Key Vault, Graph, legacy API) with a few customer tenants and collect them.')
+    .addOption(new Option('--source <source>', 'incident source to collect from').choices(['graph', 'm365d']).default('graph'))
+    .action((opts: { source: 'graph' | 'm365d' }) => run(() => handlers.demo(opts))());
 
   return program;
 }

@@ -17,7 +17,7 @@ export async function main(argv: readonly string[], io: Io = processIo, env: Rea
     return services;
   };
   let exitCode = 0;
-  const program = buildProgram(createHandlers(getServices, io, () => runDemo(io)), io, (code) => {
+  const program = buildProgram(createHandlers(getServices, io, (opts) => runDemo(io, opts)), io, (code) => {
     exitCode = code;
   });
   try {
