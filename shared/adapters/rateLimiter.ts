@@ -43,6 +43,11 @@ export interface RateLimiterOptions {
   readonly margin?: number;
   /** Windows are divided by this (benchmarks run a 50/minute quota in seconds). Default 1. */
   readonly timeScale?: number;
+  /**
+   * Each window is lengthened by this fraction (default 0.05). Requests granted exactly one window apart can
+   * arrive less than a window apart when the earlier one was slower on the wire; the service counts arrivals.
+   */
+  readonly windowGuard?: number;
   readonly clock?: LimiterClock;
 }
 
@@ -89,9 +94,11 @@ export class RateLimiter {
     const timeScale = options.timeScale ?? 1;
     if (!(margin > 0 && margin <= 1)) throw new RangeError('margin must be in (0, 1]');
     if (!(timeScale > 0)) throw new RangeError('timeScale must be positive');
+    const guard = options.windowGuard ?? 0.05;
+    if (!(guard >= 0)) throw new RangeError('windowGuard must not be negative');
     this.windows = options.quotas.map((q) => ({
       allowed: Math.max(1, Math.floor(q.limit * margin)),
-      windowMs: q.windowMs / timeScale,
+      windowMs: (q.windowMs / timeScale) * (1 + guard),
     }));
     this.longestMs = Math.max(0, ...this.windows.map((w) => w.windowMs));
     this.clock = options.clock ?? realLimiterClock;

@@ -3,7 +3,7 @@
  * rotation needs no redeploy: the value is cached for a bounded age and re-read at once after Entra says
  * `invalid_client`. Concurrent callers share one in-flight read. The value never appears in any message.
  */
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { CollectorError, isTransientNetworkCode } from '../domain/errors.js';
 import type { SecretProvider } from '../ports.js';
@@ -134,9 +134,17 @@ export class StaticSecretProvider implements SecretProvider {
  */
 export function createAzureCredential(settings: Settings, env: Readonly<Record<string, string | undefined>> = process.env): TokenCredential {
   const clientId = env.AZURE_CLIENT_ID?.trim();
+  const tenantId = env.AZURE_TENANT_ID?.trim();
+  const secret = env.AZURE_CLIENT_SECRET?.trim();
+  const discovery = settings.isMicrosoftAuthority ? {} : { disableInstanceDiscovery: true };
+  // The service-principal triple of EnvironmentCredential, read from the given environment (the CLI and tests
+  // pass theirs explicitly; DefaultAzureCredential would only look at process.env).
+  if (clientId && tenantId && secret) {
+    return new ClientSecretCredential(tenantId, clientId, secret, { authorityHost: settings.authorityHost, ...discovery });
+  }
   return new DefaultAzureCredential({
     authorityHost: settings.authorityHost,
-    ...(settings.isMicrosoftAuthority ? {} : { disableInstanceDiscovery: true }),
+    ...discovery,
     ...(clientId ? { managedIdentityClientId: clientId } : {}),
   });
 }

@@ -59,10 +59,11 @@ describe('createIncidentHttp', () => {
   });
 
   it('retries connection resets (before answering and mid-body) and timeouts, then succeeds', async () => {
-    const { http, tokens } = client({ requestTimeoutMs: 400 });
+    // A timeout well above a normal answer's time, so only the delayed attempt times out.
+    const { http, tokens } = client({ requestTimeoutMs: 1_500 });
     stack.graph.inject({ match: (r) => r.tenantId === TENANT, reset: 'before' });
     stack.graph.inject({ match: (r) => r.tenantId === TENANT, reset: 'midBody' });
-    stack.graph.inject({ match: (r) => r.tenantId === TENANT, delayMs: 2_000 });
+    stack.graph.inject({ match: (r) => r.tenantId === TENANT, delayMs: 6_000 });
     const body = await http.getJson(incidentsUrl(), { tenantId: TENANT, tokenProvider: tokens });
     expect(Array.isArray(body.value)).toBe(true);
     expect(http.stats.get(TENANT)).toMatchObject({ requests: 4, retries: 3 });
