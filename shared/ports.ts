@@ -4,6 +4,8 @@
  * in unit tests only (integration tests always run the real adapters against Azurite + simulators).
  */
 
+import type { FailureKind } from './domain/errors.js';
+
 export type SourceKind = 'graph' | 'm365d';
 
 export type JsonObject = { [key: string]: unknown };
@@ -162,7 +164,11 @@ export interface TenantRunResult {
   readonly incidentsFetched: number;
   readonly incidentsChanged: number;
   readonly pages: number;
-  readonly error?: { readonly code: string; readonly message: string };
+  /**
+   * `kind` (design §7 failure kind) lets a host decide retry vs record (the queue worker); it is not part of the
+   * CLI's `collect --json` contract, which prints `{ code, message }` only.
+   */
+  readonly error?: { readonly code: string; readonly message: string; readonly kind?: FailureKind };
 }
 
 export interface RunRecord {

@@ -55,6 +55,14 @@ function verifyMessage(outcome: VerifyOutcome): string {
     : `Tenant ${t.tenantId} (${t.displayName}) is ${t.status}.\n`;
 }
 
+/** The `collect --json` contract: error is `{ code, message }`; the failure kind stays internal. */
+function publicSummary(summary: RunSummary): RunSummary {
+  return {
+    ...summary,
+    tenants: summary.tenants.map((t) => (t.error ? { ...t, error: { code: t.error.code, message: t.error.message } } : t)),
+  };
+}
+
 export function createHandlers(services: () => Promise<Services>, io: Io, demo: CommandHandlers['demo']): CommandHandlers {
   return {
     async collect(opts) {
@@ -81,7 +89,7 @@ export function createHandlers(services: () => Promise<Services>, io: Io, demo: 
       });
       if (io.interactive) io.err('\n');
       const names = new Map(all.map((t) => [t.tenantId, t.displayName]));
-      if (opts.json) await io.out(`${JSON.stringify(summary)}\n`);
+      if (opts.json) await io.out(`${JSON.stringify(publicSummary(summary))}\n`);
       else await io.out(summaryTable(summary, names));
       if (summary.tenants.length > 0 && summary.tenants.every((t) => t.status === 'skipped')) {
         io.err('Every tenant was skipped (disabled, awaiting consent, or not due for a re-probe): see "incident-collector tenants list".\n');

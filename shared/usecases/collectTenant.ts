@@ -64,7 +64,7 @@ function result(tenantId: string, status: TenantRunResult['status'], counts: Cou
     incidentsFetched: counts.fetched,
     incidentsChanged: counts.changed,
     pages: counts.pages,
-    ...(error ? { error: { code: error.code, message: error.message } } : {}),
+    ...(error ? { error: { code: error.code, message: error.message, kind: error.kind } } : {}),
   };
 }
 

@@ -36,8 +36,10 @@ export async function planRun(deps: PlanDeps, trigger: string): Promise<RunPlan>
   const runId = newRunId(now);
   const tenants = await deps.tenants.list();
   const due = tenants.filter((t) => runDecision(t, now, deps.reprobeHours) !== 'skip');
+  // Like a CLI run, tenantsPlanned counts every tenant considered and the ones not due are already counted as
+  // skipped, so the run is complete when ok + failed + skipped + deadLetters reaches tenantsPlanned.
   await deps.runs.create({
-    runId, startedAt, trigger, tenantsPlanned: due.length, tenantsOk: 0, tenantsFailed: 0,
+    runId, startedAt, trigger, tenantsPlanned: tenants.length, tenantsOk: 0, tenantsFailed: 0,
     tenantsSkipped: tenants.length - due.length, incidentsFetched: 0, incidentsChanged: 0, pages: 0, deadLetters: 0,
   });
   deps.logger.info('run.planned', { runId, tenantCount: due.length, skipped: tenants.length - due.length, trigger });

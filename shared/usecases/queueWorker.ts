@@ -1,0 +1,179 @@
+/**
+ * The queue-driven run (Azure Functions): the timer plans and enqueues one message per due tenant, and each
+ * message is collected by `processCollectMessage`. A message either completes (its tenant's result is recorded in
+ * the run) or is retried by the platform — only for transient failures, and never past the last dequeue, so the
+ * poison queue is left for failures of the worker itself (storage down, a bug), which deadLetter.ts records.
+ */
+import { z } from 'zod';
+import { CollectorError } from '../domain/errors.js';
+import { isTimestamp } from '../domain/time.js';
+import type { Clock, Logger, RunStore, TenantRunResult } from '../ports.js';
+import { collectTenant, type CollectDeps } from './collectTenant.js';
+import { planRun, type PlanDeps, type RunPlan, type TenantCollectMessage } from './planRun.js';
+import { isTenantId } from './tenants.js';
+
+/** Keep equal to host.json `extensions.queues.maxDequeueCount` (a test checks it). */
+export const MAX_DEQUEUE_COUNT = 5;
+
+const timestamp = z.string().max(64).refine(isTimestamp, 'an ISO-8601 instant with a time zone');
+
+/** A run ID as newRunId makes it (also safe as a Table RowKey). */
+const runId = z.string().regex(/^[0-9A-Za-z_-]{1,100}$/);
+
+export const tenantCollectMessageSchema = z.object({
+  runId,
+  runStartedAt: timestamp,
+  tenantId: z.string().refine(isTenantId, 'a tenant ID (GUID)').transform((t) => t.toLowerCase()),
+  since: timestamp.optional(),
+});
+
+/** The run a message belongs to, when at least that part of it can be trusted (to count a dead letter). */
+const runRefSchema = z.object({ runId, runStartedAt: timestamp });
+
+export type ParsedMessage =
+  | { readonly ok: true; readonly message: TenantCollectMessage }
+  | { readonly ok: false; readonly problem: string; readonly run?: { runId: string; runStartedAt: string } };
+
+/** The host hands a JSON queue message over already parsed; a plain string body is parsed here. */
+function decode(raw: unknown): unknown {
+  if (typeof raw !== 'string') return raw;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+export function parseCollectMessage(raw: unknown): ParsedMessage {
+  const value = decode(raw);
+  const parsed = tenantCollectMessageSchema.safeParse(value);
+  if (parsed.success) {
+    const { since, ...rest } = parsed.data;
+    return { ok: true, message: { ...rest, ...(since !== undefined ? { since } : {}) } };
+  }
+  const problem = parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ').slice(0, 500);
+  const run = runRefSchema.safeParse(value);
+  return { ok: false, problem, ...(run.success ? { run: run.data } : {}) };
+}
+
+export interface WorkerDeps extends CollectDeps {
+  readonly runs: RunStore;
+}
+
+export interface DeliveredMessage {
+  /** The queue message as the trigger delivered it. */
+  readonly body: unknown;
+  /** 1 on the first delivery. */
+  readonly dequeueCount: number;
+  /** Lease owner: the invocation ID. */
+  readonly owner: string;
+}
+
+export type WorkerOutcome =
+  | { readonly action: 'completed'; readonly result: TenantRunResult; readonly runFinished: boolean }
+  | { readonly action: 'discarded'; readonly reason: string };
+
+/**
+ * Thrown to make the platform retry the message (after the queue's visibility timeout). Carries the failure code
+ * for the log; the message never contains a secret (collector errors never do).
+ */
+export class RetryableCollectionError extends CollectorError {
+  constructor(tenantId: string, error: { code: string; message: string }, dequeueCount: number) {
+    super(`Tenant ${tenantId}: transient failure ${error.code} on delivery ${dequeueCount}; the message will be retried. ${error.message}`.slice(0, 1024), {
+      code: error.code,
+      kind: 'transient',
+    });
+    this.name = 'RetryableCollectionError';
+  }
+}
+
+/** Decide what a tenant result means for its message: retry (throw) or record. */
+function shouldRetry(result: TenantRunResult, dequeueCount: number): boolean {
+  if (result.status !== 'failed') return false;
+  if (result.error?.kind !== 'transient') return false;
+  return dequeueCount < MAX_DEQUEUE_COUNT;
+}
+
+/** Collect the tenant of one queue message. Throws RetryableCollectionError when the platform should retry. */
+export async function processCollectMessage(deps: WorkerDeps, delivered: DeliveredMessage): Promise<WorkerOutcome> {
+  const parsed = parseCollectMessage(delivered.body);
+  if (!parsed.ok) {
+    // A malformed message never gets better by retrying: log it, count it as a dead letter, complete it.
+    deps.logger.error('queue.message_malformed', { problem: parsed.problem, dequeueCount: delivered.dequeueCount, ...(parsed.run ?? {}) });
+    if (parsed.run) await recordDeadLetterInRun(deps, parsed.run.runId, parsed.run.runStartedAt);
+    return { action: 'discarded', reason: parsed.problem };
+  }
+  const message = parsed.message;
+  const result = await collectTenant(deps, {
+    tenantId: message.tenantId,
+    runId: message.runId,
+    owner: delivered.owner,
+    ...(message.since !== undefined ? { since: message.since } : {}),
+  });
+  if (shouldRetry(result, delivered.dequeueCount)) {
+    // collectTenant already counted this failure on the tenant once for the run (retries of a run count once).
+    throw new RetryableCollectionError(message.tenantId, result.error as NonNullable<TenantRunResult['error']>, delivered.dequeueCount);
+  }
+  if (result.error?.code === 'LEASE_HELD') {
+    deps.logger.info('queue.tenant_busy', { runId: message.runId, tenantId: message.tenantId, dequeueCount: delivered.dequeueCount });
+  }
+  const runFinished = await recordTenantInRun(deps, message, result);
+  return { action: 'completed', result, runFinished };
+}
+
+function isRunNotFound(error: unknown): boolean {
+  return error instanceof CollectorError && error.code === 'TABLE_RUN_NOT_FOUND';
+}
+
+/** Add the tenant's result to its run; a message whose run row is gone (deleted by hand) is still completed. */
+async function recordTenantInRun(deps: WorkerDeps, message: TenantCollectMessage, result: TenantRunResult): Promise<boolean> {
+  try {
+    await deps.runs.recordTenant(message.runId, message.runStartedAt, result);
+  } catch (error) {
+    if (!isRunNotFound(error)) throw error;
+    deps.logger.warn('queue.run_not_found', { runId: message.runId, tenantId: message.tenantId });
+    return false;
+  }
+  return finishRunIfComplete(deps, message.runId, message.runStartedAt);
+}
+
+/** Count a dead letter in its run, then finish the run if that was its last outstanding tenant. */
+export async function recordDeadLetterInRun(
+  deps: { runs: RunStore; clock: Clock; logger: Logger },
+  runId: string,
+  runStartedAt: string,
+): Promise<{ recorded: boolean; runFinished: boolean }> {
+  try {
+    await deps.runs.recordDeadLetter(runId, runStartedAt);
+  } catch (error) {
+    if (!isRunNotFound(error)) throw error;
+    deps.logger.warn('queue.run_not_found', { runId });
+    return { recorded: false, runFinished: false };
+  }
+  return { recorded: true, runFinished: await finishRunIfComplete(deps, runId, runStartedAt) };
+}
+
+/**
+ * Every tenant of the run has an outcome (ok, failed, skipped — including those the plan skipped — or dead letter):
+ * stamp `finishedAt`. Two workers may both see the last count; finishing twice only rewrites the time.
+ */
+export async function finishRunIfComplete(deps: { runs: RunStore; clock: Clock; logger: Logger }, runId: string, runStartedAt: string): Promise<boolean> {
+  const run = await deps.runs.get(runId, runStartedAt);
+  if (!run || run.finishedAt) return false;
+  const settled = run.tenantsOk + run.tenantsFailed + run.tenantsSkipped + run.deadLetters;
+  if (settled < run.tenantsPlanned) return false;
+  const finishedAt = deps.clock.now().toISOString();
+  await deps.runs.finish(runId, runStartedAt, finishedAt);
+  deps.logger.info('run.finished', {
+    runId, tenantsOk: run.tenantsOk, tenantsFailed: run.tenantsFailed, tenantsSkipped: run.tenantsSkipped, deadLetters: run.deadLetters,
+    durationMs: Date.parse(finishedAt) - Date.parse(run.startedAt),
+  });
+  return true;
+}
+
+/** The timer's work: plan the run (one table scan, one run row) and finish it at once when nothing is due. */
+export async function planQueuedRun(deps: PlanDeps, trigger: string): Promise<RunPlan> {
+  const plan = await planRun(deps, trigger);
+  if (plan.messages.length === 0) await finishRunIfComplete(deps, plan.runId, plan.startedAt);
+  return plan;
+}
