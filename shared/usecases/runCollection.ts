@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { mapBounded } from '../domain/bounded.js';
 import { NotFoundError } from '../domain/errors.js';
-import { afterFailure } from '../domain/tenantState.js';
+import { afterFailure, runDecision } from '../domain/tenantState.js';
 import type { RunStore, TenantRecord, TenantRunResult } from '../ports.js';
 import { collectTenant, type CollectDeps } from './collectTenant.js';
 
@@ -77,11 +77,17 @@ export async function runCollection(deps: RunDeps, request: RunRequest): Promise
       return r;
     },
     async (tenant) => {
-      // The partner credential is broken: every tenant would fail the same way. Record it without calling Entra.
-      const error = secretFailure as NonNullable<typeof secretFailure>;
+      // The partner credential is broken: every tenant due now would fail the same way. Record it without calling
+      // Entra; tenants this run would have skipped anyway (disabled, awaiting consent) keep their status.
+      const error = { code: secretFailure?.code ?? 'AADSTS7000215', message: secretFailure?.message ?? '' };
       const current = (await deps.tenants.get(tenant.tenantId)) ?? tenant;
-      await deps.tenants.update(tenant.tenantId, afterFailure(current, { kind: 'credential_error', ...error }, deps.clock.now(), { collected: true }));
-      const r: TenantRunResult = { tenantId: tenant.tenantId, status: 'failed', incidentsFetched: 0, incidentsChanged: 0, pages: 0, error };
+      let r: TenantRunResult;
+      if (runDecision(current, deps.clock.now(), deps.sync.reprobeHours) === 'skip') {
+        r = { tenantId: tenant.tenantId, status: 'skipped', incidentsFetched: 0, incidentsChanged: 0, pages: 0 };
+      } else {
+        await deps.tenants.update(tenant.tenantId, afterFailure(current, { kind: 'credential_error', ...error }, deps.clock.now(), { collected: true, runId }));
+        r = { tenantId: tenant.tenantId, status: 'failed', incidentsFetched: 0, incidentsChanged: 0, pages: 0, error: { ...error, kind: 'credential_error' } };
+      }
       await deps.runs.recordTenant(runId, startedAt, r);
       request.onTenantDone?.(r, tenants.length);
       return r;

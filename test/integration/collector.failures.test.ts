@@ -78,6 +78,7 @@ describe('tenant failures (graph)', () => {
     const rotated = 'rotated-secret-value-2c8f1e';
     stack.keyVault.setSecret(stack.env.PARTNER_SECRET_NAME as string, rotated);
     stack.entra.acceptSecrets(rotated);
+    stack.entra.expireSecret(stack.partnerSecret);
 
     // Same process, same services: a tenant needing a fresh token gets it with the new secret.
     const added = await addTenant(services.tenantDeps(), { tenantId: LATE, verify: true });
@@ -85,5 +86,24 @@ describe('tenant failures (graph)', () => {
     expect(added.tenant.status).toBe('active');
     const second = await runCollection(services.runDeps(), { trigger: 'test', tenantIds: [LATE] });
     expect(second.tenants[0]).toMatchObject({ status: 'ok', incidentsChanged: 8 });
+  });
+
+  it('a bad partner secret stops the run: every due tenant is credential_error, Entra is not asked for each', async () => {
+    // Entra no longer accepts the vault's secret (it expired), and the vault has nothing newer.
+    stack.entra.expireSecret('rotated-secret-value-2c8f1e');
+    const tokenCallsBefore = stack.entra.tokenRequests().length;
+    const run = await runCli(['collect', '--json'], { ...env, TENANT_CONCURRENCY: '1' });
+    expect(run.code).toBe(1);
+    const results = (JSON.parse(run.stdout) as { tenants: { tenantId: string; status: string; error?: { code: string } }[] }).tenants;
+    const failed = results.filter((r) => r.status === 'failed');
+    expect(failed.length).toBeGreaterThanOrEqual(3);
+    expect(failed.every((r) => r.error?.code === 'AADSTS7000222')).toBe(true);
+    // Tenants the run skips anyway (consent revoked, role missing, not due for a re-probe) keep their status.
+    expect(results.find((r) => r.tenantId === REVOKED)?.status).toBe('skipped');
+    const partnerCalls = stack.entra.tokenRequests().slice(tokenCallsBefore).filter((r) => r.clientId === env.PARTNER_CLIENT_ID);
+    expect(partnerCalls.length).toBeLessThanOrEqual(2);
+    const tenants = new Map((JSON.parse((await cli('tenants', 'list', '--json')).stdout) as { tenantId: string; status: string }[]).map((t) => [t.tenantId, t.status]));
+    for (const r of failed) expect(tenants.get(r.tenantId)).toBe('credential_error');
+    expect(tenants.get(REVOKED)).toBe('consent_revoked');
   });
 });
