@@ -38,6 +38,7 @@ export function afterSuccess(tenant: TenantRecord | undefined, now: Date, opts: 
     ...(tenant?.consentedAt ? {} : { consentedAt: nowIso }),
     ...(opts.collected ? { lastRunAt: nowIso, lastSuccessAt: nowIso } : {}),
     consecutiveFailures: 0,
+    lastFailedRunId: '',
     lastErrorCode: '',
     lastError: '',
   };

@@ -29,7 +29,7 @@ function toRecord(row: Row): TenantRecord {
     status: (STATUSES.has(status) ? status : 'pending_consent') as TenantStatus,
     consecutiveFailures: asNumber(row.consecutiveFailures) ?? 0,
   };
-  for (const name of ['consentedAt', 'watermark', 'lastRunAt', 'lastSuccessAt', 'lastProbeAt', 'statusChangedAt', 'lastErrorCode', 'lastError'] as const) {
+  for (const name of ['consentedAt', 'watermark', 'lastRunAt', 'lastSuccessAt', 'lastProbeAt', 'statusChangedAt', 'lastFailedRunId', 'lastErrorCode', 'lastError'] as const) {
     const value = asOptionalString(row[name]);
     if (value !== undefined) record[name] = value;
   }

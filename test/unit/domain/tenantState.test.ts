@@ -54,7 +54,7 @@ describe('afterFailure', () => {
 
   it('success resets failures, clears the error and keeps the first consent time', () => {
     const patch = afterSuccess(tenant({ status: 'failing', consecutiveFailures: 5, lastErrorCode: 'HTTP_500' }), now, { collected: true });
-    expect(patch).toMatchObject({ status: 'active', consecutiveFailures: 0, lastErrorCode: '', lastError: '', lastSuccessAt: now.toISOString() });
+    expect(patch).toMatchObject({ status: 'active', consecutiveFailures: 0, lastFailedRunId: '', lastErrorCode: '', lastError: '', lastSuccessAt: now.toISOString() });
     expect(patch.consentedAt).toBeUndefined();
     expect(afterSuccess(undefined, now, { collected: false }).consentedAt).toBe(now.toISOString());
   });
