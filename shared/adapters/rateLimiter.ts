@@ -1,8 +1,9 @@
 /**
  * Per-tenant rate limiter: keeps each source under its documented quota instead of bouncing off 429s.
  * Sliding-window logs (several windows at once), a safety margin below the quota, FIFO waiting per tenant,
- * and a tenant-wide pause when the service throttles anyway. Timers are unref'd so an idle limiter never
- * keeps the process alive.
+ * and a tenant-wide pause when the service throttles anyway. A timer exists only while a request waits, and
+ * it keeps the process alive: unref'd, a CLI run whose only pending work was a throttled tenant would exit
+ * mid-collection with code 0. An idle limiter holds no timer.
  */
 import { CollectorError } from '../domain/errors.js';
 
@@ -24,7 +25,7 @@ export const SOURCE_QUOTAS = {
 /** Time source and timers, injectable so the logic is tested with a fake clock. */
 export interface LimiterClock {
   now(): number;
-  /** Run `fn` after `ms`; returns a cancel function. Must not keep the process alive. */
+  /** Run `fn` after `ms`; returns a cancel function. Called only while a request waits: the timer keeps the process alive. */
   schedule(fn: () => void, ms: number): () => void;
 }
 
@@ -32,7 +33,6 @@ export const realLimiterClock: LimiterClock = {
   now: () => Date.now(),
   schedule(fn, ms) {
     const timer = setTimeout(fn, ms);
-    timer.unref();
     return () => clearTimeout(timer);
   },
 };

@@ -8,6 +8,7 @@
 import { CollectorError, ensureError, type FailureKind } from '../domain/errors.js';
 import { afterFailedProbe, afterFailure, afterSuccess, runDecision } from '../domain/tenantState.js';
 import { computeWindow } from '../domain/window.js';
+import { withLookahead } from './pageLookahead.js';
 import type {
   Clock, IncidentSource, Lease, LeaseStore, Logger, SnapshotStore, TenantRecord, TenantRunResult, TenantStore, TokenProvider,
 } from '../ports.js';
@@ -28,6 +29,8 @@ export interface CollectDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly sync: SyncOptions;
+  /** Fetch the next page while the current one is written (default true; the benchmark's sequential baseline turns it off). */
+  readonly lookahead?: boolean;
 }
 
 export interface CollectRequest {
@@ -122,8 +125,10 @@ export async function collectTenant(deps: CollectDeps, request: CollectRequest):
     });
     if (window) {
       log.info('tenant.collect_started', { runId: request.runId, tenantId, from: window.from, to: window.to });
-      const pageOptions = request.signal ? { signal: request.signal } : undefined;
-      for await (const page of deps.source.pages(tenantId, window, pageOptions)) {
+      const pages = deps.lookahead === false
+        ? deps.source.pages(tenantId, window, request.signal ? { signal: request.signal } : undefined)
+        : withLookahead((signal) => deps.source.pages(tenantId, window, { signal }), request.signal);
+      for await (const page of pages) {
         counts.pages += 1;
         counts.fetched += page.incidents.length;
         if (page.incidents.length > 0) {
