@@ -1,0 +1,30 @@
+/** What the benchmark tells a collector child process, and what the child reports back. */
+export interface ChildOptions {
+  /** Limiter time scale: must equal the simulators' so both count the same windows. */
+  readonly timeScale?: number;
+  /** The sequential baseline: one tenant at a time, one page at a time (no lookahead). */
+  readonly sequential?: boolean;
+  /** Only these tenants (default: every registered tenant). */
+  readonly tenantIds?: readonly string[];
+}
+
+export interface ChildReport {
+  /** runCollection only (modules loaded and tables ensured before the clock starts). */
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  /** Peak resident set of the whole child process (process.resourceUsage().maxRSS). */
+  readonly maxRssMB: number;
+  /** Heap still reachable after the run (only when the child runs with --expose-gc). */
+  readonly retainedHeapMB?: number;
+  readonly tenants: number;
+  readonly ok: number;
+  readonly failed: readonly string[];
+  readonly pagesPerTenant: readonly number[];
+  readonly incidentsFetched: number;
+  readonly incidentsChanged: number;
+  readonly tableRoundTrips: number;
+  readonly tableByKind: Record<string, number>;
+  readonly batchedOperations: number;
+  readonly api: { readonly requests: number; readonly throttled: number; readonly retries: number };
+  readonly concurrency: number;
+}

@@ -1,0 +1,40 @@
+/**
+ * `npm run bench [-- --smoke] [-- --only fleet,quota,memory,coldstart]`: runs the benchmark, prints the table
+ * (figure, value, goal, met?) and writes bench-results/bench.json. Exit code 0 even when a goal is missed: this
+ * is a measurement, not a test (the JSON and the table say which goals were met).
+ */
+import path from 'node:path';
+import { FULL, SMOKE } from './presets.js';
+import { repoRoot } from './repoRoot.js';
+import { formatTable, writeResult } from './report.js';
+import { runBench, WORKLOADS, type WorkloadName } from './runBench.js';
+
+function parseArgs(argv: readonly string[]): { smoke: boolean; only: WorkloadName[] } {
+  const smoke = argv.includes('--smoke');
+  const at = argv.indexOf('--only');
+  const only = at >= 0 ? (argv[at + 1] ?? '').split(',').filter(Boolean) : [];
+  const unknown = only.filter((w) => !(WORKLOADS as readonly string[]).includes(w));
+  if (unknown.length > 0) {
+    process.stderr.write(`Unknown workload(s): ${unknown.join(', ')}. Choose from ${WORKLOADS.join(', ')}.\n`);
+    process.exit(2);
+  }
+  return { smoke, only: only as WorkloadName[] };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const result = await runBench({
+    mode: args.smoke ? 'smoke' : 'full',
+    preset: args.smoke ? SMOKE : FULL,
+    only: args.only,
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  const file = await writeResult(path.join(repoRoot(), 'bench-results'), result);
+  const m = result.machine;
+  process.stdout.write(`\n${formatTable(result.rows)}\n\n${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, Node ${m.node}, ${m.platform}; ${result.durationS} s. Written to ${path.relative(process.cwd(), file)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

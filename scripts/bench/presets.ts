@@ -1,0 +1,41 @@
+/**
+ * Workload sizes. `full` is the issue's benchmark (about four minutes on a 2-core machine); `smoke` is the
+ * same code at toy sizes for CI, where only the presence and sanity of the figures is checked.
+ */
+import type { FleetConfig } from './workloads/fleet.js';
+import type { MemoryConfig } from './workloads/memory.js';
+import type { QuotaConfig } from './workloads/quota.js';
+import type { ColdStartConfig } from './workloads/coldStart.js';
+
+export interface BenchPreset {
+  readonly fleet: FleetConfig;
+  readonly quota: readonly QuotaConfig[];
+  readonly memory: readonly { readonly label: string; readonly config: MemoryConfig }[];
+  readonly coldStart: ColdStartConfig;
+}
+
+const latency = { apiMs: 50, tokenMs: 30 };
+
+export const FULL: BenchPreset = {
+  fleet: { tenants: 500, incidentsPerTenant: 200, ...latency, sequentialTenants: 25 },
+  quota: [
+    // Time scales chosen so the quota, not the machine, is what limits the run: 50/min becomes 50 per 4 s.
+    { source: 'm365d', incidents: 10_000, timeScale: 15, ...latency },
+    { source: 'graph', incidents: 10_000, timeScale: 6, ...latency },
+  ],
+  memory: [
+    { label: '1,000 tenants × 20', config: { tenants: 1_000, incidentsPerTenant: 20, ...latency } },
+    { label: '1 tenant × 50,000', config: { tenants: 1, incidentsPerTenant: 50_000, ...latency, timeScale: 30 } },
+  ],
+  coldStart: { runs: 7 },
+};
+
+export const SMOKE: BenchPreset = {
+  fleet: { tenants: 6, incidentsPerTenant: 60, apiMs: 20, tokenMs: 10, concurrency: 3, sequentialTenants: 2 },
+  quota: [
+    { source: 'm365d', incidents: 300, timeScale: 120, apiMs: 5, tokenMs: 5 },
+    { source: 'graph', incidents: 300, timeScale: 120, apiMs: 5, tokenMs: 5 },
+  ],
+  memory: [{ label: '10 tenants × 20', config: { tenants: 10, incidentsPerTenant: 20, apiMs: 5, tokenMs: 5 } }],
+  coldStart: { runs: 1 },
+};
