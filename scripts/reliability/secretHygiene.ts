@@ -1,0 +1,50 @@
+/**
+ * Secret hygiene (issue 5 §5): with every issued token captured and the stack's secrets known, scan every log
+ * line, error message, child-process output, export line (the real CLI) and raw table row for them.
+ */
+import { runCli } from '../../test/helpers/cli.js';
+import type { LocalStack } from '../../test/sim/stack.js';
+import { rawTableRows } from './rawTables.js';
+import { SecretScanner } from './secretScanner.js';
+
+export interface HygieneInputs {
+  readonly stack: LocalStack;
+  readonly tokens: ReadonlySet<string>;
+  /** Other secret values a scenario used (e.g. a wrong secret put in Key Vault). */
+  readonly extraSecrets?: readonly string[];
+  readonly logLines: readonly string[];
+  readonly messages: readonly string[];
+  readonly childOutput: readonly string[];
+}
+
+export interface HygieneFigures {
+  readonly secretsKnown: number;
+  readonly tokensKnown: number;
+  readonly textsScanned: number;
+  readonly hits: number;
+  readonly hitPlaces: string[];
+}
+
+export async function scanForSecrets(inputs: HygieneInputs): Promise<HygieneFigures> {
+  const { stack } = inputs;
+  const scanner = new SecretScanner();
+  scanner.add(stack.partnerSecret, 'partner secret');
+  scanner.add(stack.env.AZURE_CLIENT_SECRET as string, 'Key Vault reader secret');
+  for (const s of inputs.extraSecrets ?? []) scanner.add(s, 'other secret');
+  scanner.addAll(inputs.tokens, 'token');
+
+  scanner.scanAll(inputs.logLines, 'log line');
+  scanner.scanAll(inputs.messages, 'error message');
+  scanner.scanAll(inputs.childOutput, 'child process output');
+  const env = { ...stack.env };
+  for (const argv of [['incidents', 'export'], ['incidents', 'export', '--history'], ['tenants', 'list', '--json']]) {
+    const out = await runCli(argv, env);
+    scanner.scanAll(out.stdout.split('\n'), `${argv.join(' ')} line`);
+    scanner.scan(out.stderr, `${argv.join(' ')} stderr`);
+  }
+  for (const row of await rawTableRows(stack.azurite?.connectionString as string)) scanner.scan(row.line, `${row.table} row`);
+  return {
+    secretsKnown: scanner.secretCount - inputs.tokens.size, tokensKnown: inputs.tokens.size, textsScanned: scanner.textsScanned,
+    hits: scanner.hits.length, hitPlaces: [...new Set(scanner.hits.map((h) => `${h.secret} in ${h.where}`))],
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * Azurite stopped mid-run and restarted (issue 5 §1): a persistent Azurite is halted when the victim's
+ * `atPage`-th page is requested and started again (same ports, same data) `downMs` later, while the run goes on.
+ * Then a fresh process collects again and every tenant's store is compared with the truth.
+ */
+import type { SourceKind } from '../../shared/ports.js';
+import { runCollection } from '../../shared/usecases/runCollection.js';
+import type { LocalStack } from '../../test/sim/stack.js';
+import { collectorProcess } from './collectorServices.js';
+import { addFigures, compareWithTruth, ZERO_TRUTH, type TruthFigures } from './storeTruth.js';
+import { TenantAllocator } from './tenantAllocator.js';
+import { WatermarkRecorder } from './watermarkRecorder.js';
+
+export interface OutageOptions {
+  /** A stack started with `azurite: { persistent: true }`. */
+  readonly stack: LocalStack;
+  readonly allocator: TenantAllocator;
+  readonly source: SourceKind;
+  readonly tenants: number;
+  readonly incidents: number;
+  readonly atPage: number;
+  readonly downMs: number;
+  /** SIGKILL instead of SIGTERM. */
+  readonly hard: boolean;
+  readonly logLines: string[];
+  readonly messages: string[];
+}
+
+export interface OutageRow extends TruthFigures {
+  readonly source: SourceKind;
+  readonly atPage: number;
+  readonly hard: boolean;
+  readonly outageHappened: boolean;
+  /** Tenants that failed during the outage run (expected: storage is shared by all). */
+  readonly failedDuringOutage: number;
+  readonly watermarkRegressions: number;
+  readonly notRecovered: number;
+}
+
+export async function storageOutage(options: OutageOptions): Promise<OutageRow> {
+  const { stack } = options;
+  const azurite = stack.azurite;
+  if (!azurite) throw new Error('storageOutage needs Azurite');
+  const tenants = options.allocator.allocate(options.tenants, options.incidents);
+  const victim = tenants[0] as string;
+  const env = { ...stack.env, INCIDENT_SOURCE: options.source, SYNC_LAG_SECONDS: '0', TENANT_CONCURRENCY: '4' };
+  const recorder = new WatermarkRecorder();
+  const first = await collectorProcess({ env, logLines: options.logLines, recorder });
+  await TenantAllocator.register(first.services.tenants, tenants);
+
+  const api = options.source === 'graph' ? stack.graph : stack.legacy;
+  let pages = 0;
+  let restarted: Promise<unknown> | undefined;
+  api.onRequest = async (req) => {
+    if (restarted || req.kind !== 'incidents' || req.tenantId !== victim || ++pages < options.atPage) return;
+    restarted = (async () => {
+      await azurite.halt(options.hard);
+      await new Promise((resolve) => setTimeout(resolve, options.downMs));
+      await azurite.start();
+    })();
+    await restarted;
+  };
+  let run1;
+  try {
+    run1 = await runCollection(first.runDeps, { trigger: 'reliability', tenantIds: tenants }).catch((error: unknown) => {
+      options.messages.push(error instanceof Error ? error.message : String(error));
+      return undefined;
+    });
+  } finally {
+    api.onRequest = undefined;
+    await restarted;
+  }
+  for (const r of run1?.tenants ?? []) if (r.error) options.messages.push(r.error.message);
+  await recorder.observeStore(first.services.tenants, tenants);
+
+  const second = await collectorProcess({ env, logLines: options.logLines, recorder });
+  const run2 = await runCollection(second.runDeps, { trigger: 'reliability', tenantIds: tenants });
+  await recorder.observeStore(second.services.tenants, tenants);
+  let figures: TruthFigures = { ...ZERO_TRUTH };
+  for (const t of tenants) figures = addFigures(figures, await compareWithTruth(second.services.snapshots, stack.world, options.source, t));
+  return {
+    source: options.source, atPage: options.atPage, hard: options.hard, outageHappened: restarted !== undefined, ...figures,
+    failedDuringOutage: run1 ? run1.tenants.filter((r) => r.status !== 'ok').length : tenants.length,
+    watermarkRegressions: recorder.regressions,
+    notRecovered: run2.tenants.filter((r) => r.status !== 'ok').length,
+  };
+}

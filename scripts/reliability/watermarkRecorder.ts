@@ -1,0 +1,44 @@
+/**
+ * A TenantStore wrapper that records the stored checkpoint after every page (every advanceWatermark call) and
+ * counts regressions: a stored watermark that is earlier than one recorded before for the same tenant.
+ * Also usable across runs and processes: `observe` feeds watermarks read back from the table.
+ */
+import { compareInstants } from '../../shared/domain/time.js';
+import type { TenantStore } from '../../shared/ports.js';
+
+export class WatermarkRecorder {
+  private readonly highest = new Map<string, string>();
+  regressions = 0;
+  observations = 0;
+
+  observe(tenantId: string, watermark: string | undefined): void {
+    if (watermark === undefined) {
+      if (this.highest.has(tenantId)) this.regressions++;
+      return;
+    }
+    this.observations++;
+    const before = this.highest.get(tenantId);
+    if (before !== undefined && compareInstants(watermark, before) < 0) this.regressions++;
+    if (before === undefined || compareInstants(watermark, before) > 0) this.highest.set(tenantId, watermark);
+  }
+
+  /** Observe every tenant's stored checkpoint now. */
+  async observeStore(store: TenantStore, tenantIds: readonly string[]): Promise<void> {
+    for (const id of tenantIds) this.observe(id, (await store.get(id))?.watermark);
+  }
+
+  wrap(store: TenantStore): TenantStore {
+    return {
+      get: (id) => store.get(id),
+      list: () => store.list(),
+      upsert: (id, patch) => store.upsert(id, patch),
+      update: (id, patch) => store.update(id, patch),
+      delete: (id) => store.delete(id),
+      advanceWatermark: async (id, watermark) => {
+        const stored = await store.advanceWatermark(id, watermark);
+        this.observe(id, stored);
+        return stored;
+      },
+    };
+  }
+}
