@@ -77,10 +77,13 @@ function throttled(source: SourceKind, retryAfter: boolean): Partial<Parameters<
   return { status: 429, body, ...(retryAfter ? { headers: { 'Retry-After': '1' } } : {}) };
 }
 
-/** A URL for the same query at the same position, made distinct so it is not a loop (as `$skiptoken` would). */
+/**
+ * A URL for the same query at the same position, made distinct so it is not a loop (real Graph varies its
+ * `$skiptoken`; the simulator accepts only documented options, so the page size is varied instead).
+ */
 function samePositionLink(stack: LocalStack, req: SimRequest, n: number): string {
   const query = new URLSearchParams(req.query);
-  query.set('$skiptoken', `empty-${n}`);
+  query.set('$top', String(Math.max(1, Number(query.get('$top') ?? 50) - 1 - (n % 10))));
   return `${stack.graph.url}${req.path}?${query.toString()}`;
 }
 

@@ -1,13 +1,17 @@
 /**
- * Azurite stopped mid-run and restarted (issue 5 §1): a persistent Azurite is halted when the victim's
- * `atPage`-th page is requested and started again (same ports, same data) `downMs` later, while the run goes on.
- * Then a fresh process collects again and every tenant's store is compared with the truth.
+ * Azurite stopped mid-run and restarted (issue 5 §1): when the victim's `atPage`-th page is requested, storage
+ * goes away for `downMs` while the run goes on. `process`: the persistent Azurite process is halted and started
+ * again (same ports); Azurite's own persistence is lazy, so under load a restart can come back without its last
+ * writes — a property of the emulator, not of Azure, reported as `dataSurvived`. `network`: Azurite keeps running
+ * and a proxy in front of it cuts every connection and refuses new ones (what a storage outage looks like to the
+ * collector, with durable data). Then a fresh process collects again and the store is compared with the truth.
  */
 import type { SourceKind } from '../../shared/ports.js';
 import { runCollection } from '../../shared/usecases/runCollection.js';
 import type { LocalStack } from '../../test/sim/stack.js';
 import { collectorProcess } from './collectorServices.js';
 import { addFigures, compareWithTruth, ZERO_TRUTH, type TruthFigures } from './storeTruth.js';
+import { TableProxy, viaTablePort } from './tableProxy.js';
 import { TenantAllocator } from './tenantAllocator.js';
 import { WatermarkRecorder } from './watermarkRecorder.js';
 
@@ -20,8 +24,7 @@ export interface OutageOptions {
   readonly incidents: number;
   readonly atPage: number;
   readonly downMs: number;
-  /** SIGKILL instead of SIGTERM. */
-  readonly hard: boolean;
+  readonly mode: 'process' | 'network';
   readonly logLines: string[];
   readonly messages: string[];
 }
@@ -29,8 +32,10 @@ export interface OutageOptions {
 export interface OutageRow extends TruthFigures {
   readonly source: SourceKind;
   readonly atPage: number;
-  readonly hard: boolean;
+  readonly mode: 'process' | 'network';
   readonly outageHappened: boolean;
+  /** The tenants' rows were still there after the restart (always true for `network`). */
+  readonly dataSurvived: boolean;
   /** Tenants that failed during the outage run (expected: storage is shared by all). */
   readonly failedDuringOutage: number;
   readonly watermarkRegressions: number;
@@ -43,10 +48,16 @@ export async function storageOutage(options: OutageOptions): Promise<OutageRow> 
   if (!azurite) throw new Error('storageOutage needs Azurite');
   const tenants = options.allocator.allocate(options.tenants, options.incidents);
   const victim = tenants[0] as string;
-  const env = { ...stack.env, INCIDENT_SOURCE: options.source, SYNC_LAG_SECONDS: '0', TENANT_CONCURRENCY: '4' };
+  const proxy = await new TableProxy(azurite.tablePort, () => 'forward').start();
+  const env = {
+    ...stack.env, INCIDENT_SOURCE: options.source, SYNC_LAG_SECONDS: '0', TENANT_CONCURRENCY: '4',
+    ...(options.mode === 'network' ? { AzureWebJobsStorage: viaTablePort(azurite.connectionString, proxy.port) } : {}),
+  };
   const recorder = new WatermarkRecorder();
   const first = await collectorProcess({ env, logLines: options.logLines, recorder });
   await TenantAllocator.register(first.services.tenants, tenants);
+  const down = options.mode === 'network' ? () => proxy.cut() : () => azurite.halt();
+  const up = options.mode === 'network' ? () => proxy.start() : () => azurite.start();
 
   const api = options.source === 'graph' ? stack.graph : stack.legacy;
   let pages = 0;
@@ -54,9 +65,9 @@ export async function storageOutage(options: OutageOptions): Promise<OutageRow> 
   api.onRequest = async (req) => {
     if (restarted || req.kind !== 'incidents' || req.tenantId !== victim || ++pages < options.atPage) return;
     restarted = (async () => {
-      await azurite.halt(options.hard);
+      await down();
       await new Promise((resolve) => setTimeout(resolve, options.downMs));
-      await azurite.start();
+      await up();
     })();
     await restarted;
   };
@@ -70,6 +81,7 @@ export async function storageOutage(options: OutageOptions): Promise<OutageRow> 
     api.onRequest = undefined;
     await restarted;
   }
+  const dataSurvived = (await first.services.tenants.list()).filter((t) => tenants.includes(t.tenantId)).length === tenants.length;
   for (const r of run1?.tenants ?? []) if (r.error) options.messages.push(r.error.message);
   await recorder.observeStore(first.services.tenants, tenants);
 
@@ -78,8 +90,9 @@ export async function storageOutage(options: OutageOptions): Promise<OutageRow> 
   await recorder.observeStore(second.services.tenants, tenants);
   let figures: TruthFigures = { ...ZERO_TRUTH };
   for (const t of tenants) figures = addFigures(figures, await compareWithTruth(second.services.snapshots, stack.world, options.source, t));
+  await proxy.stop();
   return {
-    source: options.source, atPage: options.atPage, hard: options.hard, outageHappened: restarted !== undefined, ...figures,
+    source: options.source, atPage: options.atPage, mode: options.mode, outageHappened: restarted !== undefined, dataSurvived, ...figures,
     failedDuringOutage: run1 ? run1.tenants.filter((r) => r.status !== 'ok').length : tenants.length,
     watermarkRegressions: recorder.regressions,
     notRecovered: run2.tenants.filter((r) => r.status !== 'ok').length,

@@ -22,7 +22,7 @@ export class TableProxy {
     const server = net.createServer((client) => this.pipe(client));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(this.port, '127.0.0.1', () => resolve());
     });
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
@@ -47,6 +47,11 @@ export class TableProxy {
     upstream.on('data', (chunk: Buffer) => client.write(chunk));
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
+  }
+
+  /** Storage goes away: open connections are cut and new ones refused until `start()` again (same port). */
+  async cut(): Promise<void> {
+    await this.stop();
   }
 
   async stop(): Promise<void> {

@@ -32,8 +32,13 @@ describe('secret hygiene', () => {
   it('the scanner finds a planted secret (so 0 hits means something)', () => {
     const scanner = new SecretScanner();
     scanner.add('planted-secret-value-123', 'partner secret');
+    const token = 'eyJhbGciOiJSUzI1NiJ9.eyJ0aWQiOiJ4In0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
+    scanner.add(token, 'token');
     scanner.scan('{"message":"failed with planted-secret-value-123"}', 'log line');
-    expect(scanner.hits).toHaveLength(1);
+    scanner.scan(`Authorization: Bearer ${token}`, 'log line');
+    scanner.scan(`cut: ${token.slice(token.lastIndexOf('.'))}`, 'log line');
+    scanner.scan('nothing here. eyJ', 'log line');
+    expect(scanner.hits.map((h) => h.secret)).toEqual(['partner secret', 'token', 'token']);
   });
 
   it('0 secrets or tokens in logs, errors, child output, exports and table rows', async () => {

@@ -1,16 +1,20 @@
 /**
  * How an incident's JSON is stored: gzip, then split into Edm.Binary properties of at most 64 KiB
  * (`payload`, `payload_1`, …) on the row itself while the row fits one entity; otherwise into PayloadChunks rows
- * (PK tenant, RK `${contentHash}_${nnn}`, properties `data`, `data_1`, …) that the row references by count.
+ * (PK tenant, RK `${chunkKey}_${nnn}`, properties `data`, `data_1`, …) that the row references by key and count.
+ * The chunk key is the SHA-256 of the compressed bytes (stored on the row as `payloadChunkKey`), not the content
+ * hash: one version written twice in another key order has other bytes, and must not overwrite the chunks an
+ * earlier row still references. Rows written before that column existed use their content hash.
  * Reading reassembles, gunzips and verifies the content hash, so a torn or mixed payload is an error, never
  * silently wrong data.
  */
+import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { CollectorError } from '../../domain/errors.js';
 import type { JsonObject } from '../../ports.js';
 import { contentHash } from './canonicalJson.js';
 import { type EntityValue, fitsInEntity, MAX_PROPERTY_BYTES, type PlainEntity } from './entitySize.js';
-import { asNumber } from './entityValues.js';
+import { asNumber, asOptionalString } from './entityValues.js';
 
 export const PAYLOAD_ENCODING = 'gzip+json';
 /** Binary parts per PayloadChunks row: 10 × 64 KiB is ~853 KiB of base64, inside the 1 MiB entity budget. */
@@ -49,7 +53,7 @@ export interface EncodedRow {
  * Attach a compressed payload to `base` (which carries every other column). Inline when the result fits one
  * entity (size budget and 252-property limit); otherwise as PayloadChunks rows.
  */
-export function attachPayload(base: PlainEntity, hash: string, compressed: Uint8Array): EncodedRow {
+export function attachPayload(base: PlainEntity, _contentHash: string, compressed: Uint8Array): EncodedRow {
   const inline: PlainEntity = {
     ...base,
     payloadEncoding: PAYLOAD_ENCODING,
@@ -64,13 +68,14 @@ export function attachPayload(base: PlainEntity, hash: string, compressed: Uint8
   if (count > MAX_CHUNK_ROWS) {
     throw new CollectorError('An incident payload is too large to store.', { code: 'TABLE_PAYLOAD_TOO_LARGE', kind: 'permanent' });
   }
+  const key = createHash('sha256').update(compressed).digest('hex');
   const chunks: PlainEntity[] = [];
   for (let i = 0; i < count; i++) {
     const slice = compressed.subarray(i * rowBytes, Math.min(compressed.byteLength, (i + 1) * rowBytes));
     const parts = binaryParts('data', slice);
-    chunks.push({ partitionKey: base.partitionKey, rowKey: chunkRowKey(hash, i), parts: Object.keys(parts).length, ...parts });
+    chunks.push({ partitionKey: base.partitionKey, rowKey: chunkRowKey(key, i), parts: Object.keys(parts).length, ...parts });
   }
-  const row: PlainEntity = { ...base, payloadEncoding: PAYLOAD_ENCODING, payloadBytes: compressed.byteLength, payloadParts: 0, payloadChunks: count };
+  const row: PlainEntity = { ...base, payloadEncoding: PAYLOAD_ENCODING, payloadBytes: compressed.byteLength, payloadParts: 0, payloadChunks: count, payloadChunkKey: key };
   return { row, chunks };
 }
 
@@ -86,6 +91,11 @@ function binaryProperty(entity: Record<string, unknown>, name: string): Uint8Arr
 
 function collectParts(entity: Record<string, unknown>, base: string, count: number): Uint8Array[] {
   return Array.from({ length: count }, (_, i) => binaryProperty(entity, partName(base, i)));
+}
+
+/** The key prefix of a stored row's PayloadChunks rows (older rows: their content hash). */
+export function chunkKeyOf(row: Record<string, unknown>, contentHash: string): string {
+  return asOptionalString(row.payloadChunkKey) ?? contentHash;
 }
 
 /** Number of PayloadChunks rows a stored row references (0 when inline). */

@@ -16,7 +16,7 @@ import type { PlainEntity } from './entitySize.js';
 import { asOptionalString, asString } from './entityValues.js';
 import { decodeKey, historyRowKey, tenantKey } from './keys.js';
 import { lookupFilter, planKeyLookups } from './keyLookupPlan.js';
-import { chunkCount, chunkRowKey, compressedBytes, decodeIncident } from './payloadCodec.js';
+import { chunkCount, chunkKeyOf, chunkRowKey, compressedBytes, decodeIncident } from './payloadCodec.js';
 import { runBounded } from './runBounded.js';
 import { type IncidentVersion, planPage, RowEncoder, type StoredLatest, toVersion } from './snapshotRows.js';
 import type { TableClients } from './tableClients.js';
@@ -190,7 +190,7 @@ export class TableSnapshotStore implements SnapshotStore {
     const tenantId = asString(row.partitionKey);
     const hash = asString(row.contentHash);
     const count = chunkCount(row);
-    const chunkRows = count > 0 ? await this.readChunks(tenantId, hash, count) : [];
+    const chunkRows = count > 0 ? await this.readChunks(tenantId, chunkKeyOf(row, hash), count) : [];
     const incident = decodeIncident(compressedBytes(row, chunkRows), hash);
     const source = asString(row.source);
     if (!SOURCES.has(source)) throw new CollectorError('A stored incident row has an unknown source.', { code: 'TABLE_ROW_INVALID', kind: 'permanent' });
@@ -206,8 +206,8 @@ export class TableSnapshotStore implements SnapshotStore {
     };
   }
 
-  private async readChunks(tenantId: string, hash: string, count: number): Promise<Entity[]> {
-    const filter = lookupFilter(tenantId, { kind: 'range', from: chunkRowKey(hash, 0), to: chunkRowKey(hash, count - 1) });
+  private async readChunks(tenantId: string, key: string, count: number): Promise<Entity[]> {
+    const filter = lookupFilter(tenantId, { kind: 'range', from: chunkRowKey(key, 0), to: chunkRowKey(key, count - 1) });
     const rows = await this.query(this.chunks, filter, [], 'read payload chunks');
     return rows.sort((a, b) => asString(a.rowKey).localeCompare(asString(b.rowKey)));
   }
