@@ -24,11 +24,17 @@ export function processCpuMs(pid: number | undefined): number | undefined {
   }
 }
 
-export async function runCollectorProcess(script: string, env: Record<string, string>, options: ChildOptions, azuritePid?: number): Promise<CollectorRun> {
+export async function runCollectorProcess(
+  script: string,
+  env: Record<string, string>,
+  options: ChildOptions,
+  azuritePid?: number,
+  extraNodeArgs: readonly string[] = [],
+): Promise<CollectorRun> {
   const azuriteBefore = processCpuMs(azuritePid);
   const cpuBefore = process.cpuUsage();
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": extra Node flags for investigating a figure.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...extraNodeArgs, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, script], {
     env: { ...env, BENCH_CHILD: JSON.stringify(options) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -26,6 +26,10 @@ export const FULL: BenchPreset = {
   memory: [
     { label: '1,000 tenants × 20', config: { tenants: 1_000, incidentsPerTenant: 20, ...latency } },
     { label: '1 tenant × 50,000', config: { tenants: 1, incidentsPerTenant: 50_000, ...latency, timeScale: 30 } },
+    {
+      label: '1,000 tenants × 20, --max-old-space-size=96',
+      config: { tenants: 1_000, incidentsPerTenant: 20, ...latency, maxOldSpaceMB: 96 },
+    },
   ],
   coldStart: { runs: 7 },
 };

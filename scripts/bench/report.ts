@@ -31,11 +31,14 @@ export interface MachineInfo {
   readonly memoryGB: number;
   readonly node: string;
   readonly platform: string;
+  /** 1-minute load average when the run started and ended: other work on the machine skews every figure. */
+  readonly loadAverage?: { readonly atStart: number; readonly atEnd: number };
 }
 
-export function machineInfo(): MachineInfo {
+export function machineInfo(loadAtStart?: number): MachineInfo {
   const cpus = os.cpus();
   return {
+    ...(loadAtStart !== undefined ? { loadAverage: { atStart: round2(loadAtStart), atEnd: round2(os.loadavg()[0] ?? 0) } } : {}),
     cpus: cpus.length,
     cpuModel: cpus[0]?.model ?? 'unknown',
     memoryGB: Math.round(os.totalmem() / 2 ** 30),
@@ -59,12 +62,20 @@ export function formatMarkdown(rows: readonly FigureRow[]): string {
   return lines.join('\n');
 }
 
+/** Writes bench.json (everything) and bench.md (the table in Markdown, for docs/performance.md). */
 export async function writeResult(dir: string, result: BenchResult): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const file = path.join(dir, result.mode === 'smoke' ? 'bench-smoke.json' : 'bench.json');
+  const base = result.mode === 'smoke' ? 'bench-smoke' : 'bench';
+  const file = path.join(dir, `${base}.json`);
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  const m = result.machine;
+  const load = m.loadAverage ? `, load average ${m.loadAverage.atStart} → ${m.loadAverage.atEnd}` : '';
+  const machine = `${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB RAM, Node ${m.node}, ${m.platform}; run ${result.startedAt}, ${result.durationS} s${load}.`;
+  await writeFile(path.join(dir, `${base}.md`), `${formatMarkdown(result.rows)}\n\n${machine}\n`);
   return file;
 }
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 export const ratio = (x: number): string => x.toFixed(2);

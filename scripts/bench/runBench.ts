@@ -1,4 +1,5 @@
 /** Runs the benchmark's workloads in order, each on its own fresh stack, and collects the figures. */
+import os from 'node:os';
 import { prepareChildScript } from './childScript.js';
 import type { BenchPreset } from './presets.js';
 import { machineInfo, type BenchResult, type FigureRow } from './report.js';
@@ -20,6 +21,7 @@ export interface BenchOptions {
 
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const started = Date.now();
+  const loadAtStart = os.loadavg()[0] ?? 0;
   const wanted = new Set<WorkloadName>(options.only && options.only.length > 0 ? options.only : WORKLOADS);
   const say = options.progress ?? (() => undefined);
   const rows: FigureRow[] = [];
@@ -56,5 +58,5 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   } finally {
     await child.dispose();
   }
-  return { mode: options.mode, startedAt: new Date(started).toISOString(), durationS: Math.round((Date.now() - started) / 1000), machine: machineInfo(), rows, details };
+  return { mode: options.mode, startedAt: new Date(started).toISOString(), durationS: Math.round((Date.now() - started) / 1000), machine: machineInfo(loadAtStart), rows, details };
 }

@@ -51,6 +51,9 @@ describe('benchmark smoke run', () => {
     const rss = raw(row(rows, /^Memory/, /peak RSS/));
     expect(rss).toBeGreaterThan(20);
     expect(rss).toBeLessThan(4096);
+    const retained = raw(row(rows, /^Memory/, /still reachable/));
+    expect(retained).toBeGreaterThan(0);
+    expect(retained).toBeLessThan(rss);
 
     // Cold start: the bundle registers the same functions as the unbundled build.
     expect(raw(row(rows, /^Cold start/, /bundled \(/))).toBeGreaterThan(0);
@@ -65,6 +68,7 @@ describe('benchmark smoke run', () => {
       const back = JSON.parse(await readFile(file, 'utf8')) as typeof result;
       expect(back.rows).toEqual(rows);
       expect(back.machine.cpus).toBeGreaterThan(0);
+      expect(await readFile(path.join(dir, 'bench-smoke.md'), 'utf8')).toContain('| Fleet');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
