@@ -39,15 +39,16 @@ export const realLimiterClock: LimiterClock = {
 
 export interface RateLimiterOptions {
   readonly quotas: readonly QuotaWindow[];
-  /** Fraction of each quota actually used (default 0.95). */
+  /** Fraction of each quota actually used (default 0.96: two spare calls of the legacy 50/minute absorb boundary jitter). */
   readonly margin?: number;
   /** Windows are divided by this (benchmarks run a 50/minute quota in seconds). Default 1. */
   readonly timeScale?: number;
   /**
-   * Each window is lengthened by this fraction (default 0.05). Requests granted exactly one window apart can
-   * arrive less than a window apart when the earlier one was slower on the wire; the service counts arrivals.
+   * Each window is lengthened by this many real milliseconds (default 100, not scaled by timeScale). Requests granted
+   * exactly one window apart can arrive less than a window apart when the earlier one was slower on the wire, and
+   * the service counts arrivals: the guard covers that wire-time jitter, which does not grow with the window.
    */
-  readonly windowGuard?: number;
+  readonly windowGuardMs?: number;
   readonly clock?: LimiterClock;
 }
 
@@ -90,15 +91,15 @@ export class RateLimiter {
   private readonly tenants = new Map<string, TenantState>();
 
   constructor(options: RateLimiterOptions) {
-    const margin = options.margin ?? 0.95;
+    const margin = options.margin ?? 0.96;
     const timeScale = options.timeScale ?? 1;
     if (!(margin > 0 && margin <= 1)) throw new RangeError('margin must be in (0, 1]');
     if (!(timeScale > 0)) throw new RangeError('timeScale must be positive');
-    const guard = options.windowGuard ?? 0.05;
-    if (!(guard >= 0)) throw new RangeError('windowGuard must not be negative');
+    const guardMs = options.windowGuardMs ?? 100;
+    if (!(guardMs >= 0)) throw new RangeError('windowGuardMs must not be negative');
     this.windows = options.quotas.map((q) => ({
       allowed: Math.max(1, Math.floor(q.limit * margin)),
-      windowMs: (q.windowMs / timeScale) * (1 + guard),
+      windowMs: q.windowMs / timeScale + guardMs,
     }));
     this.longestMs = Math.max(0, ...this.windows.map((w) => w.windowMs));
     this.clock = options.clock ?? realLimiterClock;

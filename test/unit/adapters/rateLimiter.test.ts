@@ -58,36 +58,36 @@ describe('nextAdmission', () => {
 });
 
 describe('RateLimiter', () => {
-  it('keeps the legacy quota at 95%: 47 per minute, then waits for the window to slide', async () => {
+  it('keeps the legacy quota at 96%: 48 per minute, then waits for the window to slide', async () => {
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ quotas: SOURCE_QUOTAS.m365d, clock, windowGuard: 0 });
+    const limiter = new RateLimiter({ quotas: SOURCE_QUOTAS.m365d, clock, windowGuardMs: 0 });
     const t = track(Array.from({ length: 60 }, () => limiter.acquire('t1')));
     await flush();
-    expect(t.done()).toBe(47);
+    expect(t.done()).toBe(48);
     await clock.advance(59_999);
-    expect(t.done()).toBe(47);
+    expect(t.done()).toBe(48);
     await clock.advance(1);
     expect(t.done()).toBe(60);
   });
 
-  it('enforces the hourly window too (1,425 per hour), with windows divided by timeScale', async () => {
+  it('enforces the hourly window too (1,440 per hour), with windows divided by timeScale', async () => {
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ quotas: SOURCE_QUOTAS.m365d, clock, timeScale: 60, windowGuard: 0 });
+    const limiter = new RateLimiter({ quotas: SOURCE_QUOTAS.m365d, clock, timeScale: 60, windowGuardMs: 0 });
     const t = track(Array.from({ length: 1_500 }, () => limiter.acquire('t1')));
-    // Minute window is 1 s at timeScale 60; hour window 60 s. 47 per second until 1,425 in the hour.
+    // Minute window is 1 s at timeScale 60; hour window 60 s. 48 per second until 1,440 in the hour.
     await clock.advance(1_000);
-    expect(t.done()).toBe(94);
-    await clock.advance(40_000);
-    expect(t.done()).toBe(1_425);
-    await clock.advance(18_999);
-    expect(t.done()).toBe(1_425);
+    expect(t.done()).toBe(96);
+    await clock.advance(29_000);
+    expect(t.done()).toBe(1_440);
+    await clock.advance(29_999);
+    expect(t.done()).toBe(1_440);
     await clock.advance(2_000);
     expect(t.done()).toBe(1_500);
   });
 
   it('is per tenant: one busy tenant does not slow another', async () => {
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ quotas: [{ limit: 2, windowMs: 1000 }], margin: 1, clock, windowGuard: 0 });
+    const limiter = new RateLimiter({ quotas: [{ limit: 2, windowMs: 1000 }], margin: 1, clock, windowGuardMs: 0 });
     const a = track([limiter.acquire('a'), limiter.acquire('a'), limiter.acquire('a')]);
     const b = track([limiter.acquire('b'), limiter.acquire('b')]);
     await flush();
@@ -97,7 +97,7 @@ describe('RateLimiter', () => {
 
   it('serves waiters in FIFO order', async () => {
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ quotas: [{ limit: 1, windowMs: 100 }], margin: 1, clock, windowGuard: 0 });
+    const limiter = new RateLimiter({ quotas: [{ limit: 1, windowMs: 100 }], margin: 1, clock, windowGuardMs: 0 });
     const order: number[] = [];
     const all = [1, 2, 3, 4].map((n) => limiter.acquire('t').then(() => order.push(n)));
     await clock.advance(1_000);
@@ -107,7 +107,7 @@ describe('RateLimiter', () => {
 
   it('pauses every caller of a tenant after penalize (a 429 arrived anyway)', async () => {
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ quotas: [{ limit: 100, windowMs: 1000 }], clock, windowGuard: 0 });
+    const limiter = new RateLimiter({ quotas: [{ limit: 100, windowMs: 1000 }], clock, windowGuardMs: 0 });
     limiter.penalize('t', 5_000);
     const t = track([limiter.acquire('t'), limiter.acquire('t')]);
     await clock.advance(4_999);
@@ -122,7 +122,7 @@ describe('RateLimiter', () => {
 
   it('rejects an aborted waiter with the signal reason and lets the next one through', async () => {
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ quotas: [{ limit: 1, windowMs: 100 }], margin: 1, clock, windowGuard: 0 });
+    const limiter = new RateLimiter({ quotas: [{ limit: 1, windowMs: 100 }], margin: 1, clock, windowGuardMs: 0 });
     await limiter.acquire('t');
     const controller = new AbortController();
     const aborted = limiter.acquire('t', controller.signal);
@@ -136,22 +136,32 @@ describe('RateLimiter', () => {
 
   it('leaves no timer pending once every waiter is served', async () => {
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ quotas: [{ limit: 1, windowMs: 100 }], margin: 1, clock, windowGuard: 0 });
+    const limiter = new RateLimiter({ quotas: [{ limit: 1, windowMs: 100 }], margin: 1, clock, windowGuardMs: 0 });
     const all = [limiter.acquire('t'), limiter.acquire('t'), limiter.acquire('t')];
     await clock.advance(500);
     await Promise.all(all);
     expect(clock.pendingTimers()).toBe(0);
   });
 
-  it('lengthens each window by the guard (default 5%) so arrival jitter cannot squeeze two windows together', async () => {
+  it('lengthens each window by the guard (default 100 ms of real time) so arrival jitter cannot squeeze two windows together', async () => {
     const clock = new FakeClock();
     const limiter = new RateLimiter({ quotas: [{ limit: 2, windowMs: 1000 }], margin: 1, clock });
     const t = track([limiter.acquire('t'), limiter.acquire('t'), limiter.acquire('t')]);
     await clock.advance(1_000);
     expect(t.done()).toBe(2);
-    await clock.advance(49);
+    await clock.advance(99);
     expect(t.done()).toBe(2);
     await clock.advance(1);
     expect(t.done()).toBe(3);
+  });
+
+  it('does not scale the guard with timeScale', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ quotas: [{ limit: 1, windowMs: 60_000 }], margin: 1, clock, timeScale: 60 });
+    const t = track([limiter.acquire('t'), limiter.acquire('t')]);
+    await clock.advance(1_099);
+    expect(t.done()).toBe(1);
+    await clock.advance(1);
+    expect(t.done()).toBe(2);
   });
 });
