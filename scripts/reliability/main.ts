@@ -90,6 +90,7 @@ async function main(): Promise<number> {
     say('\n## Storage gone mid-run for 1.5 s (network: connections cut and refused; process: Azurite stopped and restarted)\n');
     say(table(['Mode', 'Source', 'At page', 'Tenants failed during outage', 'Emulator data survived', 'Lost', 'Stale', 'Duplicate history', 'Watermark regressions', 'Not recovered'],
       outages.map((o) => [o.mode, o.source, o.atPage, `${o.failedDuringOutage}/3`, o.dataSurvived, o.lost, o.stale, o.duplicateHistory, o.watermarkRegressions, o.notRecovered])));
+    for (const o of outages) if (o.rerunErrors.length) say(`\nRerun errors (${o.mode}, ${o.source}, page ${o.atPage}): ${o.rerunErrors.join(' | ')}`);
     say('\n## Concurrency (two overlapping runs + a duplicate delivery + 24 racing checkpoint writers per tenant)\n');
     say(table(['Source', 'Tenants', 'Collections run / lease held', 'Lost', 'Stale', 'Duplicate history', 'Watermark regressions', 'Lost checkpoint updates'],
       races.map((c) => [c.source, c.tenants, `${c.collected} / ${c.leaseHeld}`, c.lost, c.stale, c.duplicateHistory, c.watermarkRegressions, c.lostCheckpointUpdates])));

@@ -44,7 +44,7 @@ export async function scanForSecrets(inputs: HygieneInputs): Promise<HygieneFigu
   }
   for (const row of await rawTableRows(stack.azurite?.connectionString as string)) scanner.scan(row.line, `${row.table} row`);
   return {
-    secretsKnown: scanner.secretCount - inputs.tokens.size, tokensKnown: inputs.tokens.size, textsScanned: scanner.textsScanned,
+    secretsKnown: scanner.secretCount, tokensKnown: inputs.tokens.size, textsScanned: scanner.textsScanned,
     hits: scanner.hits.length, hitPlaces: [...new Set(scanner.hits.map((h) => `${h.secret} in ${h.where}`))],
   };
 }

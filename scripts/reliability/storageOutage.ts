@@ -36,6 +36,8 @@ export interface OutageRow extends TruthFigures {
   readonly outageHappened: boolean;
   /** The tenants' rows were still there after the restart (always true for `network`). */
   readonly dataSurvived: boolean;
+  /** Distinct errors of the rerun (empty when it recovered), for diagnosis. */
+  readonly rerunErrors: readonly string[];
   /** Tenants that failed during the outage run (expected: storage is shared by all). */
   readonly failedDuringOutage: number;
   readonly watermarkRegressions: number;
@@ -87,12 +89,14 @@ export async function storageOutage(options: OutageOptions): Promise<OutageRow> 
 
   const second = await collectorProcess({ env, logLines: options.logLines, recorder });
   const run2 = await runCollection(second.runDeps, { trigger: 'reliability', tenantIds: tenants });
+  for (const r of run2.tenants) if (r.error) options.messages.push(r.error.message);
+  const rerunErrors = [...new Set(run2.tenants.flatMap((r) => (r.error ? [`${r.error.code}: ${r.error.message}`] : [])))].slice(0, 3);
   await recorder.observeStore(second.services.tenants, tenants);
   let figures: TruthFigures = { ...ZERO_TRUTH };
   for (const t of tenants) figures = addFigures(figures, await compareWithTruth(second.services.snapshots, stack.world, options.source, t));
   await proxy.stop();
   return {
-    source: options.source, atPage: options.atPage, mode: options.mode, outageHappened: restarted !== undefined, dataSurvived, ...figures,
+    source: options.source, atPage: options.atPage, mode: options.mode, outageHappened: restarted !== undefined, dataSurvived, rerunErrors, ...figures,
     failedDuringOutage: run1 ? run1.tenants.filter((r) => r.status !== 'ok').length : tenants.length,
     watermarkRegressions: recorder.regressions,
     notRecovered: run2.tenants.filter((r) => r.status !== 'ok').length,
