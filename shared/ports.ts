@@ -145,7 +145,18 @@ export interface WriteResult {
   readonly changed: number;
 }
 
+/** One tenant's page writes within one collection (see SnapshotStore.writer). */
+export interface SnapshotWriter {
+  writePage(source: SourceKind, incidents: readonly FetchedIncident[]): Promise<WriteResult>;
+}
+
 export interface SnapshotStore {
+  /**
+   * Optional: a writer for one collection of one tenant, used by the lease holder only. It may remember what it
+   * reads and writes (e.g. the tenant's stored latest rows) across its pages to save round trips; every guarantee
+   * of writePage holds (ETag conditions still guard the latest rows). Drop it when the collection ends.
+   */
+  writer?(tenantId: string): SnapshotWriter;
   /**
    * Durably write one page: a history row per new version (written first), then the latest rows
    * (never replaced by an older version). Idempotent: re-writing a page adds no rows.

@@ -128,11 +128,13 @@ export async function collectTenant(deps: CollectDeps, request: CollectRequest):
       const pages = deps.lookahead === false
         ? deps.source.pages(tenantId, window, request.signal ? { signal: request.signal } : undefined)
         : withLookahead((signal) => deps.source.pages(tenantId, window, { signal }), request.signal);
+      // One writer for the whole collection (we hold the lease): it may remember the tenant's latest rows.
+      const writer = deps.snapshots.writer?.(tenantId) ?? { writePage: (kind, incidents) => deps.snapshots.writePage(tenantId, kind, incidents) };
       for await (const page of pages) {
         counts.pages += 1;
         counts.fetched += page.incidents.length;
         if (page.incidents.length > 0) {
-          const written = await deps.snapshots.writePage(tenantId, deps.source.kind, page.incidents);
+          const written = await writer.writePage(deps.source.kind, page.incidents);
           counts.changed += written.changed;
         }
         // Only after the page is durably written (design §6.5); never in a finally after an error.

@@ -1,19 +1,43 @@
 /** Submitting planned transactions with small bounded concurrency (independent batches only). */
-import type { TableClient } from '@azure/data-tables';
+import type { TableClient, TableTransactionResponse } from '@azure/data-tables';
 import { type BatchOp, planBatches, toTransactionAction } from './batchPlanner.js';
 import { runBounded } from './runBounded.js';
 import { toTableError } from './tableErrors.js';
 
 export const BATCH_CONCURRENCY = 4;
 
-export type BatchOutcome = { readonly ops: readonly BatchOp[]; readonly error?: unknown };
+/** A batch and how it went; on success, the new ETag of each operation's row where the answer gave one (by position). */
+export type BatchOutcome = { readonly ops: readonly BatchOp[]; readonly error?: unknown; readonly etags?: readonly (string | undefined)[] };
+
+/**
+ * Sub-responses come in the order of the operations. The SDK takes RowKey from a Location header (creates only)
+ * and the ETag line with its trailing CR, so: position first, RowKey as a cross-check, ETag trimmed.
+ */
+function etagsOf(ops: readonly BatchOp[], response: TableTransactionResponse): (string | undefined)[] {
+  const subs = response.subResponses;
+  if (subs.length !== ops.length) return ops.map(() => undefined);
+  return ops.map((op, i) => {
+    const sub = subs[i];
+    if (!sub || sub.status >= 300) return undefined;
+    if (sub.rowKey !== undefined && safeDecode(sub.rowKey) !== op.entity.rowKey) return undefined;
+    return sub.etag?.trim() || undefined;
+  });
+}
+
+function safeDecode(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value.replace(/''/g, "'"));
+  } catch {
+    return undefined;
+  }
+}
 
 /** Submit every batch; report each batch's failure instead of stopping at the first. */
 export async function submitBatchesSettled(client: TableClient, ops: readonly BatchOp[], concurrency = BATCH_CONCURRENCY): Promise<BatchOutcome[]> {
   return runBounded(planBatches(ops), concurrency, async (batch) => {
     try {
-      await client.submitTransaction(batch.map(toTransactionAction));
-      return { ops: batch };
+      const response = await client.submitTransaction(batch.map(toTransactionAction));
+      return { ops: batch, etags: etagsOf(batch, response) };
     } catch (error) {
       return { ops: batch, error };
     }

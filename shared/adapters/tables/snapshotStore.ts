@@ -9,13 +9,14 @@
 import type { TableClient } from '@azure/data-tables';
 import { CollectorError } from '../../domain/errors.js';
 import { compareInstants, toFixedWidth } from '../../domain/time.js';
-import type { Clock, FetchedIncident, SnapshotQuery, SnapshotStore, SourceKind, StoredSnapshot, WriteResult } from '../../ports.js';
+import type { Clock, FetchedIncident, SnapshotQuery, SnapshotStore, SnapshotWriter, SourceKind, StoredSnapshot, WriteResult } from '../../ports.js';
 import { type BatchOp } from './batchPlanner.js';
-import { BATCH_CONCURRENCY, submitBatches, submitBatchesSettled } from './batchWriter.js';
+import { BATCH_CONCURRENCY, type BatchOutcome, submitBatches, submitBatchesSettled } from './batchWriter.js';
 import type { PlainEntity } from './entitySize.js';
 import { asOptionalString, asString } from './entityValues.js';
 import { decodeKey, historyRowKey, tenantKey } from './keys.js';
 import { lookupFilter, planKeyLookups } from './keyLookupPlan.js';
+import { LatestIndex } from './latestIndex.js';
 import { chunkCount, chunkKeyOf, chunkRowKey, compressedBytes, decodeIncident } from './payloadCodec.js';
 import { runBounded } from './runBounded.js';
 import { type IncidentVersion, planPage, RowEncoder, type StoredLatest, toVersion } from './snapshotRows.js';
@@ -30,11 +31,34 @@ export interface SnapshotStoreOptions {
   readonly readPageSize?: number;
 }
 
+/** One response's worth of rows: the most a single query page returns. */
+const INDEX_QUERY_PAGE = 1000;
+const LATEST_COLUMNS = ['RowKey', 'contentHash', 'lastUpdateKey'];
+
 /** Attempts at the latest rows when concurrent writers keep winning the ETag race. */
 const MAX_LATEST_ATTEMPTS = 5;
 const SOURCES: ReadonlySet<string> = new Set(['graph', 'm365d']);
 
 type Entity = Record<string, unknown> & { partitionKey?: string; rowKey?: string; etag?: string };
+
+function toStoredLatest(row: Entity): StoredLatest {
+  return { hash: asString(row.contentHash), lastUpdateKey: asString(row.lastUpdateKey), etag: asString(row.etag) };
+}
+
+/** Written rows enter the index with their new ETag; rows of a lost (or unanswered) batch are forgotten. */
+function rememberWritten(index: LatestIndex, outcomes: readonly BatchOutcome[]): void {
+  for (const outcome of outcomes) {
+    for (const [i, op] of outcome.ops.entries()) {
+      const key = op.entity.rowKey;
+      const etag = outcome.error === undefined ? outcome.etags?.[i] : undefined;
+      if (etag === undefined || op.kind === 'delete') {
+        index.forget([key]);
+        continue;
+      }
+      index.written(key, { hash: asString(op.entity.contentHash), lastUpdateKey: asString(op.entity.lastUpdateKey), etag });
+    }
+  }
+}
 
 export class TableSnapshotStore implements SnapshotStore {
   private readonly clock: Clock;
@@ -60,10 +84,20 @@ export class TableSnapshotStore implements SnapshotStore {
   }
 
   async writePage(rawTenantId: string, source: SourceKind, incidents: readonly FetchedIncident[]): Promise<WriteResult> {
+    return this.write(tenantKey(rawTenantId), source, incidents, undefined);
+  }
+
+  /** Pages of one collection share an index of the tenant's latest rows (see LatestIndex). */
+  writer(rawTenantId: string): SnapshotWriter {
     const tenantId = tenantKey(rawTenantId);
+    const index = new LatestIndex();
+    return { writePage: (source, incidents) => this.write(tenantId, source, incidents, index) };
+  }
+
+  private async write(tenantId: string, source: SourceKind, incidents: readonly FetchedIncident[], index: LatestIndex | undefined): Promise<WriteResult> {
     if (incidents.length === 0) return { changed: 0 };
     const versions = incidents.map(toVersion);
-    const stored = await this.readLatest(tenantId, versions.map((v) => v.idKey));
+    const stored = await this.storedLatest(tenantId, versions.map((v) => v.idKey), index);
     const plan = planPage(versions, stored);
     if (plan.history.length === 0) return { changed: 0 };
 
@@ -80,8 +114,36 @@ export class TableSnapshotStore implements SnapshotStore {
     for (const encoded of [...historyRows, ...latestRows.values()]) for (const c of encoded.chunks) chunkRows.set(c.rowKey, c);
     await submitBatches(this.chunks, [...chunkRows.values()].map((entity) => ({ kind: 'upsert', entity })), 'write payload chunks', this.concurrency);
     await submitBatches(this.historyTable, historyRows.map((r) => ({ kind: 'upsert', entity: r.row })), 'write incident history', this.concurrency);
-    await this.writeLatest(tenantId, new Map([...latestRows].map(([k, r]) => [k, r.row])), plan.latest, stored);
+    await this.writeLatest(tenantId, new Map([...latestRows].map(([k, r]) => [k, r.row])), plan.latest, stored, index);
     return { changed };
+  }
+
+  /** The stored latest rows of these keys: from the index when it can answer, else from the table. */
+  private async storedLatest(tenantId: string, idKeys: readonly string[], index: LatestIndex | undefined): Promise<Map<string, StoredLatest>> {
+    if (index?.state === 'unloaded') await this.loadIndex(tenantId, index);
+    if (index?.state !== 'complete') return this.readLatest(tenantId, idKeys);
+    const { found, unknown } = index.lookup(idKeys);
+    if (unknown.length === 0) return found;
+    const read = await this.readLatest(tenantId, unknown);
+    index.learn(unknown, read);
+    for (const [key, row] of read) found.set(key, row);
+    return found;
+  }
+
+  /** One query for the whole partition's keys and hashes; usable only when it fits in one response. */
+  private async loadIndex(tenantId: string, index: LatestIndex): Promise<void> {
+    const filter = `PartitionKey eq '${tenantId.replace(/'/g, "''")}'`;
+    const pages = this.incidents.listEntities<Entity>({ queryOptions: { filter, select: LATEST_COLUMNS } }).byPage({ maxPageSize: INDEX_QUERY_PAGE });
+    let first: IteratorResult<Entity[] & { continuationToken?: string }>;
+    try {
+      first = await pages.next();
+    } catch (error) {
+      throw toTableError(error, 'read latest incidents');
+    }
+    const rows = new Map<string, StoredLatest>();
+    if (first.done) return index.load(rows, true);
+    for (const row of first.value) if (row.rowKey !== undefined) rows.set(row.rowKey, toStoredLatest(row));
+    index.load(rows, first.value.continuationToken === undefined);
   }
 
   /** Latest rows, ETag-conditional; re-decide the rows of a batch that lost a race, a bounded number of times. */
@@ -90,6 +152,7 @@ export class TableSnapshotStore implements SnapshotStore {
     rows: ReadonlyMap<string, PlainEntity>,
     candidates: readonly IncidentVersion[],
     initial: ReadonlyMap<string, StoredLatest>,
+    index: LatestIndex | undefined,
   ): Promise<void> {
     let stored = initial;
     let pending = candidates;
@@ -100,6 +163,7 @@ export class TableSnapshotStore implements SnapshotStore {
         return current ? { kind: 'update', entity, etag: current.etag } : { kind: 'create', entity };
       });
       const outcomes = await submitBatchesSettled(this.incidents, ops, this.concurrency);
+      if (index) rememberWritten(index, outcomes);
       const lost = outcomes.filter((o) => o.error !== undefined);
       if (lost.length === 0) return;
       const hard = lost.find((o) => !hasStatus(o.error, 409, 412));
@@ -107,6 +171,7 @@ export class TableSnapshotStore implements SnapshotStore {
       if (attempt >= MAX_LATEST_ATTEMPTS) throw toTableError(lost[0]?.error, 'write latest incidents (conflicts persisted)');
       const retryKeys = new Set(lost.flatMap((o) => o.ops.map((op) => op.entity.rowKey)));
       stored = await this.readLatest(tenantId, [...retryKeys]);
+      index?.learn(retryKeys, stored);
       pending = pending.filter((v) => {
         if (!retryKeys.has(v.idKey)) return false;
         const current = stored.get(v.idKey);
@@ -121,11 +186,11 @@ export class TableSnapshotStore implements SnapshotStore {
     const wanted = new Set(idKeys);
     const found = new Map<string, StoredLatest>();
     await runBounded(planKeyLookups(wanted), this.concurrency, async (lookup) => {
-      const rows = await this.query(this.incidents, lookupFilter(tenantId, lookup), ['RowKey', 'contentHash', 'lastUpdateKey'], 'read latest incidents');
+      const rows = await this.query(this.incidents, lookupFilter(tenantId, lookup), LATEST_COLUMNS, 'read latest incidents');
       for (const row of rows) {
         const key = row.rowKey;
         if (key === undefined || !wanted.has(key)) continue;
-        found.set(key, { hash: asString(row.contentHash), lastUpdateKey: asString(row.lastUpdateKey), etag: asString(row.etag) });
+        found.set(key, toStoredLatest(row));
       }
     });
     return found;

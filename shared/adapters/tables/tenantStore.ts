@@ -1,7 +1,9 @@
 /**
  * TenantStore on the `Tenants` table (PK `tenant`, RK the lower-case tenant GUID). The checkpoint (`watermark`)
- * only moves forward: advanceWatermark is a read-compare-write guarded by the row's ETag and retried on 412, and
- * upsert/update never write it. Cleared optional columns are stored as '' (Merge cannot remove a property) and
+ * only moves forward: advanceWatermark is a compare-write guarded by the row's ETag and retried on 412, and
+ * upsert/update never write it. The store remembers each tenant row's last seen ETag and watermark, so a
+ * collection advancing its checkpoint page after page writes once per page instead of reading first; a stale
+ * memory only costs a 412 and the read it saved. Cleared optional columns are stored as '' (Merge cannot remove a property) and
  * read back as absent.
  */
 import type { TableClient } from '@azure/data-tables';
@@ -20,6 +22,12 @@ const STATUSES: ReadonlySet<string> = new Set<TenantStatus>([
 ]);
 
 type Row = Record<string, unknown> & { rowKey?: string; etag?: string };
+
+/** The tenant row as this store last read or wrote it. */
+interface KnownRow {
+  readonly etag: string;
+  readonly watermark: string | undefined;
+}
 
 function toRecord(row: Row): TenantRecord {
   const status = asString(row.status);
@@ -43,6 +51,9 @@ function patchColumns(patch: TenantPatch): Record<string, string | number | bool
 }
 
 export class TableTenantStore implements TenantStore {
+  /** By tenant key; one small entry per tenant this process has touched. */
+  private readonly known = new Map<string, KnownRow>();
+
   constructor(private readonly tables: TableClients) {}
 
   private get table(): TableClient {
@@ -51,11 +62,21 @@ export class TableTenantStore implements TenantStore {
 
   private async read(key: string): Promise<Row | undefined> {
     try {
-      return await this.table.getEntity<Row>(TENANT_PARTITION, key);
+      const row = await this.table.getEntity<Row>(TENANT_PARTITION, key);
+      this.remember(key, row.etag, asOptionalString(row.watermark));
+      return row;
     } catch (error) {
-      if (hasStatus(error, 404)) return undefined;
+      if (hasStatus(error, 404)) {
+        this.known.delete(key);
+        return undefined;
+      }
       throw toTableError(error, 'read tenant');
     }
+  }
+
+  private remember(key: string, etag: string | undefined, watermark: string | undefined): void {
+    if (etag === undefined) this.known.delete(key);
+    else this.known.set(key, { etag, watermark });
   }
 
   async get(tenantId: string): Promise<TenantRecord | undefined> {
@@ -104,17 +125,20 @@ export class TableTenantStore implements TenantStore {
   async advanceWatermark(tenantId: string, watermark: string): Promise<string | undefined> {
     const key = tenantKey(tenantId);
     compareInstants(watermark, watermark); // reject a malformed value before touching the row
+    // First from memory (no read): the conditional write fails with 412 if the row changed since.
+    let remembered = this.known.get(key);
     for (let attempt = 0; attempt < MAX_WATERMARK_ATTEMPTS; attempt++) {
-      const row = await this.read(key);
-      if (!row) throw new NotFoundError(`Tenant ${key} is not registered.`);
-      const current = asOptionalString(row.watermark);
+      // Nothing to write: the answer must be the stored value, which memory cannot vouch for (another process
+      // may have moved it on), so that case always reads.
+      if (remembered?.watermark !== undefined && compareInstants(watermark, remembered.watermark) <= 0) remembered = undefined;
+      const row = remembered ?? (await this.readKnown(key));
+      const current = row.watermark;
       if (current !== undefined && compareInstants(watermark, current) <= 0) return current;
-      try {
-        await this.table.updateEntity({ partitionKey: TENANT_PARTITION, rowKey: key, watermark }, 'Merge', { etag: asString(row.etag) });
-        return watermark;
-      } catch (error) {
-        // 412: someone changed the row since we read it; read again and re-compare.
-        if (!hasStatus(error, 412)) throw toTableError(error, 'advance watermark');
+      if (await this.writeWatermark(key, watermark, row.etag)) return watermark;
+      // 412: the row changed since. A remembered ETag is simply stale (read at once); a fresh one lost a race.
+      if (remembered) {
+        remembered = undefined;
+        continue;
       }
       // A little jitter so many contending writers do not retry in lock-step.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt + 1, 5)));
@@ -122,7 +146,28 @@ export class TableTenantStore implements TenantStore {
     throw new CollectorError('The checkpoint could not be advanced: the tenant row kept changing.', { code: 'TABLE_WATERMARK_CONTENTION', kind: 'transient' });
   }
 
+  private async readKnown(key: string): Promise<KnownRow> {
+    const row = await this.read(key);
+    if (!row) throw new NotFoundError(`Tenant ${key} is not registered.`);
+    return { etag: asString(row.etag), watermark: asOptionalString(row.watermark) };
+  }
+
+  /** The conditional Merge; false when the row changed since `etag` (412). */
+  private async writeWatermark(key: string, watermark: string, etag: string): Promise<boolean> {
+    try {
+      const response = await this.table.updateEntity({ partitionKey: TENANT_PARTITION, rowKey: key, watermark }, 'Merge', { etag });
+      this.remember(key, response.etag, watermark);
+      return true;
+    } catch (error) {
+      this.known.delete(key);
+      if (hasStatus(error, 412)) return false;
+      if (hasStatus(error, 404)) throw new NotFoundError(`Tenant ${key} is not registered.`);
+      throw toTableError(error, 'advance watermark');
+    }
+  }
+
   async delete(tenantId: string): Promise<void> {
+    this.known.delete(tenantKey(tenantId));
     try {
       await this.table.deleteEntity(TENANT_PARTITION, tenantKey(tenantId));
     } catch (error) {

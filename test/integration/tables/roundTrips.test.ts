@@ -1,0 +1,179 @@
+/**
+ * Round trips saved by a collection's writer (index of the tenant's latest rows) and by the tenant store's
+ * remembered ETag, and the guarantees kept when that memory goes stale: another store instance over the same
+ * Azurite plays the "someone else wrote" part.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createTableStores, type TableStores } from '../../../shared/adapters/tables/tableStores.js';
+import type { FetchedIncident } from '../../../shared/ports.js';
+import { createRequestCounter } from './requestCounter.js';
+import { byId, collect, countRows, fetched, graphIncident, newTenantId, startTables, type TableFixture } from './tableFixture.js';
+
+const counter = createRequestCounter();
+let fx: TableFixture;
+/** A second process, as far as the stores can tell. */
+let other: TableStores;
+
+beforeAll(async () => {
+  fx = await startTables({ additionalPolicies: counter.additionalPolicies });
+  other = createTableStores({ kind: 'connectionString', connectionString: fx.azurite.connectionString });
+});
+
+afterAll(async () => {
+  await fx?.stop();
+});
+
+const at = (minute: number, second = 0) => `2026-11-20T10:${String(minute % 60).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}.1234567Z`;
+
+function incidents(count: number, firstId: number, version = 0): FetchedIncident[] {
+  return Array.from({ length: count }, (_, i) => {
+    const incident = graphIncident(String(firstId + i), at(Math.floor(i / 60) + version, i % 60), 600);
+    return fetched({ ...incident, status: version === 0 ? 'active' : `v${version}` });
+  });
+}
+
+async function writeAll(write: (page: readonly FetchedIncident[]) => Promise<{ changed: number }>, all: readonly FetchedIncident[], pageSize: number): Promise<number> {
+  let changed = 0;
+  for (let i = 0; i < all.length; i += pageSize) changed += (await write(all.slice(i, i + pageSize))).changed;
+  return changed;
+}
+
+const latestOf = async (tenantId: string) => byId(await collect(fx.stores.snapshots.latest({ tenantId })));
+
+describe('a collection writer', () => {
+  it('writes 1,000 new incidents in pages of 50 with one read of the partition and the transactions alone', async () => {
+    const tenantId = newTenantId();
+    const all = incidents(1000, 3_000_000);
+    const writer = fx.stores.snapshots.writer(tenantId);
+    counter.reset();
+
+    expect(await writeAll((page) => writer.writePage('graph', page), all, 50)).toBe(1000);
+
+    expect(counter.byKind.get('GET Incidents')).toBe(1);
+    expect(counter.byKind.get('POST $batch')).toBe(40);
+    expect(counter.total).toBe(41);
+    process.stderr.write(`[tables] writer, 1000 new incidents in pages of 50: ${counter.total} round trips\n`);
+    const stored = await latestOf(tenantId);
+    expect(stored.size).toBe(1000);
+    expect(stored.get('3000999')?.lastUpdateTime).toBe(all[999]?.lastUpdateTime);
+    expect(await countRows(fx.stores.clients.client('history'), tenantId)).toBe(1000);
+  });
+
+  it('re-writing the same pages in a new collection reads the partition once and writes nothing', async () => {
+    const tenantId = newTenantId();
+    const all = incidents(300, 3_100_000);
+    await writeAll((page) => fx.stores.snapshots.writePage(tenantId, 'graph', page), all, 100);
+    const writer = fx.stores.snapshots.writer(tenantId);
+    counter.reset();
+
+    expect(await writeAll((page) => writer.writePage('graph', page), all, 50)).toBe(0);
+
+    expect(Object.fromEntries(counter.byKind)).toEqual({ 'GET Incidents': 1 });
+  });
+
+  it('new versions of stored incidents replace the latest rows through the ETags the index remembers', async () => {
+    const tenantId = newTenantId();
+    await writeAll((page) => fx.stores.snapshots.writePage(tenantId, 'graph', page), incidents(100, 3_200_000), 100);
+    const writer = fx.stores.snapshots.writer(tenantId);
+    counter.reset();
+
+    // Version 1 of every incident, then version 2 of the same ones: the second pass uses ETags from the first's answers.
+    expect(await writeAll((page) => writer.writePage('graph', page), incidents(100, 3_200_000, 1), 50)).toBe(100);
+    expect(await writeAll((page) => writer.writePage('graph', page), incidents(100, 3_200_000, 2), 50)).toBe(100);
+
+    expect(counter.byKind.get('GET Incidents')).toBe(1);
+    expect(counter.byKind.get('POST $batch')).toBe(8);
+    const stored = await latestOf(tenantId);
+    expect([...stored.values()].every((s) => s.incident.status === 'v2')).toBe(true);
+    expect(await countRows(fx.stores.clients.client('history'), tenantId)).toBe(300);
+  });
+
+  it('falls back to per-page lookups when the partition does not fit in one response, with the same results', async () => {
+    const tenantId = newTenantId();
+    await writeAll((page) => fx.stores.snapshots.writePage(tenantId, 'graph', page), incidents(1001, 3_300_000), 100);
+    const writer = fx.stores.snapshots.writer(tenantId);
+    counter.reset();
+
+    const changed = await writeAll((page) => writer.writePage('graph', page), [...incidents(50, 3_300_000, 1), ...incidents(50, 3_300_000)], 50);
+
+    expect(changed).toBe(50);
+    // The partition read (cut short), then one range lookup per page.
+    expect(counter.byKind.get('GET Incidents')).toBe(3);
+    expect((await latestOf(tenantId)).get('3300000')?.incident.status).toBe('v1');
+  });
+
+  it('never lets the latest row regress when another writer moved it on behind the index', async () => {
+    const tenantId = newTenantId();
+    const writer = fx.stores.snapshots.writer(tenantId);
+    const [v0] = incidents(1, 3_400_000, 0);
+    const [v1] = incidents(1, 3_400_000, 1);
+    const [v2] = incidents(1, 3_400_000, 2);
+    const [fresh] = incidents(1, 3_400_001, 0);
+    await writer.writePage('graph', [v0 as FetchedIncident]);
+
+    // Elsewhere: v2 of a known incident (the index's ETag goes stale), and a row the index believes absent.
+    await other.snapshots.writePage(tenantId, 'graph', [v2 as FetchedIncident, fresh as FetchedIncident]);
+
+    // v1 is older than the stored v2: history gets it, latest keeps v2 (412 → re-read → re-decided).
+    expect((await writer.writePage('graph', [v1 as FetchedIncident])).changed).toBe(1);
+    // The same content as the row written elsewhere: 409 on create → re-read → nothing to replace.
+    await writer.writePage('graph', [fresh as FetchedIncident]);
+
+    const stored = await latestOf(tenantId);
+    expect(stored.get('3400000')?.incident.status).toBe('v2');
+    expect(stored.get('3400001')?.incident.status).toBe('active');
+    const history = await collect(fx.stores.snapshots.history({ tenantId }));
+    expect(history.filter((h) => h.incidentId === '3400000').map((h) => h.incident.status).sort()).toEqual(['active', 'v1', 'v2']);
+    expect(history.filter((h) => h.incidentId === '3400001')).toHaveLength(1);
+
+    // After the conflicts the index knows the rows again: a newer version goes straight through.
+    const [v3] = incidents(1, 3_400_000, 3);
+    counter.reset();
+    expect((await writer.writePage('graph', [v3 as FetchedIncident])).changed).toBe(1);
+    expect(counter.byKind.get('GET Incidents')).toBeUndefined();
+    expect((await latestOf(tenantId)).get('3400000')?.incident.status).toBe('v3');
+  });
+});
+
+describe('advancing the checkpoint', () => {
+  it('costs one conditional write per page once the tenant row has been read', async () => {
+    const id = newTenantId();
+    await fx.stores.tenants.upsert(id, { displayName: 'Contoso', status: 'active' });
+    await fx.stores.tenants.get(id);
+    counter.reset();
+
+    for (let minute = 1; minute <= 10; minute++) expect(await fx.stores.tenants.advanceWatermark(id, at(minute))).toBe(at(minute));
+    expect(Object.fromEntries(counter.byKind)).toEqual({ 'PATCH Tenants': 10 });
+    // Not later than the stored value: the answer is the stored value, read fresh (memory cannot vouch for it).
+    await other.tenants.advanceWatermark(id, at(12));
+    expect(await fx.stores.tenants.advanceWatermark(id, at(5))).toBe(at(12));
+    expect((await other.tenants.get(id))?.watermark).toBe(at(12));
+  });
+
+  it('never moves backwards when the remembered row is stale: the 412 leads to a fresh read and compare', async () => {
+    const id = newTenantId();
+    await fx.stores.tenants.upsert(id, { displayName: 'Contoso', status: 'active' });
+    await fx.stores.tenants.advanceWatermark(id, at(1));
+    // Another process moves the checkpoint further; this store still remembers at(1) and the old ETag.
+    await other.tenants.advanceWatermark(id, at(30));
+
+    expect(await fx.stores.tenants.advanceWatermark(id, at(20))).toBe(at(30));
+    expect((await other.tenants.get(id))?.watermark).toBe(at(30));
+
+    // And forward again from the fresh read, then from memory once more.
+    await other.tenants.update(id, { lastErrorCode: 'X' });
+    expect(await fx.stores.tenants.advanceWatermark(id, at(40))).toBe(at(40));
+    expect(await fx.stores.tenants.advanceWatermark(id, at(41))).toBe(at(41));
+    expect((await other.tenants.get(id))?.watermark).toBe(at(41));
+  });
+
+  it('a deleted tenant is not resurrected by a remembered ETag', async () => {
+    const id = newTenantId();
+    await fx.stores.tenants.upsert(id, { displayName: 'Contoso', status: 'active' });
+    await fx.stores.tenants.advanceWatermark(id, at(1));
+    await other.tenants.delete(id);
+
+    await expect(fx.stores.tenants.advanceWatermark(id, at(2))).rejects.toMatchObject({ name: 'NotFoundError' });
+    expect(await other.tenants.get(id)).toBeUndefined();
+  });
+});
