@@ -55,7 +55,7 @@ async function main(): Promise<number> {
     progress('storage outage…');
     const outages: OutageRow[] = [];
     for (const mode of ['network', 'process'] as const) for (const source of SOURCES) for (const atPage of quick ? [2] : [1, 2]) {
-      outages.push(await storageOutage({ stack, allocator, source, tenants: 3, incidents: 120, atPage, downMs: 1_500, mode, logLines, messages }));
+      outages.push(await storageOutage({ stack, allocator, source, tenants: 3, incidents: 120, atPage, downMs: mode === 'network' ? 6_000 : 1_500, mode, logLines, messages }));
     }
     // A restarted emulator that lost its own last writes says nothing about the collector: counted apart.
     for (const o of outages) if (o.dataSurvived) check(o.outageHappened && o.lost + o.stale + o.duplicateHistory + o.historyGaps + o.watermarkRegressions + o.notRecovered === 0);
