@@ -55,14 +55,14 @@ export function formatTable(rows: readonly FigureRow[]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
-/** The same table in Markdown (docs/performance.md). */
+/** The same table in Markdown (README "Performance"). */
 export function formatMarkdown(rows: readonly FigureRow[]): string {
   const lines = ['| Workload | Figure | Value | Goal | Met? |', '|---|---|---|---|---|'];
   for (const r of rows) lines.push(`| ${r.workload} | ${r.figure} | ${r.value} | ${r.goal ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`);
   return lines.join('\n');
 }
 
-/** Writes bench.json (everything) and bench.md (the table in Markdown, for docs/performance.md). */
+/** Writes bench.json (everything) and bench.md (the table in Markdown, for README "Performance"). */
 export async function writeResult(dir: string, result: BenchResult): Promise<string> {
   await mkdir(dir, { recursive: true });
   const base = result.mode === 'smoke' ? 'bench-smoke' : 'bench';
