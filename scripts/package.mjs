@@ -14,11 +14,11 @@
  * source map; and dist/package.zip beside it (written here with node:zlib — no `zip` CLI needed).
  * Prints the paths and sizes; exit 1 on failure.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { crc32, deflateRawSync } from 'node:zlib';
+import yazl from 'yazl';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_OUT_DIR = join(ROOT, 'dist', 'package');
@@ -94,73 +94,25 @@ function filesUnder(dir) {
   return files;
 }
 
-/** MS-DOS date/time fields of a zip entry. */
-function dosTime(date) {
-  const time = (date.getHours() << 11) | (date.getMinutes() << 5) | Math.floor(date.getSeconds() / 2);
-  const day = ((date.getFullYear() - 1980) << 9) | ((date.getMonth() + 1) << 5) | date.getDate();
-  return { time, day };
-}
-
 /**
- * A plain zip (deflate, no zip64: the package is a few MB) of every file under `dir`, paths relative to it
- * with forward slashes — what Kudu/OneDeploy and azd expect.
+ * A plain zip of every file under `dir`, paths relative to it with forward slashes — what Kudu/OneDeploy and azd
+ * expect. Written with yazl (a small, well-kept zip writer).
  */
 export function writeZip(dir, zipFile) {
-  const local = [];
-  const central = [];
-  let offset = 0;
-  const { time, day } = dosTime(new Date());
-  for (const file of filesUnder(dir)) {
-    const name = Buffer.from(relative(dir, file).split(sep).join('/'), 'utf8');
-    const data = readFileSync(file);
-    const deflated = deflateRawSync(data, { level: 9 });
-    const stored = deflated.length >= data.length;
-    const body = stored ? data : deflated;
-    const crc = crc32(data);
-    const header = Buffer.alloc(30);
-    header.writeUInt32LE(0x04034b50, 0);
-    header.writeUInt16LE(20, 4); // version needed
-    header.writeUInt16LE(0x0800, 6); // UTF-8 names
-    header.writeUInt16LE(stored ? 0 : 8, 8);
-    header.writeUInt16LE(time, 10);
-    header.writeUInt16LE(day, 12);
-    header.writeUInt32LE(crc, 14);
-    header.writeUInt32LE(body.length, 18);
-    header.writeUInt32LE(data.length, 22);
-    header.writeUInt16LE(name.length, 26);
-    header.writeUInt16LE(0, 28);
-    const entry = Buffer.alloc(46);
-    entry.writeUInt32LE(0x02014b50, 0);
-    entry.writeUInt16LE(0x031e, 4); // made by: Unix, spec 3.0
-    entry.writeUInt16LE(20, 6);
-    entry.writeUInt16LE(0x0800, 8);
-    entry.writeUInt16LE(stored ? 0 : 8, 10);
-    entry.writeUInt16LE(time, 12);
-    entry.writeUInt16LE(day, 14);
-    entry.writeUInt32LE(crc, 16);
-    entry.writeUInt32LE(body.length, 20);
-    entry.writeUInt32LE(data.length, 24);
-    entry.writeUInt16LE(name.length, 28);
-    entry.writeUInt32LE((0o100644 << 16) >>> 0, 38); // regular file, rw-r--r--
-    entry.writeUInt32LE(offset, 42);
-    local.push(header, name, body);
-    central.push(entry, name);
-    offset += header.length + name.length + body.length;
-  }
-  const centralSize = central.reduce((sum, b) => sum + b.length, 0);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(central.length / 2, 8);
-  end.writeUInt16LE(central.length / 2, 10);
-  end.writeUInt32LE(centralSize, 12);
-  end.writeUInt32LE(offset, 16);
-  writeFileSync(zipFile, Buffer.concat([...local, ...central, end]));
-  return zipFile;
+  const zip = new yazl.ZipFile();
+  for (const file of filesUnder(dir)) zip.addFile(file, relative(dir, file).split(sep).join('/'), { mode: 0o100644 });
+  zip.end();
+  return new Promise((resolvePromise, reject) => {
+    const out = createWriteStream(zipFile);
+    out.on('close', () => resolvePromise(zipFile));
+    out.on('error', reject);
+    zip.outputStream.on('error', reject).pipe(out);
+  });
 }
 
 export async function packageApp({ outDir = DEFAULT_OUT_DIR, zip = true } = {}) {
   const staged = await stagePackage(outDir);
-  const zipFile = zip ? writeZip(outDir, `${outDir.replace(/[\\/]+$/, '')}.zip`) : undefined;
+  const zipFile = zip ? await writeZip(outDir, `${outDir.replace(/[\\/]+$/, '')}.zip`) : undefined;
   return { ...staged, zipFile };
 }
 
