@@ -87,7 +87,7 @@ async function main(): Promise<number> {
     say('\n## Process killed (SIGKILL) between a page\'s write and its checkpoint\n');
     say(table(['Source', 'Killed before checkpoint of page', 'Killed there', 'Rows past checkpoint', 'Lost', 'Stale', 'Duplicate history', 'Watermark regressions', 'Not recovered'],
       kills.map((k) => [k.source, k.killAtPage, k.killedAtPoint, k.rowsPastCheckpoint, k.lost, k.stale, k.duplicateHistory, k.watermarkRegressions, k.notRecovered])));
-    say('\n## Storage gone mid-run for 1.5 s (network: connections cut and refused; process: Azurite stopped and restarted)\n');
+    say('\n## Storage gone mid-run (network: connections cut and refused for 6 s; process: Azurite stopped for 1.5 s and restarted)\n');
     say(table(['Mode', 'Source', 'At page', 'Tenants failed during outage', 'Emulator data survived', 'Lost', 'Stale', 'Duplicate history', 'Watermark regressions', 'Not recovered'],
       outages.map((o) => [o.mode, o.source, o.atPage, `${o.failedDuringOutage}/3`, o.dataSurvived, o.lost, o.stale, o.duplicateHistory, o.watermarkRegressions, o.notRecovered])));
     for (const o of outages) if (o.rerunErrors.length) say(`\nRerun errors (${o.mode}, ${o.source}, page ${o.atPage}): ${o.rerunErrors.join(' | ')}`);
