@@ -7,11 +7,10 @@
 import { mapBounded } from '../domain/bounded.js';
 import { CollectorError } from '../domain/errors.js';
 import { compareInstants } from '../domain/time.js';
-import type { FetchedIncident, IncidentPage, IncidentSource, JsonObject, Logger, PageOptions, SyncWindow, TokenProvider } from '../ports.js';
-import type { IncidentHttp, TenantRequest } from './http.js';
+import type { FetchedIncident, IncidentPage, IncidentSource, JsonObject, PageOptions, SyncWindow } from '../ports.js';
+import { scopeOf, tenantRequest, type SourceClientOptions } from './http.js';
 import { isDrifted, nextGraphStep, restartStep } from './graphPaging.js';
 import { odataUrl, odataValue, requiredString, skipOf } from './odata.js';
-import type { RateLimiter } from './rateLimiter.js';
 
 export const GRAPH_READ_ROLES = ['SecurityIncident.Read.All', 'SecurityIncident.ReadWrite.All'] as const;
 /** Graph's maximum `$top` for incidents. */
@@ -19,16 +18,11 @@ export const GRAPH_MAX_PAGE_SIZE = 50;
 /** Drift restarts per window before offsets are trusted as they are (a tenant changing on every page). */
 const MAX_DRIFT_RESTARTS = 20;
 
-export interface GraphIncidentSourceOptions {
-  readonly endpoint: string;
-  readonly tokenProvider: TokenProvider;
-  readonly http: IncidentHttp;
-  readonly limiter?: RateLimiter;
+export interface GraphIncidentSourceOptions extends SourceClientOptions {
   readonly pageSize?: number;
   readonly expandAlerts?: boolean;
   /** Per-incident alert look-ups in flight at once, in the fallback. */
   readonly alertConcurrency?: number;
-  readonly logger?: Logger;
 }
 
 export class GraphIncidentSource implements IncidentSource {
@@ -44,12 +38,12 @@ export class GraphIncidentSource implements IncidentSource {
   constructor(options: GraphIncidentSourceOptions) {
     this.options = options;
     this.base = options.endpoint.replace(/\/+$/, '');
-    this.scope = `${new URL(options.endpoint).origin}/.default`;
+    this.scope = scopeOf(options.endpoint);
     this.pageSize = Math.min(GRAPH_MAX_PAGE_SIZE, Math.max(1, options.pageSize ?? GRAPH_MAX_PAGE_SIZE));
   }
 
   async probe(tenantId: string, options?: PageOptions): Promise<void> {
-    const body = await this.options.http.getJson(odataUrl(`${this.base}/v1.0/security/incidents`, [['$top', 1]]), this.request(tenantId, options));
+    const body = await this.options.http.getJson(odataUrl(`${this.base}/v1.0/security/incidents`, [['$top', 1]]), tenantRequest(this.options, tenantId, options));
     odataValue(body, 'Graph incidents');
   }
 
@@ -74,7 +68,7 @@ export class GraphIncidentSource implements IncidentSource {
       seen.add(url);
       let body: JsonObject;
       try {
-        body = await this.options.http.getJson(url, this.request(tenantId, options));
+        body = await this.options.http.getJson(url, tenantRequest(this.options, tenantId, options));
       } catch (error) {
         if (run.expand && isServerError(error)) {
           // Observed on large tenants: $expand=alerts with $filter answers 500 persistently. Same window, no expand.
@@ -141,21 +135,13 @@ export class GraphIncidentSource implements IncidentSource {
     while (url !== undefined) {
       if (seen.has(url)) throw new CollectorError('Graph returned an alerts_v2 @odata.nextLink that was already followed (paging loop).', { code: 'GRAPH_NEXTLINK_LOOP', kind: 'permanent' });
       seen.add(url);
-      const body = await this.options.http.getJson(url, this.request(tenantId, options));
+      const body = await this.options.http.getJson(url, tenantRequest(this.options, tenantId, options));
       alerts.push(...odataValue(body, 'Graph alerts_v2'));
       url = typeof body['@odata.nextLink'] === 'string' ? body['@odata.nextLink'] : undefined;
     }
     return alerts;
   }
 
-  private request(tenantId: string, options?: PageOptions): TenantRequest {
-    return {
-      tenantId,
-      tokenProvider: this.options.tokenProvider,
-      ...(this.options.limiter ? { limiter: this.options.limiter } : {}),
-      ...(options?.signal ? { signal: options.signal } : {}),
-    };
-  }
 }
 
 function toFetched(item: JsonObject): FetchedIncident {

@@ -41,6 +41,31 @@ export interface TenantRequest {
   readonly signal?: AbortSignal;
 }
 
+/** What every incident source needs to reach its API for a tenant. */
+export interface SourceClientOptions {
+  /** API root, e.g. https://graph.microsoft.com. */
+  readonly endpoint: string;
+  readonly tokenProvider: TokenProvider;
+  readonly http: IncidentHttp;
+  readonly limiter?: RateLimiter;
+  readonly logger?: Logger;
+}
+
+/** The request context of one tenant's call: its token provider and limiter are consulted on every attempt. */
+export function tenantRequest(client: SourceClientOptions, tenantId: string, options?: { readonly signal?: AbortSignal }): TenantRequest {
+  return {
+    tenantId,
+    tokenProvider: client.tokenProvider,
+    ...(client.limiter ? { limiter: client.limiter } : {}),
+    ...(options?.signal ? { signal: options.signal } : {}),
+  };
+}
+
+/** Token scope of an API: `{origin}/.default`. */
+export function scopeOf(endpoint: string): string {
+  return `${new URL(endpoint).origin}/.default`;
+}
+
 export interface IncidentHttp {
   /** GET a JSON object (full URL). Throws CollectorError after the bounded retries. */
   getJson(url: string, request: TenantRequest): Promise<JsonObject>;

@@ -6,24 +6,18 @@
  */
 import { CollectorError } from '../domain/errors.js';
 import { laterOf, toEpochMs, toFixedWidth } from '../domain/time.js';
-import type { FetchedIncident, IncidentPage, IncidentSource, JsonObject, Logger, PageOptions, SyncWindow, TokenProvider } from '../ports.js';
-import type { IncidentHttp, TenantRequest } from './http.js';
+import type { FetchedIncident, IncidentPage, IncidentSource, JsonObject, PageOptions, SyncWindow } from '../ports.js';
+import { scopeOf, tenantRequest, type SourceClientOptions } from './http.js';
 import { LegacySlicer, type LegacySlice } from './legacySlicing.js';
 import { odataUrl, odataValue, requiredString } from './odata.js';
-import type { RateLimiter } from './rateLimiter.js';
 
 export const M365D_READ_ROLES = ['Incident.Read.All', 'Incident.ReadWrite.All'] as const;
 export const M365D_MAX_PAGE_SIZE = 100;
 /** Pages of one overfull millisecond before giving up (10,000 incidents in 1 ms is not a real tenant). */
 const MAX_PAGES_IN_ONE_MS = 100;
 
-export interface M365dIncidentSourceOptions {
-  readonly endpoint: string;
-  readonly tokenProvider: TokenProvider;
-  readonly http: IncidentHttp;
-  readonly limiter?: RateLimiter;
+export interface M365dIncidentSourceOptions extends SourceClientOptions {
   readonly pageSize?: number;
-  readonly logger?: Logger;
 }
 
 export class M365dIncidentSource implements IncidentSource {
@@ -39,12 +33,12 @@ export class M365dIncidentSource implements IncidentSource {
   constructor(options: M365dIncidentSourceOptions) {
     this.options = options;
     this.base = `${options.endpoint.replace(/\/+$/, '')}/api/incidents`;
-    this.scope = `${new URL(options.endpoint).origin}/.default`;
+    this.scope = scopeOf(options.endpoint);
     this.pageSize = Math.min(M365D_MAX_PAGE_SIZE, Math.max(2, options.pageSize ?? M365D_MAX_PAGE_SIZE));
   }
 
   async probe(tenantId: string, options?: PageOptions): Promise<void> {
-    const body = await this.options.http.getJson(odataUrl(this.base, [['$top', 1]]), this.request(tenantId, options));
+    const body = await this.options.http.getJson(odataUrl(this.base, [['$top', 1]]), tenantRequest(this.options, tenantId, options));
     odataValue(body, 'Legacy incidents');
   }
 
@@ -83,7 +77,7 @@ export class M365dIncidentSource implements IncidentSource {
   }
 
   private async query(tenantId: string, window: SyncWindow, slice: LegacySlice, skip: number, options?: PageOptions): Promise<FetchedIncident[]> {
-    const body = await this.options.http.getJson(this.sliceUrl(window, slice, skip), this.request(tenantId, options));
+    const body = await this.options.http.getJson(this.sliceUrl(window, slice, skip), tenantRequest(this.options, tenantId, options));
     return odataValue(body, 'Legacy incidents').map(toFetched);
   }
 
@@ -98,14 +92,6 @@ export class M365dIncidentSource implements IncidentSource {
     ]);
   }
 
-  private request(tenantId: string, options?: PageOptions): TenantRequest {
-    return {
-      tenantId,
-      tokenProvider: this.options.tokenProvider,
-      ...(this.options.limiter ? { limiter: this.options.limiter } : {}),
-      ...(options?.signal ? { signal: options.signal } : {}),
-    };
-  }
 }
 
 /** Legacy numeric `incidentId` → decimal string; timestamps kept as the API's own strings. */
