@@ -63,8 +63,9 @@ function present(env: Env, name: string): string | undefined {
 function parse<T>(name: string, schema: z.ZodType<T>, raw: string | undefined, hint: string): T {
   const result = schema.safeParse(raw);
   if (!result.success) {
-    const shown = raw === undefined ? 'it is not set' : `got ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)}`;
-    throw new ConfigError(name, `Setting ${name} is invalid: expected ${hint}; ${shown}.`);
+    if (raw === undefined) throw new ConfigError(name, `Setting ${name} is missing: set it to ${hint}.`);
+    const shown = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
+    throw new ConfigError(name, `Setting ${name} is invalid: expected ${hint}; got ${shown}.`);
   }
   return result.data;
 }
