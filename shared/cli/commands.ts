@@ -2,7 +2,7 @@
  * The CLI's actions: each resolves services, calls one use case and maps the result to output and an exit code.
  */
 import { ConfigError, NotFoundError } from '../domain/errors.js';
-import { isTimestamp } from '../domain/time.js';
+import { requireTimestamp } from '../domain/time.js';
 import type { Services } from '../composition.js';
 import type { TenantRunResult } from '../ports.js';
 import { createConsentLink } from '../usecases/consent.js';
@@ -17,10 +17,7 @@ export const EXIT_TENANT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 function requireSince(value: string | undefined): string | undefined {
-  if (value !== undefined && !isTimestamp(value)) {
-    throw new ConfigError('--since', `--since must be an ISO-8601 instant with a time zone, e.g. 2026-01-31T00:00:00Z; got ${JSON.stringify(value.slice(0, 80))}.`);
-  }
-  return value;
+  return value === undefined ? undefined : requireTimestamp(value, '--since');
 }
 
 function pad(text: string, width: number): string {

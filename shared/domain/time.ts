@@ -4,6 +4,8 @@
  * fixed-width strings `YYYY-MM-DDTHH:mm:ss.fffffffZ`, which sort lexicographically in time order.
  */
 
+import { ConfigError } from './errors.js';
+
 const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/;
 
 export class TimestampError extends Error {
@@ -16,6 +18,17 @@ export class TimestampError extends Error {
 /** True when `value` parses as an ISO-8601 instant with a zone (what the APIs and `--since` accept). */
 export function isTimestamp(value: string): boolean {
   return ISO.test(value) && !Number.isNaN(Date.parse(value.replace(/\.(\d{3})\d+/, '.$1')));
+}
+
+/**
+ * A user-given instant (`--since`, the admin API's `since`): returned as given when valid, otherwise a ConfigError
+ * naming the argument.
+ */
+export function requireTimestamp(value: string, name: string): string {
+  if (value.length > 64 || !isTimestamp(value)) {
+    throw new ConfigError(name, `${name} must be an ISO-8601 instant with a time zone, e.g. 2026-01-31T00:00:00Z; got ${JSON.stringify(value.slice(0, 80))}.`);
+  }
+  return value;
 }
 
 /** Normalise an ISO-8601 instant to UTC with exactly 7 fractional digits (truncating beyond 100 ns). */

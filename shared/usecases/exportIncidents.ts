@@ -3,8 +3,7 @@
  * with `history` — streamed from the store, never accumulated.
  */
 import { parseTenantId } from './tenants.js';
-import { ConfigError } from '../domain/errors.js';
-import { isTimestamp } from '../domain/time.js';
+import { requireTimestamp } from '../domain/time.js';
 import type { SnapshotQuery, SnapshotStore, StoredSnapshot } from '../ports.js';
 
 export interface ExportRequest {
@@ -27,9 +26,7 @@ export function exportLine(s: StoredSnapshot): string {
 }
 
 export async function* exportIncidents(deps: { snapshots: SnapshotStore }, request: ExportRequest): AsyncGenerator<string> {
-  if (request.since !== undefined && !isTimestamp(request.since)) {
-    throw new ConfigError('--since', `--since must be an ISO-8601 instant with a time zone, e.g. 2026-01-31T00:00:00Z; got ${JSON.stringify(request.since.slice(0, 80))}.`);
-  }
+  if (request.since !== undefined) requireTimestamp(request.since, '--since');
   const query: SnapshotQuery = {
     ...(request.tenantId !== undefined ? { tenantId: parseTenantId(request.tenantId, '--tenant') } : {}),
     ...(request.since !== undefined ? { since: request.since } : {}),

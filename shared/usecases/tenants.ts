@@ -81,7 +81,8 @@ export async function addTenant(deps: TenantDeps, input: { tenantId: string; dis
   return verifyTenant(deps, tenantId, displayName);
 }
 
-async function requireTenant(deps: Pick<TenantDeps, 'tenants'>, tenantIdRaw: string): Promise<TenantRecord> {
+/** The registered tenant with this ID (any case), or NotFoundError; a malformed ID is a ConfigError. */
+export async function requireTenant(deps: Pick<TenantDeps, 'tenants'>, tenantIdRaw: string): Promise<TenantRecord> {
   const tenantId = parseTenantId(tenantIdRaw);
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant) throw new NotFoundError(`Tenant ${tenantId} is not registered.`);

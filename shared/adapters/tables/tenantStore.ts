@@ -8,6 +8,7 @@
  */
 import type { TableClient } from '@azure/data-tables';
 import { CollectorError, NotFoundError } from '../../domain/errors.js';
+import { TENANT_STATUSES } from '../../domain/tenantState.js';
 import { compareInstants } from '../../domain/time.js';
 import type { TenantPatch, TenantRecord, TenantStatus, TenantStore } from '../../ports.js';
 import { asNumber, asOptionalString, asString, definedOnly } from './entityValues.js';
@@ -17,9 +18,7 @@ import { hasStatus, tableCall, toTableError } from './tableErrors.js';
 
 export const TENANT_PARTITION = 'tenant';
 const MAX_WATERMARK_ATTEMPTS = 50;
-const STATUSES: ReadonlySet<string> = new Set<TenantStatus>([
-  'pending_consent', 'active', 'consent_revoked', 'missing_permissions', 'credential_error', 'disabled', 'failing',
-]);
+const STATUSES: ReadonlySet<string> = new Set<TenantStatus>(TENANT_STATUSES);
 
 type Row = Record<string, unknown> & { rowKey?: string; etag?: string };
 
