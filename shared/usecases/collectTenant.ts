@@ -8,6 +8,7 @@
 import { CollectorError, ensureError, type FailureKind } from '../domain/errors.js';
 import { afterFailedProbe, afterFailure, afterSuccess, runDecision } from '../domain/tenantState.js';
 import { computeWindow } from '../domain/window.js';
+import { redact } from '../log.js';
 import { withLookahead } from './pageLookahead.js';
 import type {
   Clock, IncidentSource, Lease, LeaseStore, Logger, SnapshotStore, TenantRecord, TenantRunResult, TenantStore, TokenProvider,
@@ -53,11 +54,14 @@ export interface Failure {
   readonly message: string;
 }
 
-/** Normalise anything thrown into a classified failure. Unknown errors are `permanent` with code INTERNAL. */
+/**
+ * Normalise anything thrown into a classified failure. Unknown errors are `permanent` with code INTERNAL. The message
+ * goes to run results, tenant columns and `collect --json`, so it passes the redactor here, once, whatever threw it.
+ */
 export function toFailure(error: unknown): Failure {
-  if (error instanceof CollectorError) return { kind: error.kind, code: error.code, message: error.message };
+  if (error instanceof CollectorError) return { kind: error.kind, code: error.code, message: redact(error.message) };
   const e = ensureError(error);
-  return { kind: 'permanent', code: 'INTERNAL', message: `${e.name}: ${e.message}` };
+  return { kind: 'permanent', code: 'INTERNAL', message: redact(`${e.name}: ${e.message}`) };
 }
 
 function result(tenantId: string, status: TenantRunResult['status'], counts: Counts, error?: Failure): TenantRunResult {

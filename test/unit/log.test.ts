@@ -24,3 +24,17 @@ describe('redact', () => {
     expect(lines[0]).not.toContain('another-secret-123');
   });
 });
+
+describe('failures carry no credentials', () => {
+  it('toFailure redacts tokens and registered secrets from any error message', async () => {
+    const { toFailure } = await import('../../shared/usecases/collectTenant.js');
+    const { CollectorError } = await import('../../shared/domain/errors.js');
+    registerSecret('partner-secret-abcdef');
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJ0aWQiOiJ4In0.c2lnbmF0dXJlLXN0dWZm';
+    const fromAdapter = toFailure(new CollectorError(`upstream said ${jwt}`, { code: 'HTTP_400', kind: 'permanent' }));
+    const unexpected = toFailure(new TypeError('bad client_secret=partner-secret-abcdef'));
+    expect(fromAdapter.message).not.toContain(jwt);
+    expect(unexpected.message).not.toContain('partner-secret-abcdef');
+    expect(unexpected).toMatchObject({ kind: 'permanent', code: 'INTERNAL' });
+  });
+});
