@@ -46,13 +46,25 @@ export async function measureConcurrency(stack: LocalStack, allocator: TenantAll
   await runCollection(a.runDeps, { trigger: 'after', tenantIds: tenants });
   await recorder.observeStore(a.services.tenants, tenants);
 
-  // Checkpoint racers: 24 writers offer shuffled values around the current checkpoint at once.
+  // Checkpoint racers: 24 writers offer shuffled values around the current checkpoint at once. The values the
+  // racers return are not observed: each is the stored value at some instant during its own call, and
+  // overlapping calls may settle in any order. Regressions are watched by a reader polling the row one read
+  // after another while the racers run, so its observations are in the store's own order.
   let lost = 0;
   for (const tenant of tenants) {
     const current = (await a.services.tenants.get(tenant))?.watermark as string;
     const offers = Array.from({ length: 24 }, (_, i) => shiftFixedWidth(toFixedWidth(current), (i - 8) * 1_000));
     offers.sort(() => Math.random() - 0.5);
-    await Promise.all(offers.map((w, i) => (i % 2 === 0 ? a : b).runDeps.tenants.advanceWatermark(tenant, w)));
+    let racing = true;
+    const poller = (async () => {
+      while (racing) recorder.observe(tenant, (await a.services.tenants.get(tenant))?.watermark);
+    })();
+    try {
+      await Promise.all(offers.map((w, i) => (i % 2 === 0 ? a : b).services.tenants.advanceWatermark(tenant, w)));
+    } finally {
+      racing = false;
+      await poller;
+    }
     const highest = offers.reduce((m, w) => (compareInstants(w, m) > 0 ? w : m));
     const stored = (await a.services.tenants.get(tenant))?.watermark as string;
     if (compareInstants(stored, highest) !== 0) lost++;

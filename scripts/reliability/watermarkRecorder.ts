@@ -2,6 +2,9 @@
  * A TenantStore wrapper that records the stored checkpoint after every page (every advanceWatermark call) and
  * counts regressions: a stored watermark that is earlier than one recorded before for the same tenant.
  * Also usable across runs and processes: `observe` feeds watermarks read back from the table.
+ * `wrap` suits writers that take turns (one collection per tenant at a time, under its lease). Calls that overlap
+ * may settle in any order, each returning the stored value at some instant during the call, so racing writers
+ * are watched by a reader polling the row instead (see concurrency.ts).
  */
 import { compareInstants } from '../../shared/domain/time.js';
 import type { TenantStore } from '../../shared/ports.js';
