@@ -122,6 +122,8 @@ export interface LeaseStore {
   /** Extend a held lease; false when it was lost. */
   renew(lease: Lease, durationMs: number): Promise<Lease | undefined>;
   release(lease: Lease): Promise<void>;
+  /** The owner of the tenant's unexpired lease, or undefined when nobody holds it. */
+  holder(tenantId: string): Promise<string | undefined>;
 }
 
 export interface StoredSnapshot {
@@ -201,9 +203,16 @@ export interface RunRecord {
 export interface RunStore {
   create(run: RunRecord): Promise<void>;
   get(runId: string, startedAt: string): Promise<RunRecord | undefined>;
-  /** Add one tenant's result to the run's counters (safe against concurrent workers). */
-  recordTenant(runId: string, startedAt: string, result: TenantRunResult): Promise<void>;
-  recordDeadLetter(runId: string, startedAt: string): Promise<void>;
+  /**
+   * Add one tenant's result to the run's counters (safe against concurrent workers). With a slot (a queued run's
+   * message), the result is counted only if that slot was not settled before: false means it already was, and
+   * nothing changed.
+   */
+  recordTenant(runId: string, startedAt: string, result: TenantRunResult, slot?: number): Promise<boolean>;
+  /** Count a dead letter; with a slot, only if that slot was not settled before (false: it was, nothing changed). */
+  recordDeadLetter(runId: string, startedAt: string, slot?: number): Promise<boolean>;
+  /** Whether a queued tenant's outcome is already counted in the run; TABLE_RUN_NOT_FOUND when the run is gone. */
+  isSettled(runId: string, startedAt: string, slot: number): Promise<boolean>;
   finish(runId: string, startedAt: string, finishedAt: string): Promise<void>;
   /** The most recent finished run, for health. */
   lastFinished(): Promise<RunRecord | undefined>;

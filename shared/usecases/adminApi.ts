@@ -159,7 +159,7 @@ export async function requestCollection(deps: Pick<AdminDeps, 'tenants' | 'clock
       runId, startedAt, trigger: 'manual', tenantsPlanned: 1, tenantsOk: 0, tenantsFailed: 0, tenantsSkipped: 0,
       incidentsFetched: 0, incidentsChanged: 0, pages: 0, deadLetters: 0,
     });
-    const message: TenantCollectMessage = { runId, runStartedAt: startedAt, tenantId: tenant.tenantId, ...(since !== undefined ? { since } : {}) };
+    const message: TenantCollectMessage = { runId, runStartedAt: startedAt, tenantId: tenant.tenantId, slot: 0, ...(since !== undefined ? { since } : {}) };
     deps.logger.info('admin.collect_requested', { runId, tenantId: tenant.tenantId, ...(since !== undefined ? { since } : {}) });
     return { status: 202, body: { runId, tenantId: tenant.tenantId, ...(since !== undefined ? { since } : {}) }, message };
   } catch (error) {

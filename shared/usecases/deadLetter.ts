@@ -6,7 +6,7 @@
  */
 import { NotFoundError } from '../domain/errors.js';
 import type { Clock, Logger, RunStore, TenantStore } from '../ports.js';
-import { parseCollectMessage, recordDeadLetterInRun } from './queueWorker.js';
+import { alreadyCounted, finishRunIfComplete, parseCollectMessage, recordDeadLetterInRun } from './queueWorker.js';
 
 export const DEAD_LETTER_CODE = 'DEAD_LETTER';
 
@@ -31,10 +31,17 @@ export async function recordDeadLetter(deps: DeadLetterDeps, body: unknown, dequ
     const runRecorded = parsed.run ? (await recordDeadLetterInRun(deps, parsed.run.runId, parsed.run.runStartedAt)).recorded : false;
     return { ...(parsed.run ? { runId: parsed.run.runId } : {}), tenantRecorded: false, runRecorded };
   }
-  const { tenantId, runId, runStartedAt } = parsed.message;
+  const { tenantId, runId, runStartedAt, slot } = parsed.message;
+  if (await alreadyCounted(deps, parsed.message)) {
+    // A worker recorded this tenant's outcome and then failed (finishing the run, say): the tenant is not a dead
+    // letter, and its row keeps the real outcome. The run may still need finishing.
+    deps.logger.warn('queue.dead_letter_already_counted', { runId, tenantId, slot, dequeueCount });
+    await finishRunIfComplete(deps, runId, runStartedAt);
+    return { tenantId, runId, tenantRecorded: false, runRecorded: false };
+  }
   deps.logger.error('queue.dead_letter', { runId, tenantId, errorCode: DEAD_LETTER_CODE, dequeueCount });
   const tenantRecorded = await markTenant(deps, tenantId, runId, dequeueCount);
-  const runRecorded = (await recordDeadLetterInRun(deps, runId, runStartedAt)).recorded;
+  const runRecorded = (await recordDeadLetterInRun(deps, runId, runStartedAt, slot)).recorded;
   return { tenantId, runId, tenantRecorded, runRecorded };
 }
 

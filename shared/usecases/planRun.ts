@@ -3,6 +3,7 @@
  * every tenant the run would collect or re-probe now. It reads one table and writes one row, so it stays fast
  * for thousands of tenants; the work happens in the queue worker.
  */
+import { MAX_RUN_SLOTS } from '../domain/runSlots.js';
 import { runDecision } from '../domain/tenantState.js';
 import type { Clock, Logger, RunStore, TenantStore } from '../ports.js';
 import { newRunId } from './runCollection.js';
@@ -21,6 +22,8 @@ export interface TenantCollectMessage {
   readonly runStartedAt: string;
   readonly tenantId: string;
   readonly since?: string;
+  /** The tenant's position in the run, so the run counts it once however often the message is delivered. */
+  readonly slot?: number;
 }
 
 export interface RunPlan {
@@ -46,7 +49,8 @@ export async function planRun(deps: PlanDeps, trigger: string): Promise<RunPlan>
   return {
     runId,
     startedAt,
-    messages: due.map((t) => ({ runId, runStartedAt: startedAt, tenantId: t.tenantId })),
+    // Past MAX_RUN_SLOTS (over half a million tenants) a message goes without a slot and is counted per delivery.
+    messages: due.map((t, i) => ({ runId, runStartedAt: startedAt, tenantId: t.tenantId, ...(i < MAX_RUN_SLOTS ? { slot: i } : {}) })),
     skipped: tenants.length - due.length,
   };
 }

@@ -3,9 +3,13 @@
  * message is collected by `processCollectMessage`. A message either completes (its tenant's result is recorded in
  * the run) or is retried by the platform — only for transient failures, and never past the last dequeue, so the
  * poison queue is left for failures of the worker itself (storage down, a bug), which deadLetter.ts records.
+ * Queue delivery is at least once: a message's slot makes the run count its tenant once (domain/runSlots.ts), a
+ * redelivery whose tenant is already counted completes without collecting, and a duplicate that finds its own
+ * run's collection in flight completes without recording.
  */
 import { z } from 'zod';
 import { CollectorError } from '../domain/errors.js';
+import { isOwnedByRun, MAX_RUN_SLOTS, runLeaseOwner } from '../domain/runSlots.js';
 import { isTimestamp } from '../domain/time.js';
 import type { Clock, Logger, RunStore, TenantRunResult } from '../ports.js';
 import { collectTenant, type CollectDeps } from './collectTenant.js';
@@ -25,6 +29,7 @@ export const tenantCollectMessageSchema = z.object({
   runStartedAt: timestamp,
   tenantId: z.string().refine(isTenantId, 'a tenant ID (GUID)').transform((t) => t.toLowerCase()),
   since: timestamp.optional(),
+  slot: z.number().int().min(0).max(MAX_RUN_SLOTS - 1).optional(),
 });
 
 /** The run a message belongs to, when at least that part of it can be trusted (to count a dead letter). */
@@ -48,8 +53,8 @@ export function parseCollectMessage(raw: unknown): ParsedMessage {
   const value = decode(raw);
   const parsed = tenantCollectMessageSchema.safeParse(value);
   if (parsed.success) {
-    const { since, ...rest } = parsed.data;
-    return { ok: true, message: { ...rest, ...(since !== undefined ? { since } : {}) } };
+    const { since, slot, ...rest } = parsed.data;
+    return { ok: true, message: { ...rest, ...(since !== undefined ? { since } : {}), ...(slot !== undefined ? { slot } : {}) } };
   }
   const problem = parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ').slice(0, 500);
   const run = runRefSchema.safeParse(value);
@@ -71,6 +76,8 @@ export interface DeliveredMessage {
 
 export type WorkerOutcome =
   | { readonly action: 'completed'; readonly result: TenantRunResult; readonly runFinished: boolean }
+  /** Its tenant is already counted in the run, or its run's collection of the tenant is in flight elsewhere. */
+  | { readonly action: 'duplicate'; readonly runFinished: boolean }
   | { readonly action: 'discarded'; readonly reason: string };
 
 /**
@@ -104,10 +111,17 @@ export async function processCollectMessage(deps: WorkerDeps, delivered: Deliver
     return { action: 'discarded', reason: parsed.problem };
   }
   const message = parsed.message;
+  const where = { runId: message.runId, tenantId: message.tenantId, dequeueCount: delivered.dequeueCount };
+  // A redelivery may follow a worker that recorded the tenant and then failed (finishing the run, deleting the
+  // message): collecting again would be wasted calls. First deliveries skip this read.
+  if (delivered.dequeueCount > 1 && (await alreadyCounted(deps, message))) {
+    deps.logger.info('queue.duplicate_message', { ...where, slot: message.slot });
+    return { action: 'duplicate', runFinished: await finishRunIfComplete(deps, message.runId, message.runStartedAt) };
+  }
   const result = await collectTenant(deps, {
     tenantId: message.tenantId,
     runId: message.runId,
-    owner: delivered.owner,
+    owner: runLeaseOwner(message.runId, delivered.owner),
     ...(message.since !== undefined ? { since: message.since } : {}),
   });
   if (shouldRetry(result, delivered.dequeueCount)) {
@@ -115,10 +129,32 @@ export async function processCollectMessage(deps: WorkerDeps, delivered: Deliver
     throw new RetryableCollectionError(message.tenantId, result.error as NonNullable<TenantRunResult['error']>, delivered.dequeueCount);
   }
   if (result.error?.code === 'LEASE_HELD') {
-    deps.logger.info('queue.tenant_busy', { runId: message.runId, tenantId: message.tenantId, dequeueCount: delivered.dequeueCount });
+    const holder = await deps.leases.holder(message.tenantId);
+    if (holder !== undefined && isOwnedByRun(holder, message.runId)) {
+      // A duplicate of this message is collecting the tenant for this very run; it records the outcome.
+      deps.logger.info('queue.duplicate_in_flight', where);
+      return { action: 'duplicate', runFinished: false };
+    }
+    if (holder === undefined && delivered.dequeueCount < MAX_DEQUEUE_COUNT) {
+      // The holder let go in between; it may have been this run's duplicate, not yet recorded. Let the platform
+      // redeliver: the redelivery checks the run first, then collects if the tenant is still not counted.
+      throw new RetryableCollectionError(message.tenantId, result.error, delivered.dequeueCount);
+    }
+    deps.logger.info('queue.tenant_busy', where);
   }
   const runFinished = await recordTenantInRun(deps, message, result);
   return { action: 'completed', result, runFinished };
+}
+
+/** Whether the message's tenant is already counted in its run (false without a slot, or when the run is gone). */
+export async function alreadyCounted(deps: { runs: RunStore }, message: TenantCollectMessage): Promise<boolean> {
+  if (message.slot === undefined) return false;
+  try {
+    return await deps.runs.isSettled(message.runId, message.runStartedAt, message.slot);
+  } catch (error) {
+    if (isRunNotFound(error)) return false;
+    throw error;
+  }
 }
 
 function isRunNotFound(error: unknown): boolean {
@@ -128,7 +164,8 @@ function isRunNotFound(error: unknown): boolean {
 /** Add the tenant's result to its run; a message whose run row is gone (deleted by hand) is still completed. */
 async function recordTenantInRun(deps: WorkerDeps, message: TenantCollectMessage, result: TenantRunResult): Promise<boolean> {
   try {
-    await deps.runs.recordTenant(message.runId, message.runStartedAt, result);
+    const counted = await deps.runs.recordTenant(message.runId, message.runStartedAt, result, message.slot);
+    if (!counted) deps.logger.info('queue.duplicate_result', { runId: message.runId, tenantId: message.tenantId, slot: message.slot, status: result.status });
   } catch (error) {
     if (!isRunNotFound(error)) throw error;
     deps.logger.warn('queue.run_not_found', { runId: message.runId, tenantId: message.tenantId });
@@ -137,20 +174,25 @@ async function recordTenantInRun(deps: WorkerDeps, message: TenantCollectMessage
   return finishRunIfComplete(deps, message.runId, message.runStartedAt);
 }
 
-/** Count a dead letter in its run, then finish the run if that was its last outstanding tenant. */
+/**
+ * Count a dead letter in its run, then finish the run if that was its last outstanding tenant. `recorded` is false
+ * when the run is gone, and when the message's slot was already counted (its tenant has an outcome in the run).
+ */
 export async function recordDeadLetterInRun(
   deps: { runs: RunStore; clock: Clock; logger: Logger },
   runId: string,
   runStartedAt: string,
+  slot?: number,
 ): Promise<{ recorded: boolean; runFinished: boolean }> {
+  let recorded: boolean;
   try {
-    await deps.runs.recordDeadLetter(runId, runStartedAt);
+    recorded = await deps.runs.recordDeadLetter(runId, runStartedAt, slot);
   } catch (error) {
     if (!isRunNotFound(error)) throw error;
     deps.logger.warn('queue.run_not_found', { runId });
     return { recorded: false, runFinished: false };
   }
-  return { recorded: true, runFinished: await finishRunIfComplete(deps, runId, runStartedAt) };
+  return { recorded, runFinished: await finishRunIfComplete(deps, runId, runStartedAt) };
 }
 
 /**

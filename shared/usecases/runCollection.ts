@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { mapBounded } from '../domain/bounded.js';
 import { NotFoundError } from '../domain/errors.js';
+import { runLeaseOwner } from '../domain/runSlots.js';
 import { afterFailure, runDecision } from '../domain/tenantState.js';
 import type { RunStore, TenantRecord, TenantRunResult } from '../ports.js';
 import { collectTenant, type CollectDeps } from './collectTenant.js';
@@ -61,7 +62,7 @@ export async function runCollection(deps: RunDeps, request: RunRequest): Promise
   deps.logger.info('run.started', { runId, tenantCount: tenants.length, trigger: request.trigger });
 
   let secretFailure: TenantRunResult['error'] | undefined;
-  const owner = `run:${runId}`;
+  const owner = runLeaseOwner(runId);
   const results = await mapBounded(
     tenants,
     deps.concurrency,

@@ -71,7 +71,7 @@ describe('admin API and health through the function handlers', () => {
     const accepted = await call(tenantCollect, { method: 'POST', path: `/api/tenants/${A}/collect`, params: { id: A }, body: JSON.stringify({ since }) });
     expect(accepted.response.status).toBe(202);
     expect(accepted.body).toMatchObject({ tenantId: A, since });
-    expect(accepted.queued).toEqual([{ runId: accepted.body.runId, runStartedAt: expect.any(String), tenantId: A, since }]);
+    expect(accepted.queued).toEqual([{ runId: accepted.body.runId, runStartedAt: expect.any(String), tenantId: A, since, slot: 0 }]);
 
     const message = (accepted.queued as TenantCollectMessage[])[0] as TenantCollectMessage;
     await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 1 }));

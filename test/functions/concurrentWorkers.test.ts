@@ -1,6 +1,7 @@
 /**
  * Two workers for one tenant at once (overlapping runs): the per-tenant lease lets exactly one collect; the other
- * completes its message as skipped; the checkpoint only ever moves forward, sampled throughout.
+ * completes its message as skipped; the checkpoint only ever moves forward, sampled throughout. Copies of one
+ * run's message (queues deliver at least once) are counted in the run once.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { collectSchedule } from '../../functions/collectSchedule.js';
@@ -74,13 +75,45 @@ describe('two workers at once for one tenant', () => {
     expect((await toArray(h.services.snapshots.latest({ tenantId: TENANT }))).length).toBe(260);
   });
 
-  it('a duplicate message after the collection finished is harmless: no new versions, checkpoint kept', async () => {
+  const listCalls = (): number => h.stack.graph.requests.filter((r) => r.path === '/v1.0/security/incidents').length;
+  const logged = (event: string): number => h.logs.filter((l) => l.text.includes(`"event":"${event}"`)).length;
+
+  it('a duplicate message after the collection finished is harmless: no new versions, checkpoint kept, counted once', async () => {
     const before = await h.services.tenants.get(TENANT);
     const message = await plan();
+    expect(message.slot).toBe(0);
     await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 1 }));
+    const callsAfterFirst = listCalls();
+    // A redelivery (the worker that recorded it failed before the message was deleted): the run already counts
+    // the tenant, so nothing is collected again.
     await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 2 }));
+    expect(listCalls()).toBe(callsAfterFirst);
+    expect(logged('queue.duplicate_message')).toBe(1);
+    // A second copy delivered for the first time collects again (nothing new), and is not counted again.
+    await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 1 }));
+    expect(listCalls()).toBeGreaterThan(callsAfterFirst);
+    expect(logged('queue.duplicate_result')).toBe(1);
+
+    expect(await h.services.runs.get(message.runId, message.runStartedAt)).toMatchObject({ tenantsPlanned: 1, tenantsOk: 1, tenantsSkipped: 0, tenantsFailed: 0 });
     const after = await h.services.tenants.get(TENANT);
     expect(compareInstants(after?.watermark as string, before?.watermark as string)).toBe(0);
     expect((await toArray(h.services.snapshots.history({ tenantId: TENANT }))).length).toBe(260);
+  });
+
+  it('two copies of one message at once: one collects, the other leaves the outcome to it; the run counts the tenant once', async () => {
+    // New incidents so the collection has pages to fetch (slow ones, so the copies overlap for certain).
+    for (let i = 0; i < 120; i++) h.stack.world.addIncident(TENANT, { lastUpdate: new Date(Date.now() - 1_000) });
+    const message = await plan();
+    const inFlightBefore = logged('queue.duplicate_in_flight');
+    await Promise.all([
+      collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 1 })),
+      collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 1 })),
+    ]);
+    expect(logged('queue.duplicate_in_flight') - inFlightBefore).toBe(1);
+    const run = await h.services.runs.get(message.runId, message.runStartedAt);
+    expect(run).toMatchObject({ tenantsPlanned: 1, tenantsOk: 1, tenantsSkipped: 0, tenantsFailed: 0 });
+    expect(run?.incidentsChanged).toBe(120);
+    expect(run?.finishedAt).toBeTruthy();
+    expect((await toArray(h.services.snapshots.latest({ tenantId: TENANT }))).length).toBe(380);
   });
 });

@@ -172,4 +172,18 @@ describe('scheduled run through the function handlers', () => {
     const settled = await h.services.runs.get(message.runId, message.runStartedAt);
     expect(settled?.finishedAt).toBeTruthy();
   });
+
+  it('a poison copy of a message whose tenant the run already counted is not a dead letter', async () => {
+    await h.seedTenant(T.active, { status: 'active', lastErrorCode: '', lastError: '' });
+    const messages = await plan();
+    const message = messages.find((m) => m.tenantId === T.active) as TenantCollectMessage;
+    await deliver(message);
+    // The worker recorded the tenant, then (say) storage failed before the message was deleted, on every delivery.
+    await collectTenantPoison(JSON.stringify(message), h.context('collectTenantPoison', { dequeueCount: 1 }));
+    expect((await h.services.tenants.get(T.active))?.lastErrorCode).toBeUndefined();
+    expect(await h.services.runs.get(message.runId, message.runStartedAt)).toMatchObject({ tenantsOk: 1, deadLetters: 0 });
+    expect(h.logs.some((l) => l.text.includes('"event":"queue.dead_letter_already_counted"'))).toBe(true);
+    for (const m of messages.filter((x) => x !== message)) await deliver(m);
+    expect((await h.services.runs.get(message.runId, message.runStartedAt))?.finishedAt).toBeTruthy();
+  });
 });

@@ -70,6 +70,12 @@ export class TableLeaseStore implements LeaseStore {
     return undefined;
   }
 
+  async holder(tenantId: string): Promise<string | undefined> {
+    const row = await this.read(tenantKey(tenantId));
+    if (!row || Date.parse(asString(row.expiresAt)) <= this.clock.now().getTime()) return undefined;
+    return asString(row.owner);
+  }
+
   async renew(lease: Lease, durationMs: number): Promise<Lease | undefined> {
     const key = tenantKey(lease.tenantId);
     const row = await this.read(key);

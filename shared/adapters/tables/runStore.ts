@@ -2,9 +2,12 @@
  * RunStore on the `Runs` table (PK the UTC date `yyyy-mm-dd` of startedAt, RK runId). Counters are updated with
  * ETag-guarded read-modify-write, retried on 412, so concurrent workers never lose an increment.
  * lastFinished() reads the most recent few date partitions (a day holds ~24 scheduled runs), newest first.
+ * `settledSlots` (binary, one bit per queued tenant) is written in the same guarded write as the counters, so a
+ * redelivered message is counted once (domain/runSlots.ts).
  */
 import type { TableClient } from '@azure/data-tables';
 import { CollectorError } from '../../domain/errors.js';
+import { isSlotSettled, withSlotSettled } from '../../domain/runSlots.js';
 import type { Clock, RunRecord, RunStore, TenantRunResult } from '../../ports.js';
 import { asNumber, asOptionalString, asString } from './entityValues.js';
 import { assertSafeKey } from './keys.js';
@@ -37,6 +40,14 @@ function toRecord(row: Row): RunRecord {
     trigger: asString(row.trigger),
     ...counters,
   };
+}
+
+function runNotFound(): CollectorError {
+  return new CollectorError('The run to record into does not exist.', { code: 'TABLE_RUN_NOT_FOUND', kind: 'permanent' });
+}
+
+function slotBits(row: Row): Uint8Array | undefined {
+  return row.settledSlots instanceof Uint8Array ? row.settledSlots : undefined;
 }
 
 function resultIncrements(result: TenantRunResult): Partial<Record<Counter, number>> {
@@ -86,24 +97,35 @@ export class TableRunStore implements RunStore {
     return row ? toRecord(row) : undefined;
   }
 
-  async recordTenant(runId: string, startedAt: string, result: TenantRunResult): Promise<void> {
-    await this.increment(runId, startedAt, resultIncrements(result));
+  async recordTenant(runId: string, startedAt: string, result: TenantRunResult, slot?: number): Promise<boolean> {
+    return this.increment(runId, startedAt, resultIncrements(result), slot);
   }
 
-  async recordDeadLetter(runId: string, startedAt: string): Promise<void> {
-    await this.increment(runId, startedAt, { deadLetters: 1 });
+  async recordDeadLetter(runId: string, startedAt: string, slot?: number): Promise<boolean> {
+    return this.increment(runId, startedAt, { deadLetters: 1 }, slot);
   }
 
-  /** Read-add-write guarded by the ETag; a lost race re-reads and adds again. */
-  private async increment(runId: string, startedAt: string, delta: Partial<Record<Counter, number>>): Promise<void> {
+  async isSettled(runId: string, startedAt: string, slot: number): Promise<boolean> {
+    const row = await this.read(runId, startedAt);
+    if (!row) throw runNotFound();
+    return isSlotSettled(slotBits(row), slot);
+  }
+
+  /** Read-add-write guarded by the ETag; a lost race re-reads and adds again. False: the slot was settled already. */
+  private async increment(runId: string, startedAt: string, delta: Partial<Record<Counter, number>>, slot?: number): Promise<boolean> {
     for (let attempt = 0; attempt < MAX_COUNTER_ATTEMPTS; attempt++) {
       const row = await this.read(runId, startedAt);
-      if (!row) throw new CollectorError('The run to record into does not exist.', { code: 'TABLE_RUN_NOT_FOUND', kind: 'permanent' });
-      const updated: Record<string, number> = {};
+      if (!row) throw runNotFound();
+      const updated: Record<string, number | Uint8Array> = {};
+      if (slot !== undefined) {
+        const bits = slotBits(row);
+        if (isSlotSettled(bits, slot)) return false;
+        updated.settledSlots = withSlotSettled(bits, slot);
+      }
       for (const [counter, add] of Object.entries(delta)) updated[counter] = (asNumber(row[counter]) ?? 0) + (add ?? 0);
       try {
         await this.table.updateEntity({ partitionKey: runPartition(startedAt), rowKey: runId, ...updated }, 'Merge', { etag: asString(row.etag) });
-        return;
+        return true;
       } catch (error) {
         if (!hasStatus(error, 412)) throw toTableError(error, 'update run counters');
       }

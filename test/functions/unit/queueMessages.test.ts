@@ -11,6 +11,9 @@ describe('parseCollectMessage', () => {
       expect(parseCollectMessage(body)).toEqual({ ok: true, message: { ...GOOD, tenantId: GOOD.tenantId.toLowerCase() } });
     }
     expect(parseCollectMessage({ ...GOOD, since: '2025-12-01T00:00:00Z' })).toMatchObject({ ok: true, message: { since: '2025-12-01T00:00:00Z' } });
+    expect(parseCollectMessage({ ...GOOD, slot: 41 })).toMatchObject({ ok: true, message: { slot: 41 } });
+    // A message enqueued before slots existed is still collected (and counted per delivery).
+    expect((parseCollectMessage(GOOD) as { message: object }).message).not.toHaveProperty('slot');
   });
 
   it('rejects malformed messages, keeping the run reference when that part is sound', () => {
@@ -19,6 +22,7 @@ describe('parseCollectMessage', () => {
     expect(parseCollectMessage({ ...GOOD, runId: "x' or 1 eq 1" })).toEqual(expect.objectContaining({ ok: false }));
     expect(parseCollectMessage({ ...GOOD, runId: "x' or 1 eq 1" })).not.toHaveProperty('run');
     for (const body of ['not json', 42, null, [], {}]) expect(parseCollectMessage(body)).toMatchObject({ ok: false });
+    for (const slot of [-1, 1.5, '3', 64 * 1024 * 8]) expect(parseCollectMessage({ ...GOOD, slot })).toMatchObject({ ok: false, problem: expect.stringContaining('slot') });
   });
 });
 

@@ -100,6 +100,10 @@ describe('TableLeaseStore', () => {
     expect(renewed?.expiresAt).toBe(new Date(now.value.getTime() + 120_000).toISOString());
     await fx.stores.leases.release(renewed!);
     expect(await fx.stores.leases.acquire(id, 'after-release', 60_000)).toBeDefined();
+    expect(await fx.stores.leases.holder(id)).toBe('after-release');
+    now.value = new Date(now.value.getTime() + 61_000);
+    expect(await fx.stores.leases.holder(id)).toBeUndefined();
+    expect(await fx.stores.leases.holder(newTenantId())).toBeUndefined();
   });
 });
 
@@ -121,6 +125,26 @@ describe('TableRunStore', () => {
     expect(run?.finishedAt).toBeUndefined();
     const row = await fx.stores.clients.client('runs').getEntity('2026-11-24', 'run-concurrent');
     expect(row.tenantsOk).toBe(run?.tenantsOk);
+  });
+
+  it('counts a slot once, even when racing deliveries record it at the same time', async () => {
+    const startedAt = now.value.toISOString();
+    await fx.stores.runs.create({ runId: 'run-slots', startedAt, trigger: 'schedule', tenantsPlanned: 3, tenantsOk: 0, tenantsFailed: 0, tenantsSkipped: 0, incidentsFetched: 0, incidentsChanged: 0, pages: 0, deadLetters: 0 });
+    // Slot 700 sits in the 88th byte: the column grows to fit, and slots below it stay unset.
+    const outcomes = await Promise.all([
+      ...Array.from({ length: 8 }, () => fx.stores.runs.recordTenant('run-slots', startedAt, result('ok', 5), 700)),
+      fx.stores.runs.recordTenant('run-slots', startedAt, result('failed', 0), 1),
+    ]);
+    expect(outcomes.slice(0, 8).filter(Boolean)).toHaveLength(1);
+    expect(outcomes[8]).toBe(true);
+    expect(await fx.stores.runs.recordDeadLetter('run-slots', startedAt, 700)).toBe(false);
+    expect(await fx.stores.runs.recordDeadLetter('run-slots', startedAt, 2)).toBe(true);
+    expect(await fx.stores.runs.recordTenant('run-slots', startedAt, result('ok', 5), 2)).toBe(false);
+    expect(await fx.stores.runs.get('run-slots', startedAt)).toMatchObject({ tenantsOk: 1, tenantsFailed: 1, deadLetters: 1, incidentsFetched: 5, pages: 4 });
+    expect(await Promise.all([0, 1, 2, 3, 699, 700, 701].map((s) => fx.stores.runs.isSettled('run-slots', startedAt, s)))).toEqual([false, true, true, false, false, true, false]);
+    const row = await fx.stores.clients.client('runs').getEntity<{ settledSlots: Uint8Array }>('2026-11-24', 'run-slots');
+    expect(row.settledSlots).toHaveLength(88);
+    await expect(fx.stores.runs.isSettled('no-such-run', startedAt, 0)).rejects.toMatchObject({ code: 'TABLE_RUN_NOT_FOUND' });
   });
 
   it('lastFinished returns the most recently finished run across today and yesterday', async () => {
