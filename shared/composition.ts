@@ -133,7 +133,7 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
     tenantDeps: () => ({ tenants: services.tenants, snapshots: services.snapshots, source: services.source, tokens: services.tokens, clock, logger }),
     consentLinkDeps: () => ({
       consentStates: services.consentStates, clock, authorityHost: settings.authorityHost, clientId: settings.partnerClientId,
-      scope: scopeFor(settings), redirectUri: settings.consentRedirectUri,
+      scope: scopeFor(settings), redirectUri: settings.consentRedirectUri, logger,
     }),
     consentCallbackDeps: () => ({ consentStates: services.consentStates, tenants: services.tenants, tokens: services.tokens, source: services.source, clock, logger }),
   };

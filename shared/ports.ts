@@ -234,6 +234,8 @@ export interface ConsentStateStore {
    * Atomic against concurrent callers.
    */
   consume(state: string): Promise<ConsentState | undefined>;
+  /** Delete at most `limit` states that expired before `now` (links never used); returns how many were deleted. */
+  deleteExpired(now: string, limit: number): Promise<number>;
 }
 
 export interface Clock {

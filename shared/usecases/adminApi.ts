@@ -168,7 +168,7 @@ export async function requestCollection(deps: Pick<AdminDeps, 'tenants' | 'clock
 }
 
 /** `GET /api/consent/link?tenant=&name=`: a one-time consent link for a customer's administrator. */
-export function consentLinkApi(deps: ConsentLinkDeps & { logger: Logger }, query: { tenant?: string | null; name?: string | null }): Promise<ApiResponse> {
+export function consentLinkApi(deps: ConsentLinkDeps, query: { tenant?: string | null; name?: string | null }): Promise<ApiResponse> {
   return answer(deps.logger, 'consent_link', async () => {
     const link = await createConsentLink(deps, {
       ...(query.tenant ? { tenant: query.tenant } : {}),

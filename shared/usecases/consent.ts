@@ -11,6 +11,8 @@ import { probeTenant, toFailure } from './collectTenant.js';
 import { isTenantId } from './tenants.js';
 
 export const CONSENT_STATE_TTL_MS = 24 * 3_600_000;
+/** Expired states deleted per link created: links are made one at a time, so this keeps well ahead of them. */
+export const EXPIRED_STATES_PER_LINK = 50;
 
 export interface ConsentLinkDeps {
   readonly consentStates: ConsentStateStore;
@@ -19,6 +21,7 @@ export interface ConsentLinkDeps {
   readonly clientId: string;
   readonly scope: string;
   readonly redirectUri: string | undefined;
+  readonly logger: Logger;
 }
 
 export interface ConsentLink {
@@ -59,12 +62,26 @@ export async function createConsentLink(deps: ConsentLinkDeps, input: { tenant?:
     createdAt: now.toISOString(),
     expiresAt,
   });
+  await pruneExpiredStates(deps, now);
   const url = new URL(`${deps.authorityHost}/${encodeURIComponent(authorityTenant)}/v2.0/adminconsent`);
   url.searchParams.set('client_id', deps.clientId);
   url.searchParams.set('scope', deps.scope);
   url.searchParams.set('redirect_uri', deps.redirectUri);
   url.searchParams.set('state', state);
   return { url: url.toString(), state, expiresAt };
+}
+
+/**
+ * Housekeeping where states are made: links nobody used leave expired states behind. Failing to delete them
+ * costs nothing now (an expired state is refused anyway), so it is logged and the link is still issued.
+ */
+async function pruneExpiredStates(deps: ConsentLinkDeps, now: Date): Promise<void> {
+  try {
+    const deleted = await deps.consentStates.deleteExpired(now.toISOString(), EXPIRED_STATES_PER_LINK);
+    if (deleted > 0) deps.logger.info('consent.expired_states_deleted', { count: deleted });
+  } catch (error) {
+    deps.logger.warn('consent.expired_states_not_deleted', { message: toFailure(error).message });
+  }
 }
 
 export interface ConsentCallbackDeps {

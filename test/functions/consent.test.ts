@@ -234,6 +234,23 @@ describe('consent onboarding through the function handlers', () => {
     });
   });
 
+  it('making a link deletes the states of links that expired unused, and only those', async () => {
+    const stale = await link();
+    const live = await link();
+    // A day later: both links above have expired; the new link prunes them.
+    h.setClockOffset(24 * 3_600_000 + 60_000);
+    let fresh: LinkBody;
+    try {
+      fresh = await link();
+    } finally {
+      h.setClockOffset(0);
+    }
+    expect(h.logs.some((l) => l.text.includes('"event":"consent.expired_states_deleted"'))).toBe(true);
+    // consume returns a state expired or not, so undefined means deleted; the fresh one is still there.
+    for (const old of [stale, live]) expect(await h.services.consentStates.consume(old.state)).toBeUndefined();
+    expect(await h.services.consentStates.consume(fresh.state)).toBeDefined();
+  });
+
   it('a bad tenant parameter on the link endpoint is a 400 JSON error', async () => {
     const response = await consentLink(h.request({ path: '/api/consent/link', query: { tenant: 'not a tenant!' } }), h.context('consentLink'));
     expect(response.status).toBe(400);

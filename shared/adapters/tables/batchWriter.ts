@@ -1,7 +1,7 @@
 /** Submitting planned transactions with small bounded concurrency (independent batches only). */
 import type { TableClient, TableTransactionResponse } from '@azure/data-tables';
+import { mapBounded } from '../../domain/bounded.js';
 import { type BatchOp, planBatches, toTransactionAction } from './batchPlanner.js';
-import { runBounded } from './runBounded.js';
 import { toTableError } from './tableErrors.js';
 
 export const BATCH_CONCURRENCY = 4;
@@ -34,7 +34,7 @@ function safeDecode(value: string): string | undefined {
 
 /** Submit every batch; report each batch's failure instead of stopping at the first. */
 export async function submitBatchesSettled(client: TableClient, ops: readonly BatchOp[], concurrency = BATCH_CONCURRENCY): Promise<BatchOutcome[]> {
-  return runBounded(planBatches(ops), concurrency, async (batch) => {
+  return mapBounded(planBatches(ops), concurrency, async (batch) => {
     try {
       const response = await client.submitTransaction(batch.map(toTransactionAction));
       return { ops: batch, etags: etagsOf(batch, response) };

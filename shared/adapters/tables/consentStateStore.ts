@@ -1,16 +1,19 @@
 /**
  * ConsentStateStore on the `ConsentStates` table (PK `state`, RK sha256 hex of the state). Only the hash is stored,
  * so someone who can read the table cannot obtain a usable state. Consuming is an ETag-conditional delete: of
- * concurrent consumers exactly one succeeds; the others see 404/412 and get undefined.
+ * concurrent consumers exactly one succeeds; the others see 404/412 and get undefined. States of links nobody
+ * used are deleted once expired (deleteExpired), so the table holds about one day of links.
  */
 import { createHash } from 'node:crypto';
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
+import { mapBounded } from '../../domain/bounded.js';
 import type { ConsentState, ConsentStateStore } from '../../ports.js';
 import { asOptionalString, asString, definedOnly } from './entityValues.js';
 import type { TableClients } from './tableClients.js';
 import { hasStatus, tableCall, toTableError } from './tableErrors.js';
 
 export const CONSENT_PARTITION = 'state';
+const DELETE_CONCURRENCY = 4;
 
 type Row = Record<string, unknown> & { etag?: string };
 
@@ -39,6 +42,29 @@ export class TableConsentStateStore implements ConsentStateStore {
   async save(state: string, record: ConsentState): Promise<void> {
     const entity = { partitionKey: CONSENT_PARTITION, rowKey: stateKey(state), ...definedOnly({ ...record }) };
     await tableCall('save consent state', () => this.table.upsertEntity(entity, 'Replace'));
+  }
+
+  async deleteExpired(now: string, limit: number): Promise<number> {
+    const keys = await tableCall('list expired consent states', async () => {
+      const found: string[] = [];
+      const filter = odata`PartitionKey eq ${CONSENT_PARTITION} and expiresAt lt ${now}`;
+      for await (const row of this.table.listEntities<Row>({ queryOptions: { filter, select: ['RowKey'] } })) {
+        if (found.length >= limit) break;
+        found.push(asString(row.rowKey));
+      }
+      return found;
+    });
+    const deleted = await mapBounded(keys, DELETE_CONCURRENCY, async (key) => {
+      try {
+        await this.table.deleteEntity(CONSENT_PARTITION, key);
+        return true;
+      } catch (error) {
+        // Consumed (or pruned by another caller) in the meantime.
+        if (hasStatus(error, 404)) return false;
+        throw toTableError(error, 'delete expired consent state');
+      }
+    });
+    return deleted.filter(Boolean).length;
   }
 
   async consume(state: string): Promise<ConsentState | undefined> {

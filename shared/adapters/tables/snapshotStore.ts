@@ -7,6 +7,7 @@
  * writer can never replace a newer version: on 409/412 the affected rows are re-read and re-decided.
  */
 import type { TableClient } from '@azure/data-tables';
+import { mapBounded } from '../../domain/bounded.js';
 import { CollectorError } from '../../domain/errors.js';
 import { compareInstants, toFixedWidth } from '../../domain/time.js';
 import type { Clock, FetchedIncident, SnapshotQuery, SnapshotStore, SnapshotWriter, SourceKind, StoredSnapshot, WriteResult } from '../../ports.js';
@@ -18,7 +19,6 @@ import { decodeKey, historyRowKey, tenantKey } from './keys.js';
 import { lookupFilter, planKeyLookups } from './keyLookupPlan.js';
 import { LatestIndex } from './latestIndex.js';
 import { chunkCount, chunkKeyOf, chunkRowKey, compressedBytes, decodeIncident } from './payloadCodec.js';
-import { runBounded } from './runBounded.js';
 import { type IncidentVersion, planPage, RowEncoder, type StoredLatest, toVersion } from './snapshotRows.js';
 import type { TableClients } from './tableClients.js';
 import { hasStatus, tableCall, toTableError } from './tableErrors.js';
@@ -185,7 +185,7 @@ export class TableSnapshotStore implements SnapshotStore {
   private async readLatest(tenantId: string, idKeys: readonly string[]): Promise<Map<string, StoredLatest>> {
     const wanted = new Set(idKeys);
     const found = new Map<string, StoredLatest>();
-    await runBounded(planKeyLookups(wanted), this.concurrency, async (lookup) => {
+    await mapBounded(planKeyLookups(wanted), this.concurrency, async (lookup) => {
       const rows = await this.query(this.incidents, lookupFilter(tenantId, lookup), LATEST_COLUMNS, 'read latest incidents');
       for (const row of rows) {
         const key = row.rowKey;
@@ -202,7 +202,7 @@ export class TableSnapshotStore implements SnapshotStore {
     if (versions.length === 0) return existing;
     const keys = versions.map((v) => historyRowKey(v.idKey, v.lastUpdateKey));
     // History RowKeys are never plain decimals, so these are always exact-key lookups, never a range.
-    await runBounded(planKeyLookups(keys), this.concurrency, async (lookup) => {
+    await mapBounded(planKeyLookups(keys), this.concurrency, async (lookup) => {
       for (const row of await this.query(this.historyTable, lookupFilter(tenantId, lookup), ['RowKey'], 'read incident history')) {
         if (row.rowKey !== undefined) existing.add(row.rowKey);
       }

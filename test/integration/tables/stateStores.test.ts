@@ -175,4 +175,16 @@ describe('TableConsentStateStore', () => {
     expect(await fx.stores.consentStates.consume(state)).toBeUndefined();
     expect(await fx.stores.consentStates.consume('never-saved')).toBeUndefined();
   });
+
+  it('deleteExpired deletes only states expired before now, at most `limit` per call', async () => {
+    const expired = ['old-a', 'old-b', 'old-c'];
+    for (const [i, state] of expired.entries()) await fx.stores.consentStates.save(state, { createdAt: '2026-11-01T00:00:00Z', expiresAt: `2026-11-02T00:00:0${i}Z` });
+    await fx.stores.consentStates.save('live', { createdAt: '2026-11-24T00:00:00Z', expiresAt: '2026-11-25T00:00:00Z' });
+    const now = '2026-11-24T12:00:00.000Z';
+    expect(await fx.stores.consentStates.deleteExpired(now, 2)).toBe(2);
+    expect(await fx.stores.consentStates.deleteExpired(now, 10)).toBe(1);
+    expect(await fx.stores.consentStates.deleteExpired(now, 10)).toBe(0);
+    for (const state of expired) expect(await fx.stores.consentStates.consume(state)).toBeUndefined();
+    expect(await fx.stores.consentStates.consume('live')).toMatchObject({ expiresAt: '2026-11-25T00:00:00Z' });
+  });
 });
