@@ -42,6 +42,12 @@ export interface CollectRequest {
   /** Who holds the lease (worker invocation ID, CLI process…). */
   readonly owner: string;
   readonly signal?: AbortSignal;
+  /**
+   * Called with the outcome while the lease is still held (not for LEASE_HELD, where no lease was taken), so a
+   * worker that finds the lease free knows the holder's outcome is already recorded. An error thrown here
+   * propagates (after the lease is released).
+   */
+  readonly settle?: (result: TenantRunResult) => Promise<void>;
 }
 
 /** How long a lease is taken for; renewed while pages keep coming. */
@@ -89,22 +95,33 @@ export async function probeTenant(deps: Pick<CollectDeps, 'tokens' | 'source'>, 
 
 export async function collectTenant(deps: CollectDeps, request: CollectRequest): Promise<TenantRunResult> {
   const { tenantId } = request;
+  const acquired = await deps.leases.acquire(tenantId, request.owner, LEASE_MS);
+  if (!acquired) {
+    deps.logger.info('tenant.lease_held', { runId: request.runId, tenantId });
+    return result(tenantId, 'skipped', { fetched: 0, changed: 0, pages: 0 }, { kind: 'transient', code: 'LEASE_HELD', message: 'Another worker is collecting this tenant.' });
+  }
+  const held = { lease: acquired };
+  try {
+    const outcome = await collectUnderLease(deps, request, held);
+    await request.settle?.(outcome);
+    return outcome;
+  } finally {
+    await deps.leases.release(held.lease).catch((error: unknown) => deps.logger.warn('tenant.lease_release_failed', { tenantId, message: ensureError(error).message }));
+  }
+}
+
+/** The collection proper; `held.lease` is kept renewed. Every failure becomes a classified result. */
+async function collectUnderLease(deps: CollectDeps, request: CollectRequest, held: { lease: Lease }): Promise<TenantRunResult> {
+  const { tenantId } = request;
   const log = deps.logger;
   const counts: Counts = { fetched: 0, changed: 0, pages: 0 };
   const started = Date.now();
-  let tenant = await deps.tenants.get(tenantId);
-  if (!tenant) {
-    return result(tenantId, 'failed', counts, { kind: 'permanent', code: 'TENANT_NOT_FOUND', message: `Tenant ${tenantId} is not registered.` });
-  }
-
-  let lease: Lease | undefined = await deps.leases.acquire(tenantId, request.owner, LEASE_MS);
-  if (!lease) {
-    log.info('tenant.lease_held', { runId: request.runId, tenantId });
-    return result(tenantId, 'skipped', counts, { kind: 'transient', code: 'LEASE_HELD', message: 'Another worker is collecting this tenant.' });
-  }
   try {
-    // Re-read under the lease: a concurrent worker may have just changed status or checkpoint.
-    tenant = (await deps.tenants.get(tenantId)) ?? tenant;
+    // Read under the lease, so no concurrent worker changes status or checkpoint between this read and the run.
+    let tenant = await deps.tenants.get(tenantId);
+    if (!tenant) {
+      return result(tenantId, 'failed', counts, { kind: 'permanent', code: 'TENANT_NOT_FOUND', message: `Tenant ${tenantId} is not registered.` });
+    }
     const decision = runDecision(tenant, deps.clock.now(), deps.sync.reprobeHours);
     if (decision === 'skip') {
       log.info('tenant.skipped', { runId: request.runId, tenantId, status: tenant.status });
@@ -143,7 +160,7 @@ export async function collectTenant(deps: CollectDeps, request: CollectRequest):
         }
         // Only after the page is durably written (design §6.5); never in a finally after an error.
         if (page.checkpoint !== undefined) await deps.tenants.advanceWatermark(tenantId, page.checkpoint);
-        lease = await keepLease(deps.leases, lease);
+        held.lease = await keepLease(deps.leases, held.lease);
       }
     }
     await deps.tenants.update(tenantId, afterSuccess(tenant, deps.clock.now(), { collected: true }));
@@ -157,8 +174,6 @@ export async function collectTenant(deps: CollectDeps, request: CollectRequest):
     log.warn('tenant.failed', { runId: request.runId, tenantId, errorCode: failure.code, kind: failure.kind, message: failure.message, pages: counts.pages, durationMs: Date.now() - started });
     await recordFailure(deps, tenantId, failure, request.runId);
     return result(tenantId, 'failed', counts, failure);
-  } finally {
-    await deps.leases.release(lease).catch((error: unknown) => log.warn('tenant.lease_release_failed', { tenantId, message: ensureError(error).message }));
   }
 }
 

@@ -3,9 +3,9 @@
  * message is collected by `processCollectMessage`. A message either completes (its tenant's result is recorded in
  * the run) or is retried by the platform — only for transient failures, and never past the last dequeue, so the
  * poison queue is left for failures of the worker itself (storage down, a bug), which deadLetter.ts records.
- * Queue delivery is at least once: a message's slot makes the run count its tenant once (domain/runSlots.ts), a
- * redelivery whose tenant is already counted completes without collecting, and a duplicate that finds its own
- * run's collection in flight completes without recording.
+ * Queue delivery is at least once: a message's slot makes the run count its tenant once (domain/runSlots.ts), the
+ * outcome is recorded while the tenant's lease is still held, a redelivery whose tenant is already counted
+ * completes without collecting, and a copy that finds its own run's collection in flight is retried, never dropped.
  */
 import { z } from 'zod';
 import { CollectorError } from '../domain/errors.js';
@@ -76,7 +76,7 @@ export interface DeliveredMessage {
 
 export type WorkerOutcome =
   | { readonly action: 'completed'; readonly result: TenantRunResult; readonly runFinished: boolean }
-  /** Its tenant is already counted in the run, or its run's collection of the tenant is in flight elsewhere. */
+  /** A redelivery whose tenant is already counted in the run: completed without collecting. */
   | { readonly action: 'duplicate'; readonly runFinished: boolean }
   | { readonly action: 'discarded'; readonly reason: string };
 
@@ -118,32 +118,38 @@ export async function processCollectMessage(deps: WorkerDeps, delivered: Deliver
     deps.logger.info('queue.duplicate_message', { ...where, slot: message.slot });
     return { action: 'duplicate', runFinished: await finishRunIfComplete(deps, message.runId, message.runStartedAt) };
   }
+  let runFinished = false;
   const result = await collectTenant(deps, {
     tenantId: message.tenantId,
     runId: message.runId,
     owner: runLeaseOwner(message.runId, delivered.owner),
     ...(message.since !== undefined ? { since: message.since } : {}),
+    // Recorded while the lease is held: a copy of this message that finds the lease free knows the outcome is in.
+    settle: async (outcome) => {
+      if (!shouldRetry(outcome, delivered.dequeueCount)) runFinished = await recordTenantInRun(deps, message, outcome);
+    },
   });
   if (shouldRetry(result, delivered.dequeueCount)) {
     // collectTenant already counted this failure on the tenant once for the run (retries of a run count once).
     throw new RetryableCollectionError(message.tenantId, result.error as NonNullable<TenantRunResult['error']>, delivered.dequeueCount);
   }
-  if (result.error?.code === 'LEASE_HELD') {
-    const holder = await deps.leases.holder(message.tenantId);
-    if (holder !== undefined && isOwnedByRun(holder, message.runId)) {
-      // A duplicate of this message is collecting the tenant for this very run; it records the outcome.
-      deps.logger.info('queue.duplicate_in_flight', where);
-      return { action: 'duplicate', runFinished: false };
-    }
-    if (holder === undefined && delivered.dequeueCount < MAX_DEQUEUE_COUNT) {
-      // The holder let go in between; it may have been this run's duplicate, not yet recorded. Let the platform
-      // redeliver: the redelivery checks the run first, then collects if the tenant is still not counted.
-      throw new RetryableCollectionError(message.tenantId, result.error, delivered.dequeueCount);
-    }
+  if (result.error?.code !== 'LEASE_HELD') return { action: 'completed', result, runFinished };
+
+  const holder = await deps.leases.holder(message.tenantId);
+  if (holder !== undefined && !isOwnedByRun(holder, message.runId)) {
+    // Another run is collecting the tenant (overlapping runs): this run counts it skipped.
     deps.logger.info('queue.tenant_busy', where);
+  } else if (delivered.dequeueCount < MAX_DEQUEUE_COUNT) {
+    // A copy of this message holds the lease (and records the outcome before letting go), or the holder has just
+    // let go. Completing here could lose the tenant if that holder died, so let the platform redeliver: the
+    // redelivery completes at once if the tenant is counted by then, and collects it otherwise.
+    deps.logger.info('queue.tenant_busy_in_run', { ...where, holderGone: holder === undefined });
+    throw new RetryableCollectionError(message.tenantId, result.error, delivered.dequeueCount);
+  } else {
+    // The last delivery: count the tenant skipped (a no-op if its outcome is counted already), so the run finishes.
+    deps.logger.warn('queue.tenant_busy_last_delivery', where);
   }
-  const runFinished = await recordTenantInRun(deps, message, result);
-  return { action: 'completed', result, runFinished };
+  return { action: 'completed', result, runFinished: await recordTenantInRun(deps, message, result) };
 }
 
 /** Whether the message's tenant is already counted in its run (false without a slot, or when the run is gone). */

@@ -1,14 +1,17 @@
 /**
- * Two workers for one tenant at once (overlapping runs): the per-tenant lease lets exactly one collect; the other
- * completes its message as skipped; the checkpoint only ever moves forward, sampled throughout. Copies of one
- * run's message (queues deliver at least once) are counted in the run once.
+ * Two workers for one tenant at once. Overlapping runs: the per-tenant lease lets exactly one collect, the other
+ * run counts the tenant skipped, and the checkpoint only ever moves forward, sampled throughout. Copies of one run's
+ * message (queues deliver at least once): counted once, and never dropped while the holder might not record.
+ * The simulator holds its answers while the second worker runs, so the overlap is certain, not a matter of timing.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { collectSchedule } from '../../functions/collectSchedule.js';
 import { collectTenantWorker } from '../../functions/collectTenant.js';
 import { tenantCollectQueue } from '../../functions/tenantCollectQueue.js';
 import { compareInstants } from '../../shared/domain/time.js';
+import { runLeaseOwner } from '../../shared/domain/runSlots.js';
 import type { TenantCollectMessage } from '../../shared/usecases/planRun.js';
+import { MAX_DEQUEUE_COUNT } from '../../shared/usecases/queueWorker.js';
 import { startHarness, toArray, type Harness } from './functionsHarness.js';
 
 const TENANT = 'c0cc0000-0000-4000-8000-000000000001';
@@ -27,14 +30,33 @@ describe('two workers at once for one tenant', () => {
   beforeAll(async () => {
     h = await startHarness({ tenants: [{ tenantId: TENANT, incidents: 260 }] });
     await h.seedTenant(TENANT, { status: 'active', consentedAt: new Date().toISOString() });
-    // Slow pages so the two collections overlap for certain.
-    h.stack.graph.latencyMs = 40;
   });
   afterAll(async () => {
     await h?.stop();
   });
 
-  it('exactly one collects, the other completes as skipped, and the checkpoint never regresses', async () => {
+  /** Hold the simulator's incident-list answers until `open()`: the collector that got there keeps its lease. */
+  function gateIncidentPages(): { open: () => void } {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    h.stack.graph.onRequest = async (req) => {
+      if (req.path === '/v1.0/security/incidents') await gate;
+    };
+    return { open: () => { h.stack.graph.onRequest = undefined; open(); } };
+  }
+
+  async function untilLeaseHeld(): Promise<string> {
+    for (;;) {
+      const holder = await h.services.leases.holder(TENANT);
+      if (holder !== undefined) return holder;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  const listCalls = (): number => h.stack.graph.requests.filter((r) => r.path === '/v1.0/security/incidents').length;
+  const logged = (event: string): number => h.logs.filter((l) => l.text.includes(`"event":"${event}"`)).length;
+
+  it('exactly one collects, the other (another run) completes as skipped, and the checkpoint never regresses', async () => {
     const [a, b] = [await plan(), await plan()];
     expect(a.runId).not.toBe(b.runId);
 
@@ -47,26 +69,29 @@ describe('two workers at once for one tenant', () => {
         await new Promise((resolve) => setTimeout(resolve, 15));
       }
     })();
-    const listCallsBefore = h.stack.graph.requests.filter((r) => r.path === '/v1.0/security/incidents').length;
+    const listCallsBefore = listCalls();
+    const gate = gateIncidentPages();
     try {
-      await Promise.all([
-        collectTenantWorker(a, h.context('collectTenant', { dequeueCount: 1 })),
-        collectTenantWorker(b, h.context('collectTenant', { dequeueCount: 1 })),
-      ]);
+      const first = collectTenantWorker(a, h.context('collectTenant', { dequeueCount: 1 }));
+      expect(await untilLeaseHeld()).toMatch(new RegExp(`^run:${a.runId}/`));
+      // b's run finds a's collection in flight: it counts the tenant skipped and completes.
+      await collectTenantWorker(b, h.context('collectTenant', { dequeueCount: 1 }));
+      gate.open();
+      await first;
     } finally {
+      gate.open();
       sampling = false;
       await sampler;
     }
 
     const runs = [await h.services.runs.get(a.runId, a.runStartedAt), await h.services.runs.get(b.runId, b.runStartedAt)];
-    expect(runs.map((r) => r?.tenantsOk).sort()).toEqual([0, 1]);
-    expect(runs.map((r) => r?.tenantsSkipped).sort()).toEqual([0, 1]);
+    expect(runs.map((r) => [r?.tenantsOk, r?.tenantsSkipped])).toEqual([[1, 0], [0, 1]]);
     expect(runs.every((r) => r?.finishedAt)).toBe(true);
-    expect(h.logs.filter((l) => l.text.includes('"event":"tenant.lease_held"'))).toHaveLength(1);
+    expect(logged('tenant.lease_held')).toBe(1);
+    expect(logged('queue.tenant_busy')).toBe(1);
 
     // One collection's worth of list calls: 260 incidents at 50 per page.
-    const listCalls = h.stack.graph.requests.filter((r) => r.path === '/v1.0/security/incidents').length - listCallsBefore;
-    expect(listCalls).toBe(Math.ceil(260 / 50));
+    expect(listCalls() - listCallsBefore).toBe(Math.ceil(260 / 50));
 
     for (let i = 1; i < watermarks.length; i++) expect(compareInstants(watermarks[i] as string, watermarks[i - 1] as string)).toBeGreaterThanOrEqual(0);
     const truth = h.stack.world.graphIncidents(TENANT);
@@ -75,17 +100,14 @@ describe('two workers at once for one tenant', () => {
     expect((await toArray(h.services.snapshots.latest({ tenantId: TENANT }))).length).toBe(260);
   });
 
-  const listCalls = (): number => h.stack.graph.requests.filter((r) => r.path === '/v1.0/security/incidents').length;
-  const logged = (event: string): number => h.logs.filter((l) => l.text.includes(`"event":"${event}"`)).length;
-
-  it('a duplicate message after the collection finished is harmless: no new versions, checkpoint kept, counted once', async () => {
+  it('a redelivery after the collection finished is harmless: no new versions, checkpoint kept, counted once', async () => {
     const before = await h.services.tenants.get(TENANT);
     const message = await plan();
     expect(message.slot).toBe(0);
     await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 1 }));
     const callsAfterFirst = listCalls();
-    // A redelivery (the worker that recorded it failed before the message was deleted): the run already counts
-    // the tenant, so nothing is collected again.
+    // The worker that recorded it failed before the message was deleted: the run already counts the tenant, so
+    // the redelivery collects nothing.
     await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 2 }));
     expect(listCalls()).toBe(callsAfterFirst);
     expect(logged('queue.duplicate_message')).toBe(1);
@@ -100,20 +122,55 @@ describe('two workers at once for one tenant', () => {
     expect((await toArray(h.services.snapshots.history({ tenantId: TENANT }))).length).toBe(260);
   });
 
-  it('two copies of one message at once: one collects, the other leaves the outcome to it; the run counts the tenant once', async () => {
-    // New incidents so the collection has pages to fetch (slow ones, so the copies overlap for certain).
+  it('a copy that finds its own run collecting is redelivered, not dropped, and then completes without collecting', async () => {
     for (let i = 0; i < 120; i++) h.stack.world.addIncident(TENANT, { lastUpdate: new Date(Date.now() - 1_000) });
     const message = await plan();
-    const inFlightBefore = logged('queue.duplicate_in_flight');
-    await Promise.all([
-      collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 1 })),
-      collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 1 })),
-    ]);
-    expect(logged('queue.duplicate_in_flight') - inFlightBefore).toBe(1);
+    const gate = gateIncidentPages();
+    let first: Promise<void> | undefined;
+    try {
+      first = collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 1 }));
+      await untilLeaseHeld();
+      // The visibility timeout ran out under the first delivery: the platform delivers the message again.
+      await expect(collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 2 }))).rejects.toMatchObject({ name: 'RetryableCollectionError', code: 'LEASE_HELD' });
+      expect(await h.services.runs.get(message.runId, message.runStartedAt)).toMatchObject({ tenantsOk: 0, tenantsSkipped: 0 });
+    } finally {
+      gate.open();
+      await first;
+    }
+    const calls = listCalls();
+    await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 3 }));
+    expect(listCalls()).toBe(calls);
     const run = await h.services.runs.get(message.runId, message.runStartedAt);
-    expect(run).toMatchObject({ tenantsPlanned: 1, tenantsOk: 1, tenantsSkipped: 0, tenantsFailed: 0 });
-    expect(run?.incidentsChanged).toBe(120);
+    expect(run).toMatchObject({ tenantsPlanned: 1, tenantsOk: 1, tenantsSkipped: 0, tenantsFailed: 0, incidentsChanged: 120 });
     expect(run?.finishedAt).toBeTruthy();
     expect((await toArray(h.services.snapshots.latest({ tenantId: TENANT }))).length).toBe(380);
+  });
+
+  it('a holder of its own run that died with the lease is waited for, then the last delivery settles the run', async () => {
+    const message = await plan();
+    const dead = await h.services.leases.acquire(TENANT, runLeaseOwner(message.runId, 'crashed-invocation'), 10 * 60_000);
+    expect(dead).toBeDefined();
+    try {
+      for (let delivery = 1; delivery < MAX_DEQUEUE_COUNT; delivery++) {
+        await expect(collectTenantWorker(message, h.context('collectTenant', { dequeueCount: delivery }))).rejects.toMatchObject({ code: 'LEASE_HELD' });
+      }
+      await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: MAX_DEQUEUE_COUNT }));
+    } finally {
+      if (dead) await h.services.leases.release(dead);
+    }
+    const run = await h.services.runs.get(message.runId, message.runStartedAt);
+    expect(run).toMatchObject({ tenantsPlanned: 1, tenantsOk: 0, tenantsSkipped: 1 });
+    expect(run?.finishedAt).toBeTruthy();
+    expect(logged('queue.tenant_busy_last_delivery')).toBe(1);
+  });
+
+  it('a message without a slot (enqueued by an earlier version) is still collected and recorded', async () => {
+    const { slot, ...older } = await plan();
+    expect(slot).toBe(0);
+    h.stack.world.addIncident(TENANT, { lastUpdate: new Date(Date.now() - 1_000) });
+    await collectTenantWorker(older, h.context('collectTenant', { dequeueCount: 1 }));
+    const run = await h.services.runs.get(older.runId, older.runStartedAt);
+    expect(run).toMatchObject({ tenantsOk: 1, incidentsChanged: 1 });
+    expect(run?.finishedAt).toBeTruthy();
   });
 });

@@ -6,8 +6,10 @@ describe('demo', () => {
   it.each(['graph', 'm365d'] as const)('collects every simulated tenant from %s and leaves nothing running', async (source) => {
     const { runDemo } = await import('../../shared/cli/demo.js');
     let out = '';
-    const code = await runDemo({ out: (t) => void (out += t), err: () => undefined, interactive: false }, { source });
-    expect(code).toBe(0);
+    let err = '';
+    const code = await runDemo({ out: (t) => void (out += t), err: (t) => void (err += t), interactive: false }, { source });
+    // On failure the diff shows what the demo said, so a CI log explains itself.
+    expect({ code, out, err }).toMatchObject({ code: 0 });
     const rows = out.split('\n').filter((l) => / ok /.test(l));
     expect(rows).toHaveLength(3);
     expect(out).toMatch(/Contoso Ltd\s+120\s/);
@@ -15,7 +17,7 @@ describe('demo', () => {
 
   it('is reachable through the CLI entry with no settings at all', async () => {
     const r = await runCli(['demo'], {});
-    expect(r.code).toBe(0);
+    expect(r).toMatchObject({ code: 0 });
     expect(r.stdout).toContain('Stored snapshots');
   });
 });

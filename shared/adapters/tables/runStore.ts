@@ -46,8 +46,12 @@ function runNotFound(): CollectorError {
   return new CollectorError('The run to record into does not exist.', { code: 'TABLE_RUN_NOT_FOUND', kind: 'permanent' });
 }
 
+/** The settled-slot bits; a value of another type (a row edited by hand) is refused rather than overwritten. */
 function slotBits(row: Row): Uint8Array | undefined {
-  return row.settledSlots instanceof Uint8Array ? row.settledSlots : undefined;
+  const value = row.settledSlots;
+  if (value === undefined || value === null) return undefined;
+  if (value instanceof Uint8Array) return value;
+  throw new CollectorError(`Run ${asString(row.rowKey)}: column settledSlots is not binary, so which tenants are counted is unknown.`, { code: 'TABLE_RUN_CORRUPT', kind: 'permanent' });
 }
 
 function resultIncrements(result: TenantRunResult): Partial<Record<Counter, number>> {

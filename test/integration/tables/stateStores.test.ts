@@ -145,6 +145,11 @@ describe('TableRunStore', () => {
     const row = await fx.stores.clients.client('runs').getEntity<{ settledSlots: Uint8Array }>('2026-11-24', 'run-slots');
     expect(row.settledSlots).toHaveLength(88);
     await expect(fx.stores.runs.isSettled('no-such-run', startedAt, 0)).rejects.toMatchObject({ code: 'TABLE_RUN_NOT_FOUND' });
+
+    // A hand-edited column of the wrong type is refused, never overwritten with a single bit.
+    await fx.stores.clients.client('runs').updateEntity({ partitionKey: '2026-11-24', rowKey: 'run-slots', settledSlots: 'AQI=' }, 'Merge');
+    await expect(fx.stores.runs.recordTenant('run-slots', startedAt, result('ok', 1), 5)).rejects.toMatchObject({ code: 'TABLE_RUN_CORRUPT' });
+    expect((await fx.stores.runs.get('run-slots', startedAt))?.tenantsOk).toBe(1);
   });
 
   it('lastFinished returns the most recently finished run across today and yesterday', async () => {
