@@ -43,6 +43,35 @@ async function waitForPort(port: number, timeoutMs: number, child: ChildProcess)
   }
 }
 
+/** Read "Azurite <Service> service is successfully listening at http://127.0.0.1:<port>" for all three services. */
+function announcedPorts(child: ChildProcess, timeoutMs: number): Promise<{ blob: number; queue: number; table: number }> {
+  return new Promise((resolve, reject) => {
+    const found: Partial<Record<'blob' | 'queue' | 'table', number>> = {};
+    let buffered = '';
+    const finish = (error?: Error): void => {
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      // Keep draining stdout, or a chatty child would block on a full pipe.
+      child.stdout?.removeListener('data', onData);
+      child.stdout?.resume();
+      if (error) reject(error);
+      else resolve({ blob: found.blob as number, queue: found.queue as number, table: found.table as number });
+    };
+    const onData = (chunk: Buffer): void => {
+      buffered += chunk.toString();
+      for (const match of buffered.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at https?:\/\/[^\s:]+:(\d+)/g)) {
+        found[(match[1] as string).toLowerCase() as 'blob' | 'queue' | 'table'] = Number(match[2]);
+      }
+      if (found.blob !== undefined && found.queue !== undefined && found.table !== undefined) finish();
+      else buffered = buffered.slice(-1000);
+    };
+    const onExit = (code: number | null): void => finish(new Error(`Azurite exited with code ${code} before listening`));
+    const timer = setTimeout(() => finish(new Error(`Azurite did not announce its ports within ${timeoutMs} ms`)), timeoutMs);
+    child.stdout?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
 export interface AzuriteOptions {
   /** Keep data on disk in a temporary folder (removed by stop()), so stop+start keeps the data. */
   readonly persistent?: boolean;
@@ -96,9 +125,14 @@ export class Azurite {
     return this.ports;
   }
 
+  /**
+   * The first start lets Azurite bind port 0 and reads the ports it announces, so no other process can take a port
+   * between choosing and binding it (two test workers starting stacks at once did, now and then). A restart
+   * reuses the same ports, as a restarted storage account keeps its endpoint.
+   */
   async start(): Promise<this> {
     if (this.child) return this;
-    this.ports ??= { blob: await freePort(), queue: await freePort(), table: await freePort() };
+    const ports = this.ports ?? { blob: 0, queue: 0, table: 0 };
     const require = createRequire(import.meta.url);
     const entry = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
     const args = [
@@ -106,9 +140,9 @@ export class Azurite {
       '--silent',
       '--disableTelemetry',
       '--skipApiVersionCheck',
-      '--blobHost', '127.0.0.1', '--blobPort', String(this.ports.blob),
-      '--queueHost', '127.0.0.1', '--queuePort', String(this.ports.queue),
-      '--tableHost', '127.0.0.1', '--tablePort', String(this.ports.table),
+      '--blobHost', '127.0.0.1', '--blobPort', String(ports.blob),
+      '--queueHost', '127.0.0.1', '--queuePort', String(ports.queue),
+      '--tableHost', '127.0.0.1', '--tablePort', String(ports.table),
     ];
     if (this.persistent) {
       this.location ??= await mkdtemp(path.join(os.tmpdir(), 'azurite-'));
@@ -116,13 +150,14 @@ export class Azurite {
     } else {
       args.push('--inMemoryPersistence');
     }
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
     });
     this.child = child;
     try {
+      this.ports = await announcedPorts(child, 20000);
       await waitForPort(this.ports.table, 20000, child);
       await waitForPort(this.ports.queue, 20000, child);
     } catch (error) {
