@@ -79,7 +79,7 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
   if (settings.partnerClientSecret !== undefined) registerSecret(settings.partnerClientSecret);
 
   const azureCredential = lazy(() => createAzureCredential(settings, env));
-  const tables = lazy((): TableStores => createTableStores(settings.storage, { ...options.tables, credential: settings.storage.kind === 'identity' ? azureCredential() : undefined, logger }));
+  const tables = lazy((): TableStores => createTableStores(settings.storage, { clock, ...options.tables, credential: settings.storage.kind === 'identity' ? azureCredential() : undefined, logger }));
   const secrets = lazy((): SecretProvider =>
     redacting(
       settings.keyVaultUrl !== undefined

@@ -52,6 +52,9 @@ export interface CollectRequest {
 
 /** How long a lease is taken for; renewed while pages keep coming. */
 export const LEASE_MS = 10 * 60_000;
+/** Result codes of a collection that found, or lost, the tenant's lease to another worker (status `skipped`). */
+export const LEASE_HELD = 'LEASE_HELD';
+export const LEASE_LOST = 'LEASE_LOST';
 
 /** A failure as reported in run results and tenant columns. */
 export interface Failure {
@@ -98,12 +101,13 @@ export async function collectTenant(deps: CollectDeps, request: CollectRequest):
   const acquired = await deps.leases.acquire(tenantId, request.owner, LEASE_MS);
   if (!acquired) {
     deps.logger.info('tenant.lease_held', { runId: request.runId, tenantId });
-    return result(tenantId, 'skipped', { fetched: 0, changed: 0, pages: 0 }, { kind: 'transient', code: 'LEASE_HELD', message: 'Another worker is collecting this tenant.' });
+    return result(tenantId, 'skipped', { fetched: 0, changed: 0, pages: 0 }, { kind: 'transient', code: LEASE_HELD, message: 'Another worker is collecting this tenant.' });
   }
   const held = { lease: acquired };
   try {
     const outcome = await collectUnderLease(deps, request, held);
-    await request.settle?.(outcome);
+    // A lost lease belongs to another worker now: that worker's outcome is the one to settle.
+    if (outcome.error?.code !== LEASE_LOST) await request.settle?.(outcome);
     return outcome;
   } finally {
     await deps.leases.release(held.lease).catch((error: unknown) => deps.logger.warn('tenant.lease_release_failed', { tenantId, message: ensureError(error).message }));
@@ -160,7 +164,7 @@ async function collectUnderLease(deps: CollectDeps, request: CollectRequest, hel
         }
         // Only after the page is durably written (design §6.5); never in a finally after an error.
         if (page.checkpoint !== undefined) await deps.tenants.advanceWatermark(tenantId, page.checkpoint);
-        held.lease = await keepLease(deps.leases, held.lease);
+        held.lease = await keepLease(deps.leases, held.lease, deps.clock);
       }
     }
     await deps.tenants.update(tenantId, afterSuccess(tenant, deps.clock.now(), { collected: true }));
@@ -171,6 +175,11 @@ async function collectUnderLease(deps: CollectDeps, request: CollectRequest, hel
     return result(tenantId, 'ok', counts);
   } catch (error) {
     const failure = toFailure(error);
+    if (failure.code === LEASE_LOST) {
+      // Another worker owns the tenant now: its row is that worker's to write. Like LEASE_HELD, not a failure.
+      log.warn('tenant.lease_lost', { runId: request.runId, tenantId, pages: counts.pages, durationMs: Date.now() - started });
+      return result(tenantId, 'skipped', counts, failure);
+    }
     log.warn('tenant.failed', { runId: request.runId, tenantId, errorCode: failure.code, kind: failure.kind, message: failure.message, pages: counts.pages, durationMs: Date.now() - started });
     await recordFailure(deps, tenantId, failure, request.runId);
     return result(tenantId, 'failed', counts, failure);
@@ -178,10 +187,11 @@ async function collectUnderLease(deps: CollectDeps, request: CollectRequest, hel
 }
 
 /** Renew the lease when half of it has elapsed; losing it stops this collection (another worker owns it now). */
-async function keepLease(leases: LeaseStore, lease: Lease): Promise<Lease> {
-  if (Date.parse(lease.expiresAt) - Date.now() > LEASE_MS / 2) return lease;
+async function keepLease(leases: LeaseStore, lease: Lease, clock: Clock): Promise<Lease> {
+  // The lease store stamps expiresAt with the same clock.
+  if (Date.parse(lease.expiresAt) - clock.now().getTime() > LEASE_MS / 2) return lease;
   const renewed = await leases.renew(lease, LEASE_MS);
-  if (!renewed) throw new CollectorError('The tenant lease was lost to another worker; stopping this collection.', { code: 'LEASE_LOST', kind: 'transient' });
+  if (!renewed) throw new CollectorError('The tenant lease was lost to another worker; stopping this collection.', { code: LEASE_LOST, kind: 'transient' });
   return renewed;
 }
 

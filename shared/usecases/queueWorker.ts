@@ -12,7 +12,7 @@ import { CollectorError } from '../domain/errors.js';
 import { isOwnedByRun, MAX_RUN_SLOTS, runLeaseOwner } from '../domain/runSlots.js';
 import { isTimestamp } from '../domain/time.js';
 import type { Clock, Logger, RunStore, TenantRunResult } from '../ports.js';
-import { collectTenant, type CollectDeps } from './collectTenant.js';
+import { collectTenant, LEASE_HELD, LEASE_LOST, type CollectDeps } from './collectTenant.js';
 import { planRun, type PlanDeps, type RunPlan, type TenantCollectMessage } from './planRun.js';
 import { isTenantId } from './tenants.js';
 
@@ -119,7 +119,7 @@ export async function processCollectMessage(deps: WorkerDeps, delivered: Deliver
     return { action: 'duplicate', runFinished: await finishRunIfComplete(deps, message.runId, message.runStartedAt) };
   }
   let runFinished = false;
-  const result = await collectTenant(deps, {
+  const collect = (): Promise<TenantRunResult> => collectTenant(deps, {
     tenantId: message.tenantId,
     runId: message.runId,
     owner: runLeaseOwner(message.runId, delivered.owner),
@@ -129,27 +129,50 @@ export async function processCollectMessage(deps: WorkerDeps, delivered: Deliver
       if (!shouldRetry(outcome, delivered.dequeueCount)) runFinished = await recordTenantInRun(deps, message, outcome);
     },
   });
+  let result = await collect();
+  let holder: string | undefined;
+  if (isBusy(result)) {
+    holder = await deps.leases.holder(message.tenantId);
+    if (holder === undefined) {
+      // Freed in between. A holder of this run recorded its outcome before letting go; otherwise collect now.
+      if (await alreadyCounted(deps, message)) {
+        deps.logger.info('queue.duplicate_message', { ...where, slot: message.slot });
+        return { action: 'duplicate', runFinished: await finishRunIfComplete(deps, message.runId, message.runStartedAt) };
+      }
+      result = await collect();
+      if (isBusy(result)) holder = await deps.leases.holder(message.tenantId);
+    }
+  }
   if (shouldRetry(result, delivered.dequeueCount)) {
     // collectTenant already counted this failure on the tenant once for the run (retries of a run count once).
     throw new RetryableCollectionError(message.tenantId, result.error as NonNullable<TenantRunResult['error']>, delivered.dequeueCount);
   }
-  if (result.error?.code !== 'LEASE_HELD') return { action: 'completed', result, runFinished };
+  if (!isBusy(result)) return { action: 'completed', result, runFinished };
 
-  const holder = await deps.leases.holder(message.tenantId);
+  const busy = result.error as NonNullable<TenantRunResult['error']>;
   if (holder !== undefined && !isOwnedByRun(holder, message.runId)) {
     // Another run is collecting the tenant (overlapping runs): this run counts it skipped.
     deps.logger.info('queue.tenant_busy', where);
+  } else if (message.slot === undefined && holder !== undefined) {
+    // A message from before slots: nothing would stop a second count, so leave the outcome to the holder.
+    deps.logger.info('queue.duplicate_in_flight', where);
+    return { action: 'duplicate', runFinished: false };
   } else if (delivered.dequeueCount < MAX_DEQUEUE_COUNT) {
-    // A copy of this message holds the lease (and records the outcome before letting go), or the holder has just
-    // let go. Completing here could lose the tenant if that holder died, so let the platform redeliver: the
-    // redelivery completes at once if the tenant is counted by then, and collects it otherwise.
-    deps.logger.info('queue.tenant_busy_in_run', { ...where, holderGone: holder === undefined });
-    throw new RetryableCollectionError(message.tenantId, result.error, delivered.dequeueCount);
+    // A copy of this message holds the lease and records the outcome before letting go. Completing here would
+    // lose the tenant if that holder died, so let the platform redeliver: the redelivery completes at once if the
+    // tenant is counted by then, and collects it otherwise.
+    deps.logger.info('queue.tenant_busy_in_run', where);
+    throw new RetryableCollectionError(message.tenantId, busy, delivered.dequeueCount);
   } else {
     // The last delivery: count the tenant skipped (a no-op if its outcome is counted already), so the run finishes.
     deps.logger.warn('queue.tenant_busy_last_delivery', where);
   }
   return { action: 'completed', result, runFinished: await recordTenantInRun(deps, message, result) };
+}
+
+/** Another worker has the tenant's lease: none was taken, or it was lost mid-collection. */
+function isBusy(result: TenantRunResult): boolean {
+  return result.error?.code === LEASE_HELD || result.error?.code === LEASE_LOST;
 }
 
 /** Whether the message's tenant is already counted in its run (false without a slot, or when the run is gone). */

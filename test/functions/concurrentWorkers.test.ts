@@ -46,10 +46,25 @@ describe('two workers at once for one tenant', () => {
   }
 
   async function untilLeaseHeld(): Promise<string> {
+    const deadline = Date.now() + 20_000;
     for (;;) {
       const holder = await h.services.leases.holder(TENANT);
       if (holder !== undefined) return holder;
+      if (Date.now() > deadline) throw new Error('No worker took the tenant lease within 20 s');
       await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** Deliver `message` once, and run `meanwhile` while that worker holds the lease, waiting for its first page. */
+  async function whileCollecting(message: TenantCollectMessage, meanwhile: (holder: string) => Promise<void>): Promise<void> {
+    const gate = gateIncidentPages();
+    let first: Promise<void> | undefined;
+    try {
+      first = collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 1 }));
+      await meanwhile(await untilLeaseHeld());
+    } finally {
+      gate.open();
+      await first;
     }
   }
 
@@ -70,16 +85,13 @@ describe('two workers at once for one tenant', () => {
       }
     })();
     const listCallsBefore = listCalls();
-    const gate = gateIncidentPages();
     try {
-      const first = collectTenantWorker(a, h.context('collectTenant', { dequeueCount: 1 }));
-      expect(await untilLeaseHeld()).toMatch(new RegExp(`^run:${a.runId}/`));
-      // b's run finds a's collection in flight: it counts the tenant skipped and completes.
-      await collectTenantWorker(b, h.context('collectTenant', { dequeueCount: 1 }));
-      gate.open();
-      await first;
+      await whileCollecting(a, async (holder) => {
+        expect(holder).toMatch(new RegExp(`^run:${a.runId}/`));
+        // b's run finds a's collection in flight: it counts the tenant skipped and completes.
+        await collectTenantWorker(b, h.context('collectTenant', { dequeueCount: 1 }));
+      });
     } finally {
-      gate.open();
       sampling = false;
       await sampler;
     }
@@ -125,18 +137,11 @@ describe('two workers at once for one tenant', () => {
   it('a copy that finds its own run collecting is redelivered, not dropped, and then completes without collecting', async () => {
     for (let i = 0; i < 120; i++) h.stack.world.addIncident(TENANT, { lastUpdate: new Date(Date.now() - 1_000) });
     const message = await plan();
-    const gate = gateIncidentPages();
-    let first: Promise<void> | undefined;
-    try {
-      first = collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 1 }));
-      await untilLeaseHeld();
+    await whileCollecting(message, async () => {
       // The visibility timeout ran out under the first delivery: the platform delivers the message again.
       await expect(collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 2 }))).rejects.toMatchObject({ name: 'RetryableCollectionError', code: 'LEASE_HELD' });
       expect(await h.services.runs.get(message.runId, message.runStartedAt)).toMatchObject({ tenantsOk: 0, tenantsSkipped: 0 });
-    } finally {
-      gate.open();
-      await first;
-    }
+    });
     const calls = listCalls();
     await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 3 }));
     expect(listCalls()).toBe(calls);
@@ -164,13 +169,41 @@ describe('two workers at once for one tenant', () => {
     expect(logged('queue.tenant_busy_last_delivery')).toBe(1);
   });
 
+  it('a collection whose lease was taken over stops, writes nothing on the tenant, and its run counts it skipped', async () => {
+    for (let i = 0; i < 60; i++) h.stack.world.addIncident(TENANT, { lastUpdate: new Date(Date.now() - 1_000) });
+    const before = await h.services.tenants.get(TENANT);
+    const message = await plan();
+    try {
+      await whileCollecting(message, async () => {
+        // The worker stalled past its lease: 11 minutes on, another run takes the tenant over. At 6 minutes the
+        // stalled worker's next renewal finds the lease gone.
+        h.setClockOffset(11 * 60_000);
+        expect(await h.services.leases.acquire(TENANT, runLeaseOwner('another-run', 'x'), 10 * 60_000)).toBeDefined();
+        h.setClockOffset(6 * 60_000);
+      });
+    } finally {
+      h.setClockOffset(0);
+    }
+    expect(logged('tenant.lease_lost')).toBe(1);
+    const run = await h.services.runs.get(message.runId, message.runStartedAt);
+    expect(run).toMatchObject({ tenantsOk: 0, tenantsFailed: 0, tenantsSkipped: 1 });
+    expect(run?.finishedAt).toBeTruthy();
+    const after = await h.services.tenants.get(TENANT);
+    expect(after).toMatchObject({ status: 'active', consecutiveFailures: before?.consecutiveFailures });
+    expect(after?.lastErrorCode).toBe(before?.lastErrorCode);
+    const stolen = await h.services.leases.holder(TENANT);
+    if (stolen) await h.services.leases.release({ tenantId: TENANT, owner: stolen, expiresAt: '' });
+  });
+
   it('a message without a slot (enqueued by an earlier version) is still collected and recorded', async () => {
     const { slot, ...older } = await plan();
     expect(slot).toBe(0);
     h.stack.world.addIncident(TENANT, { lastUpdate: new Date(Date.now() - 1_000) });
     await collectTenantWorker(older, h.context('collectTenant', { dequeueCount: 1 }));
     const run = await h.services.runs.get(older.runId, older.runStartedAt);
-    expect(run).toMatchObject({ tenantsOk: 1, incidentsChanged: 1 });
+    expect(run).toMatchObject({ tenantsOk: 1 });
     expect(run?.finishedAt).toBeTruthy();
+    // It also picks up what the collection that lost its lease (above) left: the store equals the API again.
+    expect((await toArray(h.services.snapshots.latest({ tenantId: TENANT }))).length).toBe(h.stack.world.incidentCount(TENANT));
   });
 });
