@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { NotFoundError } from '../../../shared/domain/errors.js';
 import { stateKey } from '../../../shared/adapters/tables/consentStateStore.js';
+import { runPartition } from '../../../shared/adapters/tables/runStore.js';
 import type { Clock, TenantRunResult } from '../../../shared/ports.js';
 import { newTenantId, startTables, type TableFixture } from './tableFixture.js';
 
@@ -123,7 +124,7 @@ describe('TableRunStore', () => {
       incidentsFetched: 190, incidentsChanged: 20, pages: 40, deadLetters: 1,
     });
     expect(run?.finishedAt).toBeUndefined();
-    const row = await fx.stores.clients.client('runs').getEntity('2026-11-24', 'run-concurrent');
+    const row = await fx.stores.clients.client('runs').getEntity(runPartition(startedAt), 'run-concurrent');
     expect(row.tenantsOk).toBe(run?.tenantsOk);
   });
 
@@ -142,12 +143,12 @@ describe('TableRunStore', () => {
     expect(await fx.stores.runs.recordTenant('run-slots', startedAt, result('ok', 5), 2)).toBe(false);
     expect(await fx.stores.runs.get('run-slots', startedAt)).toMatchObject({ tenantsOk: 1, tenantsFailed: 1, deadLetters: 1, incidentsFetched: 5, pages: 4 });
     expect(await Promise.all([0, 1, 2, 3, 699, 700, 701].map((s) => fx.stores.runs.isSettled('run-slots', startedAt, s)))).toEqual([false, true, true, false, false, true, false]);
-    const row = await fx.stores.clients.client('runs').getEntity<{ settledSlots: Uint8Array }>('2026-11-24', 'run-slots');
+    const row = await fx.stores.clients.client('runs').getEntity<{ settledSlots: Uint8Array }>(runPartition(startedAt), 'run-slots');
     expect(row.settledSlots).toHaveLength(88);
     await expect(fx.stores.runs.isSettled('no-such-run', startedAt, 0)).rejects.toMatchObject({ code: 'TABLE_RUN_NOT_FOUND' });
 
     // A hand-edited column of the wrong type is refused, never overwritten with a single bit.
-    await fx.stores.clients.client('runs').updateEntity({ partitionKey: '2026-11-24', rowKey: 'run-slots', settledSlots: 'AQI=' }, 'Merge');
+    await fx.stores.clients.client('runs').updateEntity({ partitionKey: runPartition(startedAt), rowKey: 'run-slots', settledSlots: 'AQI=' }, 'Merge');
     await expect(fx.stores.runs.recordTenant('run-slots', startedAt, result('ok', 1), 5)).rejects.toMatchObject({ code: 'TABLE_RUN_CORRUPT' });
     expect((await fx.stores.runs.get('run-slots', startedAt))?.tenantsOk).toBe(1);
   });
