@@ -43,9 +43,9 @@ export interface CollectRequest {
   readonly owner: string;
   readonly signal?: AbortSignal;
   /**
-   * Called with the outcome while the lease is still held (not for LEASE_HELD, where no lease was taken), so a
-   * worker that finds the lease free knows the holder's outcome is already recorded. An error thrown here
-   * propagates (after the lease is released).
+   * Called with the outcome while the lease is still held (not for LEASE_HELD or LEASE_LOST, where this worker
+   * holds no lease), so a worker that finds the lease free knows the holder's outcome is already recorded. An
+   * error thrown here propagates (after the lease is released).
    */
   readonly settle?: (result: TenantRunResult) => Promise<void>;
 }

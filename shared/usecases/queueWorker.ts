@@ -148,7 +148,12 @@ export async function processCollectMessage(deps: WorkerDeps, delivered: Deliver
     throw new RetryableCollectionError(message.tenantId, result.error as NonNullable<TenantRunResult['error']>, delivered.dequeueCount);
   }
   if (!isBusy(result)) return { action: 'completed', result, runFinished };
+  return settleBusy(deps, message, delivered, result, holder);
+}
 
+/** Another worker has the tenant's lease (`holder`, if it still does): count it skipped, leave it, or retry. */
+async function settleBusy(deps: WorkerDeps, message: TenantCollectMessage, delivered: DeliveredMessage, result: TenantRunResult, holder: string | undefined): Promise<WorkerOutcome> {
+  const where = { runId: message.runId, tenantId: message.tenantId, dequeueCount: delivered.dequeueCount };
   const busy = result.error as NonNullable<TenantRunResult['error']>;
   if (holder !== undefined && !isOwnedByRun(holder, message.runId)) {
     // Another run is collecting the tenant (overlapping runs): this run counts it skipped.
