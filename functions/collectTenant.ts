@@ -16,4 +16,8 @@ export async function collectTenantWorker(message: unknown, context: InvocationC
   });
 }
 
-app.storageQueue('collectTenant', { queueName: TENANT_COLLECT_QUEUE, connection: STORAGE_CONNECTION, handler: collectTenantWorker });
+app.storageQueue('collectTenant', {
+  queueName: TENANT_COLLECT_QUEUE,
+  connection: STORAGE_CONNECTION,
+  handler: collectTenantWorker,
+});

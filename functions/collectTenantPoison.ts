@@ -8,8 +8,16 @@ import { STORAGE_CONNECTION, TENANT_COLLECT_QUEUE } from './tenantCollectQueue.j
 export async function collectTenantPoison(message: unknown, context: InvocationContext): Promise<void> {
   await invoke(context, async (services) => {
     // The host moved the message here after maxDequeueCount failed deliveries (the poison copy counts afresh).
-    await recordDeadLetter({ tenants: services.tenants, runs: services.runs, clock: services.clock, logger: services.logger }, message, MAX_DEQUEUE_COUNT);
+    await recordDeadLetter(
+      { tenants: services.tenants, runs: services.runs, clock: services.clock, logger: services.logger },
+      message,
+      MAX_DEQUEUE_COUNT,
+    );
   });
 }
 
-app.storageQueue('collectTenantPoison', { queueName: `${TENANT_COLLECT_QUEUE}-poison`, connection: STORAGE_CONNECTION, handler: collectTenantPoison });
+app.storageQueue('collectTenantPoison', {
+  queueName: `${TENANT_COLLECT_QUEUE}-poison`,
+  connection: STORAGE_CONNECTION,
+  handler: collectTenantPoison,
+});

@@ -18,7 +18,16 @@ function callbackQuery(query: URLSearchParams): ConsentCallbackQuery {
 }
 
 export async function consentCallback(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return invoke(context, async (services) => htmlAnswer(await answerConsentCallback(services.consentCallbackDeps(), request.method, callbackQuery(request.query))));
+  return invoke(context, async (services) =>
+    htmlAnswer(
+      await answerConsentCallback(services.consentCallbackDeps(), request.method, callbackQuery(request.query)),
+    ),
+  );
 }
 
-app.http('consentCallback', { route: 'consent/callback', methods: ['GET'], authLevel: 'anonymous', handler: consentCallback });
+app.http('consentCallback', {
+  route: 'consent/callback',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: consentCallback,
+});

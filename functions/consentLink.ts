@@ -6,7 +6,12 @@ import { jsonAnswer } from './httpAnswers.js';
 
 export async function consentLink(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return invoke(context, async (services) =>
-    jsonAnswer(await consentLinkApi(services.consentLinkDeps(), { tenant: request.query.get('tenant'), name: request.query.get('name') })),
+    jsonAnswer(
+      await consentLinkApi(services.consentLinkDeps(), {
+        tenant: request.query.get('tenant'),
+        name: request.query.get('name'),
+      }),
+    ),
   );
 }
 

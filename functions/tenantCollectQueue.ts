@@ -8,4 +8,7 @@ import { output } from '@azure/functions';
 export const TENANT_COLLECT_QUEUE = 'tenant-collect';
 export const STORAGE_CONNECTION = 'AzureWebJobsStorage';
 
-export const tenantCollectQueue = output.storageQueue({ queueName: TENANT_COLLECT_QUEUE, connection: STORAGE_CONNECTION });
+export const tenantCollectQueue = output.storageQueue({
+  queueName: TENANT_COLLECT_QUEUE,
+  connection: STORAGE_CONNECTION,
+});

@@ -6,7 +6,13 @@ import { jsonAnswer } from './httpAnswers.js';
 
 export async function tenantDelete(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return invoke(context, async (services) =>
-    jsonAnswer(await removeTenantApi({ ...services.tenantDeps(), runs: services.runs }, request.params.id, request.query.get('purge'))),
+    jsonAnswer(
+      await removeTenantApi(
+        { ...services.tenantDeps(), runs: services.runs },
+        request.params.id,
+        request.query.get('purge'),
+      ),
+    ),
   );
 }
 

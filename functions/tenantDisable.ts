@@ -5,7 +5,14 @@ import { disableTenantApi } from '../shared/usecases/adminApi.js';
 import { jsonAnswer } from './httpAnswers.js';
 
 export async function tenantDisable(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return invoke(context, async (services) => jsonAnswer(await disableTenantApi({ ...services.tenantDeps(), runs: services.runs }, request.params.id)));
+  return invoke(context, async (services) =>
+    jsonAnswer(await disableTenantApi({ ...services.tenantDeps(), runs: services.runs }, request.params.id)),
+  );
 }
 
-app.http('tenantDisable', { route: 'tenants/{id}/disable', methods: ['POST'], authLevel: 'function', handler: tenantDisable });
+app.http('tenantDisable', {
+  route: 'tenants/{id}/disable',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: tenantDisable,
+});

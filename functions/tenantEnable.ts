@@ -5,7 +5,14 @@ import { enableTenantApi } from '../shared/usecases/adminApi.js';
 import { jsonAnswer } from './httpAnswers.js';
 
 export async function tenantEnable(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return invoke(context, async (services) => jsonAnswer(await enableTenantApi({ ...services.tenantDeps(), runs: services.runs }, request.params.id)));
+  return invoke(context, async (services) =>
+    jsonAnswer(await enableTenantApi({ ...services.tenantDeps(), runs: services.runs }, request.params.id)),
+  );
 }
 
-app.http('tenantEnable', { route: 'tenants/{id}/enable', methods: ['POST'], authLevel: 'function', handler: tenantEnable });
+app.http('tenantEnable', {
+  route: 'tenants/{id}/enable',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: tenantEnable,
+});

@@ -5,7 +5,9 @@ import { getTenantApi } from '../shared/usecases/adminApi.js';
 import { jsonAnswer } from './httpAnswers.js';
 
 export async function tenantGet(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return invoke(context, async (services) => jsonAnswer(await getTenantApi({ ...services.tenantDeps(), runs: services.runs }, request.params.id)));
+  return invoke(context, async (services) =>
+    jsonAnswer(await getTenantApi({ ...services.tenantDeps(), runs: services.runs }, request.params.id)),
+  );
 }
 
 app.http('tenantGet', { route: 'tenants/{id}', methods: ['GET'], authLevel: 'function', handler: tenantGet });

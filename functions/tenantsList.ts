@@ -5,7 +5,9 @@ import { listTenantsApi } from '../shared/usecases/adminApi.js';
 import { jsonAnswer } from './httpAnswers.js';
 
 export async function tenantsList(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  return invoke(context, async (services) => jsonAnswer(await listTenantsApi({ ...services.tenantDeps(), runs: services.runs })));
+  return invoke(context, async (services) =>
+    jsonAnswer(await listTenantsApi({ ...services.tenantDeps(), runs: services.runs })),
+  );
 }
 
 app.http('tenantsList', { route: 'tenants', methods: ['GET'], authLevel: 'function', handler: tenantsList });

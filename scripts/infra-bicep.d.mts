@@ -40,6 +40,10 @@ export declare class InfraCheckError extends Error {
 
 export declare function parseDiagnostics(output: string): BicepDiagnostic[];
 export declare function restoreBicep(options?: InfraBicepOptions): number;
-export declare function resolveBicep(options?: InfraBicepOptions): { binary: string; restoreMs: number; source: 'BICEP_BIN' | 'restored' };
+export declare function resolveBicep(options?: InfraBicepOptions): {
+  binary: string;
+  restoreMs: number;
+  source: 'BICEP_BIN' | 'restored';
+};
 export declare function build(options?: InfraBicepOptions): InfraCheckSummary;
 export declare function compiledTemplateIsStale(): boolean;

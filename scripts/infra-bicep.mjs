@@ -85,15 +85,23 @@ function unavailableMessage(reason) {
 export function restoreBicep(options) {
   const { cacheDir, env } = withDefaults(options);
   const rid = bicepRid();
-  if (rid === undefined) throw new InfraCheckError(unavailableMessage(`no Bicep package for ${process.platform}/${process.arch}`), EXIT_UNAVAILABLE);
+  if (rid === undefined)
+    throw new InfraCheckError(
+      unavailableMessage(`no Bicep package for ${process.platform}/${process.arch}`),
+      EXIT_UNAVAILABLE,
+    );
   const framework = dotnetFramework(env);
-  if (framework === undefined) throw new InfraCheckError(unavailableMessage('`dotnet` is not on PATH and BICEP_BIN is not set'), EXIT_UNAVAILABLE);
+  if (framework === undefined)
+    throw new InfraCheckError(unavailableMessage('`dotnet` is not on PATH and BICEP_BIN is not set'), EXIT_UNAVAILABLE);
   const started = performance.now();
   const result = spawnSync(
     'dotnet',
     [
-      'restore', PROJECT, '--nologo',
-      '--packages', join(cacheDir, 'packages'),
+      'restore',
+      PROJECT,
+      '--nologo',
+      '--packages',
+      join(cacheDir, 'packages'),
       // Keep obj/ out of the source tree: everything the restore writes lives under .bicep/.
       `-p:MSBuildProjectExtensionsPath=${join(cacheDir, 'obj')}${process.platform === 'win32' ? '\\' : '/'}`,
       `-p:TargetFramework=${framework}`,
@@ -103,10 +111,13 @@ export function restoreBicep(options) {
   );
   const elapsed = performance.now() - started;
   if (result.status !== 0) {
-    throw new InfraCheckError(`dotnet restore of Azure.Bicep.CommandLine.${rid} ${BICEP_VERSION} failed:\n${result.stdout}${result.stderr}`);
+    throw new InfraCheckError(
+      `dotnet restore of Azure.Bicep.CommandLine.${rid} ${BICEP_VERSION} failed:\n${result.stdout}${result.stderr}`,
+    );
   }
   const binary = restoredBinary(cacheDir, rid);
-  if (!existsSync(binary)) throw new InfraCheckError(`dotnet restore succeeded but ${relative(ROOT, binary)} is missing.`);
+  if (!existsSync(binary))
+    throw new InfraCheckError(`dotnet restore succeeded but ${relative(ROOT, binary)} is missing.`);
   // NuGet extraction does not always keep the executable bit.
   if (process.platform !== 'win32') chmodSync(binary, 0o755);
   return elapsed;
@@ -117,7 +128,8 @@ export function resolveBicep(options) {
   const { cacheDir, env } = withDefaults(options);
   const fromEnv = env.BICEP_BIN?.trim();
   if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new InfraCheckError(`BICEP_BIN points to ${fromEnv}, which does not exist.`, EXIT_UNAVAILABLE);
+    if (!existsSync(fromEnv))
+      throw new InfraCheckError(`BICEP_BIN points to ${fromEnv}, which does not exist.`, EXIT_UNAVAILABLE);
     return { binary: fromEnv, restoreMs: 0, source: 'BICEP_BIN' };
   }
   const rid = bicepRid();
@@ -144,7 +156,14 @@ export function parseDiagnostics(output) {
     const m = pattern.exec(line.trim());
     if (m === null) continue;
     const [, file, lineNo, column, level, code, message] = m;
-    seen.set(`${file}:${lineNo}:${column}:${code}`, { file: relative(ROOT, file), line: Number(lineNo), column: Number(column), level, code, message });
+    seen.set(`${file}:${lineNo}:${column}:${code}`, {
+      file: relative(ROOT, file),
+      line: Number(lineNo),
+      column: Number(column),
+      level,
+      code,
+      message,
+    });
   }
   return [...seen.values()];
 }
@@ -188,7 +207,9 @@ export function build(options) {
   const version = bicepVersion(binary);
   const run = buildAndLint(binary, compiledTemplate);
   const failing = run.diagnostics.filter((d) => d.level === 'Error' || d.level === 'Warning');
-  const files = bicepFiles(INFRA).map((f) => relative(ROOT, f)).sort();
+  const files = bicepFiles(INFRA)
+    .map((f) => relative(ROOT, f))
+    .sort();
   const summary = {
     bicepVersion: version,
     bicepSource: source,
@@ -205,8 +226,11 @@ export function build(options) {
   if (failing.length > 0 || run.failedWithoutDiagnostics || !existsSync(run.staged)) {
     rmSync(run.staged, { force: true });
     rmSync(compiledTemplate, { force: true });
-    const detail = failing.length > 0 ? failing.map(formatDiagnostic).join('\n') : `${run.build.output}${run.lint.output}`.trim();
-    throw new InfraCheckError(`Bicep ${version}: ${summary.errors} error(s), ${summary.warnings} warning(s); warnings count as failures.\n${detail}`);
+    const detail =
+      failing.length > 0 ? failing.map(formatDiagnostic).join('\n') : `${run.build.output}${run.lint.output}`.trim();
+    throw new InfraCheckError(
+      `Bicep ${version}: ${summary.errors} error(s), ${summary.warnings} warning(s); warnings count as failures.\n${detail}`,
+    );
   }
   renameSync(run.staged, compiledTemplate);
   return summary;
@@ -235,7 +259,8 @@ export function compiledTemplateIsStale() {
 function main(command = 'build') {
   try {
     if (command === 'build') printSummary(build());
-    else if (command === 'restore') process.stdout.write(`Restored Bicep ${BICEP_VERSION} in ${Math.round(restoreBicep())} ms\n`);
+    else if (command === 'restore')
+      process.stdout.write(`Restored Bicep ${BICEP_VERSION} in ${Math.round(restoreBicep())} ms\n`);
     else if (command === 'where') process.stdout.write(`${resolveBicep().binary}\n`);
     else throw new InfraCheckError(`Unknown command "${command}". Use build, restore or where.`, 2);
     return 0;

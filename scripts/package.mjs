@@ -14,7 +14,16 @@
  * source map; and dist/package.zip beside it (written here with node:zlib — no `zip` CLI needed).
  * Prints the paths and sizes; exit 1 on failure.
  */
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
@@ -68,7 +77,14 @@ export async function bundleApp(outDir) {
 function packageJson() {
   const source = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   // No dependencies: everything is in the bundle (remoteBuild is off, nothing is installed on the server).
-  return { name: source.name, version: source.version, private: true, type: 'module', main: BUNDLE_PATH, engines: source.engines };
+  return {
+    name: source.name,
+    version: source.version,
+    private: true,
+    type: 'module',
+    main: BUNDLE_PATH,
+    engines: source.engines,
+  };
 }
 
 /** Stage the package folder: host.json, package.json, bundle + map. */
@@ -126,7 +142,8 @@ async function main(argv) {
   const result = await packageApp({ outDir: out ? resolve(out) : DEFAULT_OUT_DIR, zip: !argv.includes('--no-zip') });
   const kb = (file) => `${(statSync(file).size / 1024).toFixed(0)} KiB`;
   process.stdout.write(`package: ${relative(process.cwd(), result.outDir) || '.'}/ (bundle ${kb(result.bundle)})\n`);
-  if (result.zipFile) process.stdout.write(`zip:     ${relative(process.cwd(), result.zipFile)} (${kb(result.zipFile)})\n`);
+  if (result.zipFile)
+    process.stdout.write(`zip:     ${relative(process.cwd(), result.zipFile)} (${kb(result.zipFile)})\n`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -14,7 +14,16 @@ import { createTableStores, type TableStores, type TableStoreOptions } from './a
 import { EntraTokenProvider } from './adapters/tokenProvider.js';
 import { registerSecret, stderrLogger } from './log.js';
 import type {
-  Clock, ConsentStateStore, IncidentSource, LeaseStore, Logger, RunStore, SecretProvider, SnapshotStore, TenantStore, TokenProvider,
+  Clock,
+  ConsentStateStore,
+  IncidentSource,
+  LeaseStore,
+  Logger,
+  RunStore,
+  SecretProvider,
+  SnapshotStore,
+  TenantStore,
+  TokenProvider,
 } from './ports.js';
 import type { CollectDeps } from './usecases/collectTenant.js';
 import type { ConsentCallbackDeps, ConsentLinkDeps } from './usecases/consent.js';
@@ -64,7 +73,10 @@ function redacting(inner: SecretProvider): SecretProvider {
     registerSecret(s.value);
     return s;
   };
-  return { getSecret: async () => remember(await inner.getSecret()), refresh: async () => remember(await inner.refresh()) };
+  return {
+    getSecret: async () => remember(await inner.getSecret()),
+    refresh: async () => remember(await inner.refresh()),
+  };
 }
 
 function lazy<T>(build: () => T): () => T {
@@ -79,31 +91,55 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
   if (settings.partnerClientSecret !== undefined) registerSecret(settings.partnerClientSecret);
 
   const azureCredential = lazy(() => createAzureCredential(settings, env));
-  const tables = lazy((): TableStores => createTableStores(settings.storage, { clock, ...options.tables, credential: settings.storage.kind === 'identity' ? azureCredential() : undefined, logger }));
+  const tables = lazy((): TableStores =>
+    createTableStores(settings.storage, {
+      clock,
+      ...options.tables,
+      credential: settings.storage.kind === 'identity' ? azureCredential() : undefined,
+      logger,
+    }),
+  );
   const secrets = lazy((): SecretProvider =>
     redacting(
       settings.keyVaultUrl !== undefined
-        ? new KeyVaultSecretProvider({ vaultUrl: settings.keyVaultUrl, secretName: settings.partnerSecretName, credential: azureCredential() })
+        ? new KeyVaultSecretProvider({
+            vaultUrl: settings.keyVaultUrl,
+            secretName: settings.partnerSecretName,
+            credential: azureCredential(),
+          })
         : new StaticSecretProvider(settings.partnerClientSecret as string),
     ),
   );
   const http = lazy(() => createIncidentHttp({ logger, ...options.http }));
   const limiter = lazy((): RateLimiter => limiterFor(settings.incidentSource, options.limiter ?? {}));
   const readRoles = settings.incidentSource === 'graph' ? GRAPH_READ_ROLES : M365D_READ_ROLES;
-  const tokens = lazy((): TokenProvider =>
-    new EntraTokenProvider({
-      authorityHost: settings.authorityHost,
-      clientId: settings.partnerClientId,
-      secretProvider: secrets(),
-      scope: scopeFor(settings),
-      readRoles,
-      disableInstanceDiscovery: !settings.isMicrosoftAuthority,
-    }),
+  const tokens = lazy(
+    (): TokenProvider =>
+      new EntraTokenProvider({
+        authorityHost: settings.authorityHost,
+        clientId: settings.partnerClientId,
+        secretProvider: secrets(),
+        scope: scopeFor(settings),
+        readRoles,
+        disableInstanceDiscovery: !settings.isMicrosoftAuthority,
+      }),
   );
   const source = lazy((): IncidentSource =>
     settings.incidentSource === 'graph'
-      ? new GraphIncidentSource({ endpoint: settings.graphEndpoint, tokenProvider: tokens(), http: http(), limiter: limiter(), logger })
-      : new M365dIncidentSource({ endpoint: settings.m365dEndpoint, tokenProvider: tokens(), http: http(), limiter: limiter(), logger }),
+      ? new GraphIncidentSource({
+          endpoint: settings.graphEndpoint,
+          tokenProvider: tokens(),
+          http: http(),
+          limiter: limiter(),
+          logger,
+        })
+      : new M365dIncidentSource({
+          endpoint: settings.m365dEndpoint,
+          tokenProvider: tokens(),
+          http: http(),
+          limiter: limiter(),
+          logger,
+        }),
   );
   const ready = lazy(() => tables().ensureTables());
   const sync = {
@@ -117,25 +153,77 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
     settings,
     logger,
     clock,
-    get tenants() { return tables().tenants; },
-    get leases() { return tables().leases; },
-    get snapshots() { return tables().snapshots; },
-    get runs() { return tables().runs; },
-    get consentStates() { return tables().consentStates; },
-    get source() { return source(); },
-    get tokens() { return tokens(); },
-    get secrets() { return secrets(); },
-    get http() { return http(); },
+    get tenants() {
+      return tables().tenants;
+    },
+    get leases() {
+      return tables().leases;
+    },
+    get snapshots() {
+      return tables().snapshots;
+    },
+    get runs() {
+      return tables().runs;
+    },
+    get consentStates() {
+      return tables().consentStates;
+    },
+    get source() {
+      return source();
+    },
+    get tokens() {
+      return tokens();
+    },
+    get secrets() {
+      return secrets();
+    },
+    get http() {
+      return http();
+    },
     ready: () => ready(),
-    collectDeps: () => ({ tenants: services.tenants, leases: services.leases, snapshots: services.snapshots, source: services.source, tokens: services.tokens, clock, logger, sync }),
-    runDeps: () => ({ ...services.collectDeps(), runs: services.runs, concurrency: settings.tenantConcurrency }),
-    planDeps: () => ({ tenants: services.tenants, runs: services.runs, clock, logger, reprobeHours: settings.reprobeHours }),
-    tenantDeps: () => ({ tenants: services.tenants, snapshots: services.snapshots, source: services.source, tokens: services.tokens, clock, logger }),
-    consentLinkDeps: () => ({
-      consentStates: services.consentStates, clock, authorityHost: settings.authorityHost, clientId: settings.partnerClientId,
-      scope: scopeFor(settings), redirectUri: settings.consentRedirectUri, logger,
+    collectDeps: () => ({
+      tenants: services.tenants,
+      leases: services.leases,
+      snapshots: services.snapshots,
+      source: services.source,
+      tokens: services.tokens,
+      clock,
+      logger,
+      sync,
     }),
-    consentCallbackDeps: () => ({ consentStates: services.consentStates, tenants: services.tenants, tokens: services.tokens, source: services.source, clock, logger }),
+    runDeps: () => ({ ...services.collectDeps(), runs: services.runs, concurrency: settings.tenantConcurrency }),
+    planDeps: () => ({
+      tenants: services.tenants,
+      runs: services.runs,
+      clock,
+      logger,
+      reprobeHours: settings.reprobeHours,
+    }),
+    tenantDeps: () => ({
+      tenants: services.tenants,
+      snapshots: services.snapshots,
+      source: services.source,
+      tokens: services.tokens,
+      clock,
+      logger,
+    }),
+    consentLinkDeps: () => ({
+      consentStates: services.consentStates,
+      clock,
+      authorityHost: settings.authorityHost,
+      clientId: settings.partnerClientId,
+      scope: scopeFor(settings),
+      redirectUri: settings.consentRedirectUri,
+      logger,
+    }),
+    consentCallbackDeps: () => ({
+      consentStates: services.consentStates,
+      tenants: services.tenants,
+      tokens: services.tokens,
+      source: services.source,
+      clock,
+      logger,
+    }),
   };
   return services;
 }

@@ -5,7 +5,13 @@
  * the headers forbid scripts, framing-free sniffing, caching and referrers (the URL carries the state).
  */
 import { ensureError } from './domain/errors.js';
-import { completeConsent, type ConsentCallbackDeps, type ConsentCallbackQuery, type ConsentOutcome, type ConsentReason } from './usecases/consent.js';
+import {
+  completeConsent,
+  type ConsentCallbackDeps,
+  type ConsentCallbackQuery,
+  type ConsentOutcome,
+  type ConsentReason,
+} from './usecases/consent.js';
 
 export interface HtmlPage {
   readonly status: number;
@@ -21,7 +27,13 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'Referrer-Policy': 'no-referrer',
 });
 
-const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ENTITIES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Escape text for HTML element content and quoted attribute values. */
 export function escapeHtml(value: string): string {
@@ -39,7 +51,8 @@ interface PageText {
   readonly todo: string;
 }
 
-const NEW_LINK = 'Ask your service provider for a new consent link and open it while signed in as an administrator of your organisation.';
+const NEW_LINK =
+  'Ask your service provider for a new consent link and open it while signed in as an administrator of your organisation.';
 
 const FAILURES: Readonly<Record<ConsentReason, PageText>> = {
   missing_state: {
@@ -107,10 +120,18 @@ function successPage(outcome: Extract<ConsentOutcome, { ok: true }>): HtmlPage {
   const values = { name: outcome.tenant.displayName, tenantId: outcome.tenant.tenantId };
   const disabled = outcome.tenant.status === 'disabled';
   const paragraphs = [
-    fill(outcome.reconsented ? 'Consent for {name} (tenant {tenantId}) was renewed.' : 'Consent for {name} (tenant {tenantId}) was recorded and verified.', values),
+    fill(
+      outcome.reconsented
+        ? 'Consent for {name} (tenant {tenantId}) was renewed.'
+        : 'Consent for {name} (tenant {tenantId}) was recorded and verified.',
+      values,
+    ),
     disabled
       ? fill('Collection for this tenant is paused by your service provider; they can resume it at any time.', values)
-      : fill('Your service provider will start collecting your Microsoft Defender incidents within the hour. You can close this page.', values),
+      : fill(
+          'Your service provider will start collecting your Microsoft Defender incidents within the hour. You can close this page.',
+          values,
+        ),
   ];
   return { status: 200, headers: PAGE_HEADERS, body: layout(escapeHtml('Consent complete'), paragraphs) };
 }
@@ -119,8 +140,16 @@ function successPage(outcome: Extract<ConsentOutcome, { ok: true }>): HtmlPage {
 export function renderConsentPage(outcome: ConsentOutcome): HtmlPage {
   if (outcome.ok) return successPage(outcome);
   const text = FAILURES[outcome.reason];
-  const values = { code: outcome.detail?.code ?? 'unknown', description: outcome.detail?.description ?? '', tenantId: outcome.detail?.tenantId ?? '' };
-  return { status: outcome.status, headers: PAGE_HEADERS, body: layout(escapeHtml(text.title), [fill(text.what, values), fill(text.todo, values)]) };
+  const values = {
+    code: outcome.detail?.code ?? 'unknown',
+    description: outcome.detail?.description ?? '',
+    tenantId: outcome.detail?.tenantId ?? '',
+  };
+  return {
+    status: outcome.status,
+    headers: PAGE_HEADERS,
+    body: layout(escapeHtml(text.title), [fill(text.what, values), fill(text.todo, values)]),
+  };
 }
 
 /** Any method but GET: 405, with the same protective headers. */
@@ -136,12 +165,21 @@ export function methodNotAllowedPage(): HtmlPage {
  * The whole callback: only GET; the outcome of completeConsent as a page. Our own outage (storage) is a 503 page,
  * never a stack trace.
  */
-export async function answerConsentCallback(deps: ConsentCallbackDeps, method: string, query: ConsentCallbackQuery): Promise<HtmlPage> {
+export async function answerConsentCallback(
+  deps: ConsentCallbackDeps,
+  method: string,
+  query: ConsentCallbackQuery,
+): Promise<HtmlPage> {
   if (method.toUpperCase() !== 'GET') return methodNotAllowedPage();
   try {
     return renderConsentPage(await completeConsent(deps, query));
   } catch (error) {
     deps.logger.error('consent.callback_failed', { message: ensureError(error).message });
-    return renderConsentPage({ ok: false, status: 503, reason: 'temporarily_unavailable', detail: { code: 'SERVICE_UNAVAILABLE' } });
+    return renderConsentPage({
+      ok: false,
+      status: 503,
+      reason: 'temporarily_unavailable',
+      detail: { code: 'SERVICE_UNAVAILABLE' },
+    });
   }
 }

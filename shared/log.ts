@@ -14,7 +14,8 @@ export function registerSecret(value: string): void {
 
 const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g;
 const BEARER = /(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi;
-const FORM_SECRET = /((?:client_secret|client_assertion|access_token|refresh_token|password|AccountKey|sig)=)[^&;\s"']+/gi;
+const FORM_SECRET =
+  /((?:client_secret|client_assertion|access_token|refresh_token|password|AccountKey|sig)=)[^&;\s"']+/gi;
 
 /** Mask anything that looks like a credential. */
 export function redact(text: string): string {
@@ -31,13 +32,21 @@ export type LogSink = (level: LogLevel, line: string) => void;
 function serialise(fields: Record<string, unknown>): string {
   return JSON.stringify(fields, (_key, value: unknown) => {
     if (typeof value === 'bigint') return value.toString();
-    if (value instanceof Error) return { name: value.name, message: value.message, ...('code' in value ? { code: (value as { code: unknown }).code } : {}) };
+    if (value instanceof Error)
+      return {
+        name: value.name,
+        message: value.message,
+        ...('code' in value ? { code: (value as { code: unknown }).code } : {}),
+      };
     return value;
   });
 }
 
 /** A logger writing one redacted JSON object per line to `sink`. */
-export function createLogger(sink: LogSink, base: Record<string, unknown> = {}): Logger & { child(extra: Record<string, unknown>): Logger } {
+export function createLogger(
+  sink: LogSink,
+  base: Record<string, unknown> = {},
+): Logger & { child(extra: Record<string, unknown>): Logger } {
   const write = (level: LogLevel, event: string, fields?: Record<string, unknown>) => {
     sink(level, redact(serialise({ time: new Date().toISOString(), level, event, ...base, ...fields })));
   };

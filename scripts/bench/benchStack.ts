@@ -56,11 +56,18 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   };
 }
 
-async function registerActive(stack: LocalStack, specs: readonly { tenantId: string; displayName?: string }[]): Promise<void> {
+async function registerActive(
+  stack: LocalStack,
+  specs: readonly { tenantId: string; displayName?: string }[],
+): Promise<void> {
   const services = createServices(loadSettings(stack.env), { logger: silentLogger, env: stack.env });
   await services.ready();
   const consentedAt = new Date().toISOString();
   await mapBounded(specs, 16, (spec) =>
-    services.tenants.upsert(spec.tenantId, { displayName: spec.displayName ?? spec.tenantId, status: 'active', consentedAt }),
+    services.tenants.upsert(spec.tenantId, {
+      displayName: spec.displayName ?? spec.tenantId,
+      status: 'active',
+      consentedAt,
+    }),
   );
 }

@@ -30,7 +30,10 @@ async function main(): Promise<void> {
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const deps = { ...services.runDeps(), ...(options.sequential ? { concurrency: 1, lookahead: false } : {}) };
-  const summary = await runCollection(deps, { trigger: 'bench', ...(options.tenantIds ? { tenantIds: options.tenantIds } : {}) });
+  const summary = await runCollection(deps, {
+    trigger: 'bench',
+    ...(options.tenantIds ? { tenantIds: options.tenantIds } : {}),
+  });
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   // With --expose-gc (BENCH_NODE_ARGS): what is still reachable after the run, as opposed to garbage.
@@ -44,12 +47,19 @@ async function main(): Promise<void> {
     ...(retainedMB !== undefined ? { retainedHeapMB: retainedMB } : {}),
     tenants: summary.tenants.length,
     ok: summary.tenants.filter((t) => t.status === 'ok').length,
-    failed: summary.tenants.filter((t) => t.status === 'failed').map((t) => `${t.tenantId}: ${t.error?.code ?? '?'}`).slice(0, 5),
+    failed: summary.tenants
+      .filter((t) => t.status === 'failed')
+      .map((t) => `${t.tenantId}: ${t.error?.code ?? '?'}`)
+      .slice(0, 5),
     pagesPerTenant: summary.tenants.map((t) => t.pages),
     incidentsFetched: summary.tenants.reduce((sum, t) => sum + t.incidentsFetched, 0),
     incidentsChanged: summary.tenants.reduce((sum, t) => sum + t.incidentsChanged, 0),
     tableRoundTrips: tables.total() - before,
-    tableByKind: Object.fromEntries(Object.entries(tables.byKind()).map(([k, n]) => [k, n - (kindsBefore[k] ?? 0)]).filter(([, n]) => n !== 0)),
+    tableByKind: Object.fromEntries(
+      Object.entries(tables.byKind())
+        .map(([k, n]) => [k, n - (kindsBefore[k] ?? 0)])
+        .filter(([, n]) => n !== 0),
+    ),
     batchedOperations: tables.batchedOperations(),
     api: stats.get(),
     concurrency: deps.concurrency,

@@ -50,7 +50,8 @@ export async function runCollectorProcess(
   const cpu = process.cpuUsage(cpuBefore);
   const azuriteAfter = processCpuMs(azuritePid);
   const line = stdout.trim().split('\n').pop();
-  if (code !== 0 || !line) throw new Error(`The collector process exited with ${code}: ${stderr.trim() || '(no output)'}`);
+  if (code !== 0 || !line)
+    throw new Error(`The collector process exited with ${code}: ${stderr.trim() || '(no output)'}`);
   const report = JSON.parse(line) as ChildReport;
   return {
     ...report,

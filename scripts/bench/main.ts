@@ -32,7 +32,9 @@ async function main(): Promise<void> {
   const file = await writeResult(path.join(repoRoot(), 'bench-results'), result);
   const m = result.machine;
   const load = m.loadAverage ? `, load average ${m.loadAverage.atStart} → ${m.loadAverage.atEnd}` : '';
-  process.stdout.write(`\n${formatTable(result.rows)}\n\n${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, Node ${m.node}, ${m.platform}; ${result.durationS} s${load}. Written to ${path.relative(process.cwd(), file)}\n`);
+  process.stdout.write(
+    `\n${formatTable(result.rows)}\n\n${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, Node ${m.node}, ${m.platform}; ${result.durationS} s${load}. Written to ${path.relative(process.cwd(), file)}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -38,7 +38,9 @@ export interface MachineInfo {
 export function machineInfo(loadAtStart?: number): MachineInfo {
   const cpus = os.cpus();
   return {
-    ...(loadAtStart !== undefined ? { loadAverage: { atStart: round2(loadAtStart), atEnd: round2(os.loadavg()[0] ?? 0) } } : {}),
+    ...(loadAtStart !== undefined
+      ? { loadAverage: { atStart: round2(loadAtStart), atEnd: round2(os.loadavg()[0] ?? 0) } }
+      : {}),
     cpus: cpus.length,
     cpuModel: cpus[0]?.model ?? 'unknown',
     memoryGB: Math.round(os.totalmem() / 2 ** 30),
@@ -49,16 +51,29 @@ export function machineInfo(loadAtStart?: number): MachineInfo {
 
 export function formatTable(rows: readonly FigureRow[]): string {
   const header = ['WORKLOAD', 'FIGURE', 'VALUE', 'GOAL', 'MET?'];
-  const body = rows.map((r) => [r.workload, r.figure, r.value, r.goal ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO']);
+  const body = rows.map((r) => [
+    r.workload,
+    r.figure,
+    r.value,
+    r.goal ?? '',
+    r.met === undefined ? '' : r.met ? 'yes' : 'NO',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((line) => (line[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
 /** The same table in Markdown (README "Performance"). */
 export function formatMarkdown(rows: readonly FigureRow[]): string {
   const lines = ['| Workload | Figure | Value | Goal | Met? |', '|---|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.workload} | ${r.figure} | ${r.value} | ${r.goal ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`);
+  for (const r of rows)
+    lines.push(
+      `| ${r.workload} | ${r.figure} | ${r.value} | ${r.goal ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`,
+    );
   return lines.join('\n');
 }
 

@@ -36,7 +36,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   try {
     const { preset } = options;
     if (wanted.has('fleet')) {
-      say(`fleet: ${preset.fleet.tenants} tenants × ${preset.fleet.incidentsPerTenant} incidents, and the sequential baseline…`);
+      say(
+        `fleet: ${preset.fleet.tenants} tenants × ${preset.fleet.incidentsPerTenant} incidents, and the sequential baseline…`,
+      );
       record('fleet', await fleetWorkload(preset.fleet, child));
     }
     if (wanted.has('quota')) {
@@ -58,5 +60,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   } finally {
     await child.dispose();
   }
-  return { mode: options.mode, startedAt: new Date(started).toISOString(), durationS: Math.round((Date.now() - started) / 1000), machine: machineInfo(loadAtStart), rows, details };
+  return {
+    mode: options.mode,
+    startedAt: new Date(started).toISOString(),
+    durationS: Math.round((Date.now() - started) / 1000),
+    machine: machineInfo(loadAtStart),
+    rows,
+    details,
+  };
 }

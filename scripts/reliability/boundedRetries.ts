@@ -31,18 +31,68 @@ interface Case {
 
 const apiRequests = (stack: LocalStack, tenant: string, source: SourceKind) =>
   (source === 'graph' ? stack.graph : stack.legacy).requests.filter((r) => r.tenantId === tenant).length;
-const tokenRequests = (stack: LocalStack, tenant: string) => stack.entra.requests.filter((r) => r.kind === 'token' && r.tenantId === tenant).length;
+const tokenRequests = (stack: LocalStack, tenant: string) =>
+  stack.entra.requests.filter((r) => r.kind === 'token' && r.tenantId === tenant).length;
 
 const CASES: readonly Case[] = [
-  { failure: 'API 503 forever', bound: () => ATTEMPTS, count: apiRequests, arm: (s, t, src) => (src === 'graph' ? s.graph : s.legacy).inject({ match: (r) => r.tenantId === t, status: 503, times: Infinity }) },
-  { failure: 'API 500 forever', bound: (src) => (src === 'graph' ? 2 * ATTEMPTS : ATTEMPTS), count: apiRequests, arm: (s, t, src) => (src === 'graph' ? s.graph : s.legacy).inject({ match: (r) => r.tenantId === t, status: 500, times: Infinity }) },
-  { failure: 'API 429 forever (no Retry-After)', bound: () => ATTEMPTS, count: apiRequests, arm: (s, t, src) => (src === 'graph' ? s.graph : s.legacy).inject({ match: (r) => r.tenantId === t, status: 429, times: Infinity }) },
-  { failure: 'API connection reset forever', bound: () => ATTEMPTS, count: apiRequests, arm: (s, t, src) => (src === 'graph' ? s.graph : s.legacy).inject({ match: (r) => r.tenantId === t, reset: 'before', times: Infinity }) },
-  { failure: 'token endpoint 503 forever', bound: () => 4, count: (s, t) => tokenRequests(s, t), arm: (s, t) => s.entra.inject({ match: (r) => r.kind === 'token' && r.tenantId === t, status: 503, body: { error: 'temporarily_unavailable' }, times: Infinity }) },
-  { failure: 'consent revoked (AADSTS700016)', bound: () => 1, count: (s, t) => tokenRequests(s, t), arm: (s, t) => s.entra.setTenantConsent(t, 'revoked') },
+  {
+    failure: 'API 503 forever',
+    bound: () => ATTEMPTS,
+    count: apiRequests,
+    arm: (s, t, src) =>
+      (src === 'graph' ? s.graph : s.legacy).inject({ match: (r) => r.tenantId === t, status: 503, times: Infinity }),
+  },
+  {
+    failure: 'API 500 forever',
+    bound: (src) => (src === 'graph' ? 2 * ATTEMPTS : ATTEMPTS),
+    count: apiRequests,
+    arm: (s, t, src) =>
+      (src === 'graph' ? s.graph : s.legacy).inject({ match: (r) => r.tenantId === t, status: 500, times: Infinity }),
+  },
+  {
+    failure: 'API 429 forever (no Retry-After)',
+    bound: () => ATTEMPTS,
+    count: apiRequests,
+    arm: (s, t, src) =>
+      (src === 'graph' ? s.graph : s.legacy).inject({ match: (r) => r.tenantId === t, status: 429, times: Infinity }),
+  },
+  {
+    failure: 'API connection reset forever',
+    bound: () => ATTEMPTS,
+    count: apiRequests,
+    arm: (s, t, src) =>
+      (src === 'graph' ? s.graph : s.legacy).inject({
+        match: (r) => r.tenantId === t,
+        reset: 'before',
+        times: Infinity,
+      }),
+  },
+  {
+    failure: 'token endpoint 503 forever',
+    bound: () => 4,
+    count: (s, t) => tokenRequests(s, t),
+    arm: (s, t) =>
+      s.entra.inject({
+        match: (r) => r.kind === 'token' && r.tenantId === t,
+        status: 503,
+        body: { error: 'temporarily_unavailable' },
+        times: Infinity,
+      }),
+  },
+  {
+    failure: 'consent revoked (AADSTS700016)',
+    bound: () => 1,
+    count: (s, t) => tokenRequests(s, t),
+    arm: (s, t) => s.entra.setTenantConsent(t, 'revoked'),
+  },
 ];
 
-export async function measureBoundedRetries(stack: LocalStack, allocator: TenantAllocator, sources: readonly SourceKind[], logLines: string[]): Promise<RetryRow[]> {
+export async function measureBoundedRetries(
+  stack: LocalStack,
+  allocator: TenantAllocator,
+  sources: readonly SourceKind[],
+  logLines: string[],
+): Promise<RetryRow[]> {
   const rows: RetryRow[] = [];
   for (const source of sources) {
     for (const c of CASES) {
@@ -54,7 +104,13 @@ export async function measureBoundedRetries(stack: LocalStack, allocator: Tenant
       try {
         const run = await runCollection(proc.runDeps, { trigger: 'reliability', tenantIds: [tenant] });
         const r = run.tenants[0];
-        rows.push({ failure: c.failure, source, requests: c.count(stack, tenant, source), bound: c.bound(source), outcome: r?.status === 'ok' ? 'ok' : `${r?.status}:${r?.error?.code}` });
+        rows.push({
+          failure: c.failure,
+          source,
+          requests: c.count(stack, tenant, source),
+          bound: c.bound(source),
+          outcome: r?.status === 'ok' ? 'ok' : `${r?.status}:${r?.error?.code}`,
+        });
       } finally {
         clearFaults(stack);
       }

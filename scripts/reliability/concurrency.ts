@@ -24,7 +24,13 @@ export interface ConcurrencyRow extends TruthFigures {
   readonly lostCheckpointUpdates: number;
 }
 
-export async function measureConcurrency(stack: LocalStack, allocator: TenantAllocator, source: SourceKind, tenantsCount: number, logLines: string[]): Promise<ConcurrencyRow> {
+export async function measureConcurrency(
+  stack: LocalStack,
+  allocator: TenantAllocator,
+  source: SourceKind,
+  tenantsCount: number,
+  logLines: string[],
+): Promise<ConcurrencyRow> {
   const tenants = allocator.allocate(tenantsCount, 120);
   const env = { ...stack.env, INCIDENT_SOURCE: source, SYNC_LAG_SECONDS: '0', TENANT_CONCURRENCY: '4' };
   const recorder = new WatermarkRecorder();
@@ -72,6 +78,15 @@ export async function measureConcurrency(stack: LocalStack, allocator: TenantAll
   await recorder.observeStore(a.services.tenants, tenants);
 
   let figures: TruthFigures = { ...ZERO_TRUTH };
-  for (const t of tenants) figures = addFigures(figures, await compareWithTruth(a.services.snapshots, stack.world, source, t));
-  return { source, tenants: tenants.length, collected, leaseHeld, ...figures, watermarkRegressions: recorder.regressions, lostCheckpointUpdates: lost };
+  for (const t of tenants)
+    figures = addFigures(figures, await compareWithTruth(a.services.snapshots, stack.world, source, t));
+  return {
+    source,
+    tenants: tenants.length,
+    collected,
+    leaseHeld,
+    ...figures,
+    watermarkRegressions: recorder.regressions,
+    lostCheckpointUpdates: lost,
+  };
 }

@@ -35,7 +35,20 @@ export interface FuzzFigures {
 }
 
 const METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
-const ODD = ['%00', '\u0000', '%E0%A4%A', '\ud800', '\u202e', '..%2f..%2f', '%25%32%35', '+%20+', '\r\nSet-Cookie: x=1', '&state=', '\u{1F600}'.repeat(3), 'A'.repeat(3) + '%'];
+const ODD = [
+  '%00',
+  '\u0000',
+  '%E0%A4%A',
+  '\ud800',
+  '\u202e',
+  '..%2f..%2f',
+  '%25%32%35',
+  '+%20+',
+  '\r\nSet-Cookie: x=1',
+  '&state=',
+  '\u{1F600}'.repeat(3),
+  'A'.repeat(3) + '%',
+];
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same requests. */
 function prng(seed: number): () => number {
@@ -92,8 +105,23 @@ async function generate(ctx: Ctx, n: number): Promise<FuzzRequest> {
   const base = { admin_consent: 'True', tenant, scope: 'x' };
   const roll = Math.floor(pick() * 12);
   switch (roll) {
-    case 0: return { category: 'random state', method: 'GET', query: { ...base, state: randomBytes(Math.floor(pick() * 64)).toString('base64url') }, markers: [] };
-    case 1: return { category: 'forged state', method: 'GET', query: { ...base, state: any(pick, [randomUUID(), randomBytes(32).toString('base64url'), randomBytes(32).toString('hex')]) }, markers: [] };
+    case 0:
+      return {
+        category: 'random state',
+        method: 'GET',
+        query: { ...base, state: randomBytes(Math.floor(pick() * 64)).toString('base64url') },
+        markers: [],
+      };
+    case 1:
+      return {
+        category: 'forged state',
+        method: 'GET',
+        query: {
+          ...base,
+          state: any(pick, [randomUUID(), randomBytes(32).toString('base64url'), randomBytes(32).toString('hex')]),
+        },
+        markers: [],
+      };
     case 2: {
       const state = ctx.consumed.length > 0 ? any(pick, ctx.consumed) : randomUUID();
       return { category: 'replayed state', method: 'GET', query: { ...base, state }, markers: [] };
@@ -106,31 +134,52 @@ async function generate(ctx: Ctx, n: number): Promise<FuzzRequest> {
     case 4: {
       const state = randomBytes(32).toString('base64url');
       const long = new Date(Date.now() - 48 * 3_600_000).toISOString();
-      await ctx.services.consentStates.save(state, { createdAt: long, expiresAt: new Date(Date.now() - 1_000).toISOString() });
+      await ctx.services.consentStates.save(state, {
+        createdAt: long,
+        expiresAt: new Date(Date.now() - 1_000).toISOString(),
+      });
       return { category: 'expired state', method: 'GET', query: { ...base, state }, markers: [] };
     }
-    case 5: return { category: 'missing state', method: 'GET', query: { ...base }, markers: [] };
+    case 5:
+      return { category: 'missing state', method: 'GET', query: { ...base }, markers: [] };
     case 6: {
       const query: Record<string, string> = {};
-      for (const key of ['state', 'tenant', 'error', 'error_description', 'admin_consent']) if (pick() < 0.7) query[key] = any(pick, ODD) + any(pick, ODD);
+      for (const key of ['state', 'tenant', 'error', 'error_description', 'admin_consent'])
+        if (pick() < 0.7) query[key] = any(pick, ODD) + any(pick, ODD);
       return { category: 'odd encodings', method: 'GET', query, markers: [] };
     }
     case 7: {
       const huge = (pick() < 0.5 ? 'A' : '<fz0>').repeat(20_000 + Math.floor(pick() * 80_000));
       const key = any(pick, ['state', 'tenant', 'error', 'error_description']);
-      return { category: 'huge parameter', method: 'GET', query: { ...base, state: randomUUID(), [key]: huge }, markers: [] };
+      return {
+        category: 'huge parameter',
+        method: 'GET',
+        query: { ...base, state: randomUUID(), [key]: huge },
+        markers: [],
+      };
     }
     case 8: {
       const query: Record<string, string> = {};
-      for (const key of ['state', 'tenant', 'error', 'error_description', 'admin_consent', 'scope']) query[key] = hostile(n, pick);
+      for (const key of ['state', 'tenant', 'error', 'error_description', 'admin_consent', 'scope'])
+        query[key] = hostile(n, pick);
       if (pick() < 0.5) query.state = ctx.consumed.length > 0 ? any(pick, ctx.consumed) : randomUUID();
-      return { category: 'HTML/JS in every parameter', method: 'GET', query, markers: [`<fz${n}`, `"fz${n}`, `'fz${n}`] };
+      return {
+        category: 'HTML/JS in every parameter',
+        method: 'GET',
+        query,
+        markers: [`<fz${n}`, `"fz${n}`, `'fz${n}`],
+      };
     }
     case 9: {
       // A valid, unused state with an error (hostile text in it): consumed, nothing registered, text escaped.
       const state = await freshState(ctx);
       ctx.consumed.push(state);
-      return { category: 'error with valid state', method: 'GET', query: { ...base, state, error: 'access_denied', error_description: hostile(n, pick) }, markers: [`<fz${n}`, `"fz${n}`, `'fz${n}`] };
+      return {
+        category: 'error with valid state',
+        method: 'GET',
+        query: { ...base, state, error: 'access_denied', error_description: hostile(n, pick) },
+        markers: [`<fz${n}`, `"fz${n}`, `'fz${n}`],
+      };
     }
     case 10: {
       // A state bound to one tenant, redeemed for another (granted) tenant.
@@ -138,7 +187,12 @@ async function generate(ctx: Ctx, n: number): Promise<FuzzRequest> {
       const other = ctx.granted.find((t) => t !== bound) ?? bound;
       const state = await freshState(ctx, bound);
       ctx.consumed.push(state);
-      return { category: 'state bound to another tenant', method: 'GET', query: { ...base, tenant: other === bound ? randomUUID() : other, state }, markers: [] };
+      return {
+        category: 'state bound to another tenant',
+        method: 'GET',
+        query: { ...base, tenant: other === bound ? randomUUID() : other, state },
+        markers: [],
+      };
     }
     default: {
       const state = await freshState(ctx, tenant);
@@ -154,15 +208,33 @@ async function legitimate(ctx: Ctx, tenant: string): Promise<FuzzRequest> {
   const state = await freshState(ctx, tenant);
   ctx.consumed.push(state);
   ctx.allowed.add(tenant);
-  return { category: 'legitimate', method: 'GET', query: { admin_consent: 'True', tenant, scope: 'x', state }, markers: [], legitimate: tenant };
+  return {
+    category: 'legitimate',
+    method: 'GET',
+    query: { admin_consent: 'True', tenant, scope: 'x', state },
+    markers: [],
+    legitimate: tenant,
+  };
 }
 
 async function send(request: FuzzRequest): Promise<{ status: number; body: string }> {
-  const http = new functions.HttpRequest({ method: request.method, url: 'https://127.0.0.1/api/consent/callback', query: request.query, headers: {} });
-  const context = new functions.InvocationContext({ invocationId: randomUUID(), functionName: 'consentCallback', logHandler: () => undefined });
+  const http = new functions.HttpRequest({
+    method: request.method,
+    url: 'https://127.0.0.1/api/consent/callback',
+    query: request.query,
+    headers: {},
+  });
+  const context = new functions.InvocationContext({
+    invocationId: randomUUID(),
+    functionName: 'consentCallback',
+    logHandler: () => undefined,
+  });
   try {
     const answer = await consentCallback(http, context);
-    return { status: answer.status ?? 200, body: typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? '') };
+    return {
+      status: answer.status ?? 200,
+      body: typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? ''),
+    };
   } catch {
     // The host answers an unhandled error with 500.
     return { status: 500, body: '' };
@@ -172,7 +244,10 @@ async function send(request: FuzzRequest): Promise<{ status: number; body: strin
 export async function fuzzConsent(options: FuzzOptions): Promise<FuzzFigures> {
   const { stack } = options;
   const env = { ...stack.env, SYNC_LAG_SECONDS: '0' };
-  const services = createServices(loadSettings(env), { env, logger: createLogger((_l, line) => void options.logLines.push(line)) });
+  const services = createServices(loadSettings(env), {
+    env,
+    logger: createLogger((_l, line) => void options.logLines.push(line)),
+  });
   await services.ready();
   setHostServices(services);
   const granted = options.allocator.allocate(8, 1);

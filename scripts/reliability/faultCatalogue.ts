@@ -60,10 +60,21 @@ function times(ctx: ArmContext): number {
   return ctx.persistent ? Infinity : BURST;
 }
 
-function apiFault(name: string, sources: readonly SourceKind[], answer: (source: SourceKind) => Partial<Parameters<SimServer['inject']>[0]>): FaultCase {
+function apiFault(
+  name: string,
+  sources: readonly SourceKind[],
+  answer: (source: SourceKind) => Partial<Parameters<SimServer['inject']>[0]>,
+): FaultCase {
   return {
-    name, target: 'api', sources,
-    arm: (ctx) => apiSim(ctx.stack, ctx.source).inject({ ...answer(ctx.source), match: reporting(ctx, fromPoint(ctx.victim, 'incidents', ctx.point)), times: times(ctx) }),
+    name,
+    target: 'api',
+    sources,
+    arm: (ctx) =>
+      apiSim(ctx.stack, ctx.source).inject({
+        ...answer(ctx.source),
+        match: reporting(ctx, fromPoint(ctx.victim, 'incidents', ctx.point)),
+        times: times(ctx),
+      }),
   };
 }
 
@@ -71,9 +82,22 @@ const BOTH: readonly SourceKind[] = ['graph', 'm365d'];
 const GRAPH: readonly SourceKind[] = ['graph'];
 
 function throttled(source: SourceKind, retryAfter: boolean): Partial<Parameters<SimServer['inject']>[0]> {
-  const body = source === 'graph'
-    ? { error: { code: 'TooManyRequests', message: 'Too many requests.', innerError: { date: new Date().toISOString() } } }
-    : { error: { code: 'TooManyRequests', message: retryAfter ? 'Rate limit is exceeded.' : 'Rate limit is exceeded. Try again in 1 seconds.', target: 'x' } };
+  const body =
+    source === 'graph'
+      ? {
+          error: {
+            code: 'TooManyRequests',
+            message: 'Too many requests.',
+            innerError: { date: new Date().toISOString() },
+          },
+        }
+      : {
+          error: {
+            code: 'TooManyRequests',
+            message: retryAfter ? 'Rate limit is exceeded.' : 'Rate limit is exceeded. Try again in 1 seconds.',
+            target: 'x',
+          },
+        };
   return { status: 429, body, ...(retryAfter ? { headers: { 'Retry-After': '1' } } : {}) };
 }
 
@@ -88,9 +112,14 @@ function samePositionLink(stack: LocalStack, req: SimRequest, n: number): string
 }
 
 /** Graph answers rewritten for the victim from `point` on: the real body with `change` applied. */
-function graphRewrite(name: string, change: (stack: LocalStack, req: SimRequest, answer: SimResponse, n: number, first: string) => SimResponse): FaultCase {
+function graphRewrite(
+  name: string,
+  change: (stack: LocalStack, req: SimRequest, answer: SimResponse, n: number, first: string) => SimResponse,
+): FaultCase {
   return {
-    name, target: 'api', sources: GRAPH,
+    name,
+    target: 'api',
+    sources: GRAPH,
     arm: (ctx) => {
       const hit = fromPoint(ctx.victim, 'incidents', ctx.point);
       let left = times(ctx);
@@ -111,21 +140,34 @@ function graphRewrite(name: string, change: (stack: LocalStack, req: SimRequest,
 
 function tokenFault(name: string, answer: () => Partial<Parameters<SimServer['inject']>[0]>): FaultCase {
   return {
-    name, target: 'token', sources: BOTH,
+    name,
+    target: 'token',
+    sources: BOTH,
     arm: (ctx) => {
       // Short-lived tokens make every request fetch a new one, so a point past the first is reachable.
       ctx.stack.entra.setTokenLifetime(120);
-      ctx.stack.entra.inject({ ...answer(), match: reporting(ctx, fromPoint(ctx.victim, 'token', ctx.point)), times: times(ctx) });
+      ctx.stack.entra.inject({
+        ...answer(),
+        match: reporting(ctx, fromPoint(ctx.victim, 'token', ctx.point)),
+        times: times(ctx),
+      });
     },
   };
 }
 
 function vaultFault(name: string, answer: Partial<Parameters<SimServer['inject']>[0]>): FaultCase {
   return {
-    name, target: 'vault', sources: BOTH, hitsEveryone: true,
+    name,
+    target: 'vault',
+    sources: BOTH,
+    hitsEveryone: true,
     arm: (ctx) => {
       let seen = 0;
-      ctx.stack.keyVault.inject({ ...answer, match: reporting(ctx, (req) => req.kind === 'secret' && ++seen >= ctx.point), times: times(ctx) });
+      ctx.stack.keyVault.inject({
+        ...answer,
+        match: reporting(ctx, (req) => req.kind === 'secret' && ++seen >= ctx.point),
+        times: times(ctx),
+      });
     },
   };
 }
@@ -140,12 +182,17 @@ export const FAULTS: readonly FaultCase[] = [
   apiFault('API reset mid-body', BOTH, () => ({ reset: 'midBody' })),
   apiFault('API truncated JSON', BOTH, () => ({ malformed: true })),
   graphRewrite('Graph empty page with nextLink', (stack, req, answer, n) => ({
-    ...answer, body: { ...(answer.body as object), value: [], '@odata.nextLink': samePositionLink(stack, req, n) },
+    ...answer,
+    body: { ...(answer.body as object), value: [], '@odata.nextLink': samePositionLink(stack, req, n) },
   })),
   graphRewrite('Graph nextLink loop', (_stack, _req, answer, _n, first) => ({
-    ...answer, body: { ...(answer.body as object), '@odata.nextLink': first },
+    ...answer,
+    body: { ...(answer.body as object), '@odata.nextLink': first },
   })),
-  tokenFault('Token endpoint 503', () => ({ status: 503, body: { error: 'temporarily_unavailable', error_description: 'AADSTS90006: try later.' } })),
+  tokenFault('Token endpoint 503', () => ({
+    status: 503,
+    body: { error: 'temporarily_unavailable', error_description: 'AADSTS90006: try later.' },
+  })),
   tokenFault('Token transient AADSTS50033', () => {
     const answer = entraError(400, 'invalid_request', 50033, 'There was a network error; retry the request.');
     return { status: answer.status, body: answer.body };

@@ -56,7 +56,13 @@ function envFor(stack: LocalStack, source: SourceKind): Record<string, string> {
   return { ...stack.env, INCIDENT_SOURCE: source, SYNC_LAG_SECONDS: '0', TENANT_CONCURRENCY: '4' };
 }
 
-export async function runFaultCase(options: MatrixOptions, fault: FaultCase, source: SourceKind, point: number, mode: FaultMode): Promise<MatrixRow> {
+export async function runFaultCase(
+  options: MatrixOptions,
+  fault: FaultCase,
+  source: SourceKind,
+  point: number,
+  mode: FaultMode,
+): Promise<MatrixRow> {
   const { stack } = options;
   const env = envFor(stack, source);
   const tenants = options.allocator.allocate(1 + options.bystanders, options.incidentsPerTenant);
@@ -76,20 +82,27 @@ export async function runFaultCase(options: MatrixOptions, fault: FaultCase, sou
   await recorder.observeStore(first.services.tenants, tenants);
 
   // Time moves on: two of the victim's incidents change before the next run.
-  for (const incident of stack.world.graphIncidents(victim).slice(0, 2)) stack.world.mutate(victim, String(incident.id));
+  for (const incident of stack.world.graphIncidents(victim).slice(0, 2))
+    stack.world.mutate(victim, String(incident.id));
 
   const second = await collectorProcess({ env, logLines: options.logLines, recorder });
   const run2 = await runCollection(second.runDeps, { trigger: 'reliability', tenantIds: tenants });
   await recorder.observeStore(second.services.tenants, tenants);
 
   let figures: TruthFigures = { ...ZERO_TRUTH };
-  for (const t of tenants) figures = addFigures(figures, await compareWithTruth(second.services.snapshots, stack.world, source, t));
+  for (const t of tenants)
+    figures = addFigures(figures, await compareWithTruth(second.services.snapshots, stack.world, source, t));
   for (const r of [...run1.tenants, ...run2.tenants]) if (r.error) options.messages.push(r.error.message);
 
   const byId1 = new Map(run1.tenants.map((r) => [r.tenantId, r]));
   const bystanders = fault.hitsEveryone ? [] : tenants.slice(1);
   return {
-    fault: fault.name, source, point, mode, hits, ...figures,
+    fault: fault.name,
+    source,
+    point,
+    mode,
+    hits,
+    ...figures,
     watermarkRegressions: recorder.regressions,
     bystandersNotOk: bystanders.filter((t) => byId1.get(t)?.status !== 'ok').length,
     notRecovered: run2.tenants.filter((r) => r.status !== 'ok').length,
@@ -109,7 +122,9 @@ export async function runFaultMatrix(options: MatrixOptions): Promise<MatrixRow[
       for (const point of pointsFor(fault, options.points)) {
         for (const mode of options.modes) {
           const row = await runFaultCase(options, fault, source, point, mode);
-          options.progress?.(`${row.fault} · ${row.source} · point ${row.point} · ${row.mode}: victim ${row.victimOutcome}, hits ${row.hits}`);
+          options.progress?.(
+            `${row.fault} · ${row.source} · point ${row.point} · ${row.mode}: victim ${row.victimOutcome}, hits ${row.hits}`,
+          );
           rows.push(row);
         }
       }

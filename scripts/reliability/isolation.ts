@@ -18,7 +18,12 @@ export interface IsolationRow {
   readonly errorCode: string;
 }
 
-export async function measureIsolation(stack: LocalStack, allocator: TenantAllocator, sources: readonly SourceKind[], logLines: string[]): Promise<IsolationRow[]> {
+export async function measureIsolation(
+  stack: LocalStack,
+  allocator: TenantAllocator,
+  sources: readonly SourceKind[],
+  logLines: string[],
+): Promise<IsolationRow[]> {
   const rows: IsolationRow[] = [];
   for (const source of sources) {
     const [other] = allocator.allocate(1, 5) as [string];
@@ -41,8 +46,12 @@ export async function measureIsolation(stack: LocalStack, allocator: TenantAlloc
       for await (const _row of proc.services.snapshots.latest({ tenantId: tenant })) written++;
       const record = await proc.services.tenants.get(tenant);
       rows.push({
-        case: name, source, rowsWritten: written, apiRequests: api.requests.length - before,
-        status: record?.status ?? 'missing', errorCode: record?.lastErrorCode ?? '',
+        case: name,
+        source,
+        rowsWritten: written,
+        apiRequests: api.requests.length - before,
+        status: record?.status ?? 'missing',
+        errorCode: record?.lastErrorCode ?? '',
       });
     }
   }

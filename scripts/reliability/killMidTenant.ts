@@ -69,10 +69,18 @@ export async function killMidTenant(options: KillOptions): Promise<KillRow> {
   }).start();
 
   try {
-    const child = spawn(process.execPath, [path.join(options.repoRoot, 'dist/shared/cli/main.js'), 'collect', '--json', '--tenant', victim], {
-      env: { ...process.env, ...env, AzureWebJobsStorage: viaTablePort(stack.azurite?.connectionString as string, proxy.port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(options.repoRoot, 'dist/shared/cli/main.js'), 'collect', '--json', '--tenant', victim],
+      {
+        env: {
+          ...process.env,
+          ...env,
+          AzureWebJobsStorage: viaTablePort(stack.azurite?.connectionString as string, proxy.port),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     kill = () => child.kill('SIGKILL');
     let output = '';
     child.stdout.on('data', (d: Buffer) => void (output += d.toString()));
@@ -97,7 +105,11 @@ export async function killMidTenant(options: KillOptions): Promise<KillRow> {
   await recorder.observeStore(rerun.services.tenants, [victim]);
   const figures = await compareWithTruth(rerun.services.snapshots, stack.world, source, victim);
   return {
-    source, killAtPage: options.killAtPage, killedAtPoint: killed, rowsPastCheckpoint, ...figures,
+    source,
+    killAtPage: options.killAtPage,
+    killedAtPoint: killed,
+    rowsPastCheckpoint,
+    ...figures,
     watermarkRegressions: recorder.regressions,
     notRecovered: run.tenants.filter((r) => r.status !== 'ok').length,
   };

@@ -40,30 +40,91 @@ async function main(): Promise<number> {
   try {
     progress('fault matrix…');
     const matrix = await runFaultMatrix({
-      stack, allocator, sources: SOURCES, points: quick ? [2] : [1, 2, 3], modes: quick ? ['persistent'] : ['persistent', 'burst'],
-      incidentsPerTenant: 120, bystanders: 2, logLines, messages, progress,
+      stack,
+      allocator,
+      sources: SOURCES,
+      points: quick ? [2] : [1, 2, 3],
+      modes: quick ? ['persistent'] : ['persistent', 'burst'],
+      incidentsPerTenant: 120,
+      bystanders: 2,
+      logLines,
+      messages,
+      progress,
     });
-    for (const r of matrix) check(r.lost + r.stale + r.duplicateHistory + r.historyGaps + r.foreign + r.watermarkRegressions + r.bystandersNotOk + r.notRecovered === 0);
+    for (const r of matrix)
+      check(
+        r.lost +
+          r.stale +
+          r.duplicateHistory +
+          r.historyGaps +
+          r.foreign +
+          r.watermarkRegressions +
+          r.bystandersNotOk +
+          r.notRecovered ===
+          0,
+      );
 
     progress('SIGKILL mid-tenant…');
     const kills: KillRow[] = [];
-    for (const [source, page] of [['graph', 1], ['graph', 2], ['graph', 3], ['m365d', 1]] as const) {
-      kills.push(await killMidTenant({ stack, allocator, source, incidents: 160, killAtPage: page, repoRoot, logLines, childOutput }));
+    for (const [source, page] of [
+      ['graph', 1],
+      ['graph', 2],
+      ['graph', 3],
+      ['m365d', 1],
+    ] as const) {
+      kills.push(
+        await killMidTenant({
+          stack,
+          allocator,
+          source,
+          incidents: 160,
+          killAtPage: page,
+          repoRoot,
+          logLines,
+          childOutput,
+        }),
+      );
     }
-    for (const k of kills) check(k.killedAtPoint && k.lost + k.stale + k.duplicateHistory + k.historyGaps + k.watermarkRegressions + k.notRecovered === 0);
+    for (const k of kills)
+      check(
+        k.killedAtPoint &&
+          k.lost + k.stale + k.duplicateHistory + k.historyGaps + k.watermarkRegressions + k.notRecovered === 0,
+      );
 
     progress('storage outage…');
     const outages: OutageRow[] = [];
-    for (const mode of ['network', 'process'] as const) for (const source of SOURCES) for (const atPage of quick ? [2] : [1, 2]) {
-      outages.push(await storageOutage({ stack, allocator, source, tenants: 3, incidents: 120, atPage, downMs: mode === 'network' ? 6_000 : 1_500, mode, logLines, messages }));
-    }
+    for (const mode of ['network', 'process'] as const)
+      for (const source of SOURCES)
+        for (const atPage of quick ? [2] : [1, 2]) {
+          outages.push(
+            await storageOutage({
+              stack,
+              allocator,
+              source,
+              tenants: 3,
+              incidents: 120,
+              atPage,
+              downMs: mode === 'network' ? 6_000 : 1_500,
+              mode,
+              logLines,
+              messages,
+            }),
+          );
+        }
     // A restarted emulator that lost its own last writes says nothing about the collector: counted apart.
-    for (const o of outages) if (o.dataSurvived) check(o.outageHappened && o.lost + o.stale + o.duplicateHistory + o.historyGaps + o.watermarkRegressions + o.notRecovered === 0);
+    for (const o of outages)
+      if (o.dataSurvived)
+        check(
+          o.outageHappened &&
+            o.lost + o.stale + o.duplicateHistory + o.historyGaps + o.watermarkRegressions + o.notRecovered === 0,
+        );
 
     progress('concurrency…');
     const races = [];
-    for (const source of SOURCES) races.push(await measureConcurrency(stack, allocator, source, quick ? 4 : 8, logLines));
-    for (const c of races) check(c.lost + c.stale + c.duplicateHistory + c.watermarkRegressions + c.lostCheckpointUpdates === 0);
+    for (const source of SOURCES)
+      races.push(await measureConcurrency(stack, allocator, source, quick ? 4 : 8, logLines));
+    for (const c of races)
+      check(c.lost + c.stale + c.duplicateHistory + c.watermarkRegressions + c.lostCheckpointUpdates === 0);
 
     progress('isolation…');
     const isolation = await measureIsolation(stack, allocator, SOURCES, logLines);
@@ -82,38 +143,162 @@ async function main(): Promise<number> {
     check(hygiene.hits === 0);
 
     say(`# Reliability figures (${quick ? 'quick' : 'full'} run, ${Math.round((Date.now() - started) / 1000)} s)\n`);
-    say(`## Fault matrix (${matrix.length} cases: points ${quick ? '2' : '1, 2, 3'} × ${quick ? 'persistent' : 'persistent and burst'}; 1 victim + 2 bystanders, 120 incidents each)\n`);
+    say(
+      `## Fault matrix (${matrix.length} cases: points ${quick ? '2' : '1, 2, 3'} × ${quick ? 'persistent' : 'persistent and burst'}; 1 victim + 2 bystanders, 120 incidents each)\n`,
+    );
     say(matrixTable(matrix));
-    say('\n## Process killed (SIGKILL) between a page\'s write and its checkpoint\n');
-    say(table(['Source', 'Killed before checkpoint of page', 'Killed there', 'Rows past checkpoint', 'Lost', 'Stale', 'Duplicate history', 'Watermark regressions', 'Not recovered'],
-      kills.map((k) => [k.source, k.killAtPage, k.killedAtPoint, k.rowsPastCheckpoint, k.lost, k.stale, k.duplicateHistory, k.watermarkRegressions, k.notRecovered])));
-    say('\n## Storage gone mid-run (network: connections cut and refused for 6 s; process: Azurite stopped for 1.5 s and restarted)\n');
-    say(table(['Mode', 'Source', 'At page', 'Tenants failed during outage', 'Emulator data survived', 'Lost', 'Stale', 'Duplicate history', 'Watermark regressions', 'Not recovered'],
-      outages.map((o) => [o.mode, o.source, o.atPage, `${o.failedDuringOutage}/3`, o.dataSurvived, o.lost, o.stale, o.duplicateHistory, o.watermarkRegressions, o.notRecovered])));
-    for (const o of outages) if (o.rerunErrors.length) say(`\nRerun errors (${o.mode}, ${o.source}, page ${o.atPage}): ${o.rerunErrors.join(' | ')}`);
+    say("\n## Process killed (SIGKILL) between a page's write and its checkpoint\n");
+    say(
+      table(
+        [
+          'Source',
+          'Killed before checkpoint of page',
+          'Killed there',
+          'Rows past checkpoint',
+          'Lost',
+          'Stale',
+          'Duplicate history',
+          'Watermark regressions',
+          'Not recovered',
+        ],
+        kills.map((k) => [
+          k.source,
+          k.killAtPage,
+          k.killedAtPoint,
+          k.rowsPastCheckpoint,
+          k.lost,
+          k.stale,
+          k.duplicateHistory,
+          k.watermarkRegressions,
+          k.notRecovered,
+        ]),
+      ),
+    );
+    say(
+      '\n## Storage gone mid-run (network: connections cut and refused for 6 s; process: Azurite stopped for 1.5 s and restarted)\n',
+    );
+    say(
+      table(
+        [
+          'Mode',
+          'Source',
+          'At page',
+          'Tenants failed during outage',
+          'Emulator data survived',
+          'Lost',
+          'Stale',
+          'Duplicate history',
+          'Watermark regressions',
+          'Not recovered',
+        ],
+        outages.map((o) => [
+          o.mode,
+          o.source,
+          o.atPage,
+          `${o.failedDuringOutage}/3`,
+          o.dataSurvived,
+          o.lost,
+          o.stale,
+          o.duplicateHistory,
+          o.watermarkRegressions,
+          o.notRecovered,
+        ]),
+      ),
+    );
+    for (const o of outages)
+      if (o.rerunErrors.length)
+        say(`\nRerun errors (${o.mode}, ${o.source}, page ${o.atPage}): ${o.rerunErrors.join(' | ')}`);
     say('\n## Concurrency (two overlapping runs + a duplicate delivery + 24 racing checkpoint writers per tenant)\n');
-    say(table(['Source', 'Tenants', 'Collections run / lease held', 'Lost', 'Stale', 'Duplicate history', 'Watermark regressions', 'Lost checkpoint updates'],
-      races.map((c) => [c.source, c.tenants, `${c.collected} / ${c.leaseHeld}`, c.lost, c.stale, c.duplicateHistory, c.watermarkRegressions, c.lostCheckpointUpdates])));
+    say(
+      table(
+        [
+          'Source',
+          'Tenants',
+          'Collections run / lease held',
+          'Lost',
+          'Stale',
+          'Duplicate history',
+          'Watermark regressions',
+          'Lost checkpoint updates',
+        ],
+        races.map((c) => [
+          c.source,
+          c.tenants,
+          `${c.collected} / ${c.leaseHeld}`,
+          c.lost,
+          c.stale,
+          c.duplicateHistory,
+          c.watermarkRegressions,
+          c.lostCheckpointUpdates,
+        ]),
+      ),
+    );
     say('\n## Tenant isolation\n');
-    say(table(['Case', 'Source', 'Rows written', 'API requests', 'Tenant status', 'Code'], isolation.map((i) => [i.case, i.source, i.rowsWritten, i.apiRequests, i.status, i.errorCode])));
+    say(
+      table(
+        ['Case', 'Source', 'Rows written', 'API requests', 'Tenant status', 'Code'],
+        isolation.map((i) => [i.case, i.source, i.rowsWritten, i.apiRequests, i.status, i.errorCode]),
+      ),
+    );
     say('\n## Bounded retries (requests caused by one permanently failing tenant in one run)\n');
-    say(table(['Failure', 'Source', 'Requests', 'Bound', 'Outcome'], retries.map((r) => [r.failure, r.source, r.requests, r.bound, r.outcome])));
+    say(
+      table(
+        ['Failure', 'Source', 'Requests', 'Bound', 'Outcome'],
+        retries.map((r) => [r.failure, r.source, r.requests, r.bound, r.outcome]),
+      ),
+    );
     say('\n## Consent callback fuzzing\n');
-    say(table(['Requests', 'Registered without a valid state', '5xx', 'Unescaped reflections', 'Legitimate consents accepted'],
-      [[fuzz.requests, fuzz.registeredWithoutValidState, fuzz.serverErrors, fuzz.unescapedReflections, fuzz.legitimateAccepted]]));
-    say(`\nCategories: ${Object.entries(fuzz.byCategory).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
+    say(
+      table(
+        [
+          'Requests',
+          'Registered without a valid state',
+          '5xx',
+          'Unescaped reflections',
+          'Legitimate consents accepted',
+        ],
+        [
+          [
+            fuzz.requests,
+            fuzz.registeredWithoutValidState,
+            fuzz.serverErrors,
+            fuzz.unescapedReflections,
+            fuzz.legitimateAccepted,
+          ],
+        ],
+      ),
+    );
+    say(
+      `\nCategories: ${Object.entries(fuzz.byCategory)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(' · ')}`,
+    );
     say('\n## Secret hygiene\n');
-    say(table(['Secrets known', 'Tokens captured', 'Texts scanned (log lines, errors, child output, export lines, table rows)', 'Hits'],
-      [[hygiene.secretsKnown, hygiene.tokensKnown, hygiene.textsScanned, hygiene.hits]]));
+    say(
+      table(
+        [
+          'Secrets known',
+          'Tokens captured',
+          'Texts scanned (log lines, errors, child output, export lines, table rows)',
+          'Hits',
+        ],
+        [[hygiene.secretsKnown, hygiene.tokensKnown, hygiene.textsScanned, hygiene.hits]],
+      ),
+    );
     if (hygiene.hitPlaces.length) say(`\nHits: ${hygiene.hitPlaces.join('; ')}`);
-    say(`\n${failures === 0 ? 'All figures are 0 where 0 is required.' : `${failures} scenario(s) broke a zero figure.`}`);
+    say(
+      `\n${failures === 0 ? 'All figures are 0 where 0 is required.' : `${failures} scenario(s) broke a zero figure.`}`,
+    );
     return failures === 0 ? 0 : 1;
   } finally {
     await stack.stop();
   }
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-  process.exit(2);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(2);
+  },
+);

@@ -16,7 +16,8 @@ export async function rawTableRows(connectionString: string): Promise<{ table: s
   for await (const table of service.listTables()) {
     if (!table.name) continue;
     const client = TableClient.fromConnectionString(connectionString, table.name, options);
-    for await (const entity of client.listEntities()) out.push({ table: table.name, line: render(entity as Record<string, unknown>) });
+    for await (const entity of client.listEntities())
+      out.push({ table: table.name, line: render(entity as Record<string, unknown>) });
   }
   return out;
 }

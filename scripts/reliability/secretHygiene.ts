@@ -37,14 +37,22 @@ export async function scanForSecrets(inputs: HygieneInputs): Promise<HygieneFigu
   scanner.scanAll(inputs.messages, 'error message');
   scanner.scanAll(inputs.childOutput, 'child process output');
   const env = { ...stack.env };
-  for (const argv of [['incidents', 'export'], ['incidents', 'export', '--history'], ['tenants', 'list', '--json']]) {
+  for (const argv of [
+    ['incidents', 'export'],
+    ['incidents', 'export', '--history'],
+    ['tenants', 'list', '--json'],
+  ]) {
     const out = await runCli(argv, env);
     scanner.scanAll(out.stdout.split('\n'), `${argv.join(' ')} line`);
     scanner.scan(out.stderr, `${argv.join(' ')} stderr`);
   }
-  for (const row of await rawTableRows(stack.azurite?.connectionString as string)) scanner.scan(row.line, `${row.table} row`);
+  for (const row of await rawTableRows(stack.azurite?.connectionString as string))
+    scanner.scan(row.line, `${row.table} row`);
   return {
-    secretsKnown: scanner.secretCount, tokensKnown: inputs.tokens.size, textsScanned: scanner.textsScanned,
-    hits: scanner.hits.length, hitPlaces: [...new Set(scanner.hits.map((h) => `${h.secret} in ${h.where}`))],
+    secretsKnown: scanner.secretCount,
+    tokensKnown: inputs.tokens.size,
+    textsScanned: scanner.textsScanned,
+    hits: scanner.hits.length,
+    hitPlaces: [...new Set(scanner.hits.map((h) => `${h.secret} in ${h.where}`))],
   };
 }

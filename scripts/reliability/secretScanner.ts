@@ -25,7 +25,10 @@ export class SecretScanner {
     }
     // A JWT cut at a dot still leaks its signature, so signatures are looked for on their own too.
     const signature = value.slice(value.lastIndexOf('.') + 1);
-    for (const [index, v] of [[this.tokens, value], [this.signatures, signature]] as const) {
+    for (const [index, v] of [
+      [this.tokens, value],
+      [this.signatures, signature],
+    ] as const) {
       if (v.length < 16) continue;
       const set = index.get(v.length) ?? new Set<string>();
       set.add(v);
@@ -45,10 +48,16 @@ export class SecretScanner {
     this.textsScanned++;
     for (const [value, label] of this.secrets) if (text.includes(value)) this.hits.push({ where, secret: label });
     // Tokens start with `eyJ`; signatures follow a dot. Look up only there (thousands of tokens × long rows).
-    if (this.foundAt(text, 'eyJ', 0, this.tokens) || this.foundAt(text, '.', 1, this.signatures)) this.hits.push({ where, secret: 'token' });
+    if (this.foundAt(text, 'eyJ', 0, this.tokens) || this.foundAt(text, '.', 1, this.signatures))
+      this.hits.push({ where, secret: 'token' });
   }
 
-  private foundAt(text: string, marker: string, skip: number, index: ReadonlyMap<number, ReadonlySet<string>>): boolean {
+  private foundAt(
+    text: string,
+    marker: string,
+    skip: number,
+    index: ReadonlyMap<number, ReadonlySet<string>>,
+  ): boolean {
     for (let i = text.indexOf(marker); i >= 0; i = text.indexOf(marker, i + 1)) {
       for (const [length, set] of index) if (set.has(text.substr(i + skip, length))) return true;
     }

@@ -53,7 +53,10 @@ export async function storageOutage(options: OutageOptions): Promise<OutageRow> 
   const victim = tenants[0] as string;
   const proxy = await new TableProxy(azurite.tablePort, () => 'forward').start();
   const env = {
-    ...stack.env, INCIDENT_SOURCE: options.source, SYNC_LAG_SECONDS: '0', TENANT_CONCURRENCY: '4',
+    ...stack.env,
+    INCIDENT_SOURCE: options.source,
+    SYNC_LAG_SECONDS: '0',
+    TENANT_CONCURRENCY: '4',
     ...(options.mode === 'network' ? { AzureWebJobsStorage: viaTablePort(azurite.connectionString, proxy.port) } : {}),
   };
   const recorder = new WatermarkRecorder();
@@ -79,15 +82,18 @@ export async function storageOutage(options: OutageOptions): Promise<OutageRow> 
   };
   let run1;
   try {
-    run1 = await runCollection(first.runDeps, { trigger: 'reliability', tenantIds: tenants }).catch((error: unknown) => {
-      options.messages.push(error instanceof Error ? error.message : String(error));
-      return undefined;
-    });
+    run1 = await runCollection(first.runDeps, { trigger: 'reliability', tenantIds: tenants }).catch(
+      (error: unknown) => {
+        options.messages.push(error instanceof Error ? error.message : String(error));
+        return undefined;
+      },
+    );
   } finally {
     api.onRequest = undefined;
     await restarted;
   }
-  const dataSurvived = (await first.services.tenants.list()).filter((t) => tenants.includes(t.tenantId)).length === tenants.length;
+  const dataSurvived =
+    (await first.services.tenants.list()).filter((t) => tenants.includes(t.tenantId)).length === tenants.length;
   for (const r of run1?.tenants ?? []) if (r.error) options.messages.push(r.error.message);
   await recorder.observeStore(first.services.tenants, tenants);
 
@@ -98,13 +104,22 @@ export async function storageOutage(options: OutageOptions): Promise<OutageRow> 
   const second = await collectorProcess({ env, logLines: options.logLines, recorder, storageClock: later });
   const run2 = await runCollection(second.runDeps, { trigger: 'reliability', tenantIds: tenants });
   for (const r of run2.tenants) if (r.error) options.messages.push(r.error.message);
-  const rerunErrors = [...new Set(run2.tenants.flatMap((r) => (r.error ? [`${r.error.code}: ${r.error.message}`] : [])))].slice(0, 3);
+  const rerunErrors = [
+    ...new Set(run2.tenants.flatMap((r) => (r.error ? [`${r.error.code}: ${r.error.message}`] : []))),
+  ].slice(0, 3);
   await recorder.observeStore(second.services.tenants, tenants);
   let figures: TruthFigures = { ...ZERO_TRUTH };
-  for (const t of tenants) figures = addFigures(figures, await compareWithTruth(second.services.snapshots, stack.world, options.source, t));
+  for (const t of tenants)
+    figures = addFigures(figures, await compareWithTruth(second.services.snapshots, stack.world, options.source, t));
   await proxy.stop();
   return {
-    source: options.source, atPage: options.atPage, mode: options.mode, outageHappened: restarted !== undefined, dataSurvived, rerunErrors, ...figures,
+    source: options.source,
+    atPage: options.atPage,
+    mode: options.mode,
+    outageHappened: restarted !== undefined,
+    dataSurvived,
+    rerunErrors,
+    ...figures,
     failedDuringOutage: run1 ? run1.tenants.filter((r) => r.status !== 'ok').length : tenants.length,
     watermarkRegressions: recorder.regressions,
     notRecovered: run2.tenants.filter((r) => r.status !== 'ok').length,

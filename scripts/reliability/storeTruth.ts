@@ -18,12 +18,21 @@ export interface TruthFigures {
   foreign: number;
 }
 
-export const ZERO_TRUTH: Readonly<TruthFigures> = Object.freeze({ lost: 0, stale: 0, duplicateHistory: 0, historyGaps: 0, foreign: 0 });
+export const ZERO_TRUTH: Readonly<TruthFigures> = Object.freeze({
+  lost: 0,
+  stale: 0,
+  duplicateHistory: 0,
+  historyGaps: 0,
+  foreign: 0,
+});
 
 export function addFigures(a: TruthFigures, b: TruthFigures): TruthFigures {
   return {
-    lost: a.lost + b.lost, stale: a.stale + b.stale, duplicateHistory: a.duplicateHistory + b.duplicateHistory,
-    historyGaps: a.historyGaps + b.historyGaps, foreign: a.foreign + b.foreign,
+    lost: a.lost + b.lost,
+    stale: a.stale + b.stale,
+    duplicateHistory: a.duplicateHistory + b.duplicateHistory,
+    historyGaps: a.historyGaps + b.historyGaps,
+    foreign: a.foreign + b.foreign,
   };
 }
 
@@ -32,7 +41,12 @@ function truthOf(world: DefenderWorld, source: SourceKind, tenantId: string): Ma
   return new Map(list.map((i) => [String(source === 'graph' ? i.id : i.incidentId), i]));
 }
 
-export async function compareWithTruth(snapshots: SnapshotStore, world: DefenderWorld, source: SourceKind, tenantId: string): Promise<TruthFigures> {
+export async function compareWithTruth(
+  snapshots: SnapshotStore,
+  world: DefenderWorld,
+  source: SourceKind,
+  tenantId: string,
+): Promise<TruthFigures> {
   const truth = truthOf(world, source, tenantId);
   const figures: TruthFigures = { ...ZERO_TRUTH };
   const latestHashes = new Map<string, string>();
@@ -43,7 +57,8 @@ export async function compareWithTruth(snapshots: SnapshotStore, world: Defender
       continue;
     }
     latestHashes.set(row.incidentId, row.contentHash);
-    if (contentHash(expected) !== contentHash(row.incident) || row.contentHash !== contentHash(row.incident)) figures.stale++;
+    if (contentHash(expected) !== contentHash(row.incident) || row.contentHash !== contentHash(row.incident))
+      figures.stale++;
   }
   for (const id of truth.keys()) if (!latestHashes.has(id)) figures.lost++;
 

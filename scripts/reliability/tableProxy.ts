@@ -16,7 +16,10 @@ export class TableProxy {
   private readonly sockets = new Set<net.Socket>();
   port = 0;
 
-  constructor(private readonly upstreamPort: number, private readonly inspect: RequestInspector) {}
+  constructor(
+    private readonly upstreamPort: number,
+    private readonly inspect: RequestInspector,
+  ) {}
 
   async start(): Promise<this> {
     const server = net.createServer((client) => this.pipe(client));
@@ -65,5 +68,8 @@ export class TableProxy {
 
 /** The connection string with its TableEndpoint pointed at `port`. */
 export function viaTablePort(connectionString: string, port: number): string {
-  return connectionString.replace(/TableEndpoint=http:\/\/127\.0\.0\.1:\d+\//, `TableEndpoint=http://127.0.0.1:${port}/`);
+  return connectionString.replace(
+    /TableEndpoint=http:\/\/127\.0\.0\.1:\d+\//,
+    `TableEndpoint=http://127.0.0.1:${port}/`,
+  );
 }

@@ -5,7 +5,10 @@ import type { LocalStack } from '../../test/sim/stack.js';
 export class TenantAllocator {
   private next = 1;
 
-  constructor(private readonly stack: LocalStack, private readonly prefix = 'fa017000') {}
+  constructor(
+    private readonly stack: LocalStack,
+    private readonly prefix = 'fa017000',
+  ) {}
 
   /** `count` new tenant IDs with `incidents` seeded incidents each, consent granted in Entra. */
   allocate(count: number, incidents: number): string[] {
@@ -20,6 +23,7 @@ export class TenantAllocator {
   /** Register as `tenants add --no-verify` would: active, consented now. */
   static async register(store: TenantStore, tenantIds: readonly string[]): Promise<void> {
     const consentedAt = new Date().toISOString();
-    for (const tenantId of tenantIds) await store.upsert(tenantId, { displayName: `Tenant ${tenantId.slice(-4)}`, status: 'active', consentedAt });
+    for (const tenantId of tenantIds)
+      await store.upsert(tenantId, { displayName: `Tenant ${tenantId.slice(-4)}`, status: 'active', consentedAt });
   }
 }

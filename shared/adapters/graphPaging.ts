@@ -34,10 +34,16 @@ export function nextGraphStep(input: GraphStepInput): GraphStep {
   const { nextLink } = input;
   if (nextLink === undefined) return { action: 'done' };
   if (input.seen.has(nextLink)) {
-    throw new CollectorError('Graph returned an @odata.nextLink that was already followed (paging loop).', { code: 'GRAPH_NEXTLINK_LOOP', kind: 'permanent' });
+    throw new CollectorError('Graph returned an @odata.nextLink that was already followed (paging loop).', {
+      code: 'GRAPH_NEXTLINK_LOOP',
+      kind: 'permanent',
+    });
   }
   if (input.emptyPages > MAX_EMPTY_PAGES) {
-    throw new CollectorError(`Graph returned ${input.emptyPages} empty pages in a row that still had an @odata.nextLink.`, { code: 'GRAPH_EMPTY_PAGES', kind: 'transient' });
+    throw new CollectorError(
+      `Graph returned ${input.emptyPages} empty pages in a row that still had an @odata.nextLink.`,
+      { code: 'GRAPH_EMPTY_PAGES', kind: 'transient' },
+    );
   }
   if (skipOf(nextLink) > GRAPH_MAX_SKIP) return restartStep(input.queryFrom, input.highest);
   return { action: 'follow', url: nextLink };

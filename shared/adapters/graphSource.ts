@@ -43,7 +43,10 @@ export class GraphIncidentSource implements IncidentSource {
   }
 
   async probe(tenantId: string, options?: PageOptions): Promise<void> {
-    const body = await this.options.http.getJson(odataUrl(`${this.base}/v1.0/security/incidents`, [['$top', 1]]), tenantRequest(this.options, tenantId, options));
+    const body = await this.options.http.getJson(
+      odataUrl(`${this.base}/v1.0/security/incidents`, [['$top', 1]]),
+      tenantRequest(this.options, tenantId, options),
+    );
     odataValue(body, 'Graph incidents');
   }
 
@@ -72,7 +75,11 @@ export class GraphIncidentSource implements IncidentSource {
       } catch (error) {
         if (run.expand && isServerError(error)) {
           // Observed on large tenants: $expand=alerts with $filter answers 500 persistently. Same window, no expand.
-          this.options.logger?.warn('graph.expand_alerts_failed', { tenantId, errorCode: (error as CollectorError).code, fallback: 'alerts_v2 per incident' });
+          this.options.logger?.warn('graph.expand_alerts_failed', {
+            tenantId,
+            errorCode: (error as CollectorError).code,
+            fallback: 'alerts_v2 per incident',
+          });
           run.expand = false;
           restartAt(highest ?? queryFrom);
           continue;
@@ -122,7 +129,11 @@ export class GraphIncidentSource implements IncidentSource {
   }
 
   /** Fallback: each incident's alerts from alerts_v2, placed in `alerts` exactly as returned. */
-  private async attachAlerts(tenantId: string, incidents: readonly FetchedIncident[], options?: PageOptions): Promise<void> {
+  private async attachAlerts(
+    tenantId: string,
+    incidents: readonly FetchedIncident[],
+    options?: PageOptions,
+  ): Promise<void> {
     await mapBounded(incidents, this.options.alertConcurrency ?? 4, async (fetched) => {
       fetched.incident.alerts = await this.alertsOf(tenantId, fetched.incidentId, options);
     });
@@ -131,9 +142,15 @@ export class GraphIncidentSource implements IncidentSource {
   private async alertsOf(tenantId: string, incidentId: string, options?: PageOptions): Promise<JsonObject[]> {
     const alerts: JsonObject[] = [];
     const seen = new Set<string>();
-    let url: string | undefined = odataUrl(`${this.base}/v1.0/security/alerts_v2`, [['$filter', `incidentId eq '${incidentId.replace(/'/g, "''")}'`]]);
+    let url: string | undefined = odataUrl(`${this.base}/v1.0/security/alerts_v2`, [
+      ['$filter', `incidentId eq '${incidentId.replace(/'/g, "''")}'`],
+    ]);
     while (url !== undefined) {
-      if (seen.has(url)) throw new CollectorError('Graph returned an alerts_v2 @odata.nextLink that was already followed (paging loop).', { code: 'GRAPH_NEXTLINK_LOOP', kind: 'permanent' });
+      if (seen.has(url))
+        throw new CollectorError(
+          'Graph returned an alerts_v2 @odata.nextLink that was already followed (paging loop).',
+          { code: 'GRAPH_NEXTLINK_LOOP', kind: 'permanent' },
+        );
       seen.add(url);
       const body = await this.options.http.getJson(url, tenantRequest(this.options, tenantId, options));
       alerts.push(...odataValue(body, 'Graph alerts_v2'));
@@ -141,7 +158,6 @@ export class GraphIncidentSource implements IncidentSource {
     }
     return alerts;
   }
-
 }
 
 function toFetched(item: JsonObject): FetchedIncident {
@@ -154,7 +170,8 @@ function toFetched(item: JsonObject): FetchedIncident {
 
 function maxLastUpdate(incidents: readonly FetchedIncident[]): string | undefined {
   let max: string | undefined;
-  for (const { lastUpdateTime } of incidents) if (max === undefined || compareInstants(lastUpdateTime, max) > 0) max = lastUpdateTime;
+  for (const { lastUpdateTime } of incidents)
+    if (max === undefined || compareInstants(lastUpdateTime, max) > 0) max = lastUpdateTime;
   return max;
 }
 

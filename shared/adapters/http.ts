@@ -16,8 +16,17 @@ export const RETRY_LIMIT = 4;
 
 const RETRY_STATUS_CODES = [408, 429, 500, 502, 503, 504];
 const RETRY_ERROR_CODES = [
-  'ETIMEDOUT', 'ECONNRESET', 'EADDRINUSE', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'ENETUNREACH', 'EAI_AGAIN',
-  'EHOSTUNREACH', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EADDRINUSE',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ENOTFOUND',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
   // got's own check when a connection drops mid-body (fewer bytes than Content-Length).
   'ERR_HTTP_CONTENT_LENGTH_MISMATCH',
   // A truncated or invalid JSON body (e.g. a reset mid-body) is worth another attempt.
@@ -52,7 +61,11 @@ export interface SourceClientOptions {
 }
 
 /** The request context of one tenant's call: its token provider and limiter are consulted on every attempt. */
-export function tenantRequest(client: SourceClientOptions, tenantId: string, options?: { readonly signal?: AbortSignal }): TenantRequest {
+export function tenantRequest(
+  client: SourceClientOptions,
+  tenantId: string,
+  options?: { readonly signal?: AbortSignal },
+): TenantRequest {
   return {
     tenantId,
     tokenProvider: client.tokenProvider,
@@ -97,12 +110,19 @@ export function createIncidentHttp(options: IncidentHttpOptions = {}): IncidentH
         });
         const body: unknown = response.body;
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-          throw new CollectorError(`${describe(url)} answered JSON that is not an object.`, { code: 'MALFORMED_RESPONSE', kind: 'transient' });
+          throw new CollectorError(`${describe(url)} answered JSON that is not an object.`, {
+            code: 'MALFORMED_RESPONSE',
+            kind: 'transient',
+          });
         }
         return body as JsonObject;
       } catch (error) {
         if (request.signal?.aborted) {
-          throw new CollectorError(`${describe(url)} was aborted.`, { code: 'ABORTED', kind: 'transient', cause: request.signal.reason });
+          throw new CollectorError(`${describe(url)} was aborted.`, {
+            code: 'ABORTED',
+            kind: 'transient',
+            cause: request.signal.reason,
+          });
         }
         throw toCollectorError(error, url);
       }
@@ -130,7 +150,10 @@ function buildClient(options: IncidentHttpOptions, stats: RequestStats, backoff:
         async (requestOptions) => {
           const { tenant } = requestOptions.context as RequestContext;
           await tenant.limiter?.acquire(tenant.tenantId, tenant.signal);
-          const token = await tenant.tokenProvider.getToken(tenant.tenantId, tenant.signal ? { signal: tenant.signal } : undefined);
+          const token = await tenant.tokenProvider.getToken(
+            tenant.tenantId,
+            tenant.signal ? { signal: tenant.signal } : undefined,
+          );
           requestOptions.headers.authorization = `Bearer ${token}`;
           stats.recordRequest(tenant.tenantId);
         },
@@ -145,7 +168,9 @@ function delayFor(retry: RetryObject, backoff: BackoffOptions, stats: RequestSta
   const { tenant } = retry.error.options.context as RequestContext;
   const response = retry.error.response;
   const status = response?.statusCode;
-  const hint = response ? (parseRetryAfter(response.headers['retry-after'], Date.now()) ?? parseTryAgainIn(response.body)) : undefined;
+  const hint = response
+    ? (parseRetryAfter(response.headers['retry-after'], Date.now()) ?? parseTryAgainIn(response.body))
+    : undefined;
   const delay = retryDelayMs(retry.attemptCount, hint, backoff);
   if (status === 429) {
     stats.recordThrottled(tenant.tenantId);
@@ -153,7 +178,13 @@ function delayFor(retry: RetryObject, backoff: BackoffOptions, stats: RequestSta
     tenant.limiter?.penalize(tenant.tenantId, delay);
   }
   stats.recordRetry(tenant.tenantId);
-  logger?.warn('http_retry', { tenantId: tenant.tenantId, status, errorCode: status === undefined ? retry.error.code : `HTTP_${status}`, attempt: retry.attemptCount, delayMs: delay });
+  logger?.warn('http_retry', {
+    tenantId: tenant.tenantId,
+    status,
+    errorCode: status === undefined ? retry.error.code : `HTTP_${status}`,
+    attempt: retry.attemptCount,
+    delayMs: delay,
+  });
   return delay;
 }
 
@@ -174,14 +205,20 @@ export function toCollectorError(error: unknown, url: string): CollectorError {
   if (requestError.name === 'ParseError' || requestError.code === 'ERR_BODY_PARSE_FAILURE') {
     const status = requestError.response?.statusCode;
     return new CollectorError(`${where} answered a malformed or truncated JSON body.`, {
-      code: 'MALFORMED_RESPONSE', kind: 'transient', ...(status !== undefined ? { status } : {}),
+      code: 'MALFORMED_RESPONSE',
+      kind: 'transient',
+      ...(status !== undefined ? { status } : {}),
     });
   }
   if (requestError.name === 'AbortError' || requestError.code === 'ERR_ABORTED') {
     return new CollectorError(`${where} was aborted.`, { code: 'ABORTED', kind: 'transient' });
   }
   const code = typeof requestError.code === 'string' ? requestError.code : 'REQUEST_FAILED';
-  const transient = isTransientNetworkCode(code) || RETRY_ERROR_CODES.includes(code) || requestError.name === 'TimeoutError' || requestError.name === 'RequestError';
+  const transient =
+    isTransientNetworkCode(code) ||
+    RETRY_ERROR_CODES.includes(code) ||
+    requestError.name === 'TimeoutError' ||
+    requestError.name === 'RequestError';
   return new CollectorError(`${where} failed: ${code}`, { code, kind: transient ? 'transient' : 'permanent' });
 }
 

@@ -64,7 +64,13 @@ export class LegacySlicer {
     if (this.cursorMs >= this.windowEndMs) return undefined;
     const paged = this.pagedMs === this.cursorMs;
     const endMs = paged ? this.cursorMs + 1 : Math.min(this.windowEndMs, this.cursorMs + this.widthMs);
-    return { startMs: this.cursorMs, endMs, first: this.cursorMs === this.windowStartMs, last: endMs === this.windowEndMs, paged };
+    return {
+      startMs: this.cursorMs,
+      endMs,
+      first: this.cursorMs === this.windowStartMs,
+      last: endMs === this.windowEndMs,
+      paged,
+    };
   }
 
   /** The slice answered fewer than `top` (or was fully paged): it is complete; widen or narrow by density. */
@@ -74,7 +80,8 @@ export class LegacySlicer {
     this.pagedMs = undefined;
     const scaled = count === 0 ? width * this.maxGrowth : Math.floor((width * this.target) / count);
     // After a gap below an overflow, the density seen in that overflow says more than the gap's own count.
-    const hinted = this.densityHint === undefined ? scaled : Math.min(scaled, Math.floor(this.target / this.densityHint));
+    const hinted =
+      this.densityHint === undefined ? scaled : Math.min(scaled, Math.floor(this.target / this.densityHint));
     this.densityHint = undefined;
     this.widthMs = clamp(hinted, 1, Math.max(1, width * this.maxGrowth));
   }

@@ -38,7 +38,10 @@ export class M365dIncidentSource implements IncidentSource {
   }
 
   async probe(tenantId: string, options?: PageOptions): Promise<void> {
-    const body = await this.options.http.getJson(odataUrl(this.base, [['$top', 1]]), tenantRequest(this.options, tenantId, options));
+    const body = await this.options.http.getJson(
+      odataUrl(this.base, [['$top', 1]]),
+      tenantRequest(this.options, tenantId, options),
+    );
     odataValue(body, 'Legacy incidents');
   }
 
@@ -46,12 +49,16 @@ export class M365dIncidentSource implements IncidentSource {
     const slicer = new LegacySlicer(toEpochMs(window.from), toEpochMs(window.to), { top: this.pageSize });
     let checkpoint: string | undefined;
     for (let slice = slicer.next(); slice !== undefined; slice = slicer.next()) {
-      if (slice.paged) this.options.logger?.warn('m365d.instant_paged', { tenantId, instant: new Date(slice.startMs).toISOString() });
+      if (slice.paged)
+        this.options.logger?.warn('m365d.instant_paged', { tenantId, instant: new Date(slice.startMs).toISOString() });
       let sliceMax: string | undefined;
       // `skip` stays 0 except for a paged millisecond (see below).
       for (let skip = 0; ; skip += this.pageSize) {
         if (skip >= MAX_PAGES_IN_ONE_MS * this.pageSize) {
-          throw new CollectorError(`More than ${skip} legacy incidents share one millisecond (${new Date(slice.startMs).toISOString()}).`, { code: 'M365D_INSTANT_OVERFLOW', kind: 'permanent' });
+          throw new CollectorError(
+            `More than ${skip} legacy incidents share one millisecond (${new Date(slice.startMs).toISOString()}).`,
+            { code: 'M365D_INSTANT_OVERFLOW', kind: 'permanent' },
+          );
         }
         const incidents = await this.query(tenantId, window, slice, skip, options);
         sliceMax = laterOf(sliceMax, maxLastUpdate(incidents));
@@ -59,12 +66,16 @@ export class M365dIncidentSource implements IncidentSource {
           // Complete: every incident of the slice was answered, and every earlier slice is complete.
           slicer.complete(slice, skip + incidents.length);
           checkpoint = laterOf(checkpoint, sliceMax);
-          if (incidents.length > 0 || skip > 0) yield { incidents, ...(checkpoint !== undefined ? { checkpoint } : {}) };
+          if (incidents.length > 0 || skip > 0)
+            yield { incidents, ...(checkpoint !== undefined ? { checkpoint } : {}) };
           break;
         }
         if (!slice.paged) {
           // Not proven complete: keep what came (re-fetched later, idempotently), no checkpoint, split.
-          slicer.overflow(slice, incidents.map((i) => toEpochMs(i.lastUpdateTime)));
+          slicer.overflow(
+            slice,
+            incidents.map((i) => toEpochMs(i.lastUpdateTime)),
+          );
           yield { incidents };
           break;
         }
@@ -76,22 +87,32 @@ export class M365dIncidentSource implements IncidentSource {
     }
   }
 
-  private async query(tenantId: string, window: SyncWindow, slice: LegacySlice, skip: number, options?: PageOptions): Promise<FetchedIncident[]> {
-    const body = await this.options.http.getJson(this.sliceUrl(window, slice, skip), tenantRequest(this.options, tenantId, options));
+  private async query(
+    tenantId: string,
+    window: SyncWindow,
+    slice: LegacySlice,
+    skip: number,
+    options?: PageOptions,
+  ): Promise<FetchedIncident[]> {
+    const body = await this.options.http.getJson(
+      this.sliceUrl(window, slice, skip),
+      tenantRequest(this.options, tenantId, options),
+    );
     return odataValue(body, 'Legacy incidents').map(toFetched);
   }
 
   /** ms-aligned `ge … and lt …`, except the window's own ends, which keep their full precision. */
   private sliceUrl(window: SyncWindow, slice: LegacySlice, skip: number): string {
     const lower = slice.first ? toFixedWidth(window.from) : msInstant(slice.startMs);
-    const upper = slice.last ? `lastUpdateTime le ${toFixedWidth(window.to)}` : `lastUpdateTime lt ${msInstant(slice.endMs)}`;
+    const upper = slice.last
+      ? `lastUpdateTime le ${toFixedWidth(window.to)}`
+      : `lastUpdateTime lt ${msInstant(slice.endMs)}`;
     return odataUrl(this.base, [
       ['$filter', `lastUpdateTime ge ${lower} and ${upper}`],
       ['$top', this.pageSize],
       ...(skip > 0 ? [['$skip', skip] as const] : []),
     ]);
   }
-
 }
 
 /** Legacy numeric `incidentId` → decimal string; timestamps kept as the API's own strings. */

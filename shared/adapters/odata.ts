@@ -27,7 +27,10 @@ export function skipOf(url: string): number {
 export function odataValue(body: JsonObject, what: string): JsonObject[] {
   const value = body.value;
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) {
-    throw new CollectorError(`${what}: the answer has no 'value' array of objects.`, { code: 'MALFORMED_RESPONSE', kind: 'transient' });
+    throw new CollectorError(`${what}: the answer has no 'value' array of objects.`, {
+      code: 'MALFORMED_RESPONSE',
+      kind: 'transient',
+    });
   }
   return value as JsonObject[];
 }

@@ -189,6 +189,9 @@ function abortReason(signal: AbortSignal): unknown {
 }
 
 /** A limiter for a source's documented quotas. */
-export function limiterFor(source: keyof typeof SOURCE_QUOTAS, options: Omit<RateLimiterOptions, 'quotas'> = {}): RateLimiter {
+export function limiterFor(
+  source: keyof typeof SOURCE_QUOTAS,
+  options: Omit<RateLimiterOptions, 'quotas'> = {},
+): RateLimiter {
   return new RateLimiter({ ...options, quotas: SOURCE_QUOTAS[source] });
 }

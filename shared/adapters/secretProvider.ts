@@ -23,7 +23,12 @@ export interface KeyVaultSecretProviderOptions {
   readonly now?: () => number;
 }
 
-const KEY_VAULT_DOMAINS = ['.vault.azure.net', '.vault.usgovcloudapi.net', '.vault.azure.cn', '.vault.microsoftazure.de'];
+const KEY_VAULT_DOMAINS = [
+  '.vault.azure.net',
+  '.vault.usgovcloudapi.net',
+  '.vault.azure.cn',
+  '.vault.microsoftazure.de',
+];
 
 /** True for a real Key Vault host; anything else (a local stand-in) needs challenge resource verification off. */
 export function isKeyVaultHost(vaultUrl: string): boolean {
@@ -77,7 +82,10 @@ export class KeyVaultSecretProvider implements SecretProvider {
       // No version: always the current one, so a rotation is picked up.
       const secret = await this.client.getSecret(this.secretName);
       if (secret.value === undefined || secret.value === '') {
-        throw new CollectorError(`Key Vault secret '${this.secretName}' has no value.`, { code: 'SECRET_EMPTY', kind: 'credential_error' });
+        throw new CollectorError(`Key Vault secret '${this.secretName}' has no value.`, {
+          code: 'SECRET_EMPTY',
+          kind: 'credential_error',
+        });
       }
       const value: SecretValue = { value: secret.value, version: secret.properties.version ?? 'unversioned' };
       this.cached = { secret: value, readAt: this.now() };
@@ -91,19 +99,47 @@ export class KeyVaultSecretProvider implements SecretProvider {
 /** Map a Key Vault (or its credential's) failure to a CollectorError; only status and code, never bodies. */
 export function keyVaultError(error: unknown, secretName: string): CollectorError {
   if (error instanceof CollectorError) return error;
-  const e = (error ?? {}) as { name?: string; statusCode?: number; code?: string; details?: { error?: { code?: string } } };
+  const e = (error ?? {}) as {
+    name?: string;
+    statusCode?: number;
+    code?: string;
+    details?: { error?: { code?: string } };
+  };
   const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
   const errorCode = e.details?.error?.code ?? e.code;
   const about = `Reading Key Vault secret '${secretName}' failed`;
   if (status === 404 || errorCode === 'SecretNotFound') {
-    return new CollectorError(`${about}: secret not found.`, { code: 'SECRET_NOT_FOUND', kind: 'credential_error', status: status ?? 404, cause: error });
+    return new CollectorError(`${about}: secret not found.`, {
+      code: 'SECRET_NOT_FOUND',
+      kind: 'credential_error',
+      status: status ?? 404,
+      cause: error,
+    });
   }
-  if (e.name === 'AuthenticationError' || e.name === 'CredentialUnavailableError' || e.name === 'AggregateAuthenticationError') {
-    return new CollectorError(`${about}: the reading identity could not authenticate (${e.name}).`, { code: 'KEYVAULT_AUTH', kind: 'credential_error', cause: error });
+  if (
+    e.name === 'AuthenticationError' ||
+    e.name === 'CredentialUnavailableError' ||
+    e.name === 'AggregateAuthenticationError'
+  ) {
+    return new CollectorError(`${about}: the reading identity could not authenticate (${e.name}).`, {
+      code: 'KEYVAULT_AUTH',
+      kind: 'credential_error',
+      cause: error,
+    });
   }
   if (status !== undefined) {
-    const kind = status === 429 || status >= 500 ? 'transient' : status === 401 || status === 403 ? 'credential_error' : 'permanent';
-    return new CollectorError(`${about}: HTTP ${status}${errorCode ? ` ${errorCode}` : ''}.`, { code: `KEYVAULT_${status}`, kind, status, cause: error });
+    const kind =
+      status === 429 || status >= 500
+        ? 'transient'
+        : status === 401 || status === 403
+          ? 'credential_error'
+          : 'permanent';
+    return new CollectorError(`${about}: HTTP ${status}${errorCode ? ` ${errorCode}` : ''}.`, {
+      code: `KEYVAULT_${status}`,
+      kind,
+      status,
+      cause: error,
+    });
   }
   const code = typeof errorCode === 'string' && errorCode !== '' ? errorCode : 'UNKNOWN';
   const kind = isTransientNetworkCode(code) || e.name === 'RestError' ? 'transient' : 'permanent';
@@ -115,7 +151,11 @@ export class StaticSecretProvider implements SecretProvider {
   private readonly secret: SecretValue;
 
   constructor(value: string) {
-    if (value === '') throw new CollectorError('The partner client secret is empty.', { code: 'SECRET_EMPTY', kind: 'credential_error' });
+    if (value === '')
+      throw new CollectorError('The partner client secret is empty.', {
+        code: 'SECRET_EMPTY',
+        kind: 'credential_error',
+      });
     this.secret = { value, version: 'static' };
   }
 
@@ -132,7 +172,10 @@ export class StaticSecretProvider implements SecretProvider {
  * The identity that reads Key Vault and Storage: managed identity in Azure, environment/developer
  * credentials locally. A non-Microsoft authority (a local stand-in) needs instance discovery off.
  */
-export function createAzureCredential(settings: Settings, env: Readonly<Record<string, string | undefined>> = process.env): TokenCredential {
+export function createAzureCredential(
+  settings: Settings,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): TokenCredential {
   const clientId = env.AZURE_CLIENT_ID?.trim();
   const tenantId = env.AZURE_TENANT_ID?.trim();
   const secret = env.AZURE_CLIENT_SECRET?.trim();
@@ -140,7 +183,10 @@ export function createAzureCredential(settings: Settings, env: Readonly<Record<s
   // The service-principal triple of EnvironmentCredential, read from the given environment (the CLI and tests
   // pass theirs explicitly; DefaultAzureCredential would only look at process.env).
   if (clientId && tenantId && secret) {
-    return new ClientSecretCredential(tenantId, clientId, secret, { authorityHost: settings.authorityHost, ...discovery });
+    return new ClientSecretCredential(tenantId, clientId, secret, {
+      authorityHost: settings.authorityHost,
+      ...discovery,
+    });
   }
   return new DefaultAzureCredential({
     authorityHost: settings.authorityHost,

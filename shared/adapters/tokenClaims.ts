@@ -12,16 +12,26 @@ export function verifyTokenClaims(token: string, tenantId: string, readRoles: re
   try {
     claims = decodeJwt(token);
   } catch (error) {
-    throw new CollectorError(`The token for tenant ${tenantId} is not a readable JWT.`, { code: 'TOKEN_MALFORMED', kind: 'credential_error', cause: error });
+    throw new CollectorError(`The token for tenant ${tenantId} is not a readable JWT.`, {
+      code: 'TOKEN_MALFORMED',
+      kind: 'credential_error',
+      cause: error,
+    });
   }
   const tid = claims.tid;
   if (typeof tid !== 'string' || tid.toLowerCase() !== tenantId.toLowerCase()) {
     const found = typeof tid === 'string' ? `tenant ${tid}` : 'no tenant (tid missing)';
-    throw new CollectorError(`The token requested for tenant ${tenantId} was issued for ${found}.`, { code: 'TOKEN_TENANT_MISMATCH', kind: 'credential_error' });
+    throw new CollectorError(`The token requested for tenant ${tenantId} was issued for ${found}.`, {
+      code: 'TOKEN_TENANT_MISMATCH',
+      kind: 'credential_error',
+    });
   }
   const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
   if (!roles.some((role) => readRoles.includes(role))) {
     const held = roles.length > 0 ? roles.join(', ') : 'none';
-    throw new CollectorError(`The token for tenant ${tenantId} lacks a read role (${readRoles.join(' or ')}); roles held: ${held}.`, { code: 'MISSING_ROLE', kind: 'missing_permissions' });
+    throw new CollectorError(
+      `The token for tenant ${tenantId} lacks a read role (${readRoles.join(' or ')}); roles held: ${held}.`,
+      { code: 'MISSING_ROLE', kind: 'missing_permissions' },
+    );
   }
 }

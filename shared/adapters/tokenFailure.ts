@@ -21,7 +21,14 @@ interface IdentityErrorShape {
   name?: string;
   message?: string;
   statusCode?: number;
-  errorResponse?: { error?: string; errorDescription?: string; error_description?: string; traceId?: string; trace_id?: string; errorCodes?: number[] };
+  errorResponse?: {
+    error?: string;
+    errorDescription?: string;
+    error_description?: string;
+    traceId?: string;
+    trace_id?: string;
+    errorCodes?: number[];
+  };
   cause?: unknown;
 }
 
@@ -33,10 +40,15 @@ export function tokenFailureFacts(error: unknown): TokenFailureFacts {
   const description = response?.errorDescription ?? response?.error_description ?? message;
   const prefix = /^\s*([a-z_]+)\s*:/.exec(message)?.[1];
   const oauthError = response?.error ?? prefix;
-  const codes = response?.errorCodes?.length ? response.errorCodes : [...new Set(aadstsCodes(description === message ? message : `${description} ${message}`))];
-  const traceId = response?.traceId ?? response?.trace_id ?? /Trace ID:\s*([0-9a-f-]{36})/i.exec(`${description} ${message}`)?.[1];
+  const codes = response?.errorCodes?.length
+    ? response.errorCodes
+    : [...new Set(aadstsCodes(description === message ? message : `${description} ${message}`))];
+  const traceId =
+    response?.traceId ?? response?.trace_id ?? /Trace ID:\s*([0-9a-f-]{36})/i.exec(`${description} ${message}`)?.[1];
   const summary = firstAadstsSentence(description) ?? firstAadstsSentence(message);
-  const endpointsUnresolved = /endpoints_resolution_error|could not resolve endpoints|endpoints cannot be resolved/i.test(message) || oauthError === 'endpoints_resolution_error';
+  const endpointsUnresolved =
+    /endpoints_resolution_error|could not resolve endpoints|endpoints cannot be resolved/i.test(message) ||
+    oauthError === 'endpoints_resolution_error';
   return {
     ...(oauthError !== undefined && oauthError !== 'endpoints_resolution_error' ? { oauthError } : {}),
     codes,
@@ -64,7 +76,11 @@ export function firstAadstsSentence(text: string): string | undefined {
  */
 export function tokenError(tenantId: string, facts: TokenFailureFacts): CollectorError {
   const { code, kind } = classifyTokenFailure(facts.oauthError, facts.codes, facts.status);
-  return new CollectorError(describe(tenantId, facts), { code, kind, ...(facts.status !== undefined ? { status: facts.status } : {}) });
+  return new CollectorError(describe(tenantId, facts), {
+    code,
+    kind,
+    ...(facts.status !== undefined ? { status: facts.status } : {}),
+  });
 }
 
 function describe(tenantId: string, facts: TokenFailureFacts): string {

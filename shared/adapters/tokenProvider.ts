@@ -71,7 +71,10 @@ export class EntraTokenProvider implements TokenProvider {
     const credential = this.credentialFor(tenantId, secret);
     let token: string;
     try {
-      const access = await credential.getToken(this.options.scope, options?.signal ? { abortSignal: options.signal } : {});
+      const access = await credential.getToken(
+        this.options.scope,
+        options?.signal ? { abortSignal: options.signal } : {},
+      );
       token = access.token;
     } catch (error) {
       throw await this.classify(tenantId, error);
@@ -99,7 +102,11 @@ export class EntraTokenProvider implements TokenProvider {
   private refreshSecret(failedVersion: string): Promise<SecretValue> {
     const current = this.refreshing;
     const memoMs = this.options.refreshMemoMs ?? 60_000;
-    if (current && current.forVersion === failedVersion && (current.settledAt === undefined || this.now() - current.settledAt < memoMs)) {
+    if (
+      current &&
+      current.forVersion === failedVersion &&
+      (current.settledAt === undefined || this.now() - current.settledAt < memoMs)
+    ) {
       return current.result;
     }
     const entry: { forVersion: string; result: Promise<SecretValue>; settledAt?: number } = {
@@ -107,8 +114,12 @@ export class EntraTokenProvider implements TokenProvider {
       result: this.options.secretProvider.refresh(),
     };
     entry.result.then(
-      () => { entry.settledAt = this.now(); },
-      () => { if (this.refreshing === entry) this.refreshing = undefined; },
+      () => {
+        entry.settledAt = this.now();
+      },
+      () => {
+        if (this.refreshing === entry) this.refreshing = undefined;
+      },
     );
     this.refreshing = entry;
     return entry.result;
@@ -127,7 +138,12 @@ export class EntraTokenProvider implements TokenProvider {
 
 /** A bad or expired partner secret: the only token failure worth re-reading the vault for. */
 function isBadSecret(error: unknown): boolean {
-  return error instanceof CollectorError && error.kind === 'credential_error' && error.code !== 'TOKEN_TENANT_MISMATCH' && error.code !== 'TOKEN_MALFORMED';
+  return (
+    error instanceof CollectorError &&
+    error.kind === 'credential_error' &&
+    error.code !== 'TOKEN_TENANT_MISMATCH' &&
+    error.code !== 'TOKEN_MALFORMED'
+  );
 }
 
 /**
@@ -137,23 +153,43 @@ function isBadSecret(error: unknown): boolean {
 export async function checkDiscovery(authorityHost: string, tenantId: string): Promise<CollectorError> {
   const url = `${authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(tenantId)}/v2.0/.well-known/openid-configuration`;
   try {
-    const response = await got.get(url, { throwHttpErrors: false, retry: { limit: 1 }, timeout: { request: 15_000 }, responseType: 'text' });
+    const response = await got.get(url, {
+      throwHttpErrors: false,
+      retry: { limit: 1 },
+      timeout: { request: 15_000 },
+      responseType: 'text',
+    });
     if (response.statusCode === 200) {
-      return new CollectorError(`Token request for tenant ${tenantId} failed: the authority's endpoints could not be resolved, although discovery answers now.`, { code: 'ENDPOINTS_RESOLUTION_ERROR', kind: 'transient' });
+      return new CollectorError(
+        `Token request for tenant ${tenantId} failed: the authority's endpoints could not be resolved, although discovery answers now.`,
+        { code: 'ENDPOINTS_RESOLUTION_ERROR', kind: 'transient' },
+      );
     }
     const body = parseJson(response.body);
     const oauthError = typeof body?.error === 'string' ? body.error : undefined;
     const description = typeof body?.error_description === 'string' ? body.error_description : '';
-    const codes = Array.isArray(body?.error_codes) ? body.error_codes.filter((c): c is number => typeof c === 'number') : aadstsCodes(description);
-    const { code, kind } = codes.includes(90002) || oauthError === 'invalid_tenant'
-      ? { code: 'AADSTS90002', kind: 'consent_revoked' as const }
-      : classifyTokenFailure(oauthError, codes, response.statusCode);
-    const facts = tokenFailureFacts({ message: description, errorResponse: { ...(oauthError ? { error: oauthError } : {}), errorDescription: description } });
+    const codes = Array.isArray(body?.error_codes)
+      ? body.error_codes.filter((c): c is number => typeof c === 'number')
+      : aadstsCodes(description);
+    const { code, kind } =
+      codes.includes(90002) || oauthError === 'invalid_tenant'
+        ? { code: 'AADSTS90002', kind: 'consent_revoked' as const }
+        : classifyTokenFailure(oauthError, codes, response.statusCode);
+    const facts = tokenFailureFacts({
+      message: description,
+      errorResponse: { ...(oauthError ? { error: oauthError } : {}), errorDescription: description },
+    });
     const what = [oauthError, facts.summary].filter(Boolean).join(': ');
-    return new CollectorError(`Token request for tenant ${tenantId} failed at discovery (HTTP ${response.statusCode})${what ? `: ${what}` : ''}`, { code, kind, status: response.statusCode });
+    return new CollectorError(
+      `Token request for tenant ${tenantId} failed at discovery (HTTP ${response.statusCode})${what ? `: ${what}` : ''}`,
+      { code, kind, status: response.statusCode },
+    );
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    return new CollectorError(`Token request for tenant ${tenantId} failed: the authority ${new URL(authorityHost).host} is unreachable (${typeof code === 'string' ? code : 'network error'}).`, { code: 'AUTHORITY_UNREACHABLE', kind: 'transient' });
+    return new CollectorError(
+      `Token request for tenant ${tenantId} failed: the authority ${new URL(authorityHost).host} is unreachable (${typeof code === 'string' ? code : 'network error'}).`,
+      { code: 'AUTHORITY_UNREACHABLE', kind: 'transient' },
+    );
   }
 }
 

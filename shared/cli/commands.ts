@@ -8,7 +8,15 @@ import type { TenantRunResult } from '../ports.js';
 import { createConsentLink } from '../usecases/consent.js';
 import { exportIncidents } from '../usecases/exportIncidents.js';
 import { runCollection, type RunSummary } from '../usecases/runCollection.js';
-import { addTenant, disableTenant, enableTenant, parseTenantId, removeTenant, tenantView, type VerifyOutcome } from '../usecases/tenants.js';
+import {
+  addTenant,
+  disableTenant,
+  enableTenant,
+  parseTenantId,
+  removeTenant,
+  tenantView,
+  type VerifyOutcome,
+} from '../usecases/tenants.js';
 import type { Io } from './io.js';
 import type { CommandHandlers } from './program.js';
 
@@ -27,14 +35,28 @@ function pad(text: string, width: number): string {
 /** A plain-text table (no colours: output is often piped into tickets). */
 export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => pad(c, widths[i] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => pad(c, widths[i] ?? 0))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 export function summaryTable(summary: RunSummary, names: ReadonlyMap<string, string>): string {
   const rows = [['TENANT', 'NAME', 'STATUS', 'FETCHED', 'CHANGED', 'PAGES', 'ERROR']];
   for (const t of summary.tenants) {
     rows.push([
-      t.tenantId, names.get(t.tenantId) ?? '', t.status, String(t.incidentsFetched), String(t.incidentsChanged), String(t.pages),
+      t.tenantId,
+      names.get(t.tenantId) ?? '',
+      t.status,
+      String(t.incidentsFetched),
+      String(t.incidentsChanged),
+      String(t.pages),
       t.error ? `${t.error.code}: ${t.error.message}`.slice(0, 120) : '',
     ]);
   }
@@ -56,11 +78,17 @@ function verifyMessage(outcome: VerifyOutcome): string {
 function publicSummary(summary: RunSummary): RunSummary {
   return {
     ...summary,
-    tenants: summary.tenants.map((t) => (t.error ? { ...t, error: { code: t.error.code, message: t.error.message } } : t)),
+    tenants: summary.tenants.map((t) =>
+      t.error ? { ...t, error: { code: t.error.code, message: t.error.message } } : t,
+    ),
   };
 }
 
-export function createHandlers(services: () => Promise<Services>, io: Io, demo: CommandHandlers['demo']): CommandHandlers {
+export function createHandlers(
+  services: () => Promise<Services>,
+  io: Io,
+  demo: CommandHandlers['demo'],
+): CommandHandlers {
   return {
     async collect(opts) {
       const since = requireSince(opts.since);
@@ -68,7 +96,9 @@ export function createHandlers(services: () => Promise<Services>, io: Io, demo: 
       const s = await services();
       const all = await s.tenants.list();
       if (all.length === 0 && tenantIds.length === 0) {
-        io.err('No tenants registered: add one with "incident-collector tenants add <tenantId>" or send a consent link ("incident-collector consent-link").\n');
+        io.err(
+          'No tenants registered: add one with "incident-collector tenants add <tenantId>" or send a consent link ("incident-collector consent-link").\n',
+        );
         if (opts.json) {
           const now = s.clock.now().toISOString();
           await io.out(`${JSON.stringify({ runId: null, startedAt: now, finishedAt: now, tenants: [] })}\n`);
@@ -89,7 +119,9 @@ export function createHandlers(services: () => Promise<Services>, io: Io, demo: 
       if (opts.json) await io.out(`${JSON.stringify(publicSummary(summary))}\n`);
       else await io.out(summaryTable(summary, names));
       if (summary.tenants.length > 0 && summary.tenants.every((t) => t.status === 'skipped')) {
-        io.err('Every tenant was skipped (disabled, awaiting consent, or not due for a re-probe): see "incident-collector tenants list".\n');
+        io.err(
+          'Every tenant was skipped (disabled, awaiting consent, or not due for a re-probe): see "incident-collector tenants list".\n',
+        );
       }
       return exitCodeOf(summary.tenants);
     },
@@ -104,7 +136,15 @@ export function createHandlers(services: () => Promise<Services>, io: Io, demo: 
       } else {
         const rows = [['TENANT', 'NAME', 'STATUS', 'WATERMARK', 'LAST SUCCESS', 'FAILURES', 'LAST ERROR']];
         for (const t of tenants) {
-          rows.push([String(t.tenantId), String(t.displayName), String(t.status), String(t.watermark ?? ''), String(t.lastSuccessAt ?? ''), String(t.consecutiveFailures), String(t.lastErrorCode ?? '')]);
+          rows.push([
+            String(t.tenantId),
+            String(t.displayName),
+            String(t.status),
+            String(t.watermark ?? ''),
+            String(t.lastSuccessAt ?? ''),
+            String(t.consecutiveFailures),
+            String(t.lastErrorCode ?? ''),
+          ]);
         }
         await io.out(table(rows));
       }
@@ -114,7 +154,11 @@ export function createHandlers(services: () => Promise<Services>, io: Io, demo: 
     async tenantsAdd(tenantId, opts) {
       parseTenantId(tenantId);
       const s = await services();
-      const outcome = await addTenant(s.tenantDeps(), { tenantId, ...(opts.name !== undefined ? { displayName: opts.name } : {}), verify: opts.verify });
+      const outcome = await addTenant(s.tenantDeps(), {
+        tenantId,
+        ...(opts.name !== undefined ? { displayName: opts.name } : {}),
+        verify: opts.verify,
+      });
       io.err(verifyMessage(outcome));
       return outcome.failure ? EXIT_TENANT_FAILED : EXIT_OK;
     },
@@ -136,13 +180,18 @@ export function createHandlers(services: () => Promise<Services>, io: Io, demo: 
       parseTenantId(tenantId);
       const s = await services();
       await removeTenant(s.tenantDeps(), tenantId, opts.purge);
-      io.err(`Tenant ${tenantId.toLowerCase()} removed${opts.purge ? ' with its incidents and history' : ' (its incidents and history are kept)'}.\n`);
+      io.err(
+        `Tenant ${tenantId.toLowerCase()} removed${opts.purge ? ' with its incidents and history' : ' (its incidents and history are kept)'}.\n`,
+      );
       return EXIT_OK;
     },
 
     async consentLink(opts) {
       const s = await services();
-      const link = await createConsentLink(s.consentLinkDeps(), { ...(opts.tenant !== undefined ? { tenant: opts.tenant } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}) });
+      const link = await createConsentLink(s.consentLinkDeps(), {
+        ...(opts.tenant !== undefined ? { tenant: opts.tenant } : {}),
+        ...(opts.name !== undefined ? { name: opts.name } : {}),
+      });
       await io.out(`${link.url}\n`);
       io.err(`The link is valid until ${link.expiresAt} and works once.\n`);
       return EXIT_OK;
@@ -153,7 +202,11 @@ export function createHandlers(services: () => Promise<Services>, io: Io, demo: 
       if (opts.tenant !== undefined) parseTenantId(opts.tenant, '--tenant');
       const s = await services();
       let count = 0;
-      for await (const line of exportIncidents(s, { ...(opts.tenant !== undefined ? { tenantId: opts.tenant } : {}), history: opts.history, ...(opts.since !== undefined ? { since: opts.since } : {}) })) {
+      for await (const line of exportIncidents(s, {
+        ...(opts.tenant !== undefined ? { tenantId: opts.tenant } : {}),
+        history: opts.history,
+        ...(opts.since !== undefined ? { since: opts.since } : {}),
+      })) {
         await io.out(`${line}\n`);
         count++;
       }

@@ -15,10 +15,15 @@ import type { Io } from './io.js';
 /** The simulators ship with the source tree (test/sim), not with the deployment package. */
 async function loadSimulators() {
   try {
-    const [stack, tenants] = await Promise.all([import('../../test/sim/stack.js'), import('../../test/sim/demoTenants.js')]);
+    const [stack, tenants] = await Promise.all([
+      import('../../test/sim/stack.js'),
+      import('../../test/sim/demoTenants.js'),
+    ]);
     return { startLocalStack: stack.startLocalStack, demoTenants: tenants.demoTenants };
   } catch (error) {
-    throw new Error(`The demo needs the simulators from a source checkout (test/sim): ${(error as Error).message}`, { cause: error });
+    throw new Error(`The demo needs the simulators from a source checkout (test/sim): ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -31,8 +36,13 @@ export async function runDemo(io: Io, options: DemoOptions = {}): Promise<number
   const started = Date.now();
   const { startLocalStack, demoTenants } = await loadSimulators();
   // Different sizes so the run shows paging: 120 incidents are three Graph pages (50 per page at most).
-  const specs = demoTenants(options.tenants ?? 3).map((spec, i) => ({ ...spec, incidents: [120, 45, 12][i % 3] as number }));
-  io.err(`Starting the local stack (Azurite + simulated Entra ID, Key Vault, Graph, legacy API) with ${specs.length} customer tenants…\n`);
+  const specs = demoTenants(options.tenants ?? 3).map((spec, i) => ({
+    ...spec,
+    incidents: [120, 45, 12][i % 3] as number,
+  }));
+  io.err(
+    `Starting the local stack (Azurite + simulated Entra ID, Key Vault, Graph, legacy API) with ${specs.length} customer tenants…\n`,
+  );
   const stack = await startLocalStack({ tenants: specs });
   try {
     stack.trustInProcess();
@@ -40,12 +50,18 @@ export async function runDemo(io: Io, options: DemoOptions = {}): Promise<number
     const services = createServices(settings, { logger: stderrLogger('warn'), env: stack.env });
     await services.ready();
     for (const spec of specs) {
-      const outcome = await addTenant(services.tenantDeps(), { tenantId: spec.tenantId, ...(spec.displayName ? { displayName: spec.displayName } : {}), verify: true });
+      const outcome = await addTenant(services.tenantDeps(), {
+        tenantId: spec.tenantId,
+        ...(spec.displayName ? { displayName: spec.displayName } : {}),
+        verify: true,
+      });
       io.err(`registered ${outcome.tenant.displayName} (${outcome.tenant.tenantId}): ${outcome.tenant.status}\n`);
     }
     const summary = await runCollection(services.runDeps(), { trigger: 'demo' });
     const names = new Map(specs.map((s) => [s.tenantId, s.displayName ?? s.tenantId]));
-    await io.out(`\nRun ${summary.runId} (${settings.incidentSource === 'graph' ? 'Microsoft Graph /security/incidents' : 'legacy /api/incidents'}):\n`);
+    await io.out(
+      `\nRun ${summary.runId} (${settings.incidentSource === 'graph' ? 'Microsoft Graph /security/incidents' : 'legacy /api/incidents'}):\n`,
+    );
     await io.out(summaryTable(summary, names));
 
     const rows = [['TENANT', 'STORED', 'NEWEST INCIDENT (lastUpdate, severity, title)']];
@@ -57,13 +73,18 @@ export async function runDemo(io: Io, options: DemoOptions = {}): Promise<number
         const row = JSON.parse(line) as { lastUpdateTime: string; incident: Record<string, unknown> };
         if (!newest || row.lastUpdateTime > newest.time) {
           const title = String(row.incident.displayName ?? row.incident.incidentName ?? '');
-          newest = { time: row.lastUpdateTime, text: `${row.lastUpdateTime}  ${String(row.incident.severity ?? '')}  ${title.slice(0, 60)}` };
+          newest = {
+            time: row.lastUpdateTime,
+            text: `${row.lastUpdateTime}  ${String(row.incident.severity ?? '')}  ${title.slice(0, 60)}`,
+          };
         }
       }
       rows.push([names.get(spec.tenantId) ?? spec.tenantId, String(stored), newest?.text ?? '']);
     }
     await io.out(`\nStored snapshots (Azurite tables Incidents + IncidentHistory):\n${table(rows)}`);
-    await io.out(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Against Azure, set the settings of README "Configuration" and run "incident-collector collect".\n`);
+    await io.out(
+      `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Against Azure, set the settings of README "Configuration" and run "incident-collector collect".\n`,
+    );
     return exitCodeOf(summary.tenants);
   } finally {
     await stack.stop();

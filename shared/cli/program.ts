@@ -29,7 +29,7 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
 
   program
     .command('collect')
-    .description('Collect incidents that changed since each tenant\'s checkpoint.')
+    .description("Collect incidents that changed since each tenant's checkpoint.")
     .option('--tenant <id>', 'only this tenant (repeatable)', collectTenantOption, [])
     .option('--since <ISO-8601>', 'one-off backfill from this instant (the checkpoint only moves forward)')
     .option('--json', 'print the run summary as one JSON object on stdout', false)
@@ -45,9 +45,16 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
     .description('Register a tenant (verifies with a token and one $top=1 call unless --no-verify).')
     .option('--name <displayName>', 'display name')
     .option('--no-verify', 'store it active and let the first collection verify')
-    .action((tenantId: string, opts: { name?: string; verify: boolean }) => run(() => handlers.tenantsAdd(tenantId, opts))());
-  tenants.command('disable <tenantId>').action((tenantId: string) => run(() => handlers.tenantsSetEnabled(tenantId, false))());
-  tenants.command('enable <tenantId>').description('Re-verify and re-enable').action((tenantId: string) => run(() => handlers.tenantsSetEnabled(tenantId, true))());
+    .action((tenantId: string, opts: { name?: string; verify: boolean }) =>
+      run(() => handlers.tenantsAdd(tenantId, opts))(),
+    );
+  tenants
+    .command('disable <tenantId>')
+    .action((tenantId: string) => run(() => handlers.tenantsSetEnabled(tenantId, false))());
+  tenants
+    .command('enable <tenantId>')
+    .description('Re-verify and re-enable')
+    .action((tenantId: string) => run(() => handlers.tenantsSetEnabled(tenantId, true))());
   tenants
     .command('remove <tenantId>')
     .option('--purge', 'also delete its incidents and history', false)
@@ -55,7 +62,7 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
 
   program
     .command('consent-link')
-    .description('Print an admin-consent URL for a customer\'s administrator.')
+    .description("Print an admin-consent URL for a customer's administrator.")
     .option('--tenant <id|domain>', 'a tenant ID (only that tenant is then accepted) or a domain (sign-in hint)')
     .option('--name <displayName>', 'display name to register the tenant with')
     .action((opts: { tenant?: string; name?: string }) => run(() => handlers.consentLink(opts))());
@@ -67,12 +74,18 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
     .option('--tenant <id>', 'only this tenant')
     .option('--history', 'every version instead of the latest', false)
     .addOption(new Option('--since <ISO-8601>', 'only snapshots with lastUpdateTime at or after this instant'))
-    .action((opts: { tenant?: string; history: boolean; since?: string }) => run(() => handlers.incidentsExport(opts))());
+    .action((opts: { tenant?: string; history: boolean; since?: string }) =>
+      run(() => handlers.incidentsExport(opts))(),
+    );
 
   program
     .command('demo')
-    .description('Start a local stack (Azurite + simulated Entra ID, Key Vault, Graph, legacy API) with a few customer tenants and collect them.')
-    .addOption(new Option('--source <source>', 'incident source to collect from').choices(['graph', 'm365d']).default('graph'))
+    .description(
+      'Start a local stack (Azurite + simulated Entra ID, Key Vault, Graph, legacy API) with a few customer tenants and collect them.',
+    )
+    .addOption(
+      new Option('--source <source>', 'incident source to collect from').choices(['graph', 'm365d']).default('graph'),
+    )
     .action((opts: { source: 'graph' | 'm365d' }) => run(() => handlers.demo(opts))());
 
   return program;
@@ -80,6 +93,7 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
 
 /** Commander's own exits: help/version are 0, every usage error is 2 (not commander's default 1). */
 export function exitCodeOfCommanderError(error: CommanderError): number {
-  if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+  if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help')
+    return 0;
   return 2;
 }

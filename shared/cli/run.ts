@@ -9,7 +9,11 @@ import { processIo, type Io } from './io.js';
 import { buildProgram, exitCodeOfCommanderError } from './program.js';
 
 /** Run the CLI with `argv` (without node and script), returning the exit code. Used by tests too. */
-export async function main(argv: readonly string[], io: Io = processIo, env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: Io = processIo,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<number> {
   let services: Services | undefined;
   const getServices = async (): Promise<Services> => {
     services ??= createServices(loadSettings(env), { logger: stderrLogger('warn'), env });
@@ -17,9 +21,13 @@ export async function main(argv: readonly string[], io: Io = processIo, env: Rea
     return services;
   };
   let exitCode = 0;
-  const program = buildProgram(createHandlers(getServices, io, (opts) => runDemo(io, opts)), io, (code) => {
-    exitCode = code;
-  });
+  const program = buildProgram(
+    createHandlers(getServices, io, (opts) => runDemo(io, opts)),
+    io,
+    (code) => {
+      exitCode = code;
+    },
+  );
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
@@ -30,4 +38,3 @@ export async function main(argv: readonly string[], io: Io = processIo, env: Rea
     return code;
   }
 }
-

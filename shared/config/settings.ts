@@ -9,10 +9,26 @@ import type { SourceKind } from '../ports.js';
 export type Cloud = 'public' | 'gcc' | 'gcchigh' | 'dod';
 
 export const CLOUD_ENDPOINTS: Readonly<Record<Cloud, { authority: string; graph: string; m365d: string }>> = {
-  public: { authority: 'https://login.microsoftonline.com', graph: 'https://graph.microsoft.com', m365d: 'https://api.security.microsoft.com' },
-  gcc: { authority: 'https://login.microsoftonline.com', graph: 'https://graph.microsoft.com', m365d: 'https://api-gcc.security.microsoft.us' },
-  gcchigh: { authority: 'https://login.microsoftonline.us', graph: 'https://graph.microsoft.us', m365d: 'https://api-gov.security.microsoft.us' },
-  dod: { authority: 'https://login.microsoftonline.us', graph: 'https://dod-graph.microsoft.us', m365d: 'https://api-gov.security.microsoft.us' },
+  public: {
+    authority: 'https://login.microsoftonline.com',
+    graph: 'https://graph.microsoft.com',
+    m365d: 'https://api.security.microsoft.com',
+  },
+  gcc: {
+    authority: 'https://login.microsoftonline.com',
+    graph: 'https://graph.microsoft.com',
+    m365d: 'https://api-gcc.security.microsoft.us',
+  },
+  gcchigh: {
+    authority: 'https://login.microsoftonline.us',
+    graph: 'https://graph.microsoft.us',
+    m365d: 'https://api-gov.security.microsoft.us',
+  },
+  dod: {
+    authority: 'https://login.microsoftonline.us',
+    graph: 'https://dod-graph.microsoft.us',
+    m365d: 'https://api-gov.security.microsoft.us',
+  },
 };
 
 /** How the app reaches Table/Queue storage. */
@@ -51,7 +67,12 @@ export interface Settings {
 
 export const DEFAULT_TENANT_CONCURRENCY = 16;
 
-const MICROSOFT_LOGIN_HOSTS = new Set(['login.microsoftonline.com', 'login.microsoftonline.us', 'login.partner.microsoftonline.cn', 'login.chinacloudapi.cn']);
+const MICROSOFT_LOGIN_HOSTS = new Set([
+  'login.microsoftonline.com',
+  'login.microsoftonline.us',
+  'login.partner.microsoftonline.cn',
+  'login.chinacloudapi.cn',
+]);
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -93,7 +114,10 @@ function loadStorage(env: Env): StorageSettings {
   const conn = present(env, 'AzureWebJobsStorage');
   if (conn !== undefined) {
     if (conn !== 'UseDevelopmentStorage=true' && !/(^|;)\s*(AccountName|TableEndpoint)=/i.test(conn)) {
-      throw new ConfigError('AzureWebJobsStorage', 'Setting AzureWebJobsStorage is invalid: expected a storage connection string (AccountName=…;AccountKey=… or UseDevelopmentStorage=true).');
+      throw new ConfigError(
+        'AzureWebJobsStorage',
+        'Setting AzureWebJobsStorage is invalid: expected a storage connection string (AccountName=…;AccountKey=… or UseDevelopmentStorage=true).',
+      );
     }
     return { kind: 'connectionString', connectionString: conn };
   }
@@ -101,50 +125,140 @@ function loadStorage(env: Env): StorageSettings {
   const tableUri = present(env, 'AzureWebJobsStorage__tableServiceUri');
   const queueUri = present(env, 'AzureWebJobsStorage__queueServiceUri');
   if (account === undefined && tableUri === undefined) {
-    throw new ConfigError('AzureWebJobsStorage', 'Setting AzureWebJobsStorage is missing: set a connection string, or the identity-based form AzureWebJobsStorage__accountName (or __tableServiceUri and __queueServiceUri).');
+    throw new ConfigError(
+      'AzureWebJobsStorage',
+      'Setting AzureWebJobsStorage is missing: set a connection string, or the identity-based form AzureWebJobsStorage__accountName (or __tableServiceUri and __queueServiceUri).',
+    );
   }
   if (account !== undefined && !/^[a-z0-9]{3,24}$/.test(account)) {
-    throw new ConfigError('AzureWebJobsStorage__accountName', `Setting AzureWebJobsStorage__accountName is invalid: expected 3–24 lower-case letters and digits.`);
+    throw new ConfigError(
+      'AzureWebJobsStorage__accountName',
+      `Setting AzureWebJobsStorage__accountName is invalid: expected 3–24 lower-case letters and digits.`,
+    );
   }
   const table = tableUri ?? `https://${account}.table.core.windows.net`;
   const queue = queueUri ?? (account !== undefined ? `https://${account}.queue.core.windows.net` : undefined);
   parse('AzureWebJobsStorage__tableServiceUri', httpsUrl, table, 'an https:// URL');
-  if (queue === undefined) throw new ConfigError('AzureWebJobsStorage__queueServiceUri', 'Setting AzureWebJobsStorage__queueServiceUri is missing: it is required with __tableServiceUri when __accountName is not set.');
+  if (queue === undefined)
+    throw new ConfigError(
+      'AzureWebJobsStorage__queueServiceUri',
+      'Setting AzureWebJobsStorage__queueServiceUri is missing: it is required with __tableServiceUri when __accountName is not set.',
+    );
   parse('AzureWebJobsStorage__queueServiceUri', httpsUrl, queue, 'an https:// URL');
   const credential = present(env, 'AzureWebJobsStorage__credential');
   if (credential !== undefined && credential !== 'managedidentity') {
-    throw new ConfigError('AzureWebJobsStorage__credential', `Setting AzureWebJobsStorage__credential is invalid: expected "managedidentity".`);
+    throw new ConfigError(
+      'AzureWebJobsStorage__credential',
+      `Setting AzureWebJobsStorage__credential is invalid: expected "managedidentity".`,
+    );
   }
   const clientId = present(env, 'AzureWebJobsStorage__clientId');
   if (clientId !== undefined) parse('AzureWebJobsStorage__clientId', guid, clientId, 'a GUID');
-  return { kind: 'identity', tableServiceUri: stripSlash(table), queueServiceUri: stripSlash(queue), ...(clientId ? { clientId } : {}) };
+  return {
+    kind: 'identity',
+    tableServiceUri: stripSlash(table),
+    queueServiceUri: stripSlash(queue),
+    ...(clientId ? { clientId } : {}),
+  };
 }
 
 /** Parse and validate settings. Throws ConfigError naming the first bad setting. */
 export function loadSettings(env: Env = process.env): Settings {
-  const partnerClientId = parse('PARTNER_CLIENT_ID', guid, present(env, 'PARTNER_CLIENT_ID'), 'the application (client) ID GUID of the partner app');
+  const partnerClientId = parse(
+    'PARTNER_CLIENT_ID',
+    guid,
+    present(env, 'PARTNER_CLIENT_ID'),
+    'the application (client) ID GUID of the partner app',
+  );
   const keyVaultRaw = present(env, 'KEY_VAULT_URL');
   const partnerClientSecret = present(env, 'PARTNER_CLIENT_SECRET');
   if (keyVaultRaw === undefined && partnerClientSecret === undefined) {
-    throw new ConfigError('KEY_VAULT_URL', 'Setting KEY_VAULT_URL is missing: set the URL of the Key Vault holding the partner app secret (or, for local development only, PARTNER_CLIENT_SECRET).');
+    throw new ConfigError(
+      'KEY_VAULT_URL',
+      'Setting KEY_VAULT_URL is missing: set the URL of the Key Vault holding the partner app secret (or, for local development only, PARTNER_CLIENT_SECRET).',
+    );
   }
-  const keyVaultUrl = keyVaultRaw === undefined ? undefined : stripSlash(parse('KEY_VAULT_URL', httpsUrl, keyVaultRaw, 'an https:// URL such as https://myvault.vault.azure.net'));
-  const partnerSecretName = parse('PARTNER_SECRET_NAME', secretName, present(env, 'PARTNER_SECRET_NAME') ?? 'partner-client-secret', 'a Key Vault secret name (letters, digits, dashes)');
-  const incidentSource = parse('INCIDENT_SOURCE', z.enum(['graph', 'm365d']), present(env, 'INCIDENT_SOURCE') ?? 'graph', '"graph" or "m365d"');
-  const cloud = parse('CLOUD', z.enum(['public', 'gcc', 'gcchigh', 'dod']), present(env, 'CLOUD')?.toLowerCase() ?? 'public', 'one of public, gcc, gcchigh, dod');
+  const keyVaultUrl =
+    keyVaultRaw === undefined
+      ? undefined
+      : stripSlash(
+          parse('KEY_VAULT_URL', httpsUrl, keyVaultRaw, 'an https:// URL such as https://myvault.vault.azure.net'),
+        );
+  const partnerSecretName = parse(
+    'PARTNER_SECRET_NAME',
+    secretName,
+    present(env, 'PARTNER_SECRET_NAME') ?? 'partner-client-secret',
+    'a Key Vault secret name (letters, digits, dashes)',
+  );
+  const incidentSource = parse(
+    'INCIDENT_SOURCE',
+    z.enum(['graph', 'm365d']),
+    present(env, 'INCIDENT_SOURCE') ?? 'graph',
+    '"graph" or "m365d"',
+  );
+  const cloud = parse(
+    'CLOUD',
+    z.enum(['public', 'gcc', 'gcchigh', 'dod']),
+    present(env, 'CLOUD')?.toLowerCase() ?? 'public',
+    'one of public, gcc, gcchigh, dod',
+  );
   const defaults = CLOUD_ENDPOINTS[cloud];
-  const authorityHost = stripSlash(parse('AZURE_AUTHORITY_HOST', httpsUrl, present(env, 'AZURE_AUTHORITY_HOST') ?? defaults.authority, 'an https:// URL'));
-  const graphEndpoint = stripSlash(parse('GRAPH_ENDPOINT', httpsUrl, present(env, 'GRAPH_ENDPOINT') ?? defaults.graph, 'an https:// URL'));
-  const m365dEndpoint = stripSlash(parse('M365D_ENDPOINT', httpsUrl, present(env, 'M365D_ENDPOINT') ?? defaults.m365d, 'an https:// URL'));
+  const authorityHost = stripSlash(
+    parse(
+      'AZURE_AUTHORITY_HOST',
+      httpsUrl,
+      present(env, 'AZURE_AUTHORITY_HOST') ?? defaults.authority,
+      'an https:// URL',
+    ),
+  );
+  const graphEndpoint = stripSlash(
+    parse('GRAPH_ENDPOINT', httpsUrl, present(env, 'GRAPH_ENDPOINT') ?? defaults.graph, 'an https:// URL'),
+  );
+  const m365dEndpoint = stripSlash(
+    parse('M365D_ENDPOINT', httpsUrl, present(env, 'M365D_ENDPOINT') ?? defaults.m365d, 'an https:// URL'),
+  );
   const storage = loadStorage(env);
-  const collectSchedule = parse('COLLECT_SCHEDULE', ncrontab, present(env, 'COLLECT_SCHEDULE') ?? '0 0 * * * *', 'an NCRONTAB expression with six fields, e.g. "0 0 * * * *"');
+  const collectSchedule = parse(
+    'COLLECT_SCHEDULE',
+    ncrontab,
+    present(env, 'COLLECT_SCHEDULE') ?? '0 0 * * * *',
+    'an NCRONTAB expression with six fields, e.g. "0 0 * * * *"',
+  );
   const redirect = present(env, 'CONSENT_REDIRECT_URI');
-  const consentRedirectUri = redirect === undefined ? undefined : parse('CONSENT_REDIRECT_URI', z.string().url(), redirect, 'an absolute URL of /api/consent/callback');
-  const syncOverlapSeconds = parse('SYNC_OVERLAP_SECONDS', intIn(0, 7 * 86400), present(env, 'SYNC_OVERLAP_SECONDS') ?? '600', 'whole seconds between 0 and 604800');
-  const syncLagSeconds = parse('SYNC_LAG_SECONDS', intIn(0, 86400), present(env, 'SYNC_LAG_SECONDS') ?? '300', 'whole seconds between 0 and 86400');
-  const syncInitialLookbackDays = parse('SYNC_INITIAL_LOOKBACK_DAYS', intIn(1, 3650), present(env, 'SYNC_INITIAL_LOOKBACK_DAYS') ?? '30', 'whole days between 1 and 3650');
-  const reprobeHours = parse('REPROBE_HOURS', intIn(1, 8760), present(env, 'REPROBE_HOURS') ?? '24', 'whole hours between 1 and 8760');
-  const tenantConcurrency = parse('TENANT_CONCURRENCY', intIn(1, 256), present(env, 'TENANT_CONCURRENCY') ?? String(DEFAULT_TENANT_CONCURRENCY), 'a whole number between 1 and 256');
+  const consentRedirectUri =
+    redirect === undefined
+      ? undefined
+      : parse('CONSENT_REDIRECT_URI', z.string().url(), redirect, 'an absolute URL of /api/consent/callback');
+  const syncOverlapSeconds = parse(
+    'SYNC_OVERLAP_SECONDS',
+    intIn(0, 7 * 86400),
+    present(env, 'SYNC_OVERLAP_SECONDS') ?? '600',
+    'whole seconds between 0 and 604800',
+  );
+  const syncLagSeconds = parse(
+    'SYNC_LAG_SECONDS',
+    intIn(0, 86400),
+    present(env, 'SYNC_LAG_SECONDS') ?? '300',
+    'whole seconds between 0 and 86400',
+  );
+  const syncInitialLookbackDays = parse(
+    'SYNC_INITIAL_LOOKBACK_DAYS',
+    intIn(1, 3650),
+    present(env, 'SYNC_INITIAL_LOOKBACK_DAYS') ?? '30',
+    'whole days between 1 and 3650',
+  );
+  const reprobeHours = parse(
+    'REPROBE_HOURS',
+    intIn(1, 8760),
+    present(env, 'REPROBE_HOURS') ?? '24',
+    'whole hours between 1 and 8760',
+  );
+  const tenantConcurrency = parse(
+    'TENANT_CONCURRENCY',
+    intIn(1, 256),
+    present(env, 'TENANT_CONCURRENCY') ?? String(DEFAULT_TENANT_CONCURRENCY),
+    'a whole number between 1 and 256',
+  );
   const isMicrosoftAuthority = MICROSOFT_LOGIN_HOSTS.has(new URL(authorityHost).hostname);
   return Object.freeze({
     partnerClientId,

@@ -119,8 +119,17 @@ export function classifyHttpStatus(status: number): { code: string; kind: Failur
 
 /** Network-level failure codes (got/Node) that are worth retrying. */
 const TRANSIENT_NETWORK_CODES = new Set([
-  'ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH',
-  'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET', 'ECONNABORTED', 'EHOSTUNREACH',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ENETUNREACH',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
 ]);
 
 export function isTransientNetworkCode(code: string | undefined): boolean {

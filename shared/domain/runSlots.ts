@@ -12,7 +12,10 @@ export const MAX_RUN_SLOTS = 64 * 1024 * 8;
 
 export function assertSlot(slot: number): void {
   if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_RUN_SLOTS) {
-    throw new CollectorError(`A run slot must be an integer from 0 to ${MAX_RUN_SLOTS - 1}.`, { code: 'RUN_SLOT_INVALID', kind: 'permanent' });
+    throw new CollectorError(`A run slot must be an integer from 0 to ${MAX_RUN_SLOTS - 1}.`, {
+      code: 'RUN_SLOT_INVALID',
+      kind: 'permanent',
+    });
   }
 }
 

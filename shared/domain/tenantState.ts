@@ -14,7 +14,13 @@ const REPROBED: ReadonlySet<TenantStatus> = new Set(['pending_consent', 'consent
 export type RunDecision = 'collect' | 'reprobe' | 'skip';
 
 export const TENANT_STATUSES: readonly TenantStatus[] = [
-  'pending_consent', 'active', 'consent_revoked', 'missing_permissions', 'credential_error', 'disabled', 'failing',
+  'pending_consent',
+  'active',
+  'consent_revoked',
+  'missing_permissions',
+  'credential_error',
+  'disabled',
+  'failing',
 ];
 
 /** What a run does with a tenant now. `credential_error` and `failing` are still collected, so they heal alone. */

@@ -26,7 +26,10 @@ export function isTimestamp(value: string): boolean {
  */
 export function requireTimestamp(value: string, name: string): string {
   if (value.length > 64 || !isTimestamp(value)) {
-    throw new ConfigError(name, `${name} must be an ISO-8601 instant with a time zone, e.g. 2026-01-31T00:00:00Z; got ${JSON.stringify(value.slice(0, 80))}.`);
+    throw new ConfigError(
+      name,
+      `${name} must be an ISO-8601 instant with a time zone, e.g. 2026-01-31T00:00:00Z; got ${JSON.stringify(value.slice(0, 80))}.`,
+    );
   }
   return value;
 }
@@ -42,7 +45,9 @@ export function toFixedWidth(value: string): string {
     if (Number.isNaN(Date.parse(`${base}Z`))) throw new TimestampError(value);
     return `${base}.${frac}Z`;
   }
-  const ms = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`);
+  const ms = Date.parse(
+    `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`,
+  );
   if (Number.isNaN(ms)) throw new TimestampError(value);
   return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
 }

@@ -16,7 +16,17 @@ export async function invoke<T>(context: InvocationLog, work: (services: Service
   } catch (error) {
     const e = ensureError(error);
     const fields = error instanceof ConfigError ? { setting: error.setting } : {};
-    context.error(redact(JSON.stringify({ level: 'error', event: 'host.services_failed', ...fields, errorName: e.name, message: e.message })));
+    context.error(
+      redact(
+        JSON.stringify({
+          level: 'error',
+          event: 'host.services_failed',
+          ...fields,
+          errorName: e.name,
+          message: e.message,
+        }),
+      ),
+    );
     throw e;
   }
   return withInvocation(context, () => work(services));

@@ -11,7 +11,13 @@ import { createConsentLink, type ConsentLinkDeps } from './consent.js';
 import type { TenantCollectMessage } from './planRun.js';
 import { newRunId } from './runCollection.js';
 import {
-  disableTenant, enableTenant, parseTenantId, removeTenant, requireTenant, tenantView, type TenantDeps,
+  disableTenant,
+  enableTenant,
+  parseTenantId,
+  removeTenant,
+  requireTenant,
+  tenantView,
+  type TenantDeps,
 } from './tenants.js';
 
 export interface ApiResponse {
@@ -28,7 +34,8 @@ const NOT_COLLECTABLE: Readonly<Partial<Record<TenantStatus, string>>> = {
   disabled: 'it is disabled: enable it first (POST /api/tenants/{id}/enable)',
   pending_consent: 'it has not consented yet: send its admin a consent link (GET /api/consent/link)',
   consent_revoked: 'its consent was revoked: send its admin a new consent link (GET /api/consent/link)',
-  missing_permissions: 'the app lacks the incident read permission in it: fix the grant, then POST /api/tenants/{id}/enable',
+  missing_permissions:
+    'the app lacks the incident read permission in it: fix the grant, then POST /api/tenants/{id}/enable',
 };
 
 /** ConfigErrors naming an app setting are the server's fault (500), not the caller's (400). */
@@ -40,7 +47,10 @@ function errorBody(code: string, message: string): { error: { code: string; mess
 
 /** `tenantId` → INVALID_TENANT_ID. */
 function invalidCode(setting: string): string {
-  return `INVALID_${setting.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}`;
+  return `INVALID_${setting
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toUpperCase()}`;
 }
 
 /** Map what an operation threw to the API's error answer. */
@@ -53,7 +63,11 @@ export function apiErrorResponse(error: unknown, logger: Logger, operation: stri
   if (error instanceof NotFoundError) return { status: 404, body: errorBody('TENANT_NOT_FOUND', error.message) };
   if (error instanceof ConflictError) return { status: 409, body: errorBody('CONFLICT', error.message) };
   const e = ensureError(error);
-  logger.error('admin.failed', { operation, errorCode: 'code' in e ? String((e as { code: unknown }).code) : e.name, message: e.message });
+  logger.error('admin.failed', {
+    operation,
+    errorCode: 'code' in e ? String((e as { code: unknown }).code) : e.name,
+    message: e.message,
+  });
   return { status: 500, body: errorBody('INTERNAL', 'The request failed unexpectedly; see the function logs.') };
 }
 
@@ -73,7 +87,10 @@ export function listTenantsApi(deps: AdminDeps): Promise<ApiResponse> {
 }
 
 export function getTenantApi(deps: AdminDeps, rawId: string | undefined): Promise<ApiResponse> {
-  return answer(deps.logger, 'get', async () => ({ status: 200, body: tenantView(await requireTenant(deps, rawId ?? '')) }));
+  return answer(deps.logger, 'get', async () => ({
+    status: 200,
+    body: tenantView(await requireTenant(deps, rawId ?? '')),
+  }));
 }
 
 export function disableTenantApi(deps: AdminDeps, rawId: string | undefined): Promise<ApiResponse> {
@@ -90,7 +107,9 @@ export function enableTenantApi(deps: AdminDeps, rawId: string | undefined): Pro
       status: 200,
       body: {
         ...tenantView(outcome.tenant),
-        verification: outcome.failure ? { ok: false, error: { code: outcome.failure.code, message: outcome.failure.message } } : { ok: true },
+        verification: outcome.failure
+          ? { ok: false, error: { code: outcome.failure.code, message: outcome.failure.message } }
+          : { ok: true },
       },
     };
   });
@@ -102,7 +121,11 @@ function parsePurge(raw: string | null | undefined): boolean {
   throw new ConfigError('purge', `purge must be true or false; got ${JSON.stringify(raw.slice(0, 20))}.`);
 }
 
-export function removeTenantApi(deps: AdminDeps, rawId: string | undefined, rawPurge: string | null | undefined): Promise<ApiResponse> {
+export function removeTenantApi(
+  deps: AdminDeps,
+  rawId: string | undefined,
+  rawPurge: string | null | undefined,
+): Promise<ApiResponse> {
   return answer(deps.logger, 'remove', async () => {
     const tenantId = parseTenantId(rawId ?? '');
     const purge = parsePurge(rawPurge);
@@ -146,7 +169,10 @@ export interface CollectAccepted extends ApiResponse {
  * A manual (or backfill) collection of one tenant: a run of one tenant is created, and the caller enqueues the
  * returned message on the same queue the timer uses, so the same worker, lease and retry rules apply.
  */
-export async function requestCollection(deps: Pick<AdminDeps, 'tenants' | 'clock' | 'logger'> & { runs: RunStore }, input: CollectRequestInput): Promise<CollectAccepted> {
+export async function requestCollection(
+  deps: Pick<AdminDeps, 'tenants' | 'clock' | 'logger'> & { runs: RunStore },
+  input: CollectRequestInput,
+): Promise<CollectAccepted> {
   try {
     const since = parseSince(input.bodyText, input.querySince);
     const tenant = await requireTenant(deps, input.tenantId ?? '');
@@ -156,19 +182,45 @@ export async function requestCollection(deps: Pick<AdminDeps, 'tenants' | 'clock
     const runId = newRunId(now);
     const startedAt = now.toISOString();
     await deps.runs.create({
-      runId, startedAt, trigger: 'manual', tenantsPlanned: 1, tenantsOk: 0, tenantsFailed: 0, tenantsSkipped: 0,
-      incidentsFetched: 0, incidentsChanged: 0, pages: 0, deadLetters: 0,
+      runId,
+      startedAt,
+      trigger: 'manual',
+      tenantsPlanned: 1,
+      tenantsOk: 0,
+      tenantsFailed: 0,
+      tenantsSkipped: 0,
+      incidentsFetched: 0,
+      incidentsChanged: 0,
+      pages: 0,
+      deadLetters: 0,
     });
-    const message: TenantCollectMessage = { runId, runStartedAt: startedAt, tenantId: tenant.tenantId, slot: 0, ...(since !== undefined ? { since } : {}) };
-    deps.logger.info('admin.collect_requested', { runId, tenantId: tenant.tenantId, ...(since !== undefined ? { since } : {}) });
-    return { status: 202, body: { runId, tenantId: tenant.tenantId, ...(since !== undefined ? { since } : {}) }, message };
+    const message: TenantCollectMessage = {
+      runId,
+      runStartedAt: startedAt,
+      tenantId: tenant.tenantId,
+      slot: 0,
+      ...(since !== undefined ? { since } : {}),
+    };
+    deps.logger.info('admin.collect_requested', {
+      runId,
+      tenantId: tenant.tenantId,
+      ...(since !== undefined ? { since } : {}),
+    });
+    return {
+      status: 202,
+      body: { runId, tenantId: tenant.tenantId, ...(since !== undefined ? { since } : {}) },
+      message,
+    };
   } catch (error) {
     return apiErrorResponse(error, deps.logger, 'collect');
   }
 }
 
 /** `GET /api/consent/link?tenant=&name=`: a one-time consent link for a customer's administrator. */
-export function consentLinkApi(deps: ConsentLinkDeps, query: { tenant?: string | null; name?: string | null }): Promise<ApiResponse> {
+export function consentLinkApi(
+  deps: ConsentLinkDeps,
+  query: { tenant?: string | null; name?: string | null },
+): Promise<ApiResponse> {
   return answer(deps.logger, 'consent_link', async () => {
     const link = await createConsentLink(deps, {
       ...(query.tenant ? { tenant: query.tenant } : {}),

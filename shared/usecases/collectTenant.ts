@@ -11,7 +11,16 @@ import { computeWindow } from '../domain/window.js';
 import { redact } from '../log.js';
 import { withLookahead } from './pageLookahead.js';
 import type {
-  Clock, IncidentSource, Lease, LeaseStore, Logger, SnapshotStore, TenantRecord, TenantRunResult, TenantStore, TokenProvider,
+  Clock,
+  IncidentSource,
+  Lease,
+  LeaseStore,
+  Logger,
+  SnapshotStore,
+  TenantRecord,
+  TenantRunResult,
+  TenantStore,
+  TokenProvider,
 } from '../ports.js';
 
 export interface SyncOptions {
@@ -91,7 +100,11 @@ interface Counts {
 }
 
 /** Prove token and API access with one token call and one `$top=1` request. */
-export async function probeTenant(deps: Pick<CollectDeps, 'tokens' | 'source'>, tenantId: string, signal?: AbortSignal): Promise<void> {
+export async function probeTenant(
+  deps: Pick<CollectDeps, 'tokens' | 'source'>,
+  tenantId: string,
+  signal?: AbortSignal,
+): Promise<void> {
   await deps.tokens.getToken(tenantId, signal ? { signal } : undefined);
   await deps.source.probe(tenantId, signal ? { signal } : undefined);
 }
@@ -101,7 +114,12 @@ export async function collectTenant(deps: CollectDeps, request: CollectRequest):
   const acquired = await deps.leases.acquire(tenantId, request.owner, LEASE_MS);
   if (!acquired) {
     deps.logger.info('tenant.lease_held', { runId: request.runId, tenantId });
-    return result(tenantId, 'skipped', { fetched: 0, changed: 0, pages: 0 }, { kind: 'transient', code: LEASE_HELD, message: 'Another worker is collecting this tenant.' });
+    return result(
+      tenantId,
+      'skipped',
+      { fetched: 0, changed: 0, pages: 0 },
+      { kind: 'transient', code: LEASE_HELD, message: 'Another worker is collecting this tenant.' },
+    );
   }
   const held = { lease: acquired };
   try {
@@ -110,12 +128,20 @@ export async function collectTenant(deps: CollectDeps, request: CollectRequest):
     if (outcome.error?.code !== LEASE_LOST) await request.settle?.(outcome);
     return outcome;
   } finally {
-    await deps.leases.release(held.lease).catch((error: unknown) => deps.logger.warn('tenant.lease_release_failed', { tenantId, message: ensureError(error).message }));
+    await deps.leases
+      .release(held.lease)
+      .catch((error: unknown) =>
+        deps.logger.warn('tenant.lease_release_failed', { tenantId, message: ensureError(error).message }),
+      );
   }
 }
 
 /** The collection proper; `held.lease` is kept renewed. Every failure becomes a classified result. */
-async function collectUnderLease(deps: CollectDeps, request: CollectRequest, held: { lease: Lease }): Promise<TenantRunResult> {
+async function collectUnderLease(
+  deps: CollectDeps,
+  request: CollectRequest,
+  held: { lease: Lease },
+): Promise<TenantRunResult> {
   const { tenantId } = request;
   const log = deps.logger;
   const counts: Counts = { fetched: 0, changed: 0, pages: 0 };
@@ -124,7 +150,11 @@ async function collectUnderLease(deps: CollectDeps, request: CollectRequest, hel
     // Read under the lease, so no concurrent worker changes status or checkpoint between this read and the run.
     let tenant = await deps.tenants.get(tenantId);
     if (!tenant) {
-      return result(tenantId, 'failed', counts, { kind: 'permanent', code: 'TENANT_NOT_FOUND', message: `Tenant ${tenantId} is not registered.` });
+      return result(tenantId, 'failed', counts, {
+        kind: 'permanent',
+        code: 'TENANT_NOT_FOUND',
+        message: `Tenant ${tenantId} is not registered.`,
+      });
     }
     const decision = runDecision(tenant, deps.clock.now(), deps.sync.reprobeHours);
     if (decision === 'skip') {
@@ -150,11 +180,14 @@ async function collectUnderLease(deps: CollectDeps, request: CollectRequest, hel
     });
     if (window) {
       log.info('tenant.collect_started', { runId: request.runId, tenantId, from: window.from, to: window.to });
-      const pages = deps.lookahead === false
-        ? deps.source.pages(tenantId, window, request.signal ? { signal: request.signal } : undefined)
-        : withLookahead((signal) => deps.source.pages(tenantId, window, { signal }), request.signal);
+      const pages =
+        deps.lookahead === false
+          ? deps.source.pages(tenantId, window, request.signal ? { signal: request.signal } : undefined)
+          : withLookahead((signal) => deps.source.pages(tenantId, window, { signal }), request.signal);
       // One writer for the whole collection (we hold the lease): it may remember the tenant's latest rows.
-      const writer = deps.snapshots.writer?.(tenantId) ?? { writePage: (kind, incidents) => deps.snapshots.writePage(tenantId, kind, incidents) };
+      const writer = deps.snapshots.writer?.(tenantId) ?? {
+        writePage: (kind, incidents) => deps.snapshots.writePage(tenantId, kind, incidents),
+      };
       for await (const page of pages) {
         counts.pages += 1;
         counts.fetched += page.incidents.length;
@@ -169,7 +202,11 @@ async function collectUnderLease(deps: CollectDeps, request: CollectRequest, hel
     }
     await deps.tenants.update(tenantId, afterSuccess(tenant, deps.clock.now(), { collected: true }));
     log.info('tenant.collected', {
-      runId: request.runId, tenantId, incidentCount: counts.fetched, incidentsChanged: counts.changed, pages: counts.pages,
+      runId: request.runId,
+      tenantId,
+      incidentCount: counts.fetched,
+      incidentsChanged: counts.changed,
+      pages: counts.pages,
       durationMs: Date.now() - started,
     });
     return result(tenantId, 'ok', counts);
@@ -177,10 +214,23 @@ async function collectUnderLease(deps: CollectDeps, request: CollectRequest, hel
     const failure = toFailure(error);
     if (failure.code === LEASE_LOST) {
       // Another worker owns the tenant now: its row is that worker's to write. Like LEASE_HELD, not a failure.
-      log.warn('tenant.lease_lost', { runId: request.runId, tenantId, pages: counts.pages, durationMs: Date.now() - started });
+      log.warn('tenant.lease_lost', {
+        runId: request.runId,
+        tenantId,
+        pages: counts.pages,
+        durationMs: Date.now() - started,
+      });
       return result(tenantId, 'skipped', counts, failure);
     }
-    log.warn('tenant.failed', { runId: request.runId, tenantId, errorCode: failure.code, kind: failure.kind, message: failure.message, pages: counts.pages, durationMs: Date.now() - started });
+    log.warn('tenant.failed', {
+      runId: request.runId,
+      tenantId,
+      errorCode: failure.code,
+      kind: failure.kind,
+      message: failure.message,
+      pages: counts.pages,
+      durationMs: Date.now() - started,
+    });
     await recordFailure(deps, tenantId, failure, request.runId);
     return result(tenantId, 'failed', counts, failure);
   }
@@ -191,7 +241,11 @@ async function keepLease(leases: LeaseStore, lease: Lease, clock: Clock): Promis
   // The lease store stamps expiresAt with the same clock.
   if (Date.parse(lease.expiresAt) - clock.now().getTime() > LEASE_MS / 2) return lease;
   const renewed = await leases.renew(lease, LEASE_MS);
-  if (!renewed) throw new CollectorError('The tenant lease was lost to another worker; stopping this collection.', { code: LEASE_LOST, kind: 'transient' });
+  if (!renewed)
+    throw new CollectorError('The tenant lease was lost to another worker; stopping this collection.', {
+      code: LEASE_LOST,
+      kind: 'transient',
+    });
   return renewed;
 }
 
@@ -205,12 +259,24 @@ async function reprobe(
   } catch (error) {
     const failure = toFailure(error);
     await deps.tenants.update(tenant.tenantId, afterFailedProbe(failure, deps.clock.now()));
-    deps.logger.info('tenant.reprobe_failed', { runId: request.runId, tenantId: tenant.tenantId, status: tenant.status, errorCode: failure.code });
+    deps.logger.info('tenant.reprobe_failed', {
+      runId: request.runId,
+      tenantId: tenant.tenantId,
+      status: tenant.status,
+      errorCode: failure.code,
+    });
     return { ok: false, failure };
   }
   const now = deps.clock.now();
-  const updated = await deps.tenants.update(tenant.tenantId, { ...afterSuccess(tenant, now, { collected: false }), lastProbeAt: now.toISOString() });
-  deps.logger.info('tenant.reprobe_succeeded', { runId: request.runId, tenantId: tenant.tenantId, previousStatus: tenant.status });
+  const updated = await deps.tenants.update(tenant.tenantId, {
+    ...afterSuccess(tenant, now, { collected: false }),
+    lastProbeAt: now.toISOString(),
+  });
+  deps.logger.info('tenant.reprobe_succeeded', {
+    runId: request.runId,
+    tenantId: tenant.tenantId,
+    previousStatus: tenant.status,
+  });
   return { ok: true, tenant: updated };
 }
 
@@ -220,6 +286,10 @@ async function recordFailure(deps: CollectDeps, tenantId: string, failure: Failu
     await deps.tenants.update(tenantId, afterFailure(current, failure, deps.clock.now(), { collected: true, runId }));
   } catch (error) {
     // Storage itself may be what failed; the run result still carries the failure.
-    deps.logger.error('tenant.record_failure_failed', { tenantId, errorCode: failure.code, message: ensureError(error).message });
+    deps.logger.error('tenant.record_failure_failed', {
+      tenantId,
+      errorCode: failure.code,
+      message: ensureError(error).message,
+    });
   }
 }

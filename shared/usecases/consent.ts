@@ -6,7 +6,15 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../domain/errors.js';
 import { afterSuccess } from '../domain/tenantState.js';
-import type { Clock, ConsentStateStore, IncidentSource, Logger, TenantRecord, TenantStore, TokenProvider } from '../ports.js';
+import type {
+  Clock,
+  ConsentStateStore,
+  IncidentSource,
+  Logger,
+  TenantRecord,
+  TenantStore,
+  TokenProvider,
+} from '../ports.js';
 import { probeTenant, toFailure } from './collectTenant.js';
 import { isTenantId } from './tenants.js';
 
@@ -34,9 +42,15 @@ const DOMAIN = /^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6
 /** 32 random bytes, base64url: what createConsentLink issues. Anything else is rejected before storage. */
 const STATE = /^[A-Za-z0-9_-]{43}$/;
 
-export async function createConsentLink(deps: ConsentLinkDeps, input: { tenant?: string; name?: string }): Promise<ConsentLink> {
+export async function createConsentLink(
+  deps: ConsentLinkDeps,
+  input: { tenant?: string; name?: string },
+): Promise<ConsentLink> {
   if (!deps.redirectUri) {
-    throw new ConfigError('CONSENT_REDIRECT_URI', 'Setting CONSENT_REDIRECT_URI is missing: set it to the registered redirect URI of /api/consent/callback (e.g. https://<app>.azurewebsites.net/api/consent/callback).');
+    throw new ConfigError(
+      'CONSENT_REDIRECT_URI',
+      'Setting CONSENT_REDIRECT_URI is missing: set it to the registered redirect URI of /api/consent/callback (e.g. https://<app>.azurewebsites.net/api/consent/callback).',
+    );
   }
   const tenant = input.tenant?.trim();
   let authorityTenant = 'organizations';
@@ -48,7 +62,10 @@ export async function createConsentLink(deps: ConsentLinkDeps, input: { tenant?:
     } else if (DOMAIN.test(tenant)) {
       authorityTenant = tenant.toLowerCase();
     } else {
-      throw new ConfigError('tenant', `tenant must be a tenant ID (GUID) or a domain such as contoso.onmicrosoft.com; got ${JSON.stringify(tenant.slice(0, 80))}.`);
+      throw new ConfigError(
+        'tenant',
+        `tenant must be a tenant ID (GUID) or a domain such as contoso.onmicrosoft.com; got ${JSON.stringify(tenant.slice(0, 80))}.`,
+      );
     }
   }
   const name = input.name?.trim();
@@ -103,8 +120,15 @@ export interface ConsentCallbackQuery {
 }
 
 export type ConsentReason =
-  | 'missing_state' | 'invalid_state' | 'expired_state' | 'consent_error' | 'invalid_tenant' | 'tenant_mismatch'
-  | 'verification_failed' | 'missing_permissions' | 'temporarily_unavailable';
+  | 'missing_state'
+  | 'invalid_state'
+  | 'expired_state'
+  | 'consent_error'
+  | 'invalid_tenant'
+  | 'tenant_mismatch'
+  | 'verification_failed'
+  | 'missing_permissions'
+  | 'temporarily_unavailable';
 
 export type ConsentOutcome =
   | { readonly ok: true; readonly tenant: TenantRecord; readonly reconsented: boolean }
@@ -117,7 +141,11 @@ export type ConsentOutcome =
       readonly detail?: { readonly code?: string; readonly description?: string; readonly tenantId?: string };
     };
 
-function fail(status: number, reason: ConsentReason, detail?: { code?: string; description?: string; tenantId?: string }): ConsentOutcome {
+function fail(
+  status: number,
+  reason: ConsentReason,
+  detail?: { code?: string; description?: string; tenantId?: string },
+): ConsentOutcome {
   return { ok: false, status, reason, ...(detail ? { detail } : {}) };
 }
 
@@ -133,7 +161,10 @@ export async function completeConsent(deps: ConsentCallbackDeps, query: ConsentC
   // `admin_consent=True` appears even on failure: success is the absence of `error`.
   if (query.error !== undefined && query.error !== '') {
     deps.logger.warn('consent.denied', { errorCode: query.error.slice(0, 64) });
-    return fail(400, 'consent_error', { code: query.error.slice(0, 200), ...(query.error_description ? { description: query.error_description.slice(0, 1000) } : {}) });
+    return fail(400, 'consent_error', {
+      code: query.error.slice(0, 200),
+      ...(query.error_description ? { description: query.error_description.slice(0, 1000) } : {}),
+    });
   }
   const returned = query.tenant?.trim() ?? '';
   if (!isTenantId(returned)) return fail(400, 'invalid_tenant');
@@ -148,7 +179,8 @@ export async function completeConsent(deps: ConsentCallbackDeps, query: ConsentC
   } catch (error) {
     const failure = toFailure(error);
     deps.logger.warn('consent.verification_failed', { tenantId, errorCode: failure.code, kind: failure.kind });
-    if (failure.kind === 'missing_permissions') return fail(403, 'missing_permissions', { code: failure.code, tenantId });
+    if (failure.kind === 'missing_permissions')
+      return fail(403, 'missing_permissions', { code: failure.code, tenantId });
     if (failure.kind === 'transient') return fail(503, 'temporarily_unavailable', { code: failure.code, tenantId });
     return fail(400, 'verification_failed', { code: failure.code, tenantId });
   }

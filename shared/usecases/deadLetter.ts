@@ -24,11 +24,17 @@ export interface DeadLetterOutcome {
   readonly runRecorded: boolean;
 }
 
-export async function recordDeadLetter(deps: DeadLetterDeps, body: unknown, dequeueCount: number): Promise<DeadLetterOutcome> {
+export async function recordDeadLetter(
+  deps: DeadLetterDeps,
+  body: unknown,
+  dequeueCount: number,
+): Promise<DeadLetterOutcome> {
   const parsed = parseCollectMessage(body);
   if (!parsed.ok) {
     deps.logger.error('queue.dead_letter_malformed', { problem: parsed.problem, dequeueCount, ...(parsed.run ?? {}) });
-    const runRecorded = parsed.run ? (await recordDeadLetterInRun(deps, parsed.run.runId, parsed.run.runStartedAt)).recorded : false;
+    const runRecorded = parsed.run
+      ? (await recordDeadLetterInRun(deps, parsed.run.runId, parsed.run.runStartedAt)).recorded
+      : false;
     return { ...(parsed.run ? { runId: parsed.run.runId } : {}), tenantRecorded: false, runRecorded };
   }
   const { tenantId, runId, runStartedAt, slot } = parsed.message;
@@ -45,7 +51,12 @@ export async function recordDeadLetter(deps: DeadLetterDeps, body: unknown, dequ
   return { tenantId, runId, tenantRecorded, runRecorded };
 }
 
-async function markTenant(deps: DeadLetterDeps, tenantId: string, runId: string, dequeueCount: number): Promise<boolean> {
+async function markTenant(
+  deps: DeadLetterDeps,
+  tenantId: string,
+  runId: string,
+  dequeueCount: number,
+): Promise<boolean> {
   try {
     await deps.tenants.update(tenantId, {
       lastErrorCode: DEAD_LETTER_CODE,

@@ -25,7 +25,10 @@ export function exportLine(s: StoredSnapshot): string {
   });
 }
 
-export async function* exportIncidents(deps: { snapshots: SnapshotStore }, request: ExportRequest): AsyncGenerator<string> {
+export async function* exportIncidents(
+  deps: { snapshots: SnapshotStore },
+  request: ExportRequest,
+): AsyncGenerator<string> {
   if (request.since !== undefined) requireTimestamp(request.since, '--since');
   const query: SnapshotQuery = {
     ...(request.tenantId !== undefined ? { tenantId: parseTenantId(request.tenantId, '--tenant') } : {}),

@@ -10,7 +10,10 @@ export interface HealthReport {
   readonly lastRunFinishedAt: string | null;
 }
 
-export async function checkHealth(deps: { runs: RunStore; logger: Logger }): Promise<{ httpStatus: number; report: HealthReport }> {
+export async function checkHealth(deps: {
+  runs: RunStore;
+  logger: Logger;
+}): Promise<{ httpStatus: number; report: HealthReport }> {
   try {
     const last = await deps.runs.lastFinished();
     return { httpStatus: 200, report: { status: 'ok', lastRunFinishedAt: last?.finishedAt ?? null } };

@@ -7,7 +7,10 @@
  */
 import { CollectorError } from '../domain/errors.js';
 
-export async function* withLookahead<T>(open: (signal: AbortSignal) => AsyncIterable<T>, signal?: AbortSignal): AsyncGenerator<T> {
+export async function* withLookahead<T>(
+  open: (signal: AbortSignal) => AsyncIterable<T>,
+  signal?: AbortSignal,
+): AsyncGenerator<T> {
   const stop = new AbortController();
   const iterator = open(signal ? AbortSignal.any([signal, stop.signal]) : stop.signal)[Symbol.asyncIterator]();
   let pending = iterator.next();
@@ -26,8 +29,16 @@ export async function* withLookahead<T>(open: (signal: AbortSignal) => AsyncIter
     }
   } finally {
     if (!finished) {
-      stop.abort(new CollectorError('Page lookahead stopped: the collection of this tenant ended early.', { code: 'ABORTED', kind: 'transient' }));
-      await pending.then(() => undefined, () => undefined);
+      stop.abort(
+        new CollectorError('Page lookahead stopped: the collection of this tenant ended early.', {
+          code: 'ABORTED',
+          kind: 'transient',
+        }),
+      );
+      await pending.then(
+        () => undefined,
+        () => undefined,
+      );
       await iterator.return?.(undefined)?.catch(() => undefined);
     }
   }

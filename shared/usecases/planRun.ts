@@ -42,15 +42,29 @@ export async function planRun(deps: PlanDeps, trigger: string): Promise<RunPlan>
   // Like a CLI run, tenantsPlanned counts every tenant considered and the ones not due are already counted as
   // skipped, so the run is complete when ok + failed + skipped + deadLetters reaches tenantsPlanned.
   await deps.runs.create({
-    runId, startedAt, trigger, tenantsPlanned: tenants.length, tenantsOk: 0, tenantsFailed: 0,
-    tenantsSkipped: tenants.length - due.length, incidentsFetched: 0, incidentsChanged: 0, pages: 0, deadLetters: 0,
+    runId,
+    startedAt,
+    trigger,
+    tenantsPlanned: tenants.length,
+    tenantsOk: 0,
+    tenantsFailed: 0,
+    tenantsSkipped: tenants.length - due.length,
+    incidentsFetched: 0,
+    incidentsChanged: 0,
+    pages: 0,
+    deadLetters: 0,
   });
   deps.logger.info('run.planned', { runId, tenantCount: due.length, skipped: tenants.length - due.length, trigger });
   return {
     runId,
     startedAt,
     // Past MAX_RUN_SLOTS (over half a million tenants) a message goes without a slot and is counted per delivery.
-    messages: due.map((t, i) => ({ runId, runStartedAt: startedAt, tenantId: t.tenantId, ...(i < MAX_RUN_SLOTS ? { slot: i } : {}) })),
+    messages: due.map((t, i) => ({
+      runId,
+      runStartedAt: startedAt,
+      tenantId: t.tenantId,
+      ...(i < MAX_RUN_SLOTS ? { slot: i } : {}),
+    })),
     skipped: tenants.length - due.length,
   };
 }

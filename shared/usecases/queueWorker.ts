@@ -27,9 +27,17 @@ const runId = z.string().regex(/^[0-9A-Za-z_-]{1,100}$/);
 export const tenantCollectMessageSchema = z.object({
   runId,
   runStartedAt: timestamp,
-  tenantId: z.string().refine(isTenantId, 'a tenant ID (GUID)').transform((t) => t.toLowerCase()),
+  tenantId: z
+    .string()
+    .refine(isTenantId, 'a tenant ID (GUID)')
+    .transform((t) => t.toLowerCase()),
   since: timestamp.optional(),
-  slot: z.number().int().min(0).max(MAX_RUN_SLOTS - 1).optional(),
+  slot: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_RUN_SLOTS - 1)
+    .optional(),
 });
 
 /** The run a message belongs to, when at least that part of it can be trusted (to count a dead letter). */
@@ -54,9 +62,15 @@ export function parseCollectMessage(raw: unknown): ParsedMessage {
   const parsed = tenantCollectMessageSchema.safeParse(value);
   if (parsed.success) {
     const { since, slot, ...rest } = parsed.data;
-    return { ok: true, message: { ...rest, ...(since !== undefined ? { since } : {}), ...(slot !== undefined ? { slot } : {}) } };
+    return {
+      ok: true,
+      message: { ...rest, ...(since !== undefined ? { since } : {}), ...(slot !== undefined ? { slot } : {}) },
+    };
   }
-  const problem = parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ').slice(0, 500);
+  const problem = parsed.error.issues
+    .map((i) => `${i.path.join('.') || 'message'}: ${i.message}`)
+    .join('; ')
+    .slice(0, 500);
   const run = runRefSchema.safeParse(value);
   return { ok: false, problem, ...(run.success ? { run: run.data } : {}) };
 }
@@ -86,10 +100,16 @@ export type WorkerOutcome =
  */
 export class RetryableCollectionError extends CollectorError {
   constructor(tenantId: string, error: { code: string; message: string }, dequeueCount: number) {
-    super(`Tenant ${tenantId}: transient failure ${error.code} on delivery ${dequeueCount}; the message will be retried. ${error.message}`.slice(0, 1024), {
-      code: error.code,
-      kind: 'transient',
-    });
+    super(
+      `Tenant ${tenantId}: transient failure ${error.code} on delivery ${dequeueCount}; the message will be retried. ${error.message}`.slice(
+        0,
+        1024,
+      ),
+      {
+        code: error.code,
+        kind: 'transient',
+      },
+    );
     this.name = 'RetryableCollectionError';
   }
 }
@@ -106,7 +126,11 @@ export async function processCollectMessage(deps: WorkerDeps, delivered: Deliver
   const parsed = parseCollectMessage(delivered.body);
   if (!parsed.ok) {
     // A malformed message never gets better by retrying: log it, count it as a dead letter, complete it.
-    deps.logger.error('queue.message_malformed', { problem: parsed.problem, dequeueCount: delivered.dequeueCount, ...(parsed.run ?? {}) });
+    deps.logger.error('queue.message_malformed', {
+      problem: parsed.problem,
+      dequeueCount: delivered.dequeueCount,
+      ...(parsed.run ?? {}),
+    });
     if (parsed.run) await recordDeadLetterInRun(deps, parsed.run.runId, parsed.run.runStartedAt);
     return { action: 'discarded', reason: parsed.problem };
   }
@@ -119,16 +143,18 @@ export async function processCollectMessage(deps: WorkerDeps, delivered: Deliver
     return { action: 'duplicate', runFinished: await finishRunIfComplete(deps, message.runId, message.runStartedAt) };
   }
   let runFinished = false;
-  const collect = (): Promise<TenantRunResult> => collectTenant(deps, {
-    tenantId: message.tenantId,
-    runId: message.runId,
-    owner: runLeaseOwner(message.runId, delivered.owner),
-    ...(message.since !== undefined ? { since: message.since } : {}),
-    // Recorded while the lease is held: a copy of this message that finds the lease free knows the outcome is in.
-    settle: async (outcome) => {
-      if (!shouldRetry(outcome, delivered.dequeueCount)) runFinished = await recordTenantInRun(deps, message, outcome);
-    },
-  });
+  const collect = (): Promise<TenantRunResult> =>
+    collectTenant(deps, {
+      tenantId: message.tenantId,
+      runId: message.runId,
+      owner: runLeaseOwner(message.runId, delivered.owner),
+      ...(message.since !== undefined ? { since: message.since } : {}),
+      // Recorded while the lease is held: a copy of this message that finds the lease free knows the outcome is in.
+      settle: async (outcome) => {
+        if (!shouldRetry(outcome, delivered.dequeueCount))
+          runFinished = await recordTenantInRun(deps, message, outcome);
+      },
+    });
   let result = await collect();
   let holder: string | undefined;
   if (isBusy(result)) {
@@ -137,7 +163,10 @@ export async function processCollectMessage(deps: WorkerDeps, delivered: Deliver
       // Freed in between. A holder of this run recorded its outcome before letting go; otherwise collect now.
       if (await alreadyCounted(deps, message)) {
         deps.logger.info('queue.duplicate_message', { ...where, slot: message.slot });
-        return { action: 'duplicate', runFinished: await finishRunIfComplete(deps, message.runId, message.runStartedAt) };
+        return {
+          action: 'duplicate',
+          runFinished: await finishRunIfComplete(deps, message.runId, message.runStartedAt),
+        };
       }
       result = await collect();
       if (isBusy(result)) holder = await deps.leases.holder(message.tenantId);
@@ -145,14 +174,24 @@ export async function processCollectMessage(deps: WorkerDeps, delivered: Deliver
   }
   if (shouldRetry(result, delivered.dequeueCount)) {
     // collectTenant already counted this failure on the tenant once for the run (retries of a run count once).
-    throw new RetryableCollectionError(message.tenantId, result.error as NonNullable<TenantRunResult['error']>, delivered.dequeueCount);
+    throw new RetryableCollectionError(
+      message.tenantId,
+      result.error as NonNullable<TenantRunResult['error']>,
+      delivered.dequeueCount,
+    );
   }
   if (!isBusy(result)) return { action: 'completed', result, runFinished };
   return settleBusy(deps, message, delivered, result, holder);
 }
 
 /** Another worker has the tenant's lease (`holder`, if it still does): count it skipped, leave it, or retry. */
-async function settleBusy(deps: WorkerDeps, message: TenantCollectMessage, delivered: DeliveredMessage, result: TenantRunResult, holder: string | undefined): Promise<WorkerOutcome> {
+async function settleBusy(
+  deps: WorkerDeps,
+  message: TenantCollectMessage,
+  delivered: DeliveredMessage,
+  result: TenantRunResult,
+  holder: string | undefined,
+): Promise<WorkerOutcome> {
   const where = { runId: message.runId, tenantId: message.tenantId, dequeueCount: delivered.dequeueCount };
   const busy = result.error as NonNullable<TenantRunResult['error']>;
   if (holder !== undefined && !isOwnedByRun(holder, message.runId)) {
@@ -196,10 +235,20 @@ function isRunNotFound(error: unknown): boolean {
 }
 
 /** Add the tenant's result to its run; a message whose run row is gone (deleted by hand) is still completed. */
-async function recordTenantInRun(deps: WorkerDeps, message: TenantCollectMessage, result: TenantRunResult): Promise<boolean> {
+async function recordTenantInRun(
+  deps: WorkerDeps,
+  message: TenantCollectMessage,
+  result: TenantRunResult,
+): Promise<boolean> {
   try {
     const counted = await deps.runs.recordTenant(message.runId, message.runStartedAt, result, message.slot);
-    if (!counted) deps.logger.info('queue.duplicate_result', { runId: message.runId, tenantId: message.tenantId, slot: message.slot, status: result.status });
+    if (!counted)
+      deps.logger.info('queue.duplicate_result', {
+        runId: message.runId,
+        tenantId: message.tenantId,
+        slot: message.slot,
+        status: result.status,
+      });
   } catch (error) {
     if (!isRunNotFound(error)) throw error;
     deps.logger.warn('queue.run_not_found', { runId: message.runId, tenantId: message.tenantId });
@@ -233,7 +282,11 @@ export async function recordDeadLetterInRun(
  * Every tenant of the run has an outcome (ok, failed, skipped — including those the plan skipped — or dead letter):
  * stamp `finishedAt`. Two workers may both see the last count; finishing twice only rewrites the time.
  */
-export async function finishRunIfComplete(deps: { runs: RunStore; clock: Clock; logger: Logger }, runId: string, runStartedAt: string): Promise<boolean> {
+export async function finishRunIfComplete(
+  deps: { runs: RunStore; clock: Clock; logger: Logger },
+  runId: string,
+  runStartedAt: string,
+): Promise<boolean> {
   const run = await deps.runs.get(runId, runStartedAt);
   if (!run || run.finishedAt) return false;
   const settled = run.tenantsOk + run.tenantsFailed + run.tenantsSkipped + run.deadLetters;
@@ -241,7 +294,11 @@ export async function finishRunIfComplete(deps: { runs: RunStore; clock: Clock; 
   const finishedAt = deps.clock.now().toISOString();
   await deps.runs.finish(runId, runStartedAt, finishedAt);
   deps.logger.info('run.finished', {
-    runId, tenantsOk: run.tenantsOk, tenantsFailed: run.tenantsFailed, tenantsSkipped: run.tenantsSkipped, deadLetters: run.deadLetters,
+    runId,
+    tenantsOk: run.tenantsOk,
+    tenantsFailed: run.tenantsFailed,
+    tenantsSkipped: run.tenantsSkipped,
+    deadLetters: run.deadLetters,
     durationMs: Date.parse(finishedAt) - Date.parse(run.startedAt),
   });
   return true;

@@ -37,7 +37,10 @@ const PARTNER_SECRET_CODES = new Set(['AADSTS7000215', 'AADSTS7000222']);
 
 /** A fresh, sortable run ID: UTC time plus randomness. */
 export function newRunId(startedAt: Date): string {
-  return `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomUUID().slice(0, 8)}`;
+  return `${startedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomUUID().slice(0, 8)}`;
 }
 
 /** Resolve `--tenant` filters against the registry; unknown tenants are a usage error. */
@@ -46,7 +49,10 @@ export function selectTenants(all: readonly TenantRecord[], requested: readonly 
   const byId = new Map(all.map((t) => [t.tenantId, t]));
   const wanted = [...new Set(requested.map((t) => t.toLowerCase()))];
   const unknown = wanted.filter((id) => !byId.has(id));
-  if (unknown.length) throw new NotFoundError(`Unknown tenant${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (see "tenants list").`);
+  if (unknown.length)
+    throw new NotFoundError(
+      `Unknown tenant${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (see "tenants list").`,
+    );
   return wanted.map((id) => byId.get(id) as TenantRecord);
 }
 
@@ -56,8 +62,17 @@ export async function runCollection(deps: RunDeps, request: RunRequest): Promise
   const runId = newRunId(startedDate);
   const tenants = selectTenants(await deps.tenants.list(), request.tenantIds);
   await deps.runs.create({
-    runId, startedAt, trigger: request.trigger, tenantsPlanned: tenants.length, tenantsOk: 0, tenantsFailed: 0,
-    tenantsSkipped: 0, incidentsFetched: 0, incidentsChanged: 0, pages: 0, deadLetters: 0,
+    runId,
+    startedAt,
+    trigger: request.trigger,
+    tenantsPlanned: tenants.length,
+    tenantsOk: 0,
+    tenantsFailed: 0,
+    tenantsSkipped: 0,
+    incidentsFetched: 0,
+    incidentsChanged: 0,
+    pages: 0,
+    deadLetters: 0,
   });
   deps.logger.info('run.started', { runId, tenantCount: tenants.length, trigger: request.trigger });
 
@@ -68,7 +83,9 @@ export async function runCollection(deps: RunDeps, request: RunRequest): Promise
     deps.concurrency,
     async (tenant) => {
       const r = await collectTenant(deps, {
-        tenantId: tenant.tenantId, runId, owner,
+        tenantId: tenant.tenantId,
+        runId,
+        owner,
         ...(request.since ? { since: request.since } : {}),
         ...(request.signal ? { signal: request.signal } : {}),
       });
@@ -86,8 +103,18 @@ export async function runCollection(deps: RunDeps, request: RunRequest): Promise
       if (runDecision(current, deps.clock.now(), deps.sync.reprobeHours) === 'skip') {
         r = { tenantId: tenant.tenantId, status: 'skipped', incidentsFetched: 0, incidentsChanged: 0, pages: 0 };
       } else {
-        await deps.tenants.update(tenant.tenantId, afterFailure(current, { kind: 'credential_error', ...error }, deps.clock.now(), { collected: true, runId }));
-        r = { tenantId: tenant.tenantId, status: 'failed', incidentsFetched: 0, incidentsChanged: 0, pages: 0, error: { ...error, kind: 'credential_error' } };
+        await deps.tenants.update(
+          tenant.tenantId,
+          afterFailure(current, { kind: 'credential_error', ...error }, deps.clock.now(), { collected: true, runId }),
+        );
+        r = {
+          tenantId: tenant.tenantId,
+          status: 'failed',
+          incidentsFetched: 0,
+          incidentsChanged: 0,
+          pages: 0,
+          error: { ...error, kind: 'credential_error' },
+        };
       }
       await deps.runs.recordTenant(runId, startedAt, r);
       request.onTenantDone?.(r, tenants.length);

@@ -4,7 +4,15 @@
  */
 import { ConfigError, NotFoundError } from '../domain/errors.js';
 import { afterFailure, afterSuccess } from '../domain/tenantState.js';
-import type { Clock, IncidentSource, Logger, SnapshotStore, TenantRecord, TenantStore, TokenProvider } from '../ports.js';
+import type {
+  Clock,
+  IncidentSource,
+  Logger,
+  SnapshotStore,
+  TenantRecord,
+  TenantStore,
+  TokenProvider,
+} from '../ports.js';
 import { probeTenant, toFailure, type Failure } from './collectTenant.js';
 
 export interface TenantDeps {
@@ -25,7 +33,11 @@ export function isTenantId(value: string): boolean {
 /** Tenant IDs are GUIDs in any case, stored lower case. `what` names the argument in the error. */
 export function parseTenantId(value: string, what = 'tenantId'): string {
   const trimmed = value.trim();
-  if (!GUID.test(trimmed)) throw new ConfigError(what, `${what} must be a tenant ID (a GUID such as 00000000-0000-0000-0000-000000000000); got ${JSON.stringify(trimmed.slice(0, 80))}.`);
+  if (!GUID.test(trimmed))
+    throw new ConfigError(
+      what,
+      `${what} must be a tenant ID (a GUID such as 00000000-0000-0000-0000-000000000000); got ${JSON.stringify(trimmed.slice(0, 80))}.`,
+    );
   return trimmed.toLowerCase();
 }
 
@@ -43,7 +55,11 @@ export async function verifyTenant(deps: TenantDeps, tenantId: string, displayNa
   } catch (error) {
     const failure = toFailure(error);
     const patch = afterFailure(current, failure, deps.clock.now(), { collected: false });
-    const tenant = await deps.tenants.upsert(tenantId, { ...patch, ...(displayName !== undefined ? { displayName } : {}), lastProbeAt: deps.clock.now().toISOString() });
+    const tenant = await deps.tenants.upsert(tenantId, {
+      ...patch,
+      ...(displayName !== undefined ? { displayName } : {}),
+      lastProbeAt: deps.clock.now().toISOString(),
+    });
     deps.logger.warn('tenant.verify_failed', { tenantId, errorCode: failure.code, status: tenant.status });
     return { tenant, failure };
   }
@@ -60,7 +76,10 @@ export async function verifyTenant(deps: TenantDeps, tenantId: string, displayNa
  * `tenants add`: idempotent. Re-adding keeps the checkpoint; a disabled tenant stays disabled (only its name
  * changes); without verification the tenant is stored `active` and the first collection verifies it.
  */
-export async function addTenant(deps: TenantDeps, input: { tenantId: string; displayName?: string; verify: boolean }): Promise<VerifyOutcome> {
+export async function addTenant(
+  deps: TenantDeps,
+  input: { tenantId: string; displayName?: string; verify: boolean },
+): Promise<VerifyOutcome> {
   const tenantId = parseTenantId(input.tenantId);
   const existing = await deps.tenants.get(tenantId);
   const displayName = input.displayName ?? existing?.displayName ?? tenantId;
@@ -77,7 +96,13 @@ export async function addTenant(deps: TenantDeps, input: { tenantId: string; dis
     });
     return { tenant };
   }
-  if (!existing) await deps.tenants.upsert(tenantId, { displayName, status: 'pending_consent', statusChangedAt: deps.clock.now().toISOString(), consecutiveFailures: 0 });
+  if (!existing)
+    await deps.tenants.upsert(tenantId, {
+      displayName,
+      status: 'pending_consent',
+      statusChangedAt: deps.clock.now().toISOString(),
+      consecutiveFailures: 0,
+    });
   return verifyTenant(deps, tenantId, displayName);
 }
 
@@ -92,7 +117,10 @@ export async function requireTenant(deps: Pick<TenantDeps, 'tenants'>, tenantIdR
 export async function disableTenant(deps: TenantDeps, tenantIdRaw: string): Promise<TenantRecord> {
   const tenant = await requireTenant(deps, tenantIdRaw);
   if (tenant.status === 'disabled') return tenant;
-  const updated = await deps.tenants.update(tenant.tenantId, { status: 'disabled', statusChangedAt: deps.clock.now().toISOString() });
+  const updated = await deps.tenants.update(tenant.tenantId, {
+    status: 'disabled',
+    statusChangedAt: deps.clock.now().toISOString(),
+  });
   deps.logger.info('tenant.disabled', { tenantId: tenant.tenantId });
   return updated;
 }
@@ -102,7 +130,10 @@ export async function enableTenant(deps: TenantDeps, tenantIdRaw: string): Promi
   const tenant = await requireTenant(deps, tenantIdRaw);
   if (tenant.status === 'disabled') {
     // Leave `disabled` first so the verification's failure mapping sees a normal tenant.
-    await deps.tenants.update(tenant.tenantId, { status: tenant.consentedAt ? 'active' : 'pending_consent', statusChangedAt: deps.clock.now().toISOString() });
+    await deps.tenants.update(tenant.tenantId, {
+      status: tenant.consentedAt ? 'active' : 'pending_consent',
+      statusChangedAt: deps.clock.now().toISOString(),
+    });
   }
   return verifyTenant(deps, tenant.tenantId);
 }

@@ -44,7 +44,9 @@ describe('benchmark smoke run', () => {
       expect(throttled).toBeGreaterThanOrEqual(0);
       row(rows, new RegExp(`^Quota .*${source.source}`), /quota window/);
       // Two contract tables, ≤ 100 operations per transaction: at least 20 round trips per 1,000 new incidents.
-      expect(raw(row(rows, new RegExp(`^Writes .*${source.source}`), /round trips per 1,000/))).toBeGreaterThanOrEqual(20);
+      expect(raw(row(rows, new RegExp(`^Writes .*${source.source}`), /round trips per 1,000/))).toBeGreaterThanOrEqual(
+        20,
+      );
     }
 
     // Memory: the collector child's own peak RSS.

@@ -20,7 +20,9 @@ describe('quotaUse', () => {
 
   it('averages the calls of complete windows only', () => {
     // 9 calls per 1,000 ms window for three windows, then a partial window of 2.
-    const times = [0, 1, 2].flatMap((w) => Array.from({ length: 9 }, (_, i) => w * 1000 + i * 100)).concat([3000, 3100]);
+    const times = [0, 1, 2]
+      .flatMap((w) => Array.from({ length: 9 }, (_, i) => w * 1000 + i * 100))
+      .concat([3000, 3100]);
     const use = quotaUse(calls(times), 10, 1000);
     expect(use.fullWindows).toBe(3);
     expect(use.fractionOfQuota).toBeCloseTo(0.9);

@@ -30,11 +30,20 @@ describe('admin API and health through the function handlers', () => {
   ) => {
     const context = h.context('admin');
     const response = await handler(h.request(init), context);
-    return { response, body: response.jsonBody as Record<string, unknown>, queued: context.extraOutputs.get(tenantCollectQueue) as TenantCollectMessage[] | undefined };
+    return {
+      response,
+      body: response.jsonBody as Record<string, unknown>,
+      queued: context.extraOutputs.get(tenantCollectQueue) as TenantCollectMessage[] | undefined,
+    };
   };
 
   beforeAll(async () => {
-    h = await startHarness({ tenants: [{ tenantId: A, displayName: 'Alpha', incidents: 8 }, { tenantId: B, displayName: 'Beta', incidents: 3 }] });
+    h = await startHarness({
+      tenants: [
+        { tenantId: A, displayName: 'Alpha', incidents: 8 },
+        { tenantId: B, displayName: 'Beta', incidents: 3 },
+      ],
+    });
     await h.seedTenant(A, { displayName: 'Alpha', status: 'active', consentedAt: new Date().toISOString() });
     await h.seedTenant(B, { displayName: 'Beta', status: 'active', consentedAt: new Date().toISOString() });
   });
@@ -68,10 +77,17 @@ describe('admin API and health through the function handlers', () => {
 
   it('POST collect enqueues one message (202) that the worker collects, and health then shows the run', async () => {
     const since = new Date(Date.now() - 72 * 3_600_000).toISOString();
-    const accepted = await call(tenantCollect, { method: 'POST', path: `/api/tenants/${A}/collect`, params: { id: A }, body: JSON.stringify({ since }) });
+    const accepted = await call(tenantCollect, {
+      method: 'POST',
+      path: `/api/tenants/${A}/collect`,
+      params: { id: A },
+      body: JSON.stringify({ since }),
+    });
     expect(accepted.response.status).toBe(202);
     expect(accepted.body).toMatchObject({ tenantId: A, since });
-    expect(accepted.queued).toEqual([{ runId: accepted.body.runId, runStartedAt: expect.any(String), tenantId: A, since, slot: 0 }]);
+    expect(accepted.queued).toEqual([
+      { runId: accepted.body.runId, runStartedAt: expect.any(String), tenantId: A, since, slot: 0 },
+    ]);
 
     const message = (accepted.queued as TenantCollectMessage[])[0] as TenantCollectMessage;
     await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 1 }));
@@ -86,22 +102,41 @@ describe('admin API and health through the function handlers', () => {
 
   it('POST collect takes since from the query, and rejects a bad since with 400', async () => {
     const since = '2026-01-31T00:00:00Z';
-    const fromQuery = await call(tenantCollect, { method: 'POST', path: `/api/tenants/${B}/collect`, params: { id: B }, query: { since } });
+    const fromQuery = await call(tenantCollect, {
+      method: 'POST',
+      path: `/api/tenants/${B}/collect`,
+      params: { id: B },
+      query: { since },
+    });
     expect(fromQuery.response.status).toBe(202);
     expect(fromQuery.queued?.[0]).toMatchObject({ tenantId: B, since });
 
-    const bad = await call(tenantCollect, { method: 'POST', path: `/api/tenants/${B}/collect`, params: { id: B }, body: JSON.stringify({ since: 'yesterday' }) });
+    const bad = await call(tenantCollect, {
+      method: 'POST',
+      path: `/api/tenants/${B}/collect`,
+      params: { id: B },
+      body: JSON.stringify({ since: 'yesterday' }),
+    });
     expect(bad.response.status).toBe(400);
     expect(bad.body).toMatchObject({ error: { code: 'INVALID_SINCE' } });
     expect(bad.queued).toBeUndefined();
 
-    const notJson = await call(tenantCollect, { method: 'POST', path: `/api/tenants/${B}/collect`, params: { id: B }, body: '{since:' });
+    const notJson = await call(tenantCollect, {
+      method: 'POST',
+      path: `/api/tenants/${B}/collect`,
+      params: { id: B },
+      body: '{since:',
+    });
     expect(notJson.response.status).toBe(400);
     expect(notJson.body).toMatchObject({ error: { code: 'INVALID_BODY' } });
   });
 
   it('disable → collect is 409 → enable re-verifies → delete with purge removes incidents', async () => {
-    const disabled = await call(tenantDisable, { method: 'POST', path: `/api/tenants/${A}/disable`, params: { id: A } });
+    const disabled = await call(tenantDisable, {
+      method: 'POST',
+      path: `/api/tenants/${A}/disable`,
+      params: { id: A },
+    });
     expect(disabled.response.status).toBe(200);
     expect(disabled.body).toMatchObject({ tenantId: A, status: 'disabled' });
 
@@ -114,10 +149,20 @@ describe('admin API and health through the function handlers', () => {
     expect(enabled.response.status).toBe(200);
     expect(enabled.body).toMatchObject({ tenantId: A, status: 'active', verification: { ok: true } });
 
-    const badPurge = await call(tenantDelete, { method: 'DELETE', path: `/api/tenants/${A}`, params: { id: A }, query: { purge: 'yes' } });
+    const badPurge = await call(tenantDelete, {
+      method: 'DELETE',
+      path: `/api/tenants/${A}`,
+      params: { id: A },
+      query: { purge: 'yes' },
+    });
     expect(badPurge.response.status).toBe(400);
 
-    const removed = await call(tenantDelete, { method: 'DELETE', path: `/api/tenants/${A}`, params: { id: A }, query: { purge: 'true' } });
+    const removed = await call(tenantDelete, {
+      method: 'DELETE',
+      path: `/api/tenants/${A}`,
+      params: { id: A },
+      query: { purge: 'true' },
+    });
     expect(removed.response.status).toBe(200);
     expect(removed.body).toEqual({ tenantId: A, removed: true, purged: true });
     expect(await h.services.tenants.get(A)).toBeUndefined();
@@ -131,7 +176,11 @@ describe('admin API and health through the function handlers', () => {
     h.stack.entra.setTenantConsent(B, 'revoked');
     const enabled = await call(tenantEnable, { method: 'POST', path: `/api/tenants/${B}/enable`, params: { id: B } });
     expect(enabled.response.status).toBe(200);
-    expect(enabled.body).toMatchObject({ tenantId: B, status: 'consent_revoked', verification: { ok: false, error: { code: 'AADSTS700016' } } });
+    expect(enabled.body).toMatchObject({
+      tenantId: B,
+      status: 'consent_revoked',
+      verification: { ok: false, error: { code: 'AADSTS700016' } },
+    });
     const refused = await call(tenantCollect, { method: 'POST', path: `/api/tenants/${B}/collect`, params: { id: B } });
     expect(refused.response.status).toBe(409);
   });

@@ -21,7 +21,10 @@ describe('two workers at once for one tenant', () => {
 
   async function plan(): Promise<TenantCollectMessage> {
     const context = h.context('collectSchedule');
-    await collectSchedule({ isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } }, context);
+    await collectSchedule(
+      { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } },
+      context,
+    );
     const messages = context.extraOutputs.get(tenantCollectQueue) as TenantCollectMessage[];
     expect(messages).toHaveLength(1);
     return messages[0] as TenantCollectMessage;
@@ -42,7 +45,12 @@ describe('two workers at once for one tenant', () => {
     h.stack.graph.onRequest = async (req) => {
       if (req.path === '/v1.0/security/incidents') await gate;
     };
-    return { open: () => { h.stack.graph.onRequest = undefined; open(); } };
+    return {
+      open: () => {
+        h.stack.graph.onRequest = undefined;
+        open();
+      },
+    };
   }
 
   async function untilLeaseHeld(): Promise<string> {
@@ -56,7 +64,10 @@ describe('two workers at once for one tenant', () => {
   }
 
   /** Deliver `message` once, and run `meanwhile` while that worker holds the lease, waiting for its first page. */
-  async function whileCollecting(message: TenantCollectMessage, meanwhile: (holder: string) => Promise<void>): Promise<void> {
+  async function whileCollecting(
+    message: TenantCollectMessage,
+    meanwhile: (holder: string) => Promise<void>,
+  ): Promise<void> {
     const gate = gateIncidentPages();
     let first: Promise<void> | undefined;
     try {
@@ -96,8 +107,14 @@ describe('two workers at once for one tenant', () => {
       await sampler;
     }
 
-    const runs = [await h.services.runs.get(a.runId, a.runStartedAt), await h.services.runs.get(b.runId, b.runStartedAt)];
-    expect(runs.map((r) => [r?.tenantsOk, r?.tenantsSkipped])).toEqual([[1, 0], [0, 1]]);
+    const runs = [
+      await h.services.runs.get(a.runId, a.runStartedAt),
+      await h.services.runs.get(b.runId, b.runStartedAt),
+    ];
+    expect(runs.map((r) => [r?.tenantsOk, r?.tenantsSkipped])).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
     expect(runs.every((r) => r?.finishedAt)).toBe(true);
     expect(logged('tenant.lease_held')).toBe(1);
     expect(logged('queue.tenant_busy')).toBe(1);
@@ -105,9 +122,13 @@ describe('two workers at once for one tenant', () => {
     // One collection's worth of list calls: 260 incidents at 50 per page.
     expect(listCalls() - listCallsBefore).toBe(Math.ceil(260 / 50));
 
-    for (let i = 1; i < watermarks.length; i++) expect(compareInstants(watermarks[i] as string, watermarks[i - 1] as string)).toBeGreaterThanOrEqual(0);
+    for (let i = 1; i < watermarks.length; i++)
+      expect(compareInstants(watermarks[i] as string, watermarks[i - 1] as string)).toBeGreaterThanOrEqual(0);
     const truth = h.stack.world.graphIncidents(TENANT);
-    const highest = truth.map((i) => String(i.lastUpdateDateTime)).sort(compareInstants).at(-1) as string;
+    const highest = truth
+      .map((i) => String(i.lastUpdateDateTime))
+      .sort(compareInstants)
+      .at(-1) as string;
     expect((await h.services.tenants.get(TENANT))?.watermark).toBe(highest);
     expect((await toArray(h.services.snapshots.latest({ tenantId: TENANT }))).length).toBe(260);
   });
@@ -128,7 +149,12 @@ describe('two workers at once for one tenant', () => {
     expect(listCalls()).toBeGreaterThan(callsAfterFirst);
     expect(logged('queue.duplicate_result')).toBe(1);
 
-    expect(await h.services.runs.get(message.runId, message.runStartedAt)).toMatchObject({ tenantsPlanned: 1, tenantsOk: 1, tenantsSkipped: 0, tenantsFailed: 0 });
+    expect(await h.services.runs.get(message.runId, message.runStartedAt)).toMatchObject({
+      tenantsPlanned: 1,
+      tenantsOk: 1,
+      tenantsSkipped: 0,
+      tenantsFailed: 0,
+    });
     const after = await h.services.tenants.get(TENANT);
     expect(compareInstants(after?.watermark as string, before?.watermark as string)).toBe(0);
     expect((await toArray(h.services.snapshots.history({ tenantId: TENANT }))).length).toBe(260);
@@ -139,25 +165,42 @@ describe('two workers at once for one tenant', () => {
     const message = await plan();
     await whileCollecting(message, async () => {
       // The visibility timeout ran out under the first delivery: the platform delivers the message again.
-      await expect(collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 2 }))).rejects.toMatchObject({ name: 'RetryableCollectionError', code: 'LEASE_HELD' });
-      expect(await h.services.runs.get(message.runId, message.runStartedAt)).toMatchObject({ tenantsOk: 0, tenantsSkipped: 0 });
+      await expect(collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 2 }))).rejects.toMatchObject(
+        { name: 'RetryableCollectionError', code: 'LEASE_HELD' },
+      );
+      expect(await h.services.runs.get(message.runId, message.runStartedAt)).toMatchObject({
+        tenantsOk: 0,
+        tenantsSkipped: 0,
+      });
     });
     const calls = listCalls();
     await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 3 }));
     expect(listCalls()).toBe(calls);
     const run = await h.services.runs.get(message.runId, message.runStartedAt);
-    expect(run).toMatchObject({ tenantsPlanned: 1, tenantsOk: 1, tenantsSkipped: 0, tenantsFailed: 0, incidentsChanged: 120 });
+    expect(run).toMatchObject({
+      tenantsPlanned: 1,
+      tenantsOk: 1,
+      tenantsSkipped: 0,
+      tenantsFailed: 0,
+      incidentsChanged: 120,
+    });
     expect(run?.finishedAt).toBeTruthy();
     expect((await toArray(h.services.snapshots.latest({ tenantId: TENANT }))).length).toBe(380);
   });
 
   it('a holder of its own run that died with the lease is waited for, then the last delivery settles the run', async () => {
     const message = await plan();
-    const dead = await h.services.leases.acquire(TENANT, runLeaseOwner(message.runId, 'crashed-invocation'), 10 * 60_000);
+    const dead = await h.services.leases.acquire(
+      TENANT,
+      runLeaseOwner(message.runId, 'crashed-invocation'),
+      10 * 60_000,
+    );
     expect(dead).toBeDefined();
     try {
       for (let delivery = 1; delivery < MAX_DEQUEUE_COUNT; delivery++) {
-        await expect(collectTenantWorker(message, h.context('collectTenant', { dequeueCount: delivery }))).rejects.toMatchObject({ code: 'LEASE_HELD' });
+        await expect(
+          collectTenantWorker(message, h.context('collectTenant', { dequeueCount: delivery })),
+        ).rejects.toMatchObject({ code: 'LEASE_HELD' });
       }
       await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: MAX_DEQUEUE_COUNT }));
     } finally {
@@ -204,6 +247,8 @@ describe('two workers at once for one tenant', () => {
     expect(run).toMatchObject({ tenantsOk: 1 });
     expect(run?.finishedAt).toBeTruthy();
     // It also picks up what the collection that lost its lease (above) left: the store equals the API again.
-    expect((await toArray(h.services.snapshots.latest({ tenantId: TENANT }))).length).toBe(h.stack.world.incidentCount(TENANT));
+    expect((await toArray(h.services.snapshots.latest({ tenantId: TENANT }))).length).toBe(
+      h.stack.world.incidentCount(TENANT),
+    );
   });
 });

@@ -46,8 +46,14 @@ describe('consent onboarding through the function handlers', () => {
     return Object.fromEntries(location.searchParams);
   }
 
-  async function callback(query: Record<string, string>, method = 'GET'): Promise<HttpResponseInit & { body: string; headers: Record<string, string> }> {
-    const response = await consentCallback(h.request({ method, path: '/api/consent/callback', query }), h.context('consentCallback'));
+  async function callback(
+    query: Record<string, string>,
+    method = 'GET',
+  ): Promise<HttpResponseInit & { body: string; headers: Record<string, string> }> {
+    const response = await consentCallback(
+      h.request({ method, path: '/api/consent/callback', query }),
+      h.context('consentCallback'),
+    );
     return response as HttpResponseInit & { body: string; headers: Record<string, string> };
   }
 
@@ -91,7 +97,10 @@ describe('consent onboarding through the function handlers', () => {
     expect(await h.services.tenants.get(T.onboard)).toMatchObject({ status: 'active', displayName: 'Onboard Ltd' });
 
     const plan = h.context('collectSchedule');
-    await collectSchedule({ isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } }, plan);
+    await collectSchedule(
+      { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } },
+      plan,
+    );
     const messages = plan.extraOutputs.get(tenantCollectQueue) as TenantCollectMessage[];
     expect(messages.map((m) => m.tenantId)).toEqual([T.onboard]);
     await collectTenantWorker(messages[0], h.context('collectTenant', { dequeueCount: 1 }));
@@ -117,7 +126,11 @@ describe('consent onboarding through the function handlers', () => {
   it('re-consent of a consent_revoked tenant returns it to active with its checkpoint intact', async () => {
     const before = await h.services.tenants.get(T.onboard);
     expect(before?.watermark).toBeTruthy();
-    await h.services.tenants.update(T.onboard, { status: 'consent_revoked', lastErrorCode: 'AADSTS700016', statusChangedAt: new Date().toISOString() });
+    await h.services.tenants.update(T.onboard, {
+      status: 'consent_revoked',
+      lastErrorCode: 'AADSTS700016',
+      statusChangedAt: new Date().toISOString(),
+    });
 
     const page = await callback(await adminConsent((await link({ tenant: T.onboard })).url));
     expect(page.status).toBe(200);
@@ -144,7 +157,11 @@ describe('consent onboarding through the function handlers', () => {
     const nothingRegistered = async () => expect(await registeredIds()).toEqual(before);
 
     it('forged state', async () => {
-      const page = await callback({ state: randomBytes(32).toString('base64url'), tenant: T.denied, admin_consent: 'True' });
+      const page = await callback({
+        state: randomBytes(32).toString('base64url'),
+        tenant: T.denied,
+        admin_consent: 'True',
+      });
       expect(page.status).toBe(400);
       expectSafePage(page);
       await nothingRegistered();
@@ -212,12 +229,19 @@ describe('consent onboarding through the function handlers', () => {
     it('query values appear in the page only escaped', async () => {
       const hostile = `"><script>alert('x')</script><img src=x onerror=alert(1)>&amp;`;
       const issued = await link();
-      const page = await callback({ state: issued.state, admin_consent: 'True', error: hostile, error_description: hostile });
+      const page = await callback({
+        state: issued.state,
+        admin_consent: 'True',
+        error: hostile,
+        error_description: hostile,
+      });
       expect(page.status).toBe(400);
       expectSafePage(page);
       expect(page.body).not.toContain('<img');
       expect(page.body).not.toContain(hostile);
-      expect(page.body).toContain('&quot;&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&amp;amp;');
+      expect(page.body).toContain(
+        '&quot;&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&amp;amp;',
+      );
       await nothingRegistered();
     });
 
@@ -252,7 +276,10 @@ describe('consent onboarding through the function handlers', () => {
   });
 
   it('a bad tenant parameter on the link endpoint is a 400 JSON error', async () => {
-    const response = await consentLink(h.request({ path: '/api/consent/link', query: { tenant: 'not a tenant!' } }), h.context('consentLink'));
+    const response = await consentLink(
+      h.request({ path: '/api/consent/link', query: { tenant: 'not a tenant!' } }),
+      h.context('consentLink'),
+    );
     expect(response.status).toBe(400);
     expect(response.jsonBody).toMatchObject({ error: { code: 'INVALID_TENANT' } });
   });

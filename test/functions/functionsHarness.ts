@@ -25,7 +25,13 @@ export interface Harness {
   /** Move the services' clock (ms added to real time). */
   setClockOffset(ms: number): void;
   context(functionName: string, triggerMetadata?: Record<string, unknown>): InvocationContext;
-  request(init: { method?: string; path: string; query?: Record<string, string>; params?: Record<string, string>; body?: string }): HttpRequest;
+  request(init: {
+    method?: string;
+    path: string;
+    query?: Record<string, string>;
+    params?: Record<string, string>;
+    body?: string;
+  }): HttpRequest;
   /** Put a tenant straight into the Tenants table in a given state. */
   seedTenant(tenantId: string, patch: TenantPatch & { displayName?: string }): Promise<void>;
   stop(): Promise<void>;

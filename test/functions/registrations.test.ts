@@ -56,9 +56,16 @@ describe('the built function app in plain Node', () => {
     await mkdir(path.join(outDir, 'out'));
     const tsc = path.join(ROOT, 'node_modules', '.bin', 'tsc');
     // tsc emits even when someone else's file has a type error; type errors are `npm run typecheck`'s job.
-    await run(NODE, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(outDir, 'out'), '--sourceMap', 'false'], { cwd: ROOT }).catch(() => undefined);
+    await run(
+      NODE,
+      [tsc, '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(outDir, 'out'), '--sourceMap', 'false'],
+      { cwd: ROOT },
+    ).catch(() => undefined);
     const entry = path.join(outDir, 'out', 'functions', 'index.js');
-    const { stdout } = await run(NODE, ['--import', STUB, entry], { cwd: outDir, env: { PATH: process.env.PATH ?? '' } });
+    const { stdout } = await run(NODE, ['--import', STUB, entry], {
+      cwd: outDir,
+      env: { PATH: process.env.PATH ?? '' },
+    });
     registrations = JSON.parse(stdout.trim().split('\n').at(-1) as string) as Registration[];
   }, 120_000);
 
@@ -69,25 +76,51 @@ describe('the built function app in plain Node', () => {
   it('registers exactly the expected functions and bindings', () => {
     const byName = Object.fromEntries(registrations.map((r) => [r.metadata.name, summary(r)]));
     expect(Object.keys(byName).sort()).toEqual([
-      'collectSchedule', 'collectTenant', 'collectTenantPoison', 'consentCallback', 'consentLink', 'health',
-      'tenantCollect', 'tenantDelete', 'tenantDisable', 'tenantEnable', 'tenantGet', 'tenantsList',
+      'collectSchedule',
+      'collectTenant',
+      'collectTenantPoison',
+      'consentCallback',
+      'consentLink',
+      'health',
+      'tenantCollect',
+      'tenantDelete',
+      'tenantDisable',
+      'tenantEnable',
+      'tenantGet',
+      'tenantsList',
     ]);
     expect(byName).toEqual({
       collectSchedule: {
         name: 'collectSchedule',
-        trigger: { type: 'timerTrigger', direction: 'in', schedule: '%COLLECT_SCHEDULE%', runOnStartup: false, useMonitor: true },
+        trigger: {
+          type: 'timerTrigger',
+          direction: 'in',
+          schedule: '%COLLECT_SCHEDULE%',
+          runOnStartup: false,
+          useMonitor: true,
+        },
         outputs: [QUEUE_OUT],
         handler: 'function',
       },
       collectTenant: {
         name: 'collectTenant',
-        trigger: { type: 'queueTrigger', direction: 'in', queueName: 'tenant-collect', connection: 'AzureWebJobsStorage' },
+        trigger: {
+          type: 'queueTrigger',
+          direction: 'in',
+          queueName: 'tenant-collect',
+          connection: 'AzureWebJobsStorage',
+        },
         outputs: [],
         handler: 'function',
       },
       collectTenantPoison: {
         name: 'collectTenantPoison',
-        trigger: { type: 'queueTrigger', direction: 'in', queueName: 'tenant-collect-poison', connection: 'AzureWebJobsStorage' },
+        trigger: {
+          type: 'queueTrigger',
+          direction: 'in',
+          queueName: 'tenant-collect-poison',
+          connection: 'AzureWebJobsStorage',
+        },
         outputs: [],
         handler: 'function',
       },

@@ -28,7 +28,11 @@ const HOUR = 3_600_000;
 const timer = (isPastDue = false): Timer => ({
   isPastDue,
   schedule: { adjustForDST: true },
-  scheduleStatus: { last: new Date(Date.now() - HOUR).toISOString(), next: new Date(Date.now() + HOUR).toISOString(), lastUpdated: new Date().toISOString() },
+  scheduleStatus: {
+    last: new Date(Date.now() - HOUR).toISOString(),
+    next: new Date(Date.now() + HOUR).toISOString(),
+    lastUpdated: new Date().toISOString(),
+  },
 });
 
 describe('scheduled run through the function handlers', () => {
@@ -67,19 +71,40 @@ describe('scheduled run through the function handlers', () => {
     const recent = new Date(now - HOUR).toISOString();
     const longAgo = new Date(now - 48 * HOUR).toISOString();
     await h.seedTenant(T.active, { status: 'active', consentedAt: longAgo });
-    await h.seedTenant(T.credentialError, { status: 'credential_error', consentedAt: longAgo, statusChangedAt: recent });
-    await h.seedTenant(T.failingRevoked, { status: 'failing', consentedAt: longAgo, statusChangedAt: recent, consecutiveFailures: 3 });
+    await h.seedTenant(T.credentialError, {
+      status: 'credential_error',
+      consentedAt: longAgo,
+      statusChangedAt: recent,
+    });
+    await h.seedTenant(T.failingRevoked, {
+      status: 'failing',
+      consentedAt: longAgo,
+      statusChangedAt: recent,
+      consecutiveFailures: 3,
+    });
     await h.seedTenant(T.disabled, { status: 'disabled', consentedAt: longAgo, statusChangedAt: longAgo });
     await h.seedTenant(T.revokedRecently, { status: 'consent_revoked', consentedAt: longAgo, statusChangedAt: recent });
-    await h.seedTenant(T.revokedDue, { status: 'consent_revoked', consentedAt: longAgo, statusChangedAt: longAgo, lastProbeAt: longAgo });
+    await h.seedTenant(T.revokedDue, {
+      status: 'consent_revoked',
+      consentedAt: longAgo,
+      statusChangedAt: longAgo,
+      lastProbeAt: longAgo,
+    });
     await h.seedTenant(T.pending, { status: 'pending_consent', statusChangedAt: recent });
 
     const messages = await plan();
     // credential_error and failing are enqueued by design (they heal by themselves); a re-probe is due for one.
-    expect(messages.map((m) => m.tenantId).sort()).toEqual([T.active, T.credentialError, T.failingRevoked, T.revokedDue].sort());
+    expect(messages.map((m) => m.tenantId).sort()).toEqual(
+      [T.active, T.credentialError, T.failingRevoked, T.revokedDue].sort(),
+    );
     const first = messages[0] as TenantCollectMessage;
     expect(messages.every((m) => m.runId === first.runId && m.runStartedAt === first.runStartedAt)).toBe(true);
-    expect(await h.services.runs.get(first.runId, first.runStartedAt)).toMatchObject({ trigger: 'schedule', tenantsPlanned: 7, tenantsSkipped: 3, tenantsOk: 0 });
+    expect(await h.services.runs.get(first.runId, first.runStartedAt)).toMatchObject({
+      trigger: 'schedule',
+      tenantsPlanned: 7,
+      tenantsSkipped: 3,
+      tenantsOk: 0,
+    });
 
     for (const message of messages) await deliver(message);
 
@@ -95,7 +120,10 @@ describe('scheduled run through the function handlers', () => {
 
     expect(await h.services.tenants.get(T.credentialError)).toMatchObject({ status: 'active' });
     expect(await h.services.tenants.get(T.revokedDue)).toMatchObject({ status: 'active' });
-    expect(await h.services.tenants.get(T.failingRevoked)).toMatchObject({ status: 'consent_revoked', lastErrorCode: 'AADSTS700016' });
+    expect(await h.services.tenants.get(T.failingRevoked)).toMatchObject({
+      status: 'consent_revoked',
+      lastErrorCode: 'AADSTS700016',
+    });
     expect((await toArray(h.services.snapshots.latest({ tenantId: T.failingRevoked }))).length).toBe(0);
   });
 
@@ -112,7 +140,11 @@ describe('scheduled run through the function handlers', () => {
 
   it('rethrows a transient failure for redelivery, and records it on the last delivery', async () => {
     await h.seedTenant(T.flaky, { status: 'active', consentedAt: new Date().toISOString() });
-    h.stack.graph.inject({ match: (r) => r.tenantId === T.flaky && r.path.includes('/security/incidents'), status: 503, times: Infinity });
+    h.stack.graph.inject({
+      match: (r) => r.tenantId === T.flaky && r.path.includes('/security/incidents'),
+      status: 503,
+      times: Infinity,
+    });
     try {
       const message = (await plan()).find((m) => m.tenantId === T.flaky) as TenantCollectMessage;
       expect(message).toBeDefined();
@@ -132,11 +164,20 @@ describe('scheduled run through the function handlers', () => {
 
   it('counts the redeliveries of one run once on the tenant (design §4: failing after 3 failed runs)', async () => {
     await h.seedTenant(T.flaky, { status: 'active', consecutiveFailures: 0, lastErrorCode: '', lastError: '' });
-    h.stack.graph.inject({ match: (r) => r.tenantId === T.flaky && r.path.includes('/security/incidents'), status: 503, times: Infinity });
+    h.stack.graph.inject({
+      match: (r) => r.tenantId === T.flaky && r.path.includes('/security/incidents'),
+      status: 503,
+      times: Infinity,
+    });
     try {
       const message = (await plan()).find((m) => m.tenantId === T.flaky) as TenantCollectMessage;
-      for (let delivery = 1; delivery <= MAX_DEQUEUE_COUNT; delivery++) await deliver(message, delivery).catch(() => undefined);
-      expect(await h.services.tenants.get(T.flaky)).toMatchObject({ status: 'active', consecutiveFailures: 1, lastErrorCode: 'HTTP_503' });
+      for (let delivery = 1; delivery <= MAX_DEQUEUE_COUNT; delivery++)
+        await deliver(message, delivery).catch(() => undefined);
+      expect(await h.services.tenants.get(T.flaky)).toMatchObject({
+        status: 'active',
+        consecutiveFailures: 1,
+        lastErrorCode: 'HTTP_503',
+      });
     } finally {
       h.stack.graph.clearFaults();
     }
@@ -181,7 +222,10 @@ describe('scheduled run through the function handlers', () => {
     // The worker recorded the tenant, then (say) storage failed before the message was deleted, on every delivery.
     await collectTenantPoison(JSON.stringify(message), h.context('collectTenantPoison', { dequeueCount: 1 }));
     expect((await h.services.tenants.get(T.active))?.lastErrorCode).toBeUndefined();
-    expect(await h.services.runs.get(message.runId, message.runStartedAt)).toMatchObject({ tenantsOk: 1, deadLetters: 0 });
+    expect(await h.services.runs.get(message.runId, message.runStartedAt)).toMatchObject({
+      tenantsOk: 1,
+      deadLetters: 0,
+    });
     expect(h.logs.some((l) => l.text.includes('"event":"queue.dead_letter_already_counted"'))).toBe(true);
     for (const m of messages.filter((x) => x !== message)) await deliver(m);
     expect((await h.services.runs.get(message.runId, message.runStartedAt))?.finishedAt).toBeTruthy();

@@ -22,5 +22,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
 
 /** Parse NDJSON output. */
 export function ndjson<T = Record<string, unknown>>(text: string): T[] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
 }

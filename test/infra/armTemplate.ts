@@ -61,13 +61,20 @@ export function allResources(template: ArmTemplate, scope: TemplateScope = { tem
     const self: Located = { resource, scope };
     const nested = resource.type === DEPLOYMENTS ? resource.properties?.template : undefined;
     if (nested === undefined) return [self];
-    const child: TemplateScope = { template: nested, deployment: resource, parent: scope, path: [...scope.path, resource.name] };
+    const child: TemplateScope = {
+      template: nested,
+      deployment: resource,
+      parent: scope,
+      path: [...scope.path, resource.name],
+    };
     return [self, ...allResources(nested, child)];
   });
 }
 
 export function ofType(template: ArmTemplate, type: string): Located[] {
-  return allResources(template).filter((l) => l.resource.type.toLowerCase() === type.toLowerCase() && l.resource.existing !== true);
+  return allResources(template).filter(
+    (l) => l.resource.type.toLowerCase() === type.toLowerCase() && l.resource.existing !== true,
+  );
 }
 
 /** The one resource of a type; fails loudly when there are none or several. */
@@ -79,7 +86,9 @@ export function single(template: ArmTemplate, type: string): Located {
 
 /** The template of the module deployment with this name at the root. */
 export function moduleScope(template: ArmTemplate, name: string): TemplateScope {
-  const located = allResources(template).find((l) => l.resource.type === DEPLOYMENTS && l.resource.name === name && l.scope.path.length === 0);
+  const located = allResources(template).find(
+    (l) => l.resource.type === DEPLOYMENTS && l.resource.name === name && l.scope.path.length === 0,
+  );
   const nested = located?.resource.properties?.template;
   if (located === undefined || nested === undefined) throw new Error(`No module deployment named ${name}.`);
   return { template: nested, deployment: located.resource, parent: located.scope, path: [name] };
@@ -101,7 +110,8 @@ const VARIABLE = /^\[variables\('([^']+)'\)(?:\.([A-Za-z0-9_]+))?\]$/;
 /** Follow a parameter through module boundaries to its value or default. */
 function parameterValue(name: string, scope: TemplateScope): Json | Unresolved {
   const passed = scope.deployment?.properties?.parameters?.[name];
-  if (passed !== undefined && passed.value !== undefined && scope.parent !== undefined) return resolve(passed.value, scope.parent);
+  if (passed !== undefined && passed.value !== undefined && scope.parent !== undefined)
+    return resolve(passed.value, scope.parent);
   const declared = scope.template.parameters?.[name];
   if (declared?.defaultValue !== undefined) return resolve(declared.defaultValue, scope);
   return new Unresolved(`[parameters('${name}')]`);
@@ -112,7 +122,8 @@ function variableValue(name: string, member: string | undefined, scope: Template
   if (value === undefined) return new Unresolved(`[variables('${name}')]`);
   const resolved = resolve(value, scope);
   if (member === undefined || resolved instanceof Unresolved) return resolved;
-  if (typeof resolved !== 'object' || resolved === null || Array.isArray(resolved)) return new Unresolved(`[variables('${name}').${member}]`);
+  if (typeof resolved !== 'object' || resolved === null || Array.isArray(resolved))
+    return new Unresolved(`[variables('${name}').${member}]`);
   return resolved[member] ?? new Unresolved(`[variables('${name}').${member}]`);
 }
 

@@ -5,10 +5,17 @@
  * except when CI is set, where that is a failure.
  */
 import { readFileSync } from 'node:fs';
-import { build, COMPILED_TEMPLATE, compiledTemplateIsStale, EXIT_UNAVAILABLE, InfraCheckError } from '../../scripts/infra-bicep.mjs';
+import {
+  build,
+  COMPILED_TEMPLATE,
+  compiledTemplateIsStale,
+  EXIT_UNAVAILABLE,
+  InfraCheckError,
+} from '../../scripts/infra-bicep.mjs';
 import type { ArmTemplate } from './armTemplate.js';
 
-export type TemplateLoad = { readonly kind: 'ok'; readonly template: ArmTemplate } | { readonly kind: 'unavailable'; readonly message: string };
+export type TemplateLoad =
+  { readonly kind: 'ok'; readonly template: ArmTemplate } | { readonly kind: 'unavailable'; readonly message: string };
 
 export function loadCompiledTemplate(): TemplateLoad {
   if (compiledTemplateIsStale()) {
@@ -17,7 +24,8 @@ export function loadCompiledTemplate(): TemplateLoad {
     } catch (error) {
       const unavailable = error instanceof InfraCheckError && error.exitCode === EXIT_UNAVAILABLE;
       if (!unavailable) throw error;
-      if (process.env.CI) throw new Error(`CI is set, so the Bicep policy tests may not be skipped.\n${error.message}`, { cause: error });
+      if (process.env.CI)
+        throw new Error(`CI is set, so the Bicep policy tests may not be skipped.\n${error.message}`, { cause: error });
       return { kind: 'unavailable', message: error.message };
     }
   }

@@ -7,7 +7,13 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build, EXIT_UNAVAILABLE, InfraCheckError, parseDiagnostics, resolveBicep } from '../../scripts/infra-bicep.mjs';
+import {
+  build,
+  EXIT_UNAVAILABLE,
+  InfraCheckError,
+  parseDiagnostics,
+  resolveBicep,
+} from '../../scripts/infra-bicep.mjs';
 
 const work = mkdtempSync(join(tmpdir(), 'infra-bicep-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -63,7 +69,10 @@ describe('parseDiagnostics', () => {
 describe('build', () => {
   it('fails on a linter warning even though the CLI exits 0, and leaves no main.json', () => {
     const cacheDir = join(work, 'warning');
-    const bicep = fakeBicep('bicep-warning', '/repo/infra/main.bicep(5,3) : Warning prefer-interpolation: Use string interpolation.');
+    const bicep = fakeBicep(
+      'bicep-warning',
+      '/repo/infra/main.bicep(5,3) : Warning prefer-interpolation: Use string interpolation.',
+    );
     const error = thrown(() => build({ cacheDir, env: { ...process.env, BICEP_BIN: bicep } }));
     expect(error.exitCode).toBe(1);
     expect(error.message).toMatch(/0 error\(s\), 1 warning\(s\)/);
@@ -77,7 +86,13 @@ describe('build', () => {
     const cacheDir = join(work, 'clean');
     const bicep = fakeBicep('bicep-clean', '');
     const summary = build({ cacheDir, env: { ...process.env, BICEP_BIN: bicep } });
-    expect(summary).toMatchObject({ bicepVersion: '0.49.2', bicepSource: 'BICEP_BIN', errors: 0, warnings: 0, restoreMs: 0 });
+    expect(summary).toMatchObject({
+      bicepVersion: '0.49.2',
+      bicepSource: 'BICEP_BIN',
+      errors: 0,
+      warnings: 0,
+      restoreMs: 0,
+    });
     expect(readFileSync(join(cacheDir, 'main.json'), 'utf8').trim()).toBe('{}');
   });
 });

@@ -29,7 +29,9 @@ const template = (loaded.kind === 'ok' ? loaded.template : { resources: [] }) as
 
 /** A module output as the root template references it. */
 const moduleOutput = (module: string, output: string) =>
-  new RegExp(`^\\[reference\\(resourceId\\('Microsoft\\.Resources/deployments', '${module}'\\), '[^']+'\\)\\.outputs\\.${output}\\.value\\]$`);
+  new RegExp(
+    `^\\[reference\\(resourceId\\('Microsoft\\.Resources/deployments', '${module}'\\), '[^']+'\\)\\.outputs\\.${output}\\.value\\]$`,
+  );
 
 const ROLE = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
@@ -79,7 +81,8 @@ function propertiesOf(type: string): Record<string, Json> {
 
 function objectAt(value: Json | undefined, ...path: string[]): Json | undefined {
   return path.reduce<Json | undefined>((current, key) => {
-    if (current === undefined || current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
+    if (current === undefined || current === null || typeof current !== 'object' || Array.isArray(current))
+      return undefined;
     return current[key];
   }, value);
 }
@@ -89,7 +92,9 @@ suite('Bicep build', () => {
     const summary = JSON.parse(readFileSync(join(DEFAULT_CACHE_DIR, 'check.json'), 'utf8')) as InfraCheckSummary;
     expect(summary).toMatchObject({ errors: 0, warnings: 0 });
     if (summary.bicepSource === 'restored') expect(summary.bicepVersion).toBe(BICEP_VERSION);
-    expect(summary.files).toEqual(expect.arrayContaining(['infra/main.bicep', 'infra/modules/functionApp.bicep', 'infra/modules/storage.bicep']));
+    expect(summary.files).toEqual(
+      expect.arrayContaining(['infra/main.bicep', 'infra/modules/functionApp.bicep', 'infra/modules/storage.bicep']),
+    );
     expect(template.$schema ?? '').toMatch(/deploymentTemplate\.json#$/);
   });
 });
@@ -110,9 +115,17 @@ suite('compiled template: storage', () => {
 
   it('creates the collector queues and tables', () => {
     const storage = moduleScope(template, 'storage');
-    expect(resolve('[parameters(\'queueNames\')]', storage)).toEqual(['tenant-collect', 'tenant-collect-poison']);
-    expect(resolve('[parameters(\'tableNames\')]', storage)).toEqual(
-      expect.arrayContaining(['Tenants', 'Incidents', 'IncidentHistory', 'Runs', 'PayloadChunks', 'Leases', 'ConsentStates']),
+    expect(resolve("[parameters('queueNames')]", storage)).toEqual(['tenant-collect', 'tenant-collect-poison']);
+    expect(resolve("[parameters('tableNames')]", storage)).toEqual(
+      expect.arrayContaining([
+        'Tenants',
+        'Incidents',
+        'IncidentHistory',
+        'Runs',
+        'PayloadChunks',
+        'Leases',
+        'ConsentStates',
+      ]),
     );
     expect(ofType(template, 'Microsoft.Storage/storageAccounts/queueServices/queues')).toHaveLength(1);
     expect(ofType(template, 'Microsoft.Storage/storageAccounts/tableServices/tables')).toHaveLength(1);
@@ -124,10 +137,16 @@ suite('compiled template: storage', () => {
     const site = single(template, 'Microsoft.Web/sites');
     const storage = objectAt(site.resource.properties, 'functionAppConfig', 'deployment', 'storage');
     expect(objectAt(storage, 'type')).toBe('blobContainer');
-    expect(text(objectAt(storage, 'value'))).toBe("[format('{0}{1}', parameters('storageBlobEndpoint'), parameters('deploymentContainerName'))]");
-    expect(text(sourceExpression("[parameters('deploymentContainerName')]", site.scope))).toMatch(moduleOutput('storage', 'deploymentContainerName'));
+    expect(text(objectAt(storage, 'value'))).toBe(
+      "[format('{0}{1}', parameters('storageBlobEndpoint'), parameters('deploymentContainerName'))]",
+    );
+    expect(text(sourceExpression("[parameters('deploymentContainerName')]", site.scope))).toMatch(
+      moduleOutput('storage', 'deploymentContainerName'),
+    );
     expect(objectAt(storage, 'authentication', 'type')).toBe('UserAssignedIdentity');
-    expect(text(sourceExpression(objectAt(storage, 'authentication', 'userAssignedIdentityResourceId') as Json, site.scope))).toMatch(moduleOutput('identity', 'id'));
+    expect(
+      text(sourceExpression(objectAt(storage, 'authentication', 'userAssignedIdentityResourceId') as Json, site.scope)),
+    ).toMatch(moduleOutput('identity', 'id'));
   });
 });
 
@@ -149,7 +168,9 @@ suite('compiled template: Function App', () => {
     expect(site.resource.identity?.type).toBe('UserAssigned');
     const ids = Object.keys(objectAt(site.resource.identity, 'userAssignedIdentities') as Record<string, Json>);
     expect(ids).toHaveLength(1);
-    expect(text(sourceExpression(ids[0]!.replace(/^\[format\('\{0\}', (.*)\)\]$/, '[$1]'), site.scope))).toMatch(moduleOutput('identity', 'id'));
+    expect(text(sourceExpression(ids[0]!.replace(/^\[format\('\{0\}', (.*)\)\]$/, '[$1]'), site.scope))).toMatch(
+      moduleOutput('identity', 'id'),
+    );
   });
 
   it('is HTTPS only with TLS 1.2 and FTPS off', () => {
@@ -162,7 +183,12 @@ suite('compiled template: Function App', () => {
 
   it('turns basic-auth publishing off for FTP and SCM', () => {
     const policies = ofType(template, 'Microsoft.Web/sites/basicPublishingCredentialsPolicies');
-    const byName = Object.fromEntries(policies.map((p) => [p.resource.name.replace(/^.*'(ftp|scm)'\)\]$/, '$1'), objectAt(p.resource.properties, 'allow')]));
+    const byName = Object.fromEntries(
+      policies.map((p) => [
+        p.resource.name.replace(/^.*'(ftp|scm)'\)\]$/, '$1'),
+        objectAt(p.resource.properties, 'allow'),
+      ]),
+    );
     expect(byName).toEqual({ ftp: false, scm: false });
   });
 });
@@ -199,11 +225,15 @@ suite('compiled template: Application Insights', () => {
   it('has local (instrumentation-key) authentication disabled and is workspace-based', () => {
     const component = single(template, 'Microsoft.Insights/components');
     expect(objectAt(component.resource.properties, 'DisableLocalAuth')).toBe(true);
-    expect(text(objectAt(component.resource.properties, 'WorkspaceResourceId'))).toMatch(/Microsoft\.OperationalInsights\/workspaces/);
+    expect(text(objectAt(component.resource.properties, 'WorkspaceResourceId'))).toMatch(
+      /Microsoft\.OperationalInsights\/workspaces/,
+    );
   });
 
   it('sits on a Log Analytics workspace that also refuses shared keys', () => {
-    expect(objectAt(propertiesOf('Microsoft.OperationalInsights/workspaces'), 'features', 'disableLocalAuth')).toBe(true);
+    expect(objectAt(propertiesOf('Microsoft.OperationalInsights/workspaces'), 'features', 'disableLocalAuth')).toBe(
+      true,
+    );
   });
 });
 
@@ -216,7 +246,12 @@ suite('compiled template: role assignments', () => {
     if (!Array.isArray(raw)) throw new Error('roleAssignments module must receive a literal list of assignments.');
     return raw.map((item) => {
       const field = (name: string) => text(resolve(objectAt(item, name) as Json, module.parent!));
-      return { scope: field('scope'), roleDefinitionId: field('roleDefinitionId'), principalId: field('principalId'), principalType: field('principalType') };
+      return {
+        scope: field('scope'),
+        roleDefinitionId: field('roleDefinitionId'),
+        principalId: field('principalId'),
+        principalType: field('principalType'),
+      };
     });
   };
   const identityPrincipal = moduleOutput('identity', 'principalId');
@@ -241,7 +276,12 @@ suite('compiled template: role assignments', () => {
   it('gives the deployer only Key Vault Secrets Officer on the vault, and only when a principal is given', () => {
     const others = assignments().filter((a) => !identityPrincipal.test(a.principalId));
     expect(others).toEqual([
-      { scope: expect.stringMatching(moduleOutput('keyVault', 'id')), roleDefinitionId: ROLE.keyVaultSecretsOfficer, principalId: '', principalType: 'User' },
+      {
+        scope: expect.stringMatching(moduleOutput('keyVault', 'id')),
+        roleDefinitionId: ROLE.keyVaultSecretsOfficer,
+        principalId: '',
+        principalType: 'User',
+      },
     ]);
     const module = moduleScope(template, 'roleAssignments');
     const [resource] = allResources(module.template).map((l) => l.resource);
@@ -263,7 +303,9 @@ suite('compiled template: role assignments', () => {
     const [only] = ofType(template, 'Microsoft.Authorization/roleAssignments');
     const item = "parameters('assignments')[copyIndex()]";
     expect(only?.resource.name).toBe(`[guid(${item}.scope, ${item}.principalId, ${item}.roleDefinitionId)]`);
-    expect(objectAt(only?.resource.properties, 'roleDefinitionId')).toBe(`[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', ${item}.roleDefinitionId)]`);
+    expect(objectAt(only?.resource.properties, 'roleDefinitionId')).toBe(
+      `[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', ${item}.roleDefinitionId)]`,
+    );
   });
 });
 
@@ -280,7 +322,12 @@ suite('compiled template: app settings', () => {
 
   it('never sets a secret: no PARTNER_CLIENT_SECRET, no storage connection string, no instrumentation key', () => {
     const keys = Object.keys(settings().values);
-    for (const forbidden of ['PARTNER_CLIENT_SECRET', 'AzureWebJobsStorage', 'APPINSIGHTS_INSTRUMENTATIONKEY', 'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING']) {
+    for (const forbidden of [
+      'PARTNER_CLIENT_SECRET',
+      'AzureWebJobsStorage',
+      'APPINSIGHTS_INSTRUMENTATIONKEY',
+      'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
+    ]) {
       expect(keys).not.toContain(forbidden);
     }
     expect(JSON.stringify(template)).not.toMatch(/list(Keys|Secrets|AccountSas|ServiceSas)\(/);
@@ -289,9 +336,13 @@ suite('compiled template: app settings', () => {
   it('connects to storage with the managed identity (identity-based AzureWebJobsStorage)', () => {
     const { values, scope } = settings();
     expect(values.AzureWebJobsStorage__credential).toBe('managedidentity');
-    expect(text(sourceExpression(values.AzureWebJobsStorage__clientId!, scope))).toMatch(moduleOutput('identity', 'clientId'));
+    expect(text(sourceExpression(values.AzureWebJobsStorage__clientId!, scope))).toMatch(
+      moduleOutput('identity', 'clientId'),
+    );
     expect(text(sourceExpression(values.AZURE_CLIENT_ID!, scope))).toMatch(moduleOutput('identity', 'clientId'));
-    expect(text(sourceExpression(values.AzureWebJobsStorage__accountName!, scope))).toMatch(moduleOutput('storage', 'name'));
+    expect(text(sourceExpression(values.AzureWebJobsStorage__accountName!, scope))).toMatch(
+      moduleOutput('storage', 'name'),
+    );
     for (const service of ['blob', 'queue', 'table']) {
       const key = `AzureWebJobsStorage__${service}ServiceUri`;
       expect(text(sourceExpression(values[key]!, scope))).toMatch(moduleOutput('storage', `${service}Endpoint`));
@@ -300,11 +351,15 @@ suite('compiled template: app settings', () => {
 
   it('sends telemetry with Entra authentication as the identity', () => {
     const { values } = settings();
-    expect(values.APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toBe("[format('ClientId={0};Authorization=AAD', parameters('identityClientId'))]");
-    expect(text(values.APPLICATIONINSIGHTS_CONNECTION_STRING)).toMatch(/^\[reference\(resourceId\('Microsoft\.Insights\/components', .*\)\.ConnectionString\]$/);
+    expect(values.APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toBe(
+      "[format('ClientId={0};Authorization=AAD', parameters('identityClientId'))]",
+    );
+    expect(text(values.APPLICATIONINSIGHTS_CONNECTION_STRING)).toMatch(
+      /^\[reference\(resourceId\('Microsoft\.Insights\/components', .*\)\.ConnectionString\]$/,
+    );
   });
 
-  it('points KEY_VAULT_URL at the vault and CONSENT_REDIRECT_URI at the app\'s own callback', () => {
+  it("points KEY_VAULT_URL at the vault and CONSENT_REDIRECT_URI at the app's own callback", () => {
     const { values, scope } = settings();
     expect(text(sourceExpression(values.KEY_VAULT_URL!, scope))).toMatch(moduleOutput('keyVault', 'uri'));
     expect(values.CONSENT_REDIRECT_URI).toBe(
@@ -326,7 +381,7 @@ suite('compiled template: app settings', () => {
     expect(value('TENANT_CONCURRENCY')).toBe('16');
   });
 
-  it('is accepted by the app\'s own settings loader, in its identity-based form', () => {
+  it("is accepted by the app's own settings loader, in its identity-based form", () => {
     const { values, scope } = settings();
     // What Azure would put in place of the runtime references, shaped like the real values.
     const deployed: Record<string, string> = {
@@ -336,7 +391,8 @@ suite('compiled template: app settings', () => {
       AzureWebJobsStorage__queueServiceUri: 'https://stabc123xyz.queue.core.windows.net/',
       AzureWebJobsStorage__tableServiceUri: 'https://stabc123xyz.table.core.windows.net/',
       AZURE_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
-      APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://example.in.applicationinsights.azure.com/',
+      APPLICATIONINSIGHTS_CONNECTION_STRING:
+        'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://example.in.applicationinsights.azure.com/',
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=11111111-2222-3333-4444-555555555555;Authorization=AAD',
       PARTNER_CLIENT_ID: '99999999-8888-7777-6666-555555555555',
       KEY_VAULT_URL: 'https://kv-abc123xyz.vault.azure.net/',
@@ -368,10 +424,16 @@ suite('compiled template: app settings', () => {
 suite('compiled template: parameters and outputs', () => {
   it('outputs the app name, URL, consent redirect URI and vault name — and nothing secret', () => {
     const outputs = template.outputs ?? {};
-    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['FUNCTION_APP_NAME', 'FUNCTION_APP_URL', 'CONSENT_REDIRECT_URI', 'KEY_VAULT_NAME']));
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining(['FUNCTION_APP_NAME', 'FUNCTION_APP_URL', 'CONSENT_REDIRECT_URI', 'KEY_VAULT_NAME']),
+    );
     expect(text(outputs.CONSENT_REDIRECT_URI?.value)).toMatch(moduleOutput('functionApp', 'consentRedirectUri'));
-    expect(text(outputs.FUNCTION_APP_URL?.value)).toMatch(/^\[format\('https:\/\/\{0\}', reference\(resourceId\('Microsoft\.Resources\/deployments', 'functionApp'\)/);
-    const everyOutput = [template, ...allResources(template).map((l) => l.scope.template)].flatMap((t) => Object.entries(t.outputs ?? {}));
+    expect(text(outputs.FUNCTION_APP_URL?.value)).toMatch(
+      /^\[format\('https:\/\/\{0\}', reference\(resourceId\('Microsoft\.Resources\/deployments', 'functionApp'\)/,
+    );
+    const everyOutput = [template, ...allResources(template).map((l) => l.scope.template)].flatMap((t) =>
+      Object.entries(t.outputs ?? {}),
+    );
     for (const [name, output] of everyOutput) {
       expect(output.type.toLowerCase()).not.toMatch(/^secure/);
       // The secret's *name* may be output (the operator needs it); nothing that could carry a secret value may.
@@ -381,7 +443,12 @@ suite('compiled template: parameters and outputs', () => {
   });
 
   it('describes every parameter AVM-style (Required./Optional.)', () => {
-    const templates = [template, ...allResources(template).flatMap((l) => (l.resource.properties?.template ? [l.resource.properties.template] : []))];
+    const templates = [
+      template,
+      ...allResources(template).flatMap((l) =>
+        l.resource.properties?.template ? [l.resource.properties.template] : [],
+      ),
+    ];
     for (const t of templates) {
       for (const [name, declaration] of Object.entries(t.parameters ?? {})) {
         expect(`${name}: ${declaration.metadata?.description ?? ''}`).toMatch(/^\w+: (Required|Optional)\. \S/);
@@ -390,10 +457,14 @@ suite('compiled template: parameters and outputs', () => {
   });
 
   it('has a parameters file for azd that covers every required parameter and names no unknown one', () => {
-    const file = JSON.parse(readFileSync(new URL('../../infra/main.parameters.json', import.meta.url), 'utf8')) as { parameters: Record<string, { value: string }> };
+    const file = JSON.parse(readFileSync(new URL('../../infra/main.parameters.json', import.meta.url), 'utf8')) as {
+      parameters: Record<string, { value: string }>;
+    };
     const declared = template.parameters ?? {};
     for (const name of Object.keys(file.parameters)) expect(Object.keys(declared)).toContain(name);
-    const required = Object.entries(declared).filter(([, d]) => d.defaultValue === undefined).map(([name]) => name);
+    const required = Object.entries(declared)
+      .filter(([, d]) => d.defaultValue === undefined)
+      .map(([name]) => name);
     expect(Object.keys(file.parameters)).toEqual(expect.arrayContaining(required));
     expect(file.parameters.environmentName?.value).toBe('${AZURE_ENV_NAME}');
     expect(file.parameters.deployerPrincipalId?.value).toBe('${AZURE_PRINCIPAL_ID}');
@@ -427,7 +498,9 @@ suite('azure.yaml', () => {
 
   it('names the service the way the Function App is tagged, so azd finds its target', () => {
     const site = single(template, 'Microsoft.Web/sites');
-    expect(site.resource.tags).toBe("[union(parameters('tags'), createObject('azd-service-name', parameters('azdServiceName')))]");
+    expect(site.resource.tags).toBe(
+      "[union(parameters('tags'), createObject('azd-service-name', parameters('azdServiceName')))]",
+    );
     expect(resolve("[parameters('azdServiceName')]", site.scope)).toBe(service().name);
   });
 

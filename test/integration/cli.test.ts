@@ -22,10 +22,16 @@ describe('incident-collector CLI', () => {
   let stack: LocalStack;
   let env: Record<string, string>;
   const cli = (...argv: string[]) => runCli(argv, env);
-  const tenants = async () => new Map((JSON.parse((await cli('tenants', 'list', '--json')).stdout) as TenantJson[]).map((t) => [t.tenantId, t]));
+  const tenants = async () =>
+    new Map((JSON.parse((await cli('tenants', 'list', '--json')).stdout) as TenantJson[]).map((t) => [t.tenantId, t]));
 
   beforeAll(async () => {
-    stack = await startLocalStack({ tenants: [{ tenantId: A, incidents: 6 }, { tenantId: B, incidents: 3, consent: 'none' }] });
+    stack = await startLocalStack({
+      tenants: [
+        { tenantId: A, incidents: 6 },
+        { tenantId: B, incidents: 3, consent: 'none' },
+      ],
+    });
     stack.trustInProcess();
     env = { ...stack.env, SYNC_LAG_SECONDS: '0' };
   });
@@ -87,7 +93,12 @@ describe('incident-collector CLI', () => {
 
   it('collect --json lists only the named tenants and prints JSON alone on stdout', async () => {
     const r = await cli('collect', '--json', '--tenant', A);
-    const json = JSON.parse(r.stdout) as { runId: string; startedAt: string; finishedAt: string; tenants: { tenantId: string }[] };
+    const json = JSON.parse(r.stdout) as {
+      runId: string;
+      startedAt: string;
+      finishedAt: string;
+      tenants: { tenantId: string }[];
+    };
     expect(json.tenants.map((t) => t.tenantId)).toEqual([A]);
     expect(json.runId).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/);
     expect(Date.parse(json.finishedAt)).toBeGreaterThanOrEqual(Date.parse(json.startedAt));
@@ -105,7 +116,9 @@ describe('incident-collector CLI', () => {
     expect(url.searchParams.get('scope')).toBe(`${new URL(env.GRAPH_ENDPOINT as string).origin}/.default`);
     expect(url.searchParams.get('redirect_uri')).toBe('https://collector.example.com/api/consent/callback');
     expect(url.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const domain = new URL((await runCli(['consent-link', '--tenant', 'contoso.onmicrosoft.com'], withRedirect)).stdout.trim());
+    const domain = new URL(
+      (await runCli(['consent-link', '--tenant', 'contoso.onmicrosoft.com'], withRedirect)).stdout.trim(),
+    );
     expect(domain.pathname).toBe('/contoso.onmicrosoft.com/v2.0/adminconsent');
     const orgs = new URL((await runCli(['consent-link'], withRedirect)).stdout.trim());
     expect(orgs.pathname).toBe('/organizations/v2.0/adminconsent');

@@ -20,10 +20,21 @@ interface ExportRow {
 
 interface CollectJson {
   runId: string;
-  tenants: { tenantId: string; status: string; incidentsFetched: number; incidentsChanged: number; pages: number; error?: { code: string; message: string } }[];
+  tenants: {
+    tenantId: string;
+    status: string;
+    incidentsFetched: number;
+    incidentsChanged: number;
+    pages: number;
+    error?: { code: string; message: string };
+  }[];
 }
 
-const T = ['0a1b2c3d-0000-4000-8000-00000000000a', '0a1b2c3d-0000-4000-8000-00000000000b', '0a1b2c3d-0000-4000-8000-00000000000c'] as const;
+const T = [
+  '0a1b2c3d-0000-4000-8000-00000000000a',
+  '0a1b2c3d-0000-4000-8000-00000000000b',
+  '0a1b2c3d-0000-4000-8000-00000000000c',
+] as const;
 
 function idOf(source: Source, incident: Record<string, unknown>): string {
   return String(source === 'graph' ? incident.id : incident.incidentId);
@@ -96,14 +107,22 @@ describe.each<Source>(['graph', 'm365d'])('collector end to end (%s)', (source) 
     expect(Array.isArray(sample?.incident.alerts) && (sample?.incident.alerts as unknown[]).length > 0).toBe(true);
 
     const list = await cli('tenants', 'list', '--json');
-    const tenants = JSON.parse(list.stdout) as { tenantId: string; status: string; watermark: string | null; lastSuccessAt: string | null }[];
+    const tenants = JSON.parse(list.stdout) as {
+      tenantId: string;
+      status: string;
+      watermark: string | null;
+      lastSuccessAt: string | null;
+    }[];
     for (const t of tenants) {
       expect(t.status).toBe('active');
       expect(t.watermark).not.toBeNull();
       expect(t.lastSuccessAt).not.toBeNull();
     }
     // The checkpoint is the API's own string of the newest incident written.
-    const newest = [...truth(stack, source, T[0]).values()].map((i) => lastUpdateOf(source, i)).sort(compareInstants).at(-1);
+    const newest = [...truth(stack, source, T[0]).values()]
+      .map((i) => lastUpdateOf(source, i))
+      .sort(compareInstants)
+      .at(-1);
     expect(tenants.find((t) => t.tenantId === T[0])?.watermark).toBe(newest);
   });
 

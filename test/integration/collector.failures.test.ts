@@ -43,17 +43,34 @@ describe('tenant failures (graph)', () => {
 
     const run = await cli('collect', '--json');
     expect(run.code).toBe(1);
-    const results = new Map((JSON.parse(run.stdout) as { tenants: { tenantId: string; status: string; pages: number; error?: { code: string } }[] }).tenants.map((t) => [t.tenantId, t]));
+    const results = new Map(
+      (
+        JSON.parse(run.stdout) as {
+          tenants: { tenantId: string; status: string; pages: number; error?: { code: string } }[];
+        }
+      ).tenants.map((t) => [t.tenantId, t]),
+    );
     expect(results.get(OK)?.status).toBe('ok');
     expect(results.get(REVOKED)).toMatchObject({ status: 'failed', error: { code: 'AADSTS700016' } });
     expect(results.get(NO_ROLE)).toMatchObject({ status: 'failed', error: { code: 'MISSING_ROLE' } });
     expect(results.get(WRONG_TID)).toMatchObject({ status: 'failed', error: { code: 'TOKEN_TENANT_MISMATCH' } });
 
-    const tenants = new Map((JSON.parse((await cli('tenants', 'list', '--json')).stdout) as { tenantId: string; status: string; lastErrorCode: string | null }[]).map((t) => [t.tenantId, t]));
+    const tenants = new Map(
+      (
+        JSON.parse((await cli('tenants', 'list', '--json')).stdout) as {
+          tenantId: string;
+          status: string;
+          lastErrorCode: string | null;
+        }[]
+      ).map((t) => [t.tenantId, t]),
+    );
     expect(tenants.get(OK)?.status).toBe('active');
     expect(tenants.get(REVOKED)).toMatchObject({ status: 'consent_revoked', lastErrorCode: 'AADSTS700016' });
     expect(tenants.get(NO_ROLE)).toMatchObject({ status: 'missing_permissions', lastErrorCode: 'MISSING_ROLE' });
-    expect(tenants.get(WRONG_TID)).toMatchObject({ status: 'credential_error', lastErrorCode: 'TOKEN_TENANT_MISMATCH' });
+    expect(tenants.get(WRONG_TID)).toMatchObject({
+      status: 'credential_error',
+      lastErrorCode: 'TOKEN_TENANT_MISMATCH',
+    });
 
     // Nothing was written for the mismatched tenant, and only the good tenant's data was fetched.
     expect(ndjson((await cli('incidents', 'export', '--tenant', WRONG_TID)).stdout)).toHaveLength(0);
@@ -94,15 +111,24 @@ describe('tenant failures (graph)', () => {
     const tokenCallsBefore = stack.entra.tokenRequests().length;
     const run = await runCli(['collect', '--json'], { ...env, TENANT_CONCURRENCY: '1' });
     expect(run.code).toBe(1);
-    const results = (JSON.parse(run.stdout) as { tenants: { tenantId: string; status: string; error?: { code: string } }[] }).tenants;
+    const results = (
+      JSON.parse(run.stdout) as { tenants: { tenantId: string; status: string; error?: { code: string } }[] }
+    ).tenants;
     const failed = results.filter((r) => r.status === 'failed');
     expect(failed.length).toBeGreaterThanOrEqual(3);
     expect(failed.every((r) => r.error?.code === 'AADSTS7000222')).toBe(true);
     // Tenants the run skips anyway (consent revoked, role missing, not due for a re-probe) keep their status.
     expect(results.find((r) => r.tenantId === REVOKED)?.status).toBe('skipped');
-    const partnerCalls = stack.entra.tokenRequests().slice(tokenCallsBefore).filter((r) => r.clientId === env.PARTNER_CLIENT_ID);
+    const partnerCalls = stack.entra
+      .tokenRequests()
+      .slice(tokenCallsBefore)
+      .filter((r) => r.clientId === env.PARTNER_CLIENT_ID);
     expect(partnerCalls.length).toBeLessThanOrEqual(2);
-    const tenants = new Map((JSON.parse((await cli('tenants', 'list', '--json')).stdout) as { tenantId: string; status: string }[]).map((t) => [t.tenantId, t.status]));
+    const tenants = new Map(
+      (JSON.parse((await cli('tenants', 'list', '--json')).stdout) as { tenantId: string; status: string }[]).map(
+        (t) => [t.tenantId, t.status],
+      ),
+    );
     for (const r of failed) expect(tenants.get(r.tenantId)).toBe('credential_error');
     expect(tenants.get(REVOKED)).toBe('consent_revoked');
   });

@@ -3,17 +3,23 @@ import { describe, expect, it } from '@jest/globals';
 import { runCli } from '../helpers/cli.js';
 
 describe('demo', () => {
-  it.each(['graph', 'm365d'] as const)('collects every simulated tenant from %s and leaves nothing running', async (source) => {
-    const { runDemo } = await import('../../shared/cli/demo.js');
-    let out = '';
-    let err = '';
-    const code = await runDemo({ out: (t) => void (out += t), err: (t) => void (err += t), interactive: false }, { source });
-    // On failure the diff shows what the demo said, so a CI log explains itself.
-    expect({ code, out, err }).toMatchObject({ code: 0 });
-    const rows = out.split('\n').filter((l) => / ok /.test(l));
-    expect(rows).toHaveLength(3);
-    expect(out).toMatch(/Contoso Ltd\s+120\s/);
-  });
+  it.each(['graph', 'm365d'] as const)(
+    'collects every simulated tenant from %s and leaves nothing running',
+    async (source) => {
+      const { runDemo } = await import('../../shared/cli/demo.js');
+      let out = '';
+      let err = '';
+      const code = await runDemo(
+        { out: (t) => void (out += t), err: (t) => void (err += t), interactive: false },
+        { source },
+      );
+      // On failure the diff shows what the demo said, so a CI log explains itself.
+      expect({ code, out, err }).toMatchObject({ code: 0 });
+      const rows = out.split('\n').filter((l) => / ok /.test(l));
+      expect(rows).toHaveLength(3);
+      expect(out).toMatch(/Contoso Ltd\s+120\s/);
+    },
+  );
 
   it('is reachable through the CLI entry with no settings at all', async () => {
     const r = await runCli(['demo'], {});

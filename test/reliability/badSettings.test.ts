@@ -26,13 +26,37 @@ const cases: [string, Record<string, string>, string][] = [
   ['AzureWebJobsStorage missing (both forms)', without('AzureWebJobsStorage'), 'AzureWebJobsStorage'],
   ['PARTNER_CLIENT_ID malformed', { ...valid, PARTNER_CLIENT_ID: '{6a8b2c1d}' }, 'PARTNER_CLIENT_ID'],
   ['KEY_VAULT_URL malformed', { ...valid, KEY_VAULT_URL: 'kv-collector.vault.azure.net' }, 'KEY_VAULT_URL'],
-  ['AzureWebJobsStorage malformed', { ...valid, AzureWebJobsStorage: 'DefaultEndpointsProtocol=https' }, 'AzureWebJobsStorage'],
-  ['AZURE_AUTHORITY_HOST malformed', { ...valid, AZURE_AUTHORITY_HOST: 'http://login.microsoftonline.com' }, 'AZURE_AUTHORITY_HOST'],
+  [
+    'AzureWebJobsStorage malformed',
+    { ...valid, AzureWebJobsStorage: 'DefaultEndpointsProtocol=https' },
+    'AzureWebJobsStorage',
+  ],
+  [
+    'AZURE_AUTHORITY_HOST malformed',
+    { ...valid, AZURE_AUTHORITY_HOST: 'http://login.microsoftonline.com' },
+    'AZURE_AUTHORITY_HOST',
+  ],
   ['M365D_ENDPOINT malformed', { ...valid, M365D_ENDPOINT: 'api.security.microsoft.com' }, 'M365D_ENDPOINT'],
-  ['AzureWebJobsStorage__accountName malformed', { ...identity, AzureWebJobsStorage__accountName: 'Not_An_Account' }, 'AzureWebJobsStorage__accountName'],
-  ['AzureWebJobsStorage__credential malformed', { ...identity, AzureWebJobsStorage__credential: 'connectionstring' }, 'AzureWebJobsStorage__credential'],
-  ['AzureWebJobsStorage__clientId malformed', { ...identity, AzureWebJobsStorage__clientId: 'me' }, 'AzureWebJobsStorage__clientId'],
-  ['AzureWebJobsStorage__queueServiceUri missing', { ...without('AzureWebJobsStorage'), AzureWebJobsStorage__tableServiceUri: 'https://st.table.core.windows.net' }, 'AzureWebJobsStorage__queueServiceUri'],
+  [
+    'AzureWebJobsStorage__accountName malformed',
+    { ...identity, AzureWebJobsStorage__accountName: 'Not_An_Account' },
+    'AzureWebJobsStorage__accountName',
+  ],
+  [
+    'AzureWebJobsStorage__credential malformed',
+    { ...identity, AzureWebJobsStorage__credential: 'connectionstring' },
+    'AzureWebJobsStorage__credential',
+  ],
+  [
+    'AzureWebJobsStorage__clientId malformed',
+    { ...identity, AzureWebJobsStorage__clientId: 'me' },
+    'AzureWebJobsStorage__clientId',
+  ],
+  [
+    'AzureWebJobsStorage__queueServiceUri missing',
+    { ...without('AzureWebJobsStorage'), AzureWebJobsStorage__tableServiceUri: 'https://st.table.core.windows.net' },
+    'AzureWebJobsStorage__queueServiceUri',
+  ],
   ['TENANT_CONCURRENCY malformed', { ...valid, TENANT_CONCURRENCY: '1e3' }, 'TENANT_CONCURRENCY'],
   ['SYNC_OVERLAP_SECONDS malformed', { ...valid, SYNC_OVERLAP_SECONDS: ' 600s' }, 'SYNC_OVERLAP_SECONDS'],
 ];

@@ -23,6 +23,14 @@ describe('concurrency', () => {
     const row = await measureConcurrency(stack, new TenantAllocator(stack, 'cc017000'), 'graph', 4, []);
     expect(row.collected + row.leaseHeld).toBe(2 * 4 + 1);
     expect(row.collected).toBeGreaterThanOrEqual(4);
-    expect(row).toMatchObject({ lost: 0, stale: 0, duplicateHistory: 0, historyGaps: 0, foreign: 0, watermarkRegressions: 0, lostCheckpointUpdates: 0 });
+    expect(row).toMatchObject({
+      lost: 0,
+      stale: 0,
+      duplicateHistory: 0,
+      historyGaps: 0,
+      foreign: 0,
+      watermarkRegressions: 0,
+      lostCheckpointUpdates: 0,
+    });
   });
 });

@@ -20,7 +20,13 @@ describe('consent callback fuzzing', () => {
   });
 
   it('2,000 hostile callbacks: 0 registered without a valid state, 0 5xx, 0 unescaped reflections', async () => {
-    const figures = await fuzzConsent({ stack, allocator: new TenantAllocator(stack, 'cf017000'), requests: 2_000, seed: 7, logLines: [] });
+    const figures = await fuzzConsent({
+      stack,
+      allocator: new TenantAllocator(stack, 'cf017000'),
+      requests: 2_000,
+      seed: 7,
+      logLines: [],
+    });
     expect(figures.legitimateAccepted).toBe(4);
     expect(Object.keys(figures.byCategory).length).toBeGreaterThanOrEqual(12);
     expect(figures).toMatchObject({ registeredWithoutValidState: 0, serverErrors: 0, unescapedReflections: 0 });

@@ -17,8 +17,15 @@ describe('fault matrix (reduced)', () => {
     stack = await startLocalStack({ tenants: [] });
     stack.trustInProcess();
     options = {
-      stack, allocator: new TenantAllocator(stack), sources: ['graph', 'm365d'], points: [2], modes: ['persistent'],
-      incidentsPerTenant: 120, bystanders: 2, logLines: [], messages: [],
+      stack,
+      allocator: new TenantAllocator(stack),
+      sources: ['graph', 'm365d'],
+      points: [2],
+      modes: ['persistent'],
+      incidentsPerTenant: 120,
+      bystanders: 2,
+      logLines: [],
+      messages: [],
     };
   });
 
@@ -29,13 +36,26 @@ describe('fault matrix (reduced)', () => {
   // Every fault against Graph; the legacy API for the faults its adapter handles differently (no Retry-After,
   // body parsing). The full matrix (both sources everywhere, three points, burst and persistent) is in the script.
   const LEGACY_IN_CI = new Set(['API 429 without Retry-After', 'API reset mid-body', 'API truncated JSON']);
-  const cases = FAULTS.flatMap((fault) => fault.sources.filter((s) => s === 'graph' || LEGACY_IN_CI.has(fault.name)).map((source) => [fault.name, source] as const));
+  const cases = FAULTS.flatMap((fault) =>
+    fault.sources
+      .filter((s) => s === 'graph' || LEGACY_IN_CI.has(fault.name))
+      .map((source) => [fault.name, source] as const),
+  );
 
   it.each(cases)('%s (%s): the store equals the truth after the rerun', async (name, source) => {
     const fault = FAULTS.find((f) => f.name === name)!;
     const point = fault.target === 'api' && source === 'graph' ? 2 : 1;
     const row = await runFaultCase(options, fault, source, point, 'persistent');
     expect(row.hits).toBeGreaterThan(0);
-    expect(row).toMatchObject({ lost: 0, stale: 0, duplicateHistory: 0, historyGaps: 0, foreign: 0, watermarkRegressions: 0, bystandersNotOk: 0, notRecovered: 0 });
+    expect(row).toMatchObject({
+      lost: 0,
+      stale: 0,
+      duplicateHistory: 0,
+      historyGaps: 0,
+      foreign: 0,
+      watermarkRegressions: 0,
+      bystandersNotOk: 0,
+      notRecovered: 0,
+    });
   });
 });

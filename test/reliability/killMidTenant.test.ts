@@ -21,10 +21,33 @@ describe('SIGKILL mid-tenant', () => {
     await stack?.stop();
   });
 
-  it.each([['graph', 2], ['m365d', 1]] as const)('%s, killed before the checkpoint of page %i: nothing lost after the rerun', async (source, killAtPage) => {
-    const row = await killMidTenant({ stack, allocator, source, incidents: 160, killAtPage, repoRoot: process.cwd(), logLines: [], childOutput: [] });
-    expect(row.killedAtPoint).toBe(true);
-    expect(row.rowsPastCheckpoint).toBe(true);
-    expect(row).toMatchObject({ lost: 0, stale: 0, duplicateHistory: 0, historyGaps: 0, foreign: 0, watermarkRegressions: 0, notRecovered: 0 });
-  });
+  it.each([
+    ['graph', 2],
+    ['m365d', 1],
+  ] as const)(
+    '%s, killed before the checkpoint of page %i: nothing lost after the rerun',
+    async (source, killAtPage) => {
+      const row = await killMidTenant({
+        stack,
+        allocator,
+        source,
+        incidents: 160,
+        killAtPage,
+        repoRoot: process.cwd(),
+        logLines: [],
+        childOutput: [],
+      });
+      expect(row.killedAtPoint).toBe(true);
+      expect(row.rowsPastCheckpoint).toBe(true);
+      expect(row).toMatchObject({
+        lost: 0,
+        stale: 0,
+        duplicateHistory: 0,
+        historyGaps: 0,
+        foreign: 0,
+        watermarkRegressions: 0,
+        notRecovered: 0,
+      });
+    },
+  );
 });

@@ -43,12 +43,37 @@ describe('secret hygiene', () => {
 
   it('0 secrets or tokens in logs, errors, child output, exports and table rows', async () => {
     const allocator = new TenantAllocator(stack, '5ec17000');
-    const options: MatrixOptions = { stack, allocator, sources: ['graph'], points: [1], modes: ['persistent'], incidentsPerTenant: 60, bystanders: 1, logLines: [], messages: [] };
+    const options: MatrixOptions = {
+      stack,
+      allocator,
+      sources: ['graph'],
+      points: [1],
+      modes: ['persistent'],
+      incidentsPerTenant: 60,
+      bystanders: 1,
+      logLines: [],
+      messages: [],
+    };
     for (const name of ['API 500', 'Token endpoint 503', 'API truncated JSON']) {
-      await runFaultCase(options, FAULTS.find((f) => f.name === name)!, 'graph', 1, 'persistent');
+      await runFaultCase(
+        options,
+        FAULTS.find((f) => f.name === name)!,
+        'graph',
+        1,
+        'persistent',
+      );
     }
     const childOutput: string[] = [];
-    await killMidTenant({ stack, allocator, source: 'graph', incidents: 60, killAtPage: 1, repoRoot: process.cwd(), logLines: options.logLines, childOutput });
+    await killMidTenant({
+      stack,
+      allocator,
+      source: 'graph',
+      incidents: 60,
+      killAtPage: 1,
+      repoRoot: process.cwd(),
+      logLines: options.logLines,
+      childOutput,
+    });
 
     // A wrong partner secret in Key Vault: every tenant fails with AADSTS7000215; the value must not surface.
     const wrong = 'Zq9~wrong-partner-secret-value-0123456789';
@@ -61,7 +86,14 @@ describe('secret hygiene', () => {
     options.messages.push(...run.tenants.flatMap((r) => (r.error ? [r.error.message] : [])));
     stack.keyVault.setSecret(PARTNER_SECRET_NAME, stack.partnerSecret);
 
-    const figures = await scanForSecrets({ stack, tokens, extraSecrets: [wrong], logLines: options.logLines, messages: options.messages, childOutput });
+    const figures = await scanForSecrets({
+      stack,
+      tokens,
+      extraSecrets: [wrong],
+      logLines: options.logLines,
+      messages: options.messages,
+      childOutput,
+    });
     expect(figures.tokensKnown).toBeGreaterThan(5);
     expect(figures.textsScanned).toBeGreaterThan(100);
     expect(figures.hitPlaces).toEqual([]);

@@ -22,9 +22,28 @@ describe('storage outage mid-run', () => {
   });
 
   it('storage unreachable from page 2 on, back 6 s later (longer than the SDK retries): nothing lost, no regression, the rerun recovers every tenant', async () => {
-    const row = await storageOutage({ stack, allocator, source: 'graph', tenants: 3, incidents: 120, atPage: 2, downMs: 6_000, mode: 'network', logLines: [], messages: [] });
+    const row = await storageOutage({
+      stack,
+      allocator,
+      source: 'graph',
+      tenants: 3,
+      incidents: 120,
+      atPage: 2,
+      downMs: 6_000,
+      mode: 'network',
+      logLines: [],
+      messages: [],
+    });
     expect(row.outageHappened).toBe(true);
     expect(row.failedDuringOutage).toBeGreaterThan(0);
-    expect(row).toMatchObject({ lost: 0, stale: 0, duplicateHistory: 0, historyGaps: 0, foreign: 0, watermarkRegressions: 0, notRecovered: 0 });
+    expect(row).toMatchObject({
+      lost: 0,
+      stale: 0,
+      duplicateHistory: 0,
+      historyGaps: 0,
+      foreign: 0,
+      watermarkRegressions: 0,
+      notRecovered: 0,
+    });
   });
 });

@@ -13,7 +13,8 @@ export interface ApiErrors {
   throttled(retryAfterSeconds: number): SimResponse;
 }
 
-export type AccessResult = { readonly ok: true; readonly tenantId: string } | { readonly ok: false; readonly answer: SimResponse };
+export type AccessResult =
+  { readonly ok: true; readonly tenantId: string } | { readonly ok: false; readonly answer: SimResponse };
 
 const REASONS: Record<string, string> = {
   missing: 'Access token is empty.',
@@ -22,11 +23,22 @@ const REASONS: Record<string, string> = {
   audience: 'Access token validation failure. Invalid audience.',
 };
 
-export async function checkAccess(ctx: RouteContext, entra: EntraSim, audience: string, readRoles: readonly string[], quota: TenantQuota, errors: ApiErrors): Promise<AccessResult> {
+export async function checkAccess(
+  ctx: RouteContext,
+  entra: EntraSim,
+  audience: string,
+  readRoles: readonly string[],
+  quota: TenantQuota,
+  errors: ApiErrors,
+): Promise<AccessResult> {
   const auth = await checkBearer(ctx.headers.authorization, entra.publicKey, audience);
   if (!auth.ok) return { ok: false, answer: errors.unauthorized(REASONS[auth.reason] ?? 'Unauthorized') };
   const tenantId = auth.claims.tid;
-  if (typeof tenantId !== 'string' || tenantId === '') return { ok: false, answer: errors.unauthorized('Access token validation failure: the token has no tenant (tid).') };
+  if (typeof tenantId !== 'string' || tenantId === '')
+    return {
+      ok: false,
+      answer: errors.unauthorized('Access token validation failure: the token has no tenant (tid).'),
+    };
   if (!rolesOf(auth.claims).some((r) => readRoles.includes(r))) return { ok: false, answer: errors.forbidden() };
   const verdict = quota.take(tenantId.toLowerCase());
   if (!verdict.allowed) return { ok: false, answer: errors.throttled(verdict.retryAfterSeconds) };

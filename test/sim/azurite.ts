@@ -20,7 +20,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -44,7 +46,10 @@ async function waitForPort(port: number, timeoutMs: number, child: ChildProcess)
 }
 
 /** Read "Azurite <Service> service is successfully listening at http://127.0.0.1:<port>" for all three services. */
-function announcedPorts(child: ChildProcess, timeoutMs: number): Promise<{ blob: number; queue: number; table: number }> {
+function announcedPorts(
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<{ blob: number; queue: number; table: number }> {
   return new Promise((resolve, reject) => {
     const found: Partial<Record<'blob' | 'queue' | 'table', number>> = {};
     let buffered = '';
@@ -59,14 +64,20 @@ function announcedPorts(child: ChildProcess, timeoutMs: number): Promise<{ blob:
     };
     const onData = (chunk: Buffer): void => {
       buffered += chunk.toString();
-      for (const match of buffered.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at https?:\/\/[^\s:]+:(\d+)/g)) {
+      for (const match of buffered.matchAll(
+        /Azurite (Blob|Queue|Table) service is successfully listening at https?:\/\/[^\s:]+:(\d+)/g,
+      )) {
         found[(match[1] as string).toLowerCase() as 'blob' | 'queue' | 'table'] = Number(match[2]);
       }
       if (found.blob !== undefined && found.queue !== undefined && found.table !== undefined) finish();
       else buffered = buffered.slice(-1000);
     };
-    const onExit = (code: number | null): void => finish(new Error(`Azurite exited with code ${code} before listening`));
-    const timer = setTimeout(() => finish(new Error(`Azurite did not announce its ports within ${timeoutMs} ms`)), timeoutMs);
+    const onExit = (code: number | null): void =>
+      finish(new Error(`Azurite exited with code ${code} before listening`));
+    const timer = setTimeout(
+      () => finish(new Error(`Azurite did not announce its ports within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     child.stdout?.on('data', onData);
     child.once('exit', onExit);
   });
@@ -140,9 +151,18 @@ export class Azurite {
       '--silent',
       '--disableTelemetry',
       '--skipApiVersionCheck',
-      '--blobHost', '127.0.0.1', '--blobPort', String(ports.blob),
-      '--queueHost', '127.0.0.1', '--queuePort', String(ports.queue),
-      '--tableHost', '127.0.0.1', '--tablePort', String(ports.table),
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(ports.blob),
+      '--queueHost',
+      '127.0.0.1',
+      '--queuePort',
+      String(ports.queue),
+      '--tableHost',
+      '127.0.0.1',
+      '--tablePort',
+      String(ports.table),
     ];
     if (this.persistent) {
       this.location ??= await mkdtemp(path.join(os.tmpdir(), 'azurite-'));

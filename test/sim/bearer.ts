@@ -8,7 +8,11 @@ export type BearerCheck =
   | { readonly ok: true; readonly claims: JWTPayload & { tid?: string; roles?: string[] } }
   | { readonly ok: false; readonly reason: 'missing' | 'invalid' | 'expired' | 'audience' };
 
-export async function checkBearer(authorization: string | undefined, key: CryptoKey | KeyObject, audience: string): Promise<BearerCheck> {
+export async function checkBearer(
+  authorization: string | undefined,
+  key: CryptoKey | KeyObject,
+  audience: string,
+): Promise<BearerCheck> {
   const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
   if (!m?.[1]) return { ok: false, reason: 'missing' };
   try {
@@ -17,7 +21,8 @@ export async function checkBearer(authorization: string | undefined, key: Crypto
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ERR_JWT_EXPIRED') return { ok: false, reason: 'expired' };
-    if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && (error as { claim?: string }).claim === 'aud') return { ok: false, reason: 'audience' };
+    if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && (error as { claim?: string }).claim === 'aud')
+      return { ok: false, reason: 'audience' };
     return { ok: false, reason: 'invalid' };
   }
 }

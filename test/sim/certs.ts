@@ -16,16 +16,19 @@ const DAY_MS = 86_400_000;
 async function createCa(notBeforeDate: Date, notAfterDate: Date): Promise<{ cert: string; key: string }> {
   // A unique subject per CA: OpenSSL finds an issuer by subject name, so two stacks trusted in one process
   // with the same CA name would verify against the wrong key ("certificate signature failure").
-  const ca = await generate([{ name: 'commonName', value: `Incident Collector Simulator CA ${randomBytes(6).toString('hex')}` }], {
-    keySize: 2048,
-    algorithm: 'sha256',
-    notBeforeDate,
-    notAfterDate,
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    ],
-  });
+  const ca = await generate(
+    [{ name: 'commonName', value: `Incident Collector Simulator CA ${randomBytes(6).toString('hex')}` }],
+    {
+      keySize: 2048,
+      algorithm: 'sha256',
+      notBeforeDate,
+      notAfterDate,
+      extensions: [
+        { name: 'basicConstraints', cA: true, critical: true },
+        { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+      ],
+    },
+  );
   return { cert: ca.cert, key: ca.private };
 }
 
@@ -45,7 +48,13 @@ export async function createSimCertificates(): Promise<SimCertificates> {
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 7, ip: '127.0.0.1' },
+          { type: 2, value: 'localhost' },
+        ],
+      },
     ],
   });
   return { caPem: ca.cert, certPem: server.cert, keyPem: server.private };

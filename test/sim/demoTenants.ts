@@ -5,10 +5,26 @@ import { Prng } from './prng.js';
 import type { SimTenantSpec } from './world.js';
 
 const NAMES = [
-  'Contoso Ltd', 'Fabrikam Inc', 'Northwind Traders', 'Adventure Works', 'Tailspin Toys', 'Wide World Importers',
-  'Woodgrove Bank', 'Litware Inc', 'Proseware Inc', 'Lucerne Publishing', 'Alpine Ski House', 'Coho Winery',
-  'Fourth Coffee', 'Graphic Design Institute', 'Humongous Insurance', 'Margie\'s Travel', 'Relecloud', 'Trey Research',
-  'VanArsdel Ltd', 'Wingtip Toys',
+  'Contoso Ltd',
+  'Fabrikam Inc',
+  'Northwind Traders',
+  'Adventure Works',
+  'Tailspin Toys',
+  'Wide World Importers',
+  'Woodgrove Bank',
+  'Litware Inc',
+  'Proseware Inc',
+  'Lucerne Publishing',
+  'Alpine Ski House',
+  'Coho Winery',
+  'Fourth Coffee',
+  'Graphic Design Institute',
+  'Humongous Insurance',
+  "Margie's Travel",
+  'Relecloud',
+  'Trey Research',
+  'VanArsdel Ltd',
+  'Wingtip Toys',
 ];
 
 export interface DemoTenantOptions {

@@ -35,7 +35,8 @@ export interface TokenRequestRecord {
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ROUTE = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/token|v2\.0\/adminconsent)\/?$/;
+const ROUTE =
+  /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/token|v2\.0\/adminconsent)\/?$/;
 const KIND: Record<string, string> = {
   'v2.0/.well-known/openid-configuration': 'discovery',
   'discovery/v2.0/keys': 'keys',
@@ -45,7 +46,10 @@ const KIND: Record<string, string> = {
 
 function htmlPage(status: number, title: string, message: string): SimResponse {
   const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  return { status, raw: `<!DOCTYPE html><html><head><title>${escape(title)}</title></head><body><h1>${escape(title)}</h1><p>${escape(message)}</p></body></html>` };
+  return {
+    status,
+    raw: `<!DOCTYPE html><html><head><title>${escape(title)}</title></head><body><h1>${escape(title)}</h1><p>${escape(message)}</p></body></html>`,
+  };
 }
 
 export class EntraSim extends SimServer {
@@ -68,7 +72,10 @@ export class EntraSim extends SimServer {
   private readonly tokenLog: TokenRequestRecord[] = [];
   private tokenLifetimeSeconds = 3599;
 
-  private constructor(options: EntraSimOptions, keys: { privateKey: CryptoKey; publicKey: CryptoKey; jwk: JWK; kid: string }) {
+  private constructor(
+    options: EntraSimOptions,
+    keys: { privateKey: CryptoKey; publicKey: CryptoKey; jwk: JWK; kid: string },
+  ) {
     super();
     this.partnerClientId = options.partnerClientId.toLowerCase();
     this.homeTenantId = options.homeTenantId.toLowerCase();
@@ -127,7 +134,9 @@ export class EntraSim extends SimServer {
   }
 
   tokenRequests(tenantId?: string): TokenRequestRecord[] {
-    return tenantId === undefined ? [...this.tokenLog] : this.tokenLog.filter((r) => r.tenantId === tenantId.toLowerCase());
+    return tenantId === undefined
+      ? [...this.tokenLog]
+      : this.tokenLog.filter((r) => r.tenantId === tenantId.toLowerCase());
   }
 
   /** Which administrator answers the next admin-consent request, and how. */
@@ -172,7 +181,9 @@ export class EntraSim extends SimServer {
   }
 
   private isKnownTenant(tenant: string): boolean {
-    return tenant === this.homeTenantId || this.consent.has(tenant) || tenant === 'organizations' || tenant === 'common';
+    return (
+      tenant === this.homeTenantId || this.consent.has(tenant) || tenant === 'organizations' || tenant === 'common'
+    );
   }
 
   private discovery(tenant: string): SimResponse {
@@ -207,19 +218,35 @@ export class EntraSim extends SimServer {
   private async token(tenant: string, body: string, headers: IncomingMessage['headers']): Promise<SimResponse> {
     const form = new URLSearchParams(body);
     const basic = /^Basic\s+(\S+)$/i.exec(headers.authorization ?? '')?.[1];
-    const [basicId, basicSecret] = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').map(decodeURIComponent) : [];
+    const [basicId, basicSecret] = basic
+      ? Buffer.from(basic, 'base64').toString('utf8').split(':').map(decodeURIComponent)
+      : [];
     const clientId = (form.get('client_id') ?? basicId ?? '').toLowerCase();
     const secret = form.get('client_secret') ?? basicSecret;
     const scope = form.get('scope') ?? '';
     const answer = await this.decideToken(tenant, form.get('grant_type') ?? '', clientId, secret, scope);
     const code = (answer.body as { error_codes?: number[] } | undefined)?.error_codes?.[0];
-    this.tokenLog.push({ tenantId: tenant, clientId, scope, status: answer.status, ...(code !== undefined ? { errorCode: code } : {}), at: Date.now() });
+    this.tokenLog.push({
+      tenantId: tenant,
+      clientId,
+      scope,
+      status: answer.status,
+      ...(code !== undefined ? { errorCode: code } : {}),
+      at: Date.now(),
+    });
     return answer;
   }
 
-  private async decideToken(tenant: string, grantType: string, clientId: string, secret: string | undefined, scope: string): Promise<SimResponse> {
+  private async decideToken(
+    tenant: string,
+    grantType: string,
+    clientId: string,
+    secret: string | undefined,
+    scope: string,
+  ): Promise<SimResponse> {
     if (grantType !== 'client_credentials') return ENTRA_ERRORS.unsupportedGrant();
-    if (!this.isKnownTenant(tenant) || tenant === 'organizations' || tenant === 'common') return ENTRA_ERRORS.tenantNotFound(tenant);
+    if (!this.isKnownTenant(tenant) || tenant === 'organizations' || tenant === 'common')
+      return ENTRA_ERRORS.tenantNotFound(tenant);
     const audience = audienceOf(scope);
     if (!audience) return ENTRA_ERRORS.invalidScope(scope);
     if (secret === undefined || secret === '') return ENTRA_ERRORS.missingSecret();
@@ -269,7 +296,12 @@ export class EntraSim extends SimServer {
       .setNotBefore(now - 300)
       .setExpirationTime(now + this.tokenLifetimeSeconds)
       .sign(this.privateKey);
-    return json(200, { token_type: 'Bearer', expires_in: this.tokenLifetimeSeconds, ext_expires_in: this.tokenLifetimeSeconds, access_token: token });
+    return json(200, {
+      token_type: 'Bearer',
+      expires_in: this.tokenLifetimeSeconds,
+      ext_expires_in: this.tokenLifetimeSeconds,
+      access_token: token,
+    });
   }
 
   private adminConsent(pathTenant: string, query: URLSearchParams): SimResponse {
@@ -278,13 +310,28 @@ export class EntraSim extends SimServer {
     const state = query.get('state');
     const scope = query.get('scope') ?? '';
     if (clientId !== this.partnerClientId) {
-      return htmlPage(400, 'Sorry, but we’re having trouble signing you in.', `AADSTS700016: Application with identifier '${clientId}' was not found in the directory.`);
+      return htmlPage(
+        400,
+        'Sorry, but we’re having trouble signing you in.',
+        `AADSTS700016: Application with identifier '${clientId}' was not found in the directory.`,
+      );
     }
     if (!this.isRegisteredRedirect(redirectUri)) {
-      return htmlPage(400, 'Sorry, but we’re having trouble signing you in.', `AADSTS50011: The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${clientId}'.`);
+      return htmlPage(
+        400,
+        'Sorry, but we’re having trouble signing you in.',
+        `AADSTS50011: The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${clientId}'.`,
+      );
     }
-    const decision = this.pendingConsents.shift() ?? (GUID.test(pathTenant) ? { tenantId: pathTenant, outcome: 'grant' as const } : undefined);
-    if (!decision) return htmlPage(400, 'Pick an account', 'No administrator is signed in (call entra.nextConsent first for an organizations link).');
+    const decision =
+      this.pendingConsents.shift() ??
+      (GUID.test(pathTenant) ? { tenantId: pathTenant, outcome: 'grant' as const } : undefined);
+    if (!decision)
+      return htmlPage(
+        400,
+        'Pick an account',
+        'No administrator is signed in (call entra.nextConsent first for an organizations link).',
+      );
     const target = new URL(redirectUri);
     target.searchParams.set('admin_consent', 'True');
     if (decision.outcome === 'deny') {
@@ -303,7 +350,10 @@ export class EntraSim extends SimServer {
     if (this.redirectUris.has(uri)) return true;
     try {
       const u = new URL(uri);
-      return (u.protocol === 'https:' || u.hostname === '127.0.0.1' || u.hostname === 'localhost') && u.pathname.endsWith('/api/consent/callback');
+      return (
+        (u.protocol === 'https:' || u.hostname === '127.0.0.1' || u.hostname === 'localhost') &&
+        u.pathname.endsWith('/api/consent/callback')
+      );
     } catch {
       return false;
     }

@@ -23,24 +23,66 @@ export function entraError(status: number, error: string, code: number, message:
 
 export const ENTRA_ERRORS = {
   tenantNotFound: (tenant: string) =>
-    entraError(400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`),
+    entraError(
+      400,
+      'invalid_request',
+      90002,
+      `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
+    ),
   /** Discovery answers `invalid_tenant` (what @azure/identity turns into endpoints_resolution_error). */
   discoveryTenantNotFound: (tenant: string) => {
     const answer = ENTRA_ERRORS.tenantNotFound(tenant);
     return { ...answer, body: { ...(answer.body as object), error: 'invalid_tenant' } };
   },
   notConsented: (clientId: string) =>
-    entraError(400, 'invalid_grant', 65001, `The user or administrator has not consented to use the application with ID '${clientId}' named 'Incident Collector'. Send an interactive authorization request for this user and resource.`),
+    entraError(
+      400,
+      'invalid_grant',
+      65001,
+      `The user or administrator has not consented to use the application with ID '${clientId}' named 'Incident Collector'. Send an interactive authorization request for this user and resource.`,
+    ),
   appNotFound: (clientId: string, tenant: string) =>
-    entraError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`),
+    entraError(
+      400,
+      'unauthorized_client',
+      700016,
+      `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+    ),
   servicePrincipalMissing: (clientId: string, tenant: string) =>
-    entraError(401, 'invalid_client', 7000229, `The client application ${clientId} is missing service principal in the tenant ${tenant}. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119`),
+    entraError(
+      401,
+      'invalid_client',
+      7000229,
+      `The client application ${clientId} is missing service principal in the tenant ${tenant}. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119`,
+    ),
   invalidSecret: (clientId: string) =>
-    entraError(401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`),
+    entraError(
+      401,
+      'invalid_client',
+      7000215,
+      `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+    ),
   expiredSecret: (clientId: string) =>
-    entraError(401, 'invalid_client', 7000222, `The provided client secret keys for app '${clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds`),
-  unsupportedGrant: () => entraError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.'),
+    entraError(
+      401,
+      'invalid_client',
+      7000222,
+      `The provided client secret keys for app '${clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds`,
+    ),
+  unsupportedGrant: () =>
+    entraError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.'),
   invalidScope: (scope: string) =>
-    entraError(400, 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`),
-  missingSecret: () => entraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."),
+    entraError(
+      400,
+      'invalid_scope',
+      1002012,
+      `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+    ),
+  missingSecret: () =>
+    entraError(
+      401,
+      'invalid_client',
+      7000218,
+      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    ),
 };

@@ -30,22 +30,51 @@ const MAX_SKIP = 500;
 
 function graphError(status: number, code: string, message: string, headers?: Record<string, string>): SimResponse {
   const requestId = randomUUID();
-  return json(status, { error: { code, message, innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': requestId, 'client-request-id': requestId } } }, headers);
+  return json(
+    status,
+    {
+      error: {
+        code,
+        message,
+        innerError: {
+          date: new Date().toISOString().slice(0, 19),
+          'request-id': requestId,
+          'client-request-id': requestId,
+        },
+      },
+    },
+    headers,
+  );
 }
 
 const badRequest = (message: string) => graphError(400, 'BadRequest', message);
 
 const ERRORS: ApiErrors = {
   unauthorized: (message) => graphError(401, 'InvalidAuthenticationToken', message),
-  forbidden: () => graphError(403, 'Forbidden', 'Missing application roles. API required roles: SecurityIncident.Read.All, SecurityIncident.ReadWrite.All.'),
-  throttled: (seconds) => graphError(429, 'TooManyRequests', 'Too many requests. Please retry after the time specified in the Retry-After header.', { 'retry-after': String(seconds) }),
+  forbidden: () =>
+    graphError(
+      403,
+      'Forbidden',
+      'Missing application roles. API required roles: SecurityIncident.Read.All, SecurityIncident.ReadWrite.All.',
+    ),
+  throttled: (seconds) =>
+    graphError(
+      429,
+      'TooManyRequests',
+      'Too many requests. Please retry after the time specified in the Retry-After header.',
+      { 'retry-after': String(seconds) },
+    ),
 };
 
 export class GraphSim extends SimServer {
   private readonly quota: TenantQuota;
   private expandLimit: number | undefined;
 
-  constructor(private readonly world: DefenderWorld, private readonly entra: EntraSim, options: GraphSimOptions = {}) {
+  constructor(
+    private readonly world: DefenderWorld,
+    private readonly entra: EntraSim,
+    options: GraphSimOptions = {},
+  ) {
     super();
     const timeScale = options.timeScale ?? 1;
     this.quota = new TenantQuota([{ limit: options.quotaPerMinute ?? 150, windowMs: 60_000 / timeScale }]);
@@ -64,7 +93,12 @@ export class GraphSim extends SimServer {
   }
 
   protected async route(ctx: RouteContext): Promise<SimResponse> {
-    if (ctx.req.kind === undefined) return graphError(400, 'BadRequest', `Resource not found for the segment '${ctx.req.path.split('/').pop() ?? ''}'.`);
+    if (ctx.req.kind === undefined)
+      return graphError(
+        400,
+        'BadRequest',
+        `Resource not found for the segment '${ctx.req.path.split('/').pop() ?? ''}'.`,
+      );
     if (ctx.req.method !== 'GET') return graphError(405, 'MethodNotAllowed', 'Only GET is simulated.');
     const access = await checkAccess(ctx, this.entra, new URL(this.url).origin, GRAPH_READ_ROLES, this.quota, ERRORS);
     if (!access.ok) return access.answer;
@@ -81,18 +115,33 @@ export class GraphSim extends SimServer {
     const skip = intOption(q, '$skip') ?? 0;
     if (Number.isNaN(top)) return badRequest(`Invalid value '${q.get('$top')}' for $top query option found.`);
     if (Number.isNaN(skip)) return badRequest(`Invalid value '${q.get('$skip')}' for $skip query option found.`);
-    if (top > MAX_TOP) return badRequest(`The limit of '${MAX_TOP}' for Top query has been exceeded. The value from the incoming request is '${top}'.`);
-    if (skip > MAX_SKIP) return badRequest(`The limit of '${MAX_SKIP}' for Skip query has been exceeded. The value from the incoming request is '${skip}'.`);
+    if (top > MAX_TOP)
+      return badRequest(
+        `The limit of '${MAX_TOP}' for Top query has been exceeded. The value from the incoming request is '${top}'.`,
+      );
+    if (skip > MAX_SKIP)
+      return badRequest(
+        `The limit of '${MAX_SKIP}' for Skip query has been exceeded. The value from the incoming request is '${skip}'.`,
+      );
     const expand = q.get('$expand');
-    if (expand !== null && expand !== 'alerts') return badRequest(`Could not find a property named '${expand}' on type 'microsoft.graph.security.incident'.`);
+    if (expand !== null && expand !== 'alerts')
+      return badRequest(`Could not find a property named '${expand}' on type 'microsoft.graph.security.incident'.`);
     const count = q.get('$count');
-    if (count !== null && count !== 'true' && count !== 'false') return badRequest(`Invalid value '${count}' for $count query option found.`);
+    if (count !== null && count !== 'true' && count !== 'false')
+      return badRequest(`Invalid value '${count}' for $count query option found.`);
     const order = parseOrderBy(q.get('$orderby'));
-    if (!order) return badRequest(`Invalid $orderby '${q.get('$orderby')}': only lastUpdateDateTime or createdDateTime, asc or desc.`);
+    if (!order)
+      return badRequest(
+        `Invalid $orderby '${q.get('$orderby')}': only lastUpdateDateTime or createdDateTime, asc or desc.`,
+      );
     let clauses: TimeClause[] = [];
     const filter = q.get('$filter');
     try {
-      if (filter !== null) clauses = parseTimeFilter(filter, Object.keys(FIELD_KEYS)).map((c) => ({ ...c, field: FIELD_KEYS[c.field] as string }));
+      if (filter !== null)
+        clauses = parseTimeFilter(filter, Object.keys(FIELD_KEYS)).map((c) => ({
+          ...c,
+          field: FIELD_KEYS[c.field] as string,
+        }));
     } catch (error) {
       if (error instanceof ODataFilterError) return badRequest(error.message);
       throw error;
@@ -100,22 +149,31 @@ export class GraphSim extends SimServer {
     if (expand && this.expandLimit !== undefined && this.world.incidentCount(tenantId) > this.expandLimit) {
       return graphError(500, 'InternalServerError', 'An internal server error occurred while processing the request.');
     }
-    const selection = this.world.hasTenant(tenantId) ? this.world.select(tenantId, { clauses, ...order }) : { total: 0, page: () => [] };
+    const selection = this.world.hasTenant(tenantId)
+      ? this.world.select(tenantId, { clauses, ...order })
+      : { total: 0, page: () => [] };
     const page = selection.page(skip, top);
-    const body: Record<string, unknown> = { '@odata.context': `${this.url}/v1.0/$metadata#security/incidents${expand ? '(alerts())' : ''}` };
+    const body: Record<string, unknown> = {
+      '@odata.context': `${this.url}/v1.0/$metadata#security/incidents${expand ? '(alerts())' : ''}`,
+    };
     if (count === 'true') body['@odata.count'] = selection.total;
     body.value = page.map((incident) => graphIncident(incident, expand === 'alerts'));
-    if (page.length > 0 && skip + page.length < selection.total) body['@odata.nextLink'] = this.nextLink(ctx, skip + page.length);
+    if (page.length > 0 && skip + page.length < selection.total)
+      body['@odata.nextLink'] = this.nextLink(ctx, skip + page.length);
     return json(200, body);
   }
 
   private oneIncident(tenantId: string, ctx: RouteContext): SimResponse {
     const id = ONE_INCIDENT.exec(ctx.req.path)?.[1] ?? '';
     const expand = ctx.req.query.get('$expand');
-    if (expand !== null && expand !== 'alerts') return badRequest(`Could not find a property named '${expand}' on type 'microsoft.graph.security.incident'.`);
+    if (expand !== null && expand !== 'alerts')
+      return badRequest(`Could not find a property named '${expand}' on type 'microsoft.graph.security.incident'.`);
     const incident = this.world.hasTenant(tenantId) ? this.world.incident(tenantId, id) : undefined;
     if (!incident) return graphError(404, 'NotFound', `Incident '${id}' was not found.`);
-    return json(200, { '@odata.context': `${this.url}/v1.0/$metadata#security/incidents/$entity`, ...graphIncident(incident, expand === 'alerts') });
+    return json(200, {
+      '@odata.context': `${this.url}/v1.0/$metadata#security/incidents/$entity`,
+      ...graphIncident(incident, expand === 'alerts'),
+    });
   }
 
   private listAlerts(tenantId: string, ctx: RouteContext): SimResponse {
@@ -130,8 +188,12 @@ export class GraphSim extends SimServer {
     const incident = this.world.hasTenant(tenantId) ? this.world.incident(tenantId, m[1]) : undefined;
     const alerts = incident ? graphAlerts(incident) : [];
     const page = alerts.slice(skip, skip + top);
-    const body: Record<string, unknown> = { '@odata.context': `${this.url}/v1.0/$metadata#security/alerts_v2`, value: page };
-    if (page.length > 0 && skip + page.length < alerts.length) body['@odata.nextLink'] = this.nextLink(ctx, skip + page.length);
+    const body: Record<string, unknown> = {
+      '@odata.context': `${this.url}/v1.0/$metadata#security/alerts_v2`,
+      value: page,
+    };
+    if (page.length > 0 && skip + page.length < alerts.length)
+      body['@odata.nextLink'] = this.nextLink(ctx, skip + page.length);
     return json(200, body);
   }
 

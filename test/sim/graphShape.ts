@@ -28,7 +28,11 @@ export function graphIncident(incident: IncidentModel, expandAlerts: boolean): J
     status: incident.status,
     severity: incident.severity,
     customTags: [...incident.customTags],
-    comments: incident.comments.map((c) => ({ comment: c.comment, createdBy: c.createdBy, createdTime: c.createdTime })),
+    comments: incident.comments.map((c) => ({
+      comment: c.comment,
+      createdBy: c.createdBy,
+      createdTime: c.createdTime,
+    })),
     systemTags: [...incident.systemTags],
     description: template?.description ?? '',
   };
@@ -93,12 +97,27 @@ function tagsPart(roles: string[] = [], detailedRoles: string[] = []): Json {
 
 function fileDetails(alert: AlertModel): Json {
   const f = alert.assets.file;
-  return { sha1: f.sha1, sha256: f.sha256, fileName: f.name, filePath: f.path, fileSize: f.size, filePublisher: 'Microsoft Corporation', signer: null, issuer: null };
+  return {
+    sha1: f.sha1,
+    sha256: f.sha256,
+    fileName: f.name,
+    filePath: f.path,
+    fileSize: f.size,
+    filePublisher: 'Microsoft Corporation',
+    signer: null,
+    issuer: null,
+  };
 }
 
 function userAccount(alert: AlertModel): Json {
   const u = alert.assets.user;
-  return { accountName: u.accountName, domainName: u.domainName, userSid: u.userSid, azureAdUserId: u.aadUserId, userPrincipalName: u.upn };
+  return {
+    accountName: u.accountName,
+    domainName: u.domainName,
+    userSid: u.userSid,
+    azureAdUserId: u.aadUserId,
+    userPrincipalName: u.upn,
+  };
 }
 
 function graphEvidence(kind: EntityKind, alert: AlertModel): Json {
@@ -125,7 +144,13 @@ function graphEvidence(kind: EntityKind, alert: AlertModel): Json {
         ...tagsPart(['compromised'], ['Main device']),
       };
     case 'file':
-      return { ...evidenceBase('fileEvidence', alert), detectionStatus: 'detected', mdeDeviceId: a.device.deviceId, ...tagsPart([], ['Referred in command line']), fileDetails: fileDetails(alert) };
+      return {
+        ...evidenceBase('fileEvidence', alert),
+        detectionStatus: 'detected',
+        mdeDeviceId: a.device.deviceId,
+        ...tagsPart([], ['Referred in command line']),
+        fileDetails: fileDetails(alert),
+      };
     case 'process':
       return {
         ...evidenceBase('processEvidence', alert),
@@ -138,17 +163,37 @@ function graphEvidence(kind: EntityKind, alert: AlertModel): Json {
         mdeDeviceId: a.device.deviceId,
         ...tagsPart(),
         imageFile: fileDetails(alert),
-        parentProcessImageFile: { sha1: null, sha256: null, fileName: 'services.exe', filePath: 'C:\\Windows\\System32', fileSize: 731744, filePublisher: 'Microsoft Corporation', signer: null, issuer: null },
+        parentProcessImageFile: {
+          sha1: null,
+          sha256: null,
+          fileName: 'services.exe',
+          filePath: 'C:\\Windows\\System32',
+          fileSize: 731744,
+          filePublisher: 'Microsoft Corporation',
+          signer: null,
+          issuer: null,
+        },
         userAccount: userAccount(alert),
       };
     case 'registryKey':
-      return { ...evidenceBase('registryKeyEvidence', alert), registryKey: 'SYSTEM\\CONTROLSET001\\CONTROL\\WMI\\AUTOLOGGER\\SENSEAUDITLOGGER', registryHive: 'HKEY_LOCAL_MACHINE', ...tagsPart() };
+      return {
+        ...evidenceBase('registryKeyEvidence', alert),
+        registryKey: 'SYSTEM\\CONTROLSET001\\CONTROL\\WMI\\AUTOLOGGER\\SENSEAUDITLOGGER',
+        registryHive: 'HKEY_LOCAL_MACHINE',
+        ...tagsPart(),
+      };
     case 'user':
       return { ...evidenceBase('userEvidence', alert), ...tagsPart(), userAccount: userAccount(alert) };
     case 'ip':
       return { ...evidenceBase('ipEvidence', alert), ...tagsPart(), ipAddress: a.remoteIp, countryLetterCode: null };
     case 'mailbox':
-      return { ...evidenceBase('mailboxEvidence', alert), ...tagsPart(), primaryAddress: a.user.upn, displayName: `SE  ${a.user.accountName.toUpperCase()} User`, userAccount: userAccount(alert) };
+      return {
+        ...evidenceBase('mailboxEvidence', alert),
+        ...tagsPart(),
+        primaryAddress: a.user.upn,
+        displayName: `SE  ${a.user.accountName.toUpperCase()} User`,
+        userAccount: userAccount(alert),
+      };
     case 'mailMessage':
       return {
         ...evidenceBase('analyzedMessageEvidence', alert),
@@ -161,6 +206,12 @@ function graphEvidence(kind: EntityKind, alert: AlertModel): Json {
         senderIp: a.remoteIp,
       };
     case 'mailCluster':
-      return { ...evidenceBase('mailClusterEvidence', alert), ...tagsPart(), clusterBy: 'Subject;SenderIp;AntispamDirection;ContentType', clusterByValue: `WARNINGIs this a Phishing Email?;${a.remoteIp};1;1`, emailCount: 1 + (a.processId % 400) };
+      return {
+        ...evidenceBase('mailClusterEvidence', alert),
+        ...tagsPart(),
+        clusterBy: 'Subject;SenderIp;AntispamDirection;ContentType',
+        clusterByValue: `WARNINGIs this a Phishing Email?;${a.remoteIp};1;1`,
+        emailCount: 1 + (a.processId % 400),
+      };
   }
 }

@@ -6,8 +6,18 @@
 import { Prng } from './prng.js';
 import { activityText, fixedAt, fixedToMs } from './simTime.js';
 import {
-  ALERT_TEMPLATES, ANALYSTS, FILE_NAMES, FIRST_NAMES, HOST_SUFFIXES, INCIDENT_TEMPLATES, OS_PLATFORMS,
-  type AlertTemplate, type Classification, type EntityKind, type IncidentStatus, type Severity,
+  ALERT_TEMPLATES,
+  ANALYSTS,
+  FILE_NAMES,
+  FIRST_NAMES,
+  HOST_SUFFIXES,
+  INCIDENT_TEMPLATES,
+  OS_PLATFORMS,
+  type AlertTemplate,
+  type Classification,
+  type EntityKind,
+  type IncidentStatus,
+  type Severity,
 } from './worldTemplates.js';
 
 export interface IncidentComment {
@@ -127,7 +137,13 @@ export function assetsOf(incident: IncidentModel): IncidentAssets {
       aadUserId: prng.guid(),
       upn: `${name}@contoso.com`,
     },
-    file: { sha1: prng.hex(40), sha256: prng.hex(64), name: file.name, path: file.path, size: prng.int(2_000, 9_000_000) },
+    file: {
+      sha1: prng.hex(40),
+      sha256: prng.hex(64),
+      name: file.name,
+      path: file.path,
+      size: prng.int(2_000, 9_000_000),
+    },
     remoteIp: ipv4(prng),
     processId: prng.int(100, 9999),
     parentProcessId: prng.int(4, 999),

@@ -33,14 +33,24 @@ function legacyError(status: number, code: string, message: string): SimResponse
 
 const ERRORS: ApiErrors = {
   unauthorized: (message) => legacyError(401, 'Unauthorized', message),
-  forbidden: () => legacyError(403, 'Forbidden', 'The application does not have any of the required application permissions (Incident.ReadWrite.All, Incident.Read.All) to access the resource.'),
-  throttled: (seconds) => legacyError(429, 'TooManyRequests', `Rate limit is exceeded. Try again in ${seconds} seconds.`),
+  forbidden: () =>
+    legacyError(
+      403,
+      'Forbidden',
+      'The application does not have any of the required application permissions (Incident.ReadWrite.All, Incident.Read.All) to access the resource.',
+    ),
+  throttled: (seconds) =>
+    legacyError(429, 'TooManyRequests', `Rate limit is exceeded. Try again in ${seconds} seconds.`),
 };
 
 export class LegacySim extends SimServer {
   private readonly quota: TenantQuota;
 
-  constructor(private readonly world: DefenderWorld, private readonly entra: EntraSim, options: LegacySimOptions = {}) {
+  constructor(
+    private readonly world: DefenderWorld,
+    private readonly entra: EntraSim,
+    options: LegacySimOptions = {},
+  ) {
     super();
     const timeScale = options.timeScale ?? 1;
     this.quota = new TenantQuota([
@@ -58,7 +68,9 @@ export class LegacySim extends SimServer {
     if (ctx.req.method !== 'GET') return legacyError(405, 'MethodNotAllowed', 'Only GET is simulated.');
     const access = await checkAccess(ctx, this.entra, new URL(this.url).origin, LEGACY_READ_ROLES, this.quota, ERRORS);
     if (!access.ok) return access.answer;
-    return ctx.req.kind === 'incident' ? this.oneIncident(access.tenantId, ctx) : this.listIncidents(access.tenantId, ctx);
+    return ctx.req.kind === 'incident'
+      ? this.oneIncident(access.tenantId, ctx)
+      : this.listIncidents(access.tenantId, ctx);
   }
 
   private listIncidents(tenantId: string, ctx: RouteContext): SimResponse {
@@ -67,12 +79,18 @@ export class LegacySim extends SimServer {
     if (unknown.length > 0) return legacyError(400, 'InvalidRequest', `Query option '${unknown[0]}' is not supported.`);
     const top = intOption(q, '$top') ?? MAX_TOP;
     const skip = intOption(q, '$skip') ?? 0;
-    if (Number.isNaN(top) || Number.isNaN(skip)) return legacyError(400, 'InvalidRequest', 'Invalid $top or $skip value.');
-    if (top > MAX_TOP) return legacyError(400, 'InvalidRequest', `Invalid $top value ${top}: the maximum page size is ${MAX_TOP}.`);
+    if (Number.isNaN(top) || Number.isNaN(skip))
+      return legacyError(400, 'InvalidRequest', 'Invalid $top or $skip value.');
+    if (top > MAX_TOP)
+      return legacyError(400, 'InvalidRequest', `Invalid $top value ${top}: the maximum page size is ${MAX_TOP}.`);
     let clauses: TimeClause[] = [];
     const filter = q.get('$filter');
     try {
-      if (filter !== null) clauses = parseTimeFilter(filter, Object.keys(FIELD_KEYS)).map((c) => ({ ...c, field: FIELD_KEYS[c.field] as string }));
+      if (filter !== null)
+        clauses = parseTimeFilter(filter, Object.keys(FIELD_KEYS)).map((c) => ({
+          ...c,
+          field: FIELD_KEYS[c.field] as string,
+        }));
     } catch (error) {
       if (error instanceof ODataFilterError) return legacyError(400, 'InvalidRequest', error.message);
       throw error;

@@ -21,7 +21,9 @@ export function legacyIncident(incident: IncidentModel): Json {
   const template = INCIDENT_TEMPLATES[incident.template];
   return {
     incidentId: incident.id,
-    ...(incident.legacyUri ? { incidentUri: `https://security.microsoft.com/incidents/${incident.id}?tid=${incident.tenantId}` } : {}),
+    ...(incident.legacyUri
+      ? { incidentUri: `https://security.microsoft.com/incidents/${incident.id}?tid=${incident.tenantId}` }
+      : {}),
     redirectIncidentId: incident.redirectIncidentId,
     incidentName: template?.title ?? 'Incident',
     createdTime: trimmedText(incident.createdAt),
@@ -32,7 +34,11 @@ export function legacyIncident(incident: IncidentModel): Json {
     status: pascal(incident.status),
     severity: pascal(incident.severity),
     tags: [...incident.customTags],
-    comments: incident.comments.map((c) => ({ comment: c.comment, createdBy: c.createdBy, createdTime: c.createdTime })),
+    comments: incident.comments.map((c) => ({
+      comment: c.comment,
+      createdBy: c.createdBy,
+      createdTime: c.createdTime,
+    })),
     alerts: alertsOf(incident).map((alert) => legacyAlert(incident, alert)),
   };
 }
@@ -92,15 +98,47 @@ function legacyDevice(alert: AlertModel): Json {
 }
 
 const FULL_ENTITY_FIELDS = [
-  'sha1', 'sha256', 'fileName', 'filePath', 'processId', 'processCommandLine', 'processCreationTime', 'parentProcessId',
-  'parentProcessCreationTime', 'ipAddress', 'url', 'accountName', 'domainName', 'userSid', 'aadUserId', 'userPrincipalName',
-  'mailboxDisplayName', 'mailboxAddress', 'clusterBy', 'sender', 'recipient', 'subject', 'deliveryAction', 'securityGroupId',
-  'securityGroupName', 'registryHive', 'registryKey', 'registryValueType', 'registryValue', 'deviceId',
+  'sha1',
+  'sha256',
+  'fileName',
+  'filePath',
+  'processId',
+  'processCommandLine',
+  'processCreationTime',
+  'parentProcessId',
+  'parentProcessCreationTime',
+  'ipAddress',
+  'url',
+  'accountName',
+  'domainName',
+  'userSid',
+  'aadUserId',
+  'userPrincipalName',
+  'mailboxDisplayName',
+  'mailboxAddress',
+  'clusterBy',
+  'sender',
+  'recipient',
+  'subject',
+  'deliveryAction',
+  'securityGroupId',
+  'securityGroupName',
+  'registryHive',
+  'registryKey',
+  'registryValueType',
+  'registryValue',
+  'deviceId',
 ] as const;
 
 const LEGACY_ENTITY_TYPE: Record<Exclude<EntityKind, 'device'>, string> = {
-  file: 'File', process: 'Process', user: 'User', ip: 'Ip', mailbox: 'Mailbox', mailMessage: 'MailMessage',
-  mailCluster: 'MailCluster', registryKey: 'Registry',
+  file: 'File',
+  process: 'Process',
+  user: 'User',
+  ip: 'Ip',
+  mailbox: 'Mailbox',
+  mailMessage: 'MailMessage',
+  mailCluster: 'MailCluster',
+  registryKey: 'Registry',
 };
 
 function entityValues(kind: Exclude<EntityKind, 'device'>, alert: AlertModel): Json {
@@ -110,22 +148,57 @@ function entityValues(kind: Exclude<EntityKind, 'device'>, alert: AlertModel): J
       return { sha1: a.file.sha1, sha256: a.file.sha256, fileName: a.file.name, filePath: a.file.path };
     case 'process':
       return {
-        sha1: a.file.sha1, sha256: a.file.sha256, fileName: a.file.name, filePath: a.file.path, processId: a.processId,
-        processCommandLine: `"${a.file.name}"`, processCreationTime: a.processCreated, parentProcessId: a.parentProcessId,
+        sha1: a.file.sha1,
+        sha256: a.file.sha256,
+        fileName: a.file.name,
+        filePath: a.file.path,
+        processId: a.processId,
+        processCommandLine: `"${a.file.name}"`,
+        processCreationTime: a.processCreated,
+        parentProcessId: a.parentProcessId,
         parentProcessCreationTime: a.parentProcessCreated,
       };
     case 'user':
-      return { accountName: a.user.accountName, domainName: a.user.domainName, userSid: a.user.userSid, aadUserId: a.user.aadUserId, userPrincipalName: a.user.upn };
+      return {
+        accountName: a.user.accountName,
+        domainName: a.user.domainName,
+        userSid: a.user.userSid,
+        aadUserId: a.user.aadUserId,
+        userPrincipalName: a.user.upn,
+      };
     case 'ip':
       return { ipAddress: a.remoteIp };
     case 'mailbox':
-      return { accountName: a.user.accountName, userSid: a.user.userSid, aadUserId: a.user.aadUserId, userPrincipalName: a.user.upn, mailboxDisplayName: `SE  ${a.user.accountName.toUpperCase()} User`, mailboxAddress: a.user.upn };
+      return {
+        accountName: a.user.accountName,
+        userSid: a.user.userSid,
+        aadUserId: a.user.aadUserId,
+        userPrincipalName: a.user.upn,
+        mailboxDisplayName: `SE  ${a.user.accountName.toUpperCase()} User`,
+        mailboxAddress: a.user.upn,
+      };
     case 'mailMessage':
-      return { userPrincipalName: a.user.upn, sender: 'pov@swimlane.ai', recipient: a.user.upn, subject: 'WARNINGIs this a Phishing Email?', internetMessageId: `<${a.file.sha1.slice(0, 24).toUpperCase()}@${a.device.dnsName}>`, deliveryAction: 'Blocked' };
+      return {
+        userPrincipalName: a.user.upn,
+        sender: 'pov@swimlane.ai',
+        recipient: a.user.upn,
+        subject: 'WARNINGIs this a Phishing Email?',
+        internetMessageId: `<${a.file.sha1.slice(0, 24).toUpperCase()}@${a.device.dnsName}>`,
+        deliveryAction: 'Blocked',
+      };
     case 'mailCluster':
-      return { clusterBy: 'Subject;SenderIp;AntispamDirection;ContentType', clusterByValue: `WARNINGIs this a Phishing Email?;${a.remoteIp};1;1`, emailCount: 1 + (a.processId % 400) };
+      return {
+        clusterBy: 'Subject;SenderIp;AntispamDirection;ContentType',
+        clusterByValue: `WARNINGIs this a Phishing Email?;${a.remoteIp};1;1`,
+        emailCount: 1 + (a.processId % 400),
+      };
     case 'registryKey':
-      return { registryHive: 'HKEY_LOCAL_MACHINE', registryKey: 'SYSTEM\\CONTROLSET001\\CONTROL\\WMI\\AUTOLOGGER\\SENSEAUDITLOGGER', registryValueType: null, registryValue: null };
+      return {
+        registryHive: 'HKEY_LOCAL_MACHINE',
+        registryKey: 'SYSTEM\\CONTROLSET001\\CONTROL\\WMI\\AUTOLOGGER\\SENSEAUDITLOGGER',
+        registryValueType: null,
+        registryValue: null,
+      };
   }
 }
 
@@ -134,7 +207,8 @@ function fullEntity(kind: Exclude<EntityKind, 'device'>, alert: AlertModel, hasD
   const values = entityValues(kind, alert);
   const entity: Json = { entityType: LEGACY_ENTITY_TYPE[kind] };
   for (const field of FULL_ENTITY_FIELDS) entity[field] = field in values ? values[field] : null;
-  if (hasDevice && (kind === 'file' || kind === 'process' || kind === 'registryKey')) entity.deviceId = alert.assets.device.deviceId;
+  if (hasDevice && (kind === 'file' || kind === 'process' || kind === 'registryKey'))
+    entity.deviceId = alert.assets.device.deviceId;
   return entity;
 }
 

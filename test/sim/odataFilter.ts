@@ -30,7 +30,8 @@ export function parseTimeFilter(filter: string, fields: readonly string[]): Time
     const m = CLAUSE.exec(part);
     if (!m) throw new ODataFilterError(`Invalid filter clause: '${part.trim()}' is not supported.`);
     const [, field = '', op = 'ge', , literal = ''] = m;
-    if (!fields.includes(field)) throw new ODataFilterError(`Invalid filter clause: filtering on '${field}' is not supported.`);
+    if (!fields.includes(field))
+      throw new ODataFilterError(`Invalid filter clause: filtering on '${field}' is not supported.`);
     try {
       return { field, op: op as ComparisonOp, value: toFixedWidth(literal) };
     } catch {
@@ -58,7 +59,10 @@ function compare(a: string, op: ComparisonOp, b: string): boolean {
 }
 
 /** The tightest [from, to] bounds (inclusive flags) the clauses put on `field`, for index range lookups. */
-export function boundsFor(clauses: readonly TimeClause[], field: string): { from?: string; fromInclusive: boolean; to?: string; toInclusive: boolean } {
+export function boundsFor(
+  clauses: readonly TimeClause[],
+  field: string,
+): { from?: string; fromInclusive: boolean; to?: string; toInclusive: boolean } {
   let from: string | undefined;
   let fromInclusive = true;
   let to: string | undefined;

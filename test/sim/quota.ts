@@ -23,7 +23,10 @@ export class TenantQuota {
   private readonly counters: Map<string, Counter>[];
   private readonly origin: number;
 
-  constructor(private readonly limits: readonly QuotaLimit[], private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly limits: readonly QuotaLimit[],
+    private readonly now: () => number = Date.now,
+  ) {
     this.counters = limits.map(() => new Map());
     this.origin = now();
   }

@@ -185,11 +185,19 @@ export abstract class SimServer {
       return;
     }
     // A fault without a status replays the real answer (so midBody / malformed break a genuine response).
-    const base = fault.status !== undefined ? json(fault.status, fault.body ?? {}, fault.headers) : await this.route(ctx);
+    const base =
+      fault.status !== undefined ? json(fault.status, fault.body ?? {}, fault.headers) : await this.route(ctx);
     const answer: SimResponse = fault.headers ? { ...base, headers: { ...base.headers, ...fault.headers } } : base;
     if (fault.malformed) {
       const text = this.render(answer);
-      return this.writeRaw(res, ctx.req, 200, 'application/json', answer.headers, `${text.slice(0, Math.max(1, Math.floor(text.length / 2)))}`);
+      return this.writeRaw(
+        res,
+        ctx.req,
+        200,
+        'application/json',
+        answer.headers,
+        `${text.slice(0, Math.max(1, Math.floor(text.length / 2)))}`,
+      );
     }
     if (fault.reset === 'midBody') return this.writeHalfThenReset(res, ctx.req, answer);
     this.send(res, ctx.req, answer);
@@ -200,11 +208,19 @@ export abstract class SimServer {
   }
 
   private send(res: ServerResponse, req: SimRequest, answer: SimResponse): void {
-    const contentType = answer.contentType ?? (answer.raw !== undefined ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8');
+    const contentType =
+      answer.contentType ?? (answer.raw !== undefined ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8');
     this.writeRaw(res, req, answer.status, contentType, answer.headers, this.render(answer));
   }
 
-  private writeRaw(res: ServerResponse, req: SimRequest, status: number, contentType: string, headers: Record<string, string> | undefined, text: string): void {
+  private writeRaw(
+    res: ServerResponse,
+    req: SimRequest,
+    status: number,
+    contentType: string,
+    headers: Record<string, string> | undefined,
+    text: string,
+  ): void {
     req.status = status;
     if (res.destroyed) return;
     const buffer = Buffer.from(text, 'utf8');
@@ -228,6 +244,10 @@ export abstract class SimServer {
     // A bug in a simulator must surface as a 500 the test can see, not an unhandled rejection.
     if (res.headersSent || res.destroyed) return;
     res.writeHead(500, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: { code: 'SimulatorError', message: error instanceof Error ? error.message : String(error) } }));
+    res.end(
+      JSON.stringify({
+        error: { code: 'SimulatorError', message: error instanceof Error ? error.message : String(error) },
+      }),
+    );
   }
 }

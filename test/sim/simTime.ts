@@ -33,5 +33,9 @@ export function fixedToMs(fixed: string): number {
 export function activityText(epochMs: number, prng: Prng): string {
   const iso = new Date(Math.floor(epochMs)).toISOString();
   const style = prng.int(0, 2);
-  return style === 0 ? `${iso.slice(0, 19)}Z` : style === 1 ? iso : `${iso.slice(0, 23)}${String(prng.int(0, 9999)).padStart(4, '0')}Z`;
+  return style === 0
+    ? `${iso.slice(0, 19)}Z`
+    : style === 1
+      ? iso
+      : `${iso.slice(0, 23)}${String(prng.int(0, 9999)).padStart(4, '0')}Z`;
 }

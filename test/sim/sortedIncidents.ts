@@ -35,9 +35,20 @@ export class SortedIncidents {
   }
 
   /** Index range [start, end) of items whose key lies within the bounds. */
-  range(from: string | undefined, fromInclusive: boolean, to: string | undefined, toInclusive: boolean): [number, number] {
-    const start = from === undefined ? 0 : fromInclusive ? this.lowerBound(from, -Infinity) : this.lowerBound(from, Infinity);
-    const end = to === undefined ? this.items.length : toInclusive ? this.lowerBound(to, Infinity) : this.lowerBound(to, -Infinity);
+  range(
+    from: string | undefined,
+    fromInclusive: boolean,
+    to: string | undefined,
+    toInclusive: boolean,
+  ): [number, number] {
+    const start =
+      from === undefined ? 0 : fromInclusive ? this.lowerBound(from, -Infinity) : this.lowerBound(from, Infinity);
+    const end =
+      to === undefined
+        ? this.items.length
+        : toInclusive
+          ? this.lowerBound(to, Infinity)
+          : this.lowerBound(to, -Infinity);
     return [start, Math.max(start, end)];
   }
 

@@ -30,17 +30,17 @@ export const PARTNER_SECRET_NAME = 'partner-client-secret';
 
 export interface StackOptions {
   tenants: SimTenantSpec[];
-  seed?: number;                       // default 1
+  seed?: number; // default 1
   /** Seeded incidents get lastUpdate times spread over [now - spreadHours, now - minAgeSeconds]. */
-  spreadHours?: number;                // default 48
-  minAgeSeconds?: number;              // default 900 (older than the default 300 s lag)
+  spreadHours?: number; // default 48
+  minAgeSeconds?: number; // default 900 (older than the default 300 s lag)
   azurite?: boolean | { persistent: boolean }; // default true
   latency?: { apiMs?: number; tokenMs?: number; vaultMs?: number }; // added to every answer (bench)
   /** Quota windows are divided by this (legacy 50/min becomes 50 per 60/timeScale seconds). Default 1. */
   timeScale?: number;
-  graphQuotaPerMinute?: number;        // default 150 per tenant
-  legacyQuotaPerMinute?: number;       // default 50 per tenant (and legacyQuotaPerHour default 1500)
-  legacyQuotaPerHour?: number;         // default 1500 per tenant
+  graphQuotaPerMinute?: number; // default 150 per tenant
+  legacyQuotaPerMinute?: number; // default 50 per tenant (and legacyQuotaPerHour default 1500)
+  legacyQuotaPerHour?: number; // default 1500 per tenant
 }
 
 export interface LocalStack {
@@ -111,10 +111,19 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       ...(options.spreadHours !== undefined ? { spreadHours: options.spreadHours } : {}),
       ...(options.minAgeSeconds !== undefined ? { minAgeSeconds: options.minAgeSeconds } : {}),
     });
-    const entra = await EntraSim.create({ partnerClientId, homeTenantId, readerClientId, readerSecret, partnerSecrets: [partnerSecret] });
+    const entra = await EntraSim.create({
+      partnerClientId,
+      homeTenantId,
+      readerClientId,
+      readerSecret,
+      partnerSecrets: [partnerSecret],
+    });
     const keyVault = new KeyVaultSim(entra, `vault:${seed}`);
     const timeScale = options.timeScale ?? 1;
-    const graph = new GraphSim(world, entra, { timeScale, ...(options.graphQuotaPerMinute !== undefined ? { quotaPerMinute: options.graphQuotaPerMinute } : {}) });
+    const graph = new GraphSim(world, entra, {
+      timeScale,
+      ...(options.graphQuotaPerMinute !== undefined ? { quotaPerMinute: options.graphQuotaPerMinute } : {}),
+    });
     const legacy = new LegacySim(world, entra, {
       timeScale,
       ...(options.legacyQuotaPerMinute !== undefined ? { quotaPerMinute: options.legacyQuotaPerMinute } : {}),

@@ -11,13 +11,21 @@ import { boundsFor, matchesClauses, type TimeClause } from './odataFilter.js';
 import { Prng, hashSeeds } from './prng.js';
 import { fixedAt, fixedNow, fixedToMs } from './simTime.js';
 import { SortedIncidents, type TimeKey } from './sortedIncidents.js';
-import { COMMENTS, CUSTOM_TAGS, INCIDENT_TEMPLATES, SYSTEM_TAGS, type Classification, type IncidentStatus, type Severity } from './worldTemplates.js';
+import {
+  COMMENTS,
+  CUSTOM_TAGS,
+  INCIDENT_TEMPLATES,
+  SYSTEM_TAGS,
+  type Classification,
+  type IncidentStatus,
+  type Severity,
+} from './worldTemplates.js';
 
 export interface SimTenantSpec {
-  tenantId: string;            // GUID, lower case
+  tenantId: string; // GUID, lower case
   displayName?: string;
-  incidents?: number;          // seeded incidents, default 20 (deterministic from seed + tenantId)
-  alertsPerIncident?: number;  // default 2
+  incidents?: number; // seeded incidents, default 20 (deterministic from seed + tenantId)
+  alertsPerIncident?: number; // default 2
   consent?: 'granted' | 'none' | 'revoked' | 'sp_missing' | 'no_roles'; // default 'granted'
 }
 
@@ -57,9 +65,14 @@ interface TenantData {
 const HOUR_MS = 3_600_000;
 const SEVERITIES: readonly Severity[] = ['informational', 'low', 'low', 'medium', 'medium', 'high'];
 const RESOLUTIONS: readonly [Classification, string][] = [
-  ['truePositive', 'multiStagedAttack'], ['truePositive', 'malware'], ['truePositive', 'phishing'],
-  ['truePositive', 'compromisedAccount'], ['falsePositive', 'notMalicious'], ['falsePositive', 'notEnoughDataToValidate'],
-  ['informationalExpectedActivity', 'securityTesting'], ['informationalExpectedActivity', 'lineOfBusinessApplication'],
+  ['truePositive', 'multiStagedAttack'],
+  ['truePositive', 'malware'],
+  ['truePositive', 'phishing'],
+  ['truePositive', 'compromisedAccount'],
+  ['falsePositive', 'notMalicious'],
+  ['falsePositive', 'notEnoughDataToValidate'],
+  ['informationalExpectedActivity', 'securityTesting'],
+  ['informationalExpectedActivity', 'lineOfBusinessApplication'],
 ];
 
 export class DefenderWorld {
@@ -133,7 +146,12 @@ export class DefenderWorld {
     const [start, end] = index.range(b.from, b.fromInclusive, b.to, b.toInclusive);
     const other: TimeKey = query.orderBy === 'lastUpdate' ? 'createdAt' : 'lastUpdate';
     const needsScan = query.clauses.some((c) => c.field === other);
-    const scanned = needsScan ? index.all().slice(start, end).filter((i) => matchesClauses(query.clauses, other, i[other])) : undefined;
+    const scanned = needsScan
+      ? index
+          .all()
+          .slice(start, end)
+          .filter((i) => matchesClauses(query.clauses, other, i[other]))
+      : undefined;
     const total = scanned ? scanned.length : end - start;
     const itemAt = (k: number): IncidentModel | undefined => (scanned ? scanned[k] : index.at(start + k));
     return {
@@ -204,13 +222,33 @@ export class DefenderWorld {
     }
   }
 
-  private createIncident(data: TenantData, id: number, createdAt: string, lastUpdate: string, alertCount: number): IncidentModel {
+  private createIncident(
+    data: TenantData,
+    id: number,
+    createdAt: string,
+    lastUpdate: string,
+    alertCount: number,
+  ): IncidentModel {
     const prng = data.prng;
     const roll = prng.next();
-    const status: IncidentStatus = roll < 0.4 ? 'active' : roll < 0.6 ? 'inProgress' : roll < 0.95 || data.byId.size === 0 ? 'resolved' : 'redirected';
-    const [classification, determination] = status === 'resolved' ? prng.pick(RESOLUTIONS) : (['unknown', 'unknown'] as const);
+    const status: IncidentStatus =
+      roll < 0.4
+        ? 'active'
+        : roll < 0.6
+          ? 'inProgress'
+          : roll < 0.95 || data.byId.size === 0
+            ? 'resolved'
+            : 'redirected';
+    const [classification, determination] =
+      status === 'resolved' ? prng.pick(RESOLUTIONS) : (['unknown', 'unknown'] as const);
     const comments = prng.chance(0.3)
-      ? [{ comment: prng.pick(COMMENTS), createdBy: prng.pick(ASSIGNEES), createdTime: fixedAt(fixedToMs(lastUpdate) - prng.int(0, HOUR_MS), prng, 7) }]
+      ? [
+          {
+            comment: prng.pick(COMMENTS),
+            createdBy: prng.pick(ASSIGNEES),
+            createdTime: fixedAt(fixedToMs(lastUpdate) - prng.int(0, HOUR_MS), prng, 7),
+          },
+        ]
       : [];
     return {
       tenantId: data.spec.tenantId,
@@ -265,7 +303,10 @@ export class DefenderWorld {
           incident.determination = 'unknown';
         }
     }
-    incident.comments = [...incident.comments, { comment: prng.pick(COMMENTS), createdBy: prng.pick(ASSIGNEES), createdTime: at }];
+    incident.comments = [
+      ...incident.comments,
+      { comment: prng.pick(COMMENTS), createdBy: prng.pick(ASSIGNEES), createdTime: at },
+    ];
   }
 }
 
@@ -300,7 +341,11 @@ function padToSize(incident: IncidentModel, sizeBytes: number, prng: Prng): void
   const perCommentOverhead = 140;
   while (missing > perCommentOverhead) {
     const length = Math.min(prng.int(3000, 5000), missing - perCommentOverhead);
-    extra.push({ comment: randomText(prng, length), createdBy: prng.pick(ASSIGNEES), createdTime: incident.lastUpdate });
+    extra.push({
+      comment: randomText(prng, length),
+      createdBy: prng.pick(ASSIGNEES),
+      createdTime: incident.lastUpdate,
+    });
     missing -= length + perCommentOverhead;
   }
   incident.comments = [...incident.comments, ...extra];

@@ -39,29 +39,70 @@ export async function fleetWorkload(config: FleetConfig, child: ChildScript): Pr
     const sequentialIds = bench.tenantIds.slice(0, config.sequentialTenants);
     const fleetIds = bench.tenantIds.slice(config.sequentialTenants);
     const env = bench.collectorEnv('graph', { TENANT_CONCURRENCY: String(concurrency) });
-    const sequential = await runCollectorProcess(child.path, env, { sequential: true, tenantIds: sequentialIds }, bench.azuritePid);
+    const sequential = await runCollectorProcess(
+      child.path,
+      env,
+      { sequential: true, tenantIds: sequentialIds },
+      bench.azuritePid,
+    );
     const fleet = await runCollectorProcess(child.path, env, { tenantIds: fleetIds }, bench.azuritePid);
     assertComplete('fleet', fleet, config);
     assertComplete('sequential', sequential, config);
 
-    const boundMs = fleetLowerBoundMs({ pagesPerTenant: fleet.pagesPerTenant, concurrency, apiMs: config.apiMs, tokenMs: config.tokenMs });
+    const boundMs = fleetLowerBoundMs({
+      pagesPerTenant: fleet.pagesPerTenant,
+      concurrency,
+      apiMs: config.apiMs,
+      tokenMs: config.tokenMs,
+    });
     const sequentialScaledMs = (sequential.wallMs / config.sequentialTenants) * config.tenants;
     const speedUp = sequentialScaledMs / fleet.wallMs;
     const name = `Fleet ${config.tenants}×${config.incidentsPerTenant}`;
     const rows: FigureRow[] = [
-      { workload: name, figure: `wall time (TENANT_CONCURRENCY=${concurrency})`, value: seconds(fleet.wallMs), raw: fleet.wallMs },
-      { workload: name, figure: 'lower bound (token + pages × API latency ÷ concurrency)', value: seconds(boundMs), raw: boundMs },
-      { workload: name, figure: 'ratio wall ÷ lower bound', value: ratio(fleet.wallMs / boundMs), raw: fleet.wallMs / boundMs, goal: '≤ 1.25', met: fleet.wallMs / boundMs <= 1.25 },
       {
-        workload: name, figure: `CPU s: collector / simulators / Azurite (${seconds(fleet.wallMs)} wall)`,
+        workload: name,
+        figure: `wall time (TENANT_CONCURRENCY=${concurrency})`,
+        value: seconds(fleet.wallMs),
+        raw: fleet.wallMs,
+      },
+      {
+        workload: name,
+        figure: 'lower bound (token + pages × API latency ÷ concurrency)',
+        value: seconds(boundMs),
+        raw: boundMs,
+      },
+      {
+        workload: name,
+        figure: 'ratio wall ÷ lower bound',
+        value: ratio(fleet.wallMs / boundMs),
+        raw: fleet.wallMs / boundMs,
+        goal: '≤ 1.25',
+        met: fleet.wallMs / boundMs <= 1.25,
+      },
+      {
+        workload: name,
+        figure: `CPU s: collector / simulators / Azurite (${seconds(fleet.wallMs)} wall)`,
         value: `${cpu(fleet.cpuMs)} / ${cpu(fleet.simulatorCpuMs)} / ${fleet.azuriteCpuMs === undefined ? '?' : cpu(fleet.azuriteCpuMs)}`,
       },
       {
-        workload: 'Versus sequential', figure: `speed-up (${config.sequentialTenants} tenants one by one, ${seconds(sequential.wallMs)}, scaled ×${(config.tenants / config.sequentialTenants).toFixed(0)})`,
-        value: `${speedUp.toFixed(1)}×`, raw: speedUp, goal: '≥ 20×', met: speedUp >= 20,
+        workload: 'Versus sequential',
+        figure: `speed-up (${config.sequentialTenants} tenants one by one, ${seconds(sequential.wallMs)}, scaled ×${(config.tenants / config.sequentialTenants).toFixed(0)})`,
+        value: `${speedUp.toFixed(1)}×`,
+        raw: speedUp,
+        goal: '≥ 20×',
+        met: speedUp >= 20,
       },
     ];
-    return { rows, details: { config: { ...config, concurrency }, lowerBoundMs: boundMs, sequentialScaledMs, fleet: summarize(fleet), sequential: summarize(sequential) } };
+    return {
+      rows,
+      details: {
+        config: { ...config, concurrency },
+        lowerBoundMs: boundMs,
+        sequentialScaledMs,
+        fleet: summarize(fleet),
+        sequential: summarize(sequential),
+      },
+    };
   } finally {
     await bench.stop();
   }
@@ -72,7 +113,9 @@ const cpu = (ms: number): string => (ms / 1000).toFixed(1);
 function assertComplete(what: string, run: CollectorRun, config: FleetConfig): void {
   const expected = run.tenants * config.incidentsPerTenant;
   if (run.failed.length > 0 || run.incidentsFetched < expected) {
-    throw new Error(`The ${what} run did not collect everything: ${run.ok}/${run.tenants} ok, ${run.incidentsFetched}/${expected} incidents; ${run.failed.join('; ')}`);
+    throw new Error(
+      `The ${what} run did not collect everything: ${run.ok}/${run.tenants} ok, ${run.incidentsFetched}/${expected} incidents; ${run.failed.join('; ')}`,
+    );
   }
 }
 

@@ -29,23 +29,41 @@ export async function memoryWorkload(label: string, config: MemoryConfig, child:
   });
   try {
     // --expose-gc only lets the child measure what is still reachable after the run; it changes no GC behaviour.
-    const nodeArgs = ['--expose-gc', ...(config.maxOldSpaceMB !== undefined ? [`--max-old-space-size=${config.maxOldSpaceMB}`] : [])];
-    const run = await runCollectorProcess(child.path, bench.collectorEnv('graph'), config.timeScale !== undefined ? { timeScale: config.timeScale } : {}, bench.azuritePid, nodeArgs);
+    const nodeArgs = [
+      '--expose-gc',
+      ...(config.maxOldSpaceMB !== undefined ? [`--max-old-space-size=${config.maxOldSpaceMB}`] : []),
+    ];
+    const run = await runCollectorProcess(
+      child.path,
+      bench.collectorEnv('graph'),
+      config.timeScale !== undefined ? { timeScale: config.timeScale } : {},
+      bench.azuritePid,
+      nodeArgs,
+    );
     const expected = config.tenants * config.incidentsPerTenant;
     if (run.failed.length > 0 || run.incidentsFetched < expected) {
-      throw new Error(`The memory run (${label}) did not collect everything: ${run.incidentsFetched}/${expected}; ${run.failed.join('; ')}`);
+      throw new Error(
+        `The memory run (${label}) did not collect everything: ${run.incidentsFetched}/${expected}; ${run.failed.join('; ')}`,
+      );
     }
     const capped = config.maxOldSpaceMB !== undefined;
     const rows: FigureRow[] = [
       {
-        workload: 'Memory', figure: `peak RSS, ${label} (${run.incidentsFetched} incidents in ${seconds(run.wallMs)}, ${(run.cpuMs / 1000).toFixed(1)} CPU s)`,
-        value: `${run.maxRssMB.toFixed(0)} MB`, raw: run.maxRssMB,
+        workload: 'Memory',
+        figure: `peak RSS, ${label} (${run.incidentsFetched} incidents in ${seconds(run.wallMs)}, ${(run.cpuMs / 1000).toFixed(1)} CPU s)`,
+        value: `${run.maxRssMB.toFixed(0)} MB`,
+        raw: run.maxRssMB,
         // The capped variant is information: the goal is judged on Node's defaults.
         ...(capped ? {} : { goal: '≤ 200 MB', met: run.maxRssMB <= 200 }),
       },
     ];
     if (run.retainedHeapMB !== undefined) {
-      rows.push({ workload: 'Memory', figure: `heap still reachable after the run, ${label}`, value: `${run.retainedHeapMB.toFixed(0)} MB`, raw: run.retainedHeapMB });
+      rows.push({
+        workload: 'Memory',
+        figure: `heap still reachable after the run, ${label}`,
+        value: `${run.retainedHeapMB.toFixed(0)} MB`,
+        raw: run.retainedHeapMB,
+      });
     }
     return { rows, details: { config, run: summarize(run) } };
   } finally {

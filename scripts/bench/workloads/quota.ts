@@ -32,9 +32,16 @@ export async function quotaWorkload(config: QuotaConfig, child: ChildScript): Pr
     seed: 7,
   });
   try {
-    const run = await runCollectorProcess(child.path, bench.collectorEnv(config.source), { timeScale: config.timeScale }, bench.azuritePid);
+    const run = await runCollectorProcess(
+      child.path,
+      bench.collectorEnv(config.source),
+      { timeScale: config.timeScale },
+      bench.azuritePid,
+    );
     if (run.failed.length > 0 || run.incidentsFetched < config.incidents) {
-      throw new Error(`The ${config.source} quota run did not collect everything: ${run.incidentsFetched}/${config.incidents}; ${run.failed.join('; ')}`);
+      throw new Error(
+        `The ${config.source} quota run did not collect everything: ${run.incidentsFetched}/${config.incidents}; ${run.failed.join('; ')}`,
+      );
     }
     const tenantId = bench.tenantIds[0] as string;
     const sim = config.source === 'graph' ? bench.stack.graph : bench.stack.legacy;
@@ -47,14 +54,28 @@ export async function quotaWorkload(config: QuotaConfig, child: ChildScript): Pr
     const quotaText = `${minute.limit}/min, ×${config.timeScale} time scale`;
     const rows: FigureRow[] = [
       {
-        workload: name, figure: `calls per quota window ÷ quota (${config.incidents} incidents, ${quotaText})`,
-        value: use.fractionOfQuota === undefined ? 'n/a' : ratio(use.fractionOfQuota), ...(use.fractionOfQuota !== undefined ? { raw: use.fractionOfQuota } : {}),
-        goal: '≥ 0.90', met: (use.fractionOfQuota ?? 0) >= 0.9,
+        workload: name,
+        figure: `calls per quota window ÷ quota (${config.incidents} incidents, ${quotaText})`,
+        value: use.fractionOfQuota === undefined ? 'n/a' : ratio(use.fractionOfQuota),
+        ...(use.fractionOfQuota !== undefined ? { raw: use.fractionOfQuota } : {}),
+        goal: '≥ 0.90',
+        met: (use.fractionOfQuota ?? 0) >= 0.9,
       },
-      { workload: name, figure: `429s answered (of ${use.calls} calls; peak window ${ratio(use.peakFraction)} of quota)`, value: String(use.throttled), raw: use.throttled, goal: '≤ 1, no storm', met: use.throttled <= 1 },
       {
-        workload: `Writes (${SOURCE_NAMES[config.source]} pages)`, figure: `Table round trips per 1,000 incidents written (${run.incidentsChanged} written)`,
-        value: perThousand.toFixed(1), raw: perThousand, goal: '≤ 15 (floor 20, see docs)', met: perThousand <= 15,
+        workload: name,
+        figure: `429s answered (of ${use.calls} calls; peak window ${ratio(use.peakFraction)} of quota)`,
+        value: String(use.throttled),
+        raw: use.throttled,
+        goal: '≤ 1, no storm',
+        met: use.throttled <= 1,
+      },
+      {
+        workload: `Writes (${SOURCE_NAMES[config.source]} pages)`,
+        figure: `Table round trips per 1,000 incidents written (${run.incidentsChanged} written)`,
+        value: perThousand.toFixed(1),
+        raw: perThousand,
+        goal: '≤ 15 (floor 20, see docs)',
+        met: perThousand <= 15,
       },
     ];
     return { rows, details: { config, wall: seconds(run.wallMs), quota: use, windowMs, run: summarize(run) } };

@@ -48,7 +48,8 @@ export function planBatches(ops: readonly BatchOp[], limits: BatchLimits = DEFAU
     let keys = new Set<string>();
     for (const op of partitionOps) {
       const opSize = operationSize(op);
-      const full = current.length >= limits.maxOperations || size + opSize > limits.maxBodyBytes || keys.has(op.entity.rowKey);
+      const full =
+        current.length >= limits.maxOperations || size + opSize > limits.maxBodyBytes || keys.has(op.entity.rowKey);
       if (full && current.length > 0) {
         batches.push(current);
         current = [];

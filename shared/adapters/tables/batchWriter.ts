@@ -7,7 +7,11 @@ import { toTableError } from './tableErrors.js';
 export const BATCH_CONCURRENCY = 4;
 
 /** A batch and how it went; on success, the new ETag of each operation's row where the answer gave one (by position). */
-export type BatchOutcome = { readonly ops: readonly BatchOp[]; readonly error?: unknown; readonly etags?: readonly (string | undefined)[] };
+export type BatchOutcome = {
+  readonly ops: readonly BatchOp[];
+  readonly error?: unknown;
+  readonly etags?: readonly (string | undefined)[];
+};
 
 /**
  * Sub-responses come in the order of the operations. The SDK takes RowKey from a Location header (creates only)
@@ -33,7 +37,11 @@ function safeDecode(value: string): string | undefined {
 }
 
 /** Submit every batch; report each batch's failure instead of stopping at the first. */
-export async function submitBatchesSettled(client: TableClient, ops: readonly BatchOp[], concurrency = BATCH_CONCURRENCY): Promise<BatchOutcome[]> {
+export async function submitBatchesSettled(
+  client: TableClient,
+  ops: readonly BatchOp[],
+  concurrency = BATCH_CONCURRENCY,
+): Promise<BatchOutcome[]> {
   return mapBounded(planBatches(ops), concurrency, async (batch) => {
     try {
       const response = await client.submitTransaction(batch.map(toTransactionAction));
@@ -45,7 +53,12 @@ export async function submitBatchesSettled(client: TableClient, ops: readonly Ba
 }
 
 /** Submit every batch; throw (as CollectorError) the first failure after all have settled. */
-export async function submitBatches(client: TableClient, ops: readonly BatchOp[], operation: string, concurrency = BATCH_CONCURRENCY): Promise<void> {
+export async function submitBatches(
+  client: TableClient,
+  ops: readonly BatchOp[],
+  operation: string,
+  concurrency = BATCH_CONCURRENCY,
+): Promise<void> {
   const outcomes = await submitBatchesSettled(client, ops, concurrency);
   const failed = outcomes.find((o) => o.error !== undefined);
   if (failed) throw toTableError(failed.error, operation);

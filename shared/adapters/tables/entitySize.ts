@@ -46,7 +46,9 @@ function wireValueSize(name: string, value: EntityValue): number {
   const nameBytes = jsonStringBytes(name);
   if (typeof value === 'string') return nameBytes + 2 + jsonStringBytes(value);
   if (value instanceof Uint8Array) {
-    return nameBytes + 2 + base64Length(value.byteLength) + 2 + nameBytes + '@odata.type'.length + 2 + '"Edm.Binary"'.length;
+    return (
+      nameBytes + 2 + base64Length(value.byteLength) + 2 + nameBytes + '@odata.type'.length + 2 + '"Edm.Binary"'.length
+    );
   }
   return nameBytes + 2 + String(value).length;
 }

@@ -35,7 +35,8 @@ export function planKeyLookups(keys: Iterable<string>): KeyLookup[] {
     return [{ kind: 'range', from: sorted[0] as string, to: sorted[sorted.length - 1] as string }];
   }
   const lookups: KeyLookup[] = [];
-  for (let i = 0; i < sorted.length; i += MAX_KEYS_PER_QUERY) lookups.push({ kind: 'keys', keys: sorted.slice(i, i + MAX_KEYS_PER_QUERY) });
+  for (let i = 0; i < sorted.length; i += MAX_KEYS_PER_QUERY)
+    lookups.push({ kind: 'keys', keys: sorted.slice(i, i + MAX_KEYS_PER_QUERY) });
   return lookups;
 }
 

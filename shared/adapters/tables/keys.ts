@@ -15,7 +15,10 @@ const FORBIDDEN = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
 const MAX_ID_KEY_LENGTH = 480;
 
 function invalidKey(what: string): CollectorError {
-  return new CollectorError(`The ${what} cannot be used as a table key.`, { code: 'TABLE_INVALID_KEY', kind: 'permanent' });
+  return new CollectorError(`The ${what} cannot be used as a table key.`, {
+    code: 'TABLE_INVALID_KEY',
+    kind: 'permanent',
+  });
 }
 
 /** The RowKey form of an incident ID. */

@@ -19,7 +19,10 @@ type Row = Record<string, unknown> & { etag?: string };
 export class TableLeaseStore implements LeaseStore {
   private readonly clock: Clock;
 
-  constructor(private readonly tables: TableClients, options: { clock?: Clock } = {}) {
+  constructor(
+    private readonly tables: TableClients,
+    options: { clock?: Clock } = {},
+  ) {
     this.clock = options.clock ?? { now: () => new Date() };
   }
 
@@ -43,7 +46,11 @@ export class TableLeaseStore implements LeaseStore {
   /** ETag-conditional replace; false when another writer got there first. */
   private async replace(key: string, lease: Lease, etag: string): Promise<boolean> {
     try {
-      await this.table.updateEntity({ partitionKey: LEASE_PARTITION, rowKey: key, owner: lease.owner, expiresAt: lease.expiresAt }, 'Replace', { etag });
+      await this.table.updateEntity(
+        { partitionKey: LEASE_PARTITION, rowKey: key, owner: lease.owner, expiresAt: lease.expiresAt },
+        'Replace',
+        { etag },
+      );
       return true;
     } catch (error) {
       if (hasStatus(error, 412, 404)) return false;
@@ -56,14 +63,20 @@ export class TableLeaseStore implements LeaseStore {
     for (let round = 0; round < MAX_ACQUIRE_ROUNDS; round++) {
       const lease = this.lease(key, owner, durationMs);
       try {
-        await this.table.createEntity({ partitionKey: LEASE_PARTITION, rowKey: key, owner, expiresAt: lease.expiresAt });
+        await this.table.createEntity({
+          partitionKey: LEASE_PARTITION,
+          rowKey: key,
+          owner,
+          expiresAt: lease.expiresAt,
+        });
         return lease;
       } catch (error) {
         if (!hasStatus(error, 409)) throw toTableError(error, 'create lease');
       }
       const row = await this.read(key);
       if (!row) continue;
-      const heldByOther = asString(row.owner) !== owner && Date.parse(asString(row.expiresAt)) > this.clock.now().getTime();
+      const heldByOther =
+        asString(row.owner) !== owner && Date.parse(asString(row.expiresAt)) > this.clock.now().getTime();
       if (heldByOther) return undefined;
       return (await this.replace(key, lease, asString(row.etag))) ? lease : undefined;
     }

@@ -66,21 +66,39 @@ export function attachPayload(base: PlainEntity, _contentHash: string, compresse
   const rowBytes = PARTS_PER_CHUNK_ROW * MAX_PROPERTY_BYTES;
   const count = Math.ceil(compressed.byteLength / rowBytes);
   if (count > MAX_CHUNK_ROWS) {
-    throw new CollectorError('An incident payload is too large to store.', { code: 'TABLE_PAYLOAD_TOO_LARGE', kind: 'permanent' });
+    throw new CollectorError('An incident payload is too large to store.', {
+      code: 'TABLE_PAYLOAD_TOO_LARGE',
+      kind: 'permanent',
+    });
   }
   const key = createHash('sha256').update(compressed).digest('hex');
   const chunks: PlainEntity[] = [];
   for (let i = 0; i < count; i++) {
     const slice = compressed.subarray(i * rowBytes, Math.min(compressed.byteLength, (i + 1) * rowBytes));
     const parts = binaryParts('data', slice);
-    chunks.push({ partitionKey: base.partitionKey, rowKey: chunkRowKey(key, i), parts: Object.keys(parts).length, ...parts });
+    chunks.push({
+      partitionKey: base.partitionKey,
+      rowKey: chunkRowKey(key, i),
+      parts: Object.keys(parts).length,
+      ...parts,
+    });
   }
-  const row: PlainEntity = { ...base, payloadEncoding: PAYLOAD_ENCODING, payloadBytes: compressed.byteLength, payloadParts: 0, payloadChunks: count, payloadChunkKey: key };
+  const row: PlainEntity = {
+    ...base,
+    payloadEncoding: PAYLOAD_ENCODING,
+    payloadBytes: compressed.byteLength,
+    payloadParts: 0,
+    payloadChunks: count,
+    payloadChunkKey: key,
+  };
   return { row, chunks };
 }
 
 function corrupt(detail: string): CollectorError {
-  return new CollectorError(`A stored incident payload is damaged (${detail}).`, { code: 'TABLE_PAYLOAD_CORRUPT', kind: 'permanent' });
+  return new CollectorError(`A stored incident payload is damaged (${detail}).`, {
+    code: 'TABLE_PAYLOAD_CORRUPT',
+    kind: 'permanent',
+  });
 }
 
 function binaryProperty(entity: Record<string, unknown>, name: string): Uint8Array {
@@ -104,7 +122,10 @@ export function chunkCount(row: Record<string, unknown>): number {
 }
 
 /** The compressed bytes of a row: its inline parts, or the given chunk rows in key order. */
-export function compressedBytes(row: Record<string, unknown>, chunkRows: readonly Record<string, unknown>[] = []): Buffer {
+export function compressedBytes(
+  row: Record<string, unknown>,
+  chunkRows: readonly Record<string, unknown>[] = [],
+): Buffer {
   const expected = asNumber(row.payloadBytes);
   if (row.payloadEncoding !== PAYLOAD_ENCODING || expected === undefined) throw corrupt('unknown encoding');
   const chunks = chunkCount(row);

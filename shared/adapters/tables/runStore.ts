@@ -14,7 +14,16 @@ import { assertSafeKey } from './keys.js';
 import type { TableClients } from './tableClients.js';
 import { hasStatus, tableCall, toTableError } from './tableErrors.js';
 
-const COUNTERS = ['tenantsPlanned', 'tenantsOk', 'tenantsFailed', 'tenantsSkipped', 'incidentsFetched', 'incidentsChanged', 'pages', 'deadLetters'] as const;
+const COUNTERS = [
+  'tenantsPlanned',
+  'tenantsOk',
+  'tenantsFailed',
+  'tenantsSkipped',
+  'incidentsFetched',
+  'incidentsChanged',
+  'pages',
+  'deadLetters',
+] as const;
 type Counter = (typeof COUNTERS)[number];
 const MAX_COUNTER_ATTEMPTS = 50;
 /** How many date partitions lastFinished() looks back through. */
@@ -26,7 +35,11 @@ type Row = Record<string, unknown> & { rowKey?: string; etag?: string };
 /** The PartitionKey of a run: the UTC date of its start. */
 export function runPartition(startedAt: string): string {
   const ms = Date.parse(startedAt);
-  if (Number.isNaN(ms)) throw new CollectorError('A run start time is not a valid timestamp.', { code: 'TABLE_INVALID_KEY', kind: 'permanent' });
+  if (Number.isNaN(ms))
+    throw new CollectorError('A run start time is not a valid timestamp.', {
+      code: 'TABLE_INVALID_KEY',
+      kind: 'permanent',
+    });
   return new Date(ms).toISOString().slice(0, 10);
 }
 
@@ -43,7 +56,10 @@ function toRecord(row: Row): RunRecord {
 }
 
 function runNotFound(): CollectorError {
-  return new CollectorError('The run to record into does not exist.', { code: 'TABLE_RUN_NOT_FOUND', kind: 'permanent' });
+  return new CollectorError('The run to record into does not exist.', {
+    code: 'TABLE_RUN_NOT_FOUND',
+    kind: 'permanent',
+  });
 }
 
 /** The settled-slot bits; a value of another type (a row edited by hand) is refused rather than overwritten. */
@@ -51,18 +67,30 @@ function slotBits(row: Row): Uint8Array | undefined {
   const value = row.settledSlots;
   if (value === undefined || value === null) return undefined;
   if (value instanceof Uint8Array) return value;
-  throw new CollectorError(`Run ${asString(row.rowKey)}: column settledSlots is not binary, so which tenants are counted is unknown.`, { code: 'TABLE_RUN_CORRUPT', kind: 'permanent' });
+  throw new CollectorError(
+    `Run ${asString(row.rowKey)}: column settledSlots is not binary, so which tenants are counted is unknown.`,
+    { code: 'TABLE_RUN_CORRUPT', kind: 'permanent' },
+  );
 }
 
 function resultIncrements(result: TenantRunResult): Partial<Record<Counter, number>> {
-  const outcome: Counter = result.status === 'ok' ? 'tenantsOk' : result.status === 'failed' ? 'tenantsFailed' : 'tenantsSkipped';
-  return { [outcome]: 1, incidentsFetched: result.incidentsFetched, incidentsChanged: result.incidentsChanged, pages: result.pages };
+  const outcome: Counter =
+    result.status === 'ok' ? 'tenantsOk' : result.status === 'failed' ? 'tenantsFailed' : 'tenantsSkipped';
+  return {
+    [outcome]: 1,
+    incidentsFetched: result.incidentsFetched,
+    incidentsChanged: result.incidentsChanged,
+    pages: result.pages,
+  };
 }
 
 export class TableRunStore implements RunStore {
   private readonly clock: Clock;
 
-  constructor(private readonly tables: TableClients, options: { clock?: Clock } = {}) {
+  constructor(
+    private readonly tables: TableClients,
+    options: { clock?: Clock } = {},
+  ) {
     this.clock = options.clock ?? { now: () => new Date() };
   }
 
@@ -116,7 +144,12 @@ export class TableRunStore implements RunStore {
   }
 
   /** Read-add-write guarded by the ETag; a lost race re-reads and adds again. False: the slot was settled already. */
-  private async increment(runId: string, startedAt: string, delta: Partial<Record<Counter, number>>, slot?: number): Promise<boolean> {
+  private async increment(
+    runId: string,
+    startedAt: string,
+    delta: Partial<Record<Counter, number>>,
+    slot?: number,
+  ): Promise<boolean> {
     for (let attempt = 0; attempt < MAX_COUNTER_ATTEMPTS; attempt++) {
       const row = await this.read(runId, startedAt);
       if (!row) throw runNotFound();
@@ -128,21 +161,33 @@ export class TableRunStore implements RunStore {
       }
       for (const [counter, add] of Object.entries(delta)) updated[counter] = (asNumber(row[counter]) ?? 0) + (add ?? 0);
       try {
-        await this.table.updateEntity({ partitionKey: runPartition(startedAt), rowKey: runId, ...updated }, 'Merge', { etag: asString(row.etag) });
+        await this.table.updateEntity({ partitionKey: runPartition(startedAt), rowKey: runId, ...updated }, 'Merge', {
+          etag: asString(row.etag),
+        });
         return true;
       } catch (error) {
         if (!hasStatus(error, 412)) throw toTableError(error, 'update run counters');
       }
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt + 1, 5)));
     }
-    throw new CollectorError('The run counters could not be updated: the row kept changing.', { code: 'TABLE_RUN_CONTENTION', kind: 'transient' });
+    throw new CollectorError('The run counters could not be updated: the row kept changing.', {
+      code: 'TABLE_RUN_CONTENTION',
+      kind: 'transient',
+    });
   }
 
   async finish(runId: string, startedAt: string, finishedAt: string): Promise<void> {
     try {
-      await this.table.updateEntity({ partitionKey: runPartition(startedAt), rowKey: assertSafeKey(runId, 'run ID'), finishedAt }, 'Merge');
+      await this.table.updateEntity(
+        { partitionKey: runPartition(startedAt), rowKey: assertSafeKey(runId, 'run ID'), finishedAt },
+        'Merge',
+      );
     } catch (error) {
-      if (hasStatus(error, 404)) throw new CollectorError('The run to finish does not exist.', { code: 'TABLE_RUN_NOT_FOUND', kind: 'permanent' });
+      if (hasStatus(error, 404))
+        throw new CollectorError('The run to finish does not exist.', {
+          code: 'TABLE_RUN_NOT_FOUND',
+          kind: 'permanent',
+        });
       throw toTableError(error, 'finish run');
     }
   }
@@ -153,10 +198,16 @@ export class TableRunStore implements RunStore {
       const partition = new Date(today - day * DAY_MS).toISOString().slice(0, 10);
       const finished = await tableCall('list runs', async () => {
         const rows: RunRecord[] = [];
-        for await (const row of this.table.listEntities<Row>({ queryOptions: { filter: `PartitionKey eq '${partition}' and finishedAt gt ''` } })) rows.push(toRecord(row));
+        for await (const row of this.table.listEntities<Row>({
+          queryOptions: { filter: `PartitionKey eq '${partition}' and finishedAt gt ''` },
+        }))
+          rows.push(toRecord(row));
         return rows;
       });
-      const latest = finished.reduce<RunRecord | undefined>((best, r) => (!best || (r.finishedAt ?? '') > (best.finishedAt ?? '') ? r : best), undefined);
+      const latest = finished.reduce<RunRecord | undefined>(
+        (best, r) => (!best || (r.finishedAt ?? '') > (best.finishedAt ?? '') ? r : best),
+        undefined,
+      );
       if (latest) return latest;
     }
     return undefined;

@@ -10,7 +10,16 @@ import type { TableClient } from '@azure/data-tables';
 import { mapBounded } from '../../domain/bounded.js';
 import { CollectorError } from '../../domain/errors.js';
 import { compareInstants, toFixedWidth } from '../../domain/time.js';
-import type { Clock, FetchedIncident, SnapshotQuery, SnapshotStore, SnapshotWriter, SourceKind, StoredSnapshot, WriteResult } from '../../ports.js';
+import type {
+  Clock,
+  FetchedIncident,
+  SnapshotQuery,
+  SnapshotStore,
+  SnapshotWriter,
+  SourceKind,
+  StoredSnapshot,
+  WriteResult,
+} from '../../ports.js';
 import { type BatchOp } from './batchPlanner.js';
 import { BATCH_CONCURRENCY, type BatchOutcome, submitBatches, submitBatchesSettled } from './batchWriter.js';
 import type { PlainEntity } from './entitySize.js';
@@ -55,7 +64,11 @@ function rememberWritten(index: LatestIndex, outcomes: readonly BatchOutcome[]):
         index.forget([key]);
         continue;
       }
-      index.written(key, { hash: asString(op.entity.contentHash), lastUpdateKey: asString(op.entity.lastUpdateKey), etag });
+      index.written(key, {
+        hash: asString(op.entity.contentHash),
+        lastUpdateKey: asString(op.entity.lastUpdateKey),
+        etag,
+      });
     }
   }
 }
@@ -65,7 +78,10 @@ export class TableSnapshotStore implements SnapshotStore {
   private readonly concurrency: number;
   private readonly readPageSize: number;
 
-  constructor(private readonly tables: TableClients, options: SnapshotStoreOptions = {}) {
+  constructor(
+    private readonly tables: TableClients,
+    options: SnapshotStoreOptions = {},
+  ) {
     this.clock = options.clock ?? { now: () => new Date() };
     this.concurrency = options.concurrency ?? BATCH_CONCURRENCY;
     this.readPageSize = options.readPageSize ?? 50;
@@ -83,7 +99,11 @@ export class TableSnapshotStore implements SnapshotStore {
     return this.tables.client('chunks');
   }
 
-  async writePage(rawTenantId: string, source: SourceKind, incidents: readonly FetchedIncident[]): Promise<WriteResult> {
+  async writePage(
+    rawTenantId: string,
+    source: SourceKind,
+    incidents: readonly FetchedIncident[],
+  ): Promise<WriteResult> {
     return this.write(tenantKey(rawTenantId), source, incidents, undefined);
   }
 
@@ -94,15 +114,26 @@ export class TableSnapshotStore implements SnapshotStore {
     return { writePage: (source, incidents) => this.write(tenantId, source, incidents, index) };
   }
 
-  private async write(tenantId: string, source: SourceKind, incidents: readonly FetchedIncident[], index: LatestIndex | undefined): Promise<WriteResult> {
+  private async write(
+    tenantId: string,
+    source: SourceKind,
+    incidents: readonly FetchedIncident[],
+    index: LatestIndex | undefined,
+  ): Promise<WriteResult> {
     if (incidents.length === 0) return { changed: 0 };
     const versions = incidents.map(toVersion);
-    const stored = await this.storedLatest(tenantId, versions.map((v) => v.idKey), index);
+    const stored = await this.storedLatest(
+      tenantId,
+      versions.map((v) => v.idKey),
+      index,
+    );
     const plan = planPage(versions, stored);
     if (plan.history.length === 0) return { changed: 0 };
 
     const existing = await this.existingHistoryKeys(tenantId, plan.maybeExisting);
-    const changed = plan.certainlyNew + plan.maybeExisting.filter((v) => !existing.has(historyRowKey(v.idKey, v.lastUpdateKey))).length;
+    const changed =
+      plan.certainlyNew +
+      plan.maybeExisting.filter((v) => !existing.has(historyRowKey(v.idKey, v.lastUpdateKey))).length;
 
     const encoder = new RowEncoder({ tenantId, source, snapshotAt: this.clock.now().toISOString() });
     const historyRows = plan.history.map((v) => encoder.encode(v, historyRowKey(v.idKey, v.lastUpdateKey)));
@@ -111,15 +142,30 @@ export class TableSnapshotStore implements SnapshotStore {
     // Chunks first (content-addressed, shared by the history and latest rows of one version), so no row ever
     // references a payload that is not there yet.
     const chunkRows = new Map<string, PlainEntity>();
-    for (const encoded of [...historyRows, ...latestRows.values()]) for (const c of encoded.chunks) chunkRows.set(c.rowKey, c);
-    await submitBatches(this.chunks, [...chunkRows.values()].map((entity) => ({ kind: 'upsert', entity })), 'write payload chunks', this.concurrency);
-    await submitBatches(this.historyTable, historyRows.map((r) => ({ kind: 'upsert', entity: r.row })), 'write incident history', this.concurrency);
+    for (const encoded of [...historyRows, ...latestRows.values()])
+      for (const c of encoded.chunks) chunkRows.set(c.rowKey, c);
+    await submitBatches(
+      this.chunks,
+      [...chunkRows.values()].map((entity) => ({ kind: 'upsert', entity })),
+      'write payload chunks',
+      this.concurrency,
+    );
+    await submitBatches(
+      this.historyTable,
+      historyRows.map((r) => ({ kind: 'upsert', entity: r.row })),
+      'write incident history',
+      this.concurrency,
+    );
     await this.writeLatest(tenantId, new Map([...latestRows].map(([k, r]) => [k, r.row])), plan.latest, stored, index);
     return { changed };
   }
 
   /** The stored latest rows of these keys: from the index when it can answer, else from the table. */
-  private async storedLatest(tenantId: string, idKeys: readonly string[], index: LatestIndex | undefined): Promise<Map<string, StoredLatest>> {
+  private async storedLatest(
+    tenantId: string,
+    idKeys: readonly string[],
+    index: LatestIndex | undefined,
+  ): Promise<Map<string, StoredLatest>> {
     if (index?.state === 'unloaded') await this.loadIndex(tenantId, index);
     if (index?.state !== 'complete') return this.readLatest(tenantId, idKeys);
     const { found, unknown } = index.lookup(idKeys);
@@ -133,7 +179,9 @@ export class TableSnapshotStore implements SnapshotStore {
   /** One query for the whole partition's keys and hashes; usable only when it fits in one response. */
   private async loadIndex(tenantId: string, index: LatestIndex): Promise<void> {
     const filter = `PartitionKey eq '${tenantId.replace(/'/g, "''")}'`;
-    const pages = this.incidents.listEntities<Entity>({ queryOptions: { filter, select: LATEST_COLUMNS } }).byPage({ maxPageSize: INDEX_QUERY_PAGE });
+    const pages = this.incidents
+      .listEntities<Entity>({ queryOptions: { filter, select: LATEST_COLUMNS } })
+      .byPage({ maxPageSize: INDEX_QUERY_PAGE });
     let first: IteratorResult<Entity[] & { continuationToken?: string }>;
     try {
       first = await pages.next();
@@ -168,7 +216,8 @@ export class TableSnapshotStore implements SnapshotStore {
       if (lost.length === 0) return;
       const hard = lost.find((o) => !hasStatus(o.error, 409, 412));
       if (hard) throw toTableError(hard.error, 'write latest incidents');
-      if (attempt >= MAX_LATEST_ATTEMPTS) throw toTableError(lost[0]?.error, 'write latest incidents (conflicts persisted)');
+      if (attempt >= MAX_LATEST_ATTEMPTS)
+        throw toTableError(lost[0]?.error, 'write latest incidents (conflicts persisted)');
       const retryKeys = new Set(lost.flatMap((o) => o.ops.map((op) => op.entity.rowKey)));
       stored = await this.readLatest(tenantId, [...retryKeys]);
       index?.learn(retryKeys, stored);
@@ -186,7 +235,12 @@ export class TableSnapshotStore implements SnapshotStore {
     const wanted = new Set(idKeys);
     const found = new Map<string, StoredLatest>();
     await mapBounded(planKeyLookups(wanted), this.concurrency, async (lookup) => {
-      const rows = await this.query(this.incidents, lookupFilter(tenantId, lookup), LATEST_COLUMNS, 'read latest incidents');
+      const rows = await this.query(
+        this.incidents,
+        lookupFilter(tenantId, lookup),
+        LATEST_COLUMNS,
+        'read latest incidents',
+      );
       for (const row of rows) {
         const key = row.rowKey;
         if (key === undefined || !wanted.has(key)) continue;
@@ -203,7 +257,12 @@ export class TableSnapshotStore implements SnapshotStore {
     const keys = versions.map((v) => historyRowKey(v.idKey, v.lastUpdateKey));
     // History RowKeys are never plain decimals, so these are always exact-key lookups, never a range.
     await mapBounded(planKeyLookups(keys), this.concurrency, async (lookup) => {
-      for (const row of await this.query(this.historyTable, lookupFilter(tenantId, lookup), ['RowKey'], 'read incident history')) {
+      for (const row of await this.query(
+        this.historyTable,
+        lookupFilter(tenantId, lookup),
+        ['RowKey'],
+        'read incident history',
+      )) {
         if (row.rowKey !== undefined) existing.add(row.rowKey);
       }
     });
@@ -229,7 +288,8 @@ export class TableSnapshotStore implements SnapshotStore {
   private async *scan(client: TableClient, query: SnapshotQuery, operation: string): AsyncGenerator<StoredSnapshot> {
     const since = query.since === undefined ? undefined : toFixedWidth(query.since);
     const filters: string[] = [];
-    if (query.tenantId !== undefined) filters.push(`PartitionKey eq '${tenantKey(query.tenantId).replace(/'/g, "''")}'`);
+    if (query.tenantId !== undefined)
+      filters.push(`PartitionKey eq '${tenantKey(query.tenantId).replace(/'/g, "''")}'`);
     // Prefilter on the fixed-width column, then compare exactly as instants.
     if (since !== undefined) filters.push(`lastUpdateKey ge '${since}'`);
     const pages = client
@@ -258,7 +318,11 @@ export class TableSnapshotStore implements SnapshotStore {
     const chunkRows = count > 0 ? await this.readChunks(tenantId, chunkKeyOf(row, hash), count) : [];
     const incident = decodeIncident(compressedBytes(row, chunkRows), hash);
     const source = asString(row.source);
-    if (!SOURCES.has(source)) throw new CollectorError('A stored incident row has an unknown source.', { code: 'TABLE_ROW_INVALID', kind: 'permanent' });
+    if (!SOURCES.has(source))
+      throw new CollectorError('A stored incident row has an unknown source.', {
+        code: 'TABLE_ROW_INVALID',
+        kind: 'permanent',
+      });
     const rowKey = asString(row.rowKey);
     return {
       tenantId,
@@ -272,14 +336,22 @@ export class TableSnapshotStore implements SnapshotStore {
   }
 
   private async readChunks(tenantId: string, key: string, count: number): Promise<Entity[]> {
-    const filter = lookupFilter(tenantId, { kind: 'range', from: chunkRowKey(key, 0), to: chunkRowKey(key, count - 1) });
+    const filter = lookupFilter(tenantId, {
+      kind: 'range',
+      from: chunkRowKey(key, 0),
+      to: chunkRowKey(key, count - 1),
+    });
     const rows = await this.query(this.chunks, filter, [], 'read payload chunks');
     return rows.sort((a, b) => asString(a.rowKey).localeCompare(asString(b.rowKey)));
   }
 
   async purgeTenant(rawTenantId: string): Promise<void> {
     const tenantId = tenantKey(rawTenantId);
-    for (const [client, what] of [[this.incidents, 'incidents'], [this.historyTable, 'incident history'], [this.chunks, 'payload chunks']] as const) {
+    for (const [client, what] of [
+      [this.incidents, 'incidents'],
+      [this.historyTable, 'incident history'],
+      [this.chunks, 'payload chunks'],
+    ] as const) {
       await this.purgePartition(client, tenantId, what);
     }
   }
@@ -287,7 +359,9 @@ export class TableSnapshotStore implements SnapshotStore {
   /** Delete a partition page by page (keys only), in batches. */
   private async purgePartition(client: TableClient, partitionKey: string, what: string): Promise<void> {
     const filter = `PartitionKey eq '${partitionKey.replace(/'/g, "''")}'`;
-    const pages = client.listEntities<Entity>({ queryOptions: { filter, select: ['RowKey'] } }).byPage({ maxPageSize: 1000 });
+    const pages = client
+      .listEntities<Entity>({ queryOptions: { filter, select: ['RowKey'] } })
+      .byPage({ maxPageSize: 1000 });
     for (;;) {
       let next: IteratorResult<Entity[]>;
       try {
@@ -296,7 +370,9 @@ export class TableSnapshotStore implements SnapshotStore {
         throw toTableError(error, `list ${what} to purge`);
       }
       if (next.done) return;
-      const ops: BatchOp[] = next.value.flatMap((row) => (row.rowKey === undefined ? [] : [{ kind: 'delete' as const, entity: { partitionKey, rowKey: row.rowKey } }]));
+      const ops: BatchOp[] = next.value.flatMap((row) =>
+        row.rowKey === undefined ? [] : [{ kind: 'delete' as const, entity: { partitionKey, rowKey: row.rowKey } }],
+      );
       await submitBatches(client, ops, `purge ${what}`, this.concurrency);
     }
   }

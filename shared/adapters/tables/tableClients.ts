@@ -82,9 +82,15 @@ export function createTableClients(storage: StorageSettings, options: TableClien
   const build = (role: TableRole): TableClient => {
     const table = TABLE_NAMES[role];
     if (storage.kind === 'connectionString') {
-      return TableClient.fromConnectionString(storage.connectionString, table, baseOptions(tableEndpointOf(storage.connectionString)));
+      return TableClient.fromConnectionString(
+        storage.connectionString,
+        table,
+        baseOptions(tableEndpointOf(storage.connectionString)),
+      );
     }
-    credential ??= storage.clientId ? new ManagedIdentityCredential({ clientId: storage.clientId }) : new DefaultAzureCredential();
+    credential ??= storage.clientId
+      ? new ManagedIdentityCredential({ clientId: storage.clientId })
+      : new DefaultAzureCredential();
     return new TableClient(storage.tableServiceUri, table, credential, baseOptions(storage.tableServiceUri));
   };
 

@@ -53,7 +53,10 @@ export function toTableError(error: unknown, operation: string): CollectorError 
   const code = errorCode(error);
   const label = code ?? (status !== undefined ? String(status) : 'UNREACHABLE');
   const kind = isTransient(status, code, e?.name) ? 'transient' : 'permanent';
-  const answer = status !== undefined ? `answered ${status}${code ? ` ${code}` : ''}` : `failed without an answer${code ? ` (${code})` : ''}`;
+  const answer =
+    status !== undefined
+      ? `answered ${status}${code ? ` ${code}` : ''}`
+      : `failed without an answer${code ? ` (${code})` : ''}`;
   return new CollectorError(`Table storage ${operation} ${answer}.`, {
     code: `TABLE_${label}`,
     kind,

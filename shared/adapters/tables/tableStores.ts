@@ -31,7 +31,10 @@ export function createTableStores(storage: StorageSettings, options: TableStoreO
     clients,
     tenants: new TableTenantStore(clients),
     leases: new TableLeaseStore(clients, clock),
-    snapshots: new TableSnapshotStore(clients, { ...clock, ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}) }),
+    snapshots: new TableSnapshotStore(clients, {
+      ...clock,
+      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    }),
     runs: new TableRunStore(clients, clock),
     consentStates: new TableConsentStateStore(clients),
     ensureTables: () => clients.ensureTables(),

@@ -36,7 +36,17 @@ function toRecord(row: Row): TenantRecord {
     status: (STATUSES.has(status) ? status : 'pending_consent') as TenantStatus,
     consecutiveFailures: asNumber(row.consecutiveFailures) ?? 0,
   };
-  for (const name of ['consentedAt', 'watermark', 'lastRunAt', 'lastSuccessAt', 'lastProbeAt', 'statusChangedAt', 'lastFailedRunId', 'lastErrorCode', 'lastError'] as const) {
+  for (const name of [
+    'consentedAt',
+    'watermark',
+    'lastRunAt',
+    'lastSuccessAt',
+    'lastProbeAt',
+    'statusChangedAt',
+    'lastFailedRunId',
+    'lastErrorCode',
+    'lastError',
+  ] as const) {
     const value = asOptionalString(row[name]);
     if (value !== undefined) record[name] = value;
   }
@@ -86,7 +96,10 @@ export class TableTenantStore implements TenantStore {
   async list(): Promise<TenantRecord[]> {
     return tableCall('list tenants', async () => {
       const records: TenantRecord[] = [];
-      for await (const row of this.table.listEntities<Row>({ queryOptions: { filter: `PartitionKey eq '${TENANT_PARTITION}'` } })) records.push(toRecord(row));
+      for await (const row of this.table.listEntities<Row>({
+        queryOptions: { filter: `PartitionKey eq '${TENANT_PARTITION}'` },
+      }))
+        records.push(toRecord(row));
       return records;
     });
   }
@@ -95,10 +108,19 @@ export class TableTenantStore implements TenantStore {
     const key = tenantKey(tenantId);
     const columns = patchColumns(patch);
     try {
-      await this.table.createEntity({ partitionKey: TENANT_PARTITION, rowKey: key, displayName: '', status: 'pending_consent', consecutiveFailures: 0, ...columns });
+      await this.table.createEntity({
+        partitionKey: TENANT_PARTITION,
+        rowKey: key,
+        displayName: '',
+        status: 'pending_consent',
+        consecutiveFailures: 0,
+        ...columns,
+      });
     } catch (error) {
       if (!hasStatus(error, 409)) throw toTableError(error, 'create tenant');
-      await tableCall('update tenant', () => this.table.updateEntity({ partitionKey: TENANT_PARTITION, rowKey: key, ...columns }, 'Merge'));
+      await tableCall('update tenant', () =>
+        this.table.updateEntity({ partitionKey: TENANT_PARTITION, rowKey: key, ...columns }, 'Merge'),
+      );
     }
     return this.mustGet(key);
   }
@@ -129,7 +151,8 @@ export class TableTenantStore implements TenantStore {
     for (let attempt = 0; attempt < MAX_WATERMARK_ATTEMPTS; attempt++) {
       // Nothing to write: the answer must be the stored value, which memory cannot vouch for (another process
       // may have moved it on), so that case always reads.
-      if (remembered?.watermark !== undefined && compareInstants(watermark, remembered.watermark) <= 0) remembered = undefined;
+      if (remembered?.watermark !== undefined && compareInstants(watermark, remembered.watermark) <= 0)
+        remembered = undefined;
       const row = remembered ?? (await this.readKnown(key));
       const current = row.watermark;
       if (current !== undefined && compareInstants(watermark, current) <= 0) return current;
@@ -142,7 +165,10 @@ export class TableTenantStore implements TenantStore {
       // A little jitter so many contending writers do not retry in lock-step.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt + 1, 5)));
     }
-    throw new CollectorError('The checkpoint could not be advanced: the tenant row kept changing.', { code: 'TABLE_WATERMARK_CONTENTION', kind: 'transient' });
+    throw new CollectorError('The checkpoint could not be advanced: the tenant row kept changing.', {
+      code: 'TABLE_WATERMARK_CONTENTION',
+      kind: 'transient',
+    });
   }
 
   private async readKnown(key: string): Promise<KnownRow> {
@@ -154,7 +180,11 @@ export class TableTenantStore implements TenantStore {
   /** The conditional Merge; false when the row changed since `etag` (412). */
   private async writeWatermark(key: string, watermark: string, etag: string): Promise<boolean> {
     try {
-      const response = await this.table.updateEntity({ partitionKey: TENANT_PARTITION, rowKey: key, watermark }, 'Merge', { etag });
+      const response = await this.table.updateEntity(
+        { partitionKey: TENANT_PARTITION, rowKey: key, watermark },
+        'Merge',
+        { etag },
+      );
       this.remember(key, response.etag, watermark);
       return true;
     } catch (error) {

@@ -33,7 +33,10 @@ describe('EntraSim', () => {
   });
 
   const credential = (tenantId: string, secret = stack.partnerSecret) =>
-    new ClientSecretCredential(tenantId, stack.env.PARTNER_CLIENT_ID ?? '', secret, { authorityHost: stack.entra.url, disableInstanceDiscovery: true });
+    new ClientSecretCredential(tenantId, stack.env.PARTNER_CLIENT_ID ?? '', secret, {
+      authorityHost: stack.entra.url,
+      disableInstanceDiscovery: true,
+    });
 
   it('issues an RS256 token with the specified claims to the real ClientSecretCredential', async () => {
     const token = await credential(GRANTED).getToken(`${stack.graph.url}/.default`);
@@ -60,7 +63,9 @@ describe('EntraSim', () => {
     const answer = await requestToken(stack, GRANTED, `${stack.graph.url}/.default`);
     expect(answer.json()).toMatchObject({ token_type: 'Bearer', expires_in: 3599 });
     const keys = await request(stack, `${stack.entra.url}/${GRANTED}/discovery/v2.0/keys`);
-    expect(keys.json<{ keys: { kid: string; kty: string }[] }>().keys).toEqual([expect.objectContaining({ kid: stack.entra.kid, kty: 'RSA' })]);
+    expect(keys.json<{ keys: { kid: string; kty: string }[] }>().keys).toEqual([
+      expect.objectContaining({ kid: stack.entra.kid, kty: 'RSA' }),
+    ]);
   });
 
   it.each([
@@ -74,7 +79,13 @@ describe('EntraSim', () => {
     const body = answer.json<Record<string, unknown>>();
     expect(body).toMatchObject({ error, error_codes: [code] });
     expect(body.error_description).toMatch(new RegExp(`^AADSTS${code}: `));
-    expect(body).toEqual(expect.objectContaining({ trace_id: expect.any(String), correlation_id: expect.any(String), timestamp: expect.any(String) }));
+    expect(body).toEqual(
+      expect.objectContaining({
+        trace_id: expect.any(String),
+        correlation_id: expect.any(String),
+        timestamp: expect.any(String),
+      }),
+    );
     expect(answer.text).not.toContain(stack.partnerSecret);
   });
 
@@ -87,7 +98,9 @@ describe('EntraSim', () => {
     const discovery = await request(stack, `${stack.entra.url}/${UNKNOWN}/v2.0/.well-known/openid-configuration`);
     expect(discovery.status).toBe(400);
     expect(discovery.json()).toMatchObject({ error: 'invalid_tenant', error_codes: [90002] });
-    await expect(credential(UNKNOWN).getToken(`${stack.graph.url}/.default`)).rejects.toThrow(/endpoints_resolution_error/);
+    await expect(credential(UNKNOWN).getToken(`${stack.graph.url}/.default`)).rejects.toThrow(
+      /endpoints_resolution_error/,
+    );
   });
 
   it("issues a token without roles for 'no_roles'", async () => {
@@ -109,15 +122,21 @@ describe('EntraSim', () => {
     const expired = await requestToken(stack, GRANTED, `${stack.graph.url}/.default`, rotated);
     expect(expired.status).toBe(401);
     expect(expired.json()).toMatchObject({ error: 'invalid_client', error_codes: [7000222] });
-    expect(stack.entra.tokenRequests(GRANTED).map((r) => r.errorCode)).toEqual(expect.arrayContaining([7000215, 7000222]));
+    expect(stack.entra.tokenRequests(GRANTED).map((r) => r.errorCode)).toEqual(
+      expect.arrayContaining([7000215, 7000222]),
+    );
   });
 
   it('can issue tokens carrying another tenant or no tenant at all', async () => {
     stack.entra.issueTokensFor(GRANTED, NO_ROLES);
-    const other = decodeJwt((await requestToken(stack, GRANTED, `${stack.graph.url}/.default`)).json<{ access_token: string }>().access_token);
+    const other = decodeJwt(
+      (await requestToken(stack, GRANTED, `${stack.graph.url}/.default`)).json<{ access_token: string }>().access_token,
+    );
     expect(other.tid).toBe(NO_ROLES);
     stack.entra.issueTokensFor(GRANTED, null);
-    const none = decodeJwt((await requestToken(stack, GRANTED, `${stack.graph.url}/.default`)).json<{ access_token: string }>().access_token);
+    const none = decodeJwt(
+      (await requestToken(stack, GRANTED, `${stack.graph.url}/.default`)).json<{ access_token: string }>().access_token,
+    );
     expect(none.tid).toBeUndefined();
     stack.entra.issueTokensFor(GRANTED, GRANTED);
   });
@@ -131,7 +150,12 @@ describe('EntraSim', () => {
       expect(answer.status).toBe(302);
       const location = new URL(String(answer.headers.location));
       expect(`${location.origin}${location.pathname}`).toBe(stack.env.CONSENT_REDIRECT_URI);
-      expect(Object.fromEntries(location.searchParams)).toEqual({ admin_consent: 'True', tenant: NONE, scope: `${stack.graph.url}/.default`, state: 'st-1' });
+      expect(Object.fromEntries(location.searchParams)).toEqual({
+        admin_consent: 'True',
+        tenant: NONE,
+        scope: `${stack.graph.url}/.default`,
+        state: 'st-1',
+      });
       expect(stack.entra.consentOf(NONE)).toBe('granted');
       expect((await requestToken(stack, NONE, `${stack.graph.url}/.default`)).status).toBe(200);
     });
@@ -156,7 +180,10 @@ describe('EntraSim', () => {
     });
 
     it('answers 400 for an unknown client or an unregistered redirect URI', async () => {
-      const badClient = link(GRANTED, 's').replace(`client_id=${stack.env.PARTNER_CLIENT_ID}`, 'client_id=00000000-0000-4000-8000-000000000000');
+      const badClient = link(GRANTED, 's').replace(
+        `client_id=${stack.env.PARTNER_CLIENT_ID}`,
+        'client_id=00000000-0000-4000-8000-000000000000',
+      );
       expect((await request(stack, badClient)).status).toBe(400);
       expect((await request(stack, link(GRANTED, 's', 'https://evil.example/steal'))).status).toBe(400);
     });

@@ -6,7 +6,12 @@ const BIG = 'aaaaaaaa-0000-4000-8000-000000000001';
 const SMALL = 'bbbbbbbb-0000-4000-8000-000000000002';
 const THROTTLED = 'cccccccc-0000-4000-8000-000000000003';
 
-type Page = { value: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.context'?: string; '@odata.count'?: number };
+type Page = {
+  value: Record<string, unknown>[];
+  '@odata.nextLink'?: string;
+  '@odata.context'?: string;
+  '@odata.count'?: number;
+};
 
 describe('GraphSim', () => {
   let stack: LocalStack;
@@ -30,7 +35,8 @@ describe('GraphSim', () => {
     await stack?.stop();
   });
 
-  const get = (pathAndQuery: string, t = token): Promise<RawAnswer> => request(stack, `${stack.graph.url}${pathAndQuery}`, { headers: bearer(t) });
+  const get = (pathAndQuery: string, t = token): Promise<RawAnswer> =>
+    request(stack, `${stack.graph.url}${pathAndQuery}`, { headers: bearer(t) });
 
   async function followAll(first: string): Promise<{ items: Record<string, unknown>[]; pages: number }> {
     const items: Record<string, unknown>[] = [];
@@ -62,16 +68,25 @@ describe('GraphSim', () => {
   });
 
   it('filters on lastUpdateDateTime at 100 ns and orders ascending', async () => {
-    const all = stack.world.graphIncidents(BIG).map((i) => String(i.lastUpdateDateTime)).sort();
+    const all = stack.world
+      .graphIncidents(BIG)
+      .map((i) => String(i.lastUpdateDateTime))
+      .sort();
     const pivot = all[60] as string;
-    const ge = await followAll(`/v1.0/security/incidents?$filter=lastUpdateDateTime ge ${pivot}&$orderby=lastUpdateDateTime asc`);
+    const ge = await followAll(
+      `/v1.0/security/incidents?$filter=lastUpdateDateTime ge ${pivot}&$orderby=lastUpdateDateTime asc`,
+    );
     const times = ge.items.map((i) => String(i.lastUpdateDateTime));
     expect(times).toEqual([...times].sort());
     expect(times).toEqual(all.filter((t) => t >= pivot));
     // One tick later excludes the pivot itself (quoted literal accepted too).
     const next = `${pivot.slice(0, 26)}${Number(pivot[26]) + 1 > 9 ? 9 : Number(pivot[26]) + 1}Z`;
-    const gt = await followAll(`/v1.0/security/incidents?$filter=lastUpdateDateTime ge '${next}' and lastUpdateDateTime le ${all[70]}`);
-    expect(gt.items.map((i) => String(i.lastUpdateDateTime)).sort()).toEqual(all.filter((t) => t >= next && t <= (all[70] as string)));
+    const gt = await followAll(
+      `/v1.0/security/incidents?$filter=lastUpdateDateTime ge '${next}' and lastUpdateDateTime le ${all[70]}`,
+    );
+    expect(gt.items.map((i) => String(i.lastUpdateDateTime)).sort()).toEqual(
+      all.filter((t) => t >= next && t <= (all[70] as string)),
+    );
   });
 
   it('counts and expands on request', async () => {
@@ -85,7 +100,7 @@ describe('GraphSim', () => {
   it.each([
     ['$top=51', "The limit of '50' for Top query has been exceeded"],
     ['$skip=550', "The limit of '500' for Skip query"],
-    ['$filter=status eq \'active\'', 'Invalid filter clause'],
+    ["$filter=status eq 'active'", 'Invalid filter clause'],
     ['$filter=lastUpdateDateTime ge yesterday', 'Invalid filter clause'],
     ['$orderby=severity', 'Invalid $orderby'],
   ])('answers 400 to %s', async (query, message) => {
@@ -99,7 +114,8 @@ describe('GraphSim', () => {
     const one = (await get(`/v1.0/security/incidents/${truth.id}?$expand=alerts`)).json<Record<string, unknown>>();
     expect({ ...one, '@odata.context': undefined }).toEqual({ ...truth, '@odata.context': undefined });
     const alerts: unknown[] = [];
-    let url: string | undefined = `${stack.graph.url}/v1.0/security/alerts_v2?$filter=incidentId eq '${truth.id}'&$top=1`;
+    let url: string | undefined =
+      `${stack.graph.url}/v1.0/security/alerts_v2?$filter=incidentId eq '${truth.id}'&$top=1`;
     while (url) {
       const page: Page = (await request(stack, url, { headers: bearer(token) })).json<Page>();
       alerts.push(...page.value);
@@ -147,7 +163,9 @@ describe('GraphSim', () => {
     expect(statuses.slice(0, 100).every((s) => s === 200)).toBe(true);
     expect(statuses[100]).toBe(429);
     expect(Number(last?.headers['retry-after'])).toBeGreaterThan(0);
-    expect(last?.json()).toMatchObject({ error: { code: 'TooManyRequests', innerError: { date: expect.any(String), 'request-id': expect.any(String) } } });
+    expect(last?.json()).toMatchObject({
+      error: { code: 'TooManyRequests', innerError: { date: expect.any(String), 'request-id': expect.any(String) } },
+    });
     // Another tenant is unaffected.
     expect((await get('/v1.0/security/incidents?$top=1')).status).toBe(200);
   });
@@ -159,7 +177,12 @@ describe('GraphSim', () => {
     const broken = await get('/v1.0/security/incidents?$top=5');
     expect(broken.status).toBe(200);
     expect(() => broken.json()).toThrow(SyntaxError);
-    stack.graph.inject({ status: 503, body: { error: { code: 'ServiceUnavailable', message: 'down' } }, headers: { 'retry-after': '2' }, times: 2 });
+    stack.graph.inject({
+      status: 503,
+      body: { error: { code: 'ServiceUnavailable', message: 'down' } },
+      headers: { 'retry-after': '2' },
+      times: 2,
+    });
     expect((await get('/v1.0/security/incidents?$top=1')).status).toBe(503);
     expect((await get('/v1.0/security/incidents?$top=1')).status).toBe(503);
     expect((await get('/v1.0/security/incidents?$top=1')).status).toBe(200);

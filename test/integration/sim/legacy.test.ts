@@ -16,7 +16,10 @@ describe('LegacySim', () => {
     stack = await startLocalStack({
       azurite: false,
       timeScale: 0.1, // 10-minute quota windows: the quota test cannot straddle a window
-      tenants: [{ tenantId: TENANT, incidents: 230, alertsPerIncident: 1 }, { tenantId: QUOTA, incidents: 2 }],
+      tenants: [
+        { tenantId: TENANT, incidents: 230, alertsPerIncident: 1 },
+        { tenantId: QUOTA, incidents: 2 },
+      ],
     });
     token = await tokenFor(stack, TENANT, stack.legacy.url);
   });
@@ -25,7 +28,8 @@ describe('LegacySim', () => {
     await stack?.stop();
   });
 
-  const get = (pathAndQuery: string, t = token): Promise<RawAnswer> => request(stack, `${stack.legacy.url}${pathAndQuery}`, { headers: bearer(t) });
+  const get = (pathAndQuery: string, t = token): Promise<RawAnswer> =>
+    request(stack, `${stack.legacy.url}${pathAndQuery}`, { headers: bearer(t) });
 
   it('pages with $top/$skip, newest first, no nextLink, equal to world.legacyIncidents', async () => {
     const items: Record<string, unknown>[] = [];
@@ -50,7 +54,11 @@ describe('LegacySim', () => {
   it('filters on lastUpdateTime and createdTime, comparing at 100 ns whatever the literal precision', async () => {
     const all = stack.world.legacyIncidents(TENANT);
     const pivot = String(all[150]?.lastUpdateTime);
-    const page = (await get(`/api/incidents?$filter=lastUpdateTime ge ${pivot} and lastUpdateTime lt ${toFixedWidth(String(all[100]?.lastUpdateTime))}`)).json<Page>();
+    const page = (
+      await get(
+        `/api/incidents?$filter=lastUpdateTime ge ${pivot} and lastUpdateTime lt ${toFixedWidth(String(all[100]?.lastUpdateTime))}`,
+      )
+    ).json<Page>();
     const expected = all.filter((i) => {
       const t = toFixedWidth(String(i.lastUpdateTime));
       return t >= toFixedWidth(pivot) && t < toFixedWidth(String(all[100]?.lastUpdateTime));
@@ -64,7 +72,9 @@ describe('LegacySim', () => {
   it('answers 400 to $top=101 and to unsupported filters', async () => {
     const tooMany = await get('/api/incidents?$top=101');
     expect(tooMany.status).toBe(400);
-    expect(tooMany.json()).toMatchObject({ error: { code: expect.any(String), message: expect.any(String), target: expect.any(String) } });
+    expect(tooMany.json()).toMatchObject({
+      error: { code: expect.any(String), message: expect.any(String), target: expect.any(String) },
+    });
     expect((await get("/api/incidents?$filter=status eq 'Active'")).status).toBe(400);
   });
 
@@ -73,7 +83,9 @@ describe('LegacySim', () => {
     const t = await tokenFor(stack, QUOTA, stack.legacy.url);
     const answer = await get('/api/incidents', t);
     expect(answer.status).toBe(403);
-    expect(answer.json()).toMatchObject({ error: { code: 'Forbidden', message: expect.any(String), target: expect.any(String) } });
+    expect(answer.json()).toMatchObject({
+      error: { code: 'Forbidden', message: expect.any(String), target: expect.any(String) },
+    });
     stack.entra.setTenantRoles(QUOTA, ['Incident.Read.All']);
   });
 
@@ -88,6 +100,11 @@ describe('LegacySim', () => {
     expect(statuses.slice(0, 50).every((s) => s === 200)).toBe(true);
     expect(statuses[50]).toBe(429);
     expect(last?.headers['retry-after']).toBeUndefined();
-    expect(last?.json()).toMatchObject({ error: { code: 'TooManyRequests', message: expect.stringMatching(/^Rate limit is exceeded\. Try again in \d+ seconds\.$/) } });
+    expect(last?.json()).toMatchObject({
+      error: {
+        code: 'TooManyRequests',
+        message: expect.stringMatching(/^Rate limit is exceeded\. Try again in \d+ seconds\.$/),
+      },
+    });
   });
 });

@@ -9,18 +9,26 @@ export interface RawAnswer {
   json<T = Record<string, unknown>>(): T;
 }
 
-export function request(stack: LocalStack, url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawAnswer> {
+export function request(
+  stack: LocalStack,
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const req = https.request(url, { method: init.method ?? 'GET', headers: init.headers, ca: stack.caPem, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('aborted', () => reject(new Error('response aborted')));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: <T>() => JSON.parse(text) as T });
-      });
-    });
+    const req = https.request(
+      url,
+      { method: init.method ?? 'GET', headers: init.headers, ca: stack.caPem, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('aborted', () => reject(new Error('response aborted')));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: <T>() => JSON.parse(text) as T });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(init.body);
   });
@@ -33,8 +41,19 @@ export async function tokenFor(stack: LocalStack, tenantId: string, apiUrl: stri
   return answer.json<{ access_token: string }>().access_token;
 }
 
-export function requestToken(stack: LocalStack, tenantId: string, scope: string, secret = stack.partnerSecret, clientId = stack.env.PARTNER_CLIENT_ID ?? ''): Promise<RawAnswer> {
-  const body = new URLSearchParams({ client_id: clientId, client_secret: secret, scope, grant_type: 'client_credentials' }).toString();
+export function requestToken(
+  stack: LocalStack,
+  tenantId: string,
+  scope: string,
+  secret = stack.partnerSecret,
+  clientId = stack.env.PARTNER_CLIENT_ID ?? '',
+): Promise<RawAnswer> {
+  const body = new URLSearchParams({
+    client_id: clientId,
+    client_secret: secret,
+    scope,
+    grant_type: 'client_credentials',
+  }).toString();
   return request(stack, `${stack.entra.url}/${tenantId}/oauth2/v2.0/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },

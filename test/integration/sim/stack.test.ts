@@ -12,7 +12,12 @@ const TENANT = '12345678-aaaa-4bbb-8ccc-1234567890ab';
 function childGet(env: Record<string, string>, url: string, token: string): Promise<string> {
   const script = `require('node:https').get(process.argv[1], { headers: { authorization: 'Bearer ' + process.argv[2] } }, (r) => { let b=''; r.on('data', (d) => b += d); r.on('end', () => console.log(r.statusCode + ' ' + JSON.parse(b).value.length)); }).on('error', (e) => { console.log('ERR ' + e.message); });`;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['-e', script, url, token], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout) => (error ? reject(error) : resolve(stdout.trim())));
+    execFile(
+      process.execPath,
+      ['-e', script, url, token],
+      { env: { PATH: process.env.PATH ?? '', ...env } },
+      (error, stdout) => (error ? reject(error) : resolve(stdout.trim())),
+    );
   });
 }
 
@@ -39,7 +44,12 @@ describe('startLocalStack', () => {
     expect(stack.env.CONSENT_REDIRECT_URI).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/api\/consent\/callback$/);
     expect(readFileSync(stack.caFile, 'utf8')).toBe(stack.caPem);
     // Secrets live in env for the collector, never in the URLs.
-    expect(Object.entries(stack.env).filter(([k]) => k !== 'AZURE_CLIENT_SECRET').map(([, v]) => v).join()).not.toContain(stack.env.AZURE_CLIENT_SECRET);
+    expect(
+      Object.entries(stack.env)
+        .filter(([k]) => k !== 'AZURE_CLIENT_SECRET')
+        .map(([, v]) => v)
+        .join(),
+    ).not.toContain(stack.env.AZURE_CLIENT_SECRET);
   });
 
   it('lets a child process trust the simulators through NODE_EXTRA_CA_CERTS', async () => {
@@ -50,7 +60,9 @@ describe('startLocalStack', () => {
   });
 
   it('serves tables from Azurite through the env connection string', async () => {
-    const client = TableClient.fromConnectionString(stack.env.AzureWebJobsStorage ?? '', 'SimSmoke', { allowInsecureConnection: true });
+    const client = TableClient.fromConnectionString(stack.env.AzureWebJobsStorage ?? '', 'SimSmoke', {
+      allowInsecureConnection: true,
+    });
     await client.createTable();
     await client.createEntity({ partitionKey: 'p', rowKey: 'r' });
     expect((await client.getEntity('p', 'r')).rowKey).toBe('r');
@@ -61,7 +73,8 @@ describe('startLocalStack', () => {
     try {
       stack.trustInProcess();
       extra.trustInProcess();
-      for (const url of [stack.graph.url, extra.graph.url]) expect((await fetch(`${url}/v1.0/security/incidents`)).status).toBe(401);
+      for (const url of [stack.graph.url, extra.graph.url])
+        expect((await fetch(`${url}/v1.0/security/incidents`)).status).toBe(401);
     } finally {
       await extra.stop();
     }

@@ -6,7 +6,8 @@ import { demoTenants } from '../../sim/demoTenants.js';
 
 // Copies of /work/shared/reference/samples (Microsoft's documented payloads).
 const SAMPLES = new URL('../../sim/samples', import.meta.url).pathname;
-const sample = (name: string) => JSON.parse(readFileSync(`${SAMPLES}/${name}`, 'utf8')) as { value: Record<string, unknown>[] };
+const sample = (name: string) =>
+  JSON.parse(readFileSync(`${SAMPLES}/${name}`, 'utf8')) as { value: Record<string, unknown>[] };
 const TENANT = '0f0e0d0c-0b0a-4909-8807-060504030201';
 const NOW = new Date('2026-11-24T10:00:00.000Z');
 
@@ -36,8 +37,12 @@ describe('DefenderWorld', () => {
     const graph = w.graphIncidents(TENANT);
     const graphSample = sample('graph-list-incidents.json').value[0] as Record<string, unknown>;
     const keys = (o: Record<string, unknown>) => Object.keys(o).sort();
-    expect(keys({ ...(graph[0] as Record<string, unknown>), alerts: undefined })).toEqual(keys({ ...graphSample, alerts: undefined }));
-    const alertSample = (sample('graph-list-incidents-expand-alerts.json').value[0]?.alerts as Record<string, unknown>[])[0] as Record<string, unknown>;
+    expect(keys({ ...(graph[0] as Record<string, unknown>), alerts: undefined })).toEqual(
+      keys({ ...graphSample, alerts: undefined }),
+    );
+    const alertSample = (
+      sample('graph-list-incidents-expand-alerts.json').value[0]?.alerts as Record<string, unknown>[]
+    )[0] as Record<string, unknown>;
     const alert = (graph[0]?.alerts as Record<string, unknown>[])[0] as Record<string, unknown>;
     expect(keys(alert)).toEqual(keys(alertSample));
     expect(JSON.stringify(graph)).toContain('\uFFFD');
@@ -51,7 +56,9 @@ describe('DefenderWorld', () => {
     const legacyAlerts = legacy.flatMap((i) => i.alerts as Record<string, unknown>[]);
     const documentedAlert = (legacySample.alerts as Record<string, unknown>[])[0] as Record<string, unknown>;
     expect(legacyAlerts.some((a) => keys(a).join() === keys(documentedAlert).join())).toBe(true);
-    expect(legacyAlerts.some((a) => (a.devices as Record<string, unknown>[]).some((d) => 'mdatpDeviceId' in d))).toBe(true);
+    expect(legacyAlerts.some((a) => (a.devices as Record<string, unknown>[]).some((d) => 'mdatpDeviceId' in d))).toBe(
+      true,
+    );
     expect(legacy.every((i) => typeof i.incidentId === 'number')).toBe(true);
   });
 
@@ -70,21 +77,27 @@ describe('DefenderWorld', () => {
     const w = new DefenderWorld({ now: NOW });
     w.addTenant({ tenantId: TENANT, incidents: 1 });
     const lateId = w.addIncident(TENANT, { lastUpdate: new Date(NOW.getTime() - 86_400_000) });
-    expect(String(w.graphIncidents(TENANT).find((i) => i.id === lateId)?.lastUpdateDateTime)).toMatch(/^2026-11-23T10:00:00\.000\d{4}Z$/);
+    expect(String(w.graphIncidents(TENANT).find((i) => i.id === lateId)?.lastUpdateDateTime)).toMatch(
+      /^2026-11-23T10:00:00\.000\d{4}Z$/,
+    );
     const bigId = w.addIncident(TENANT, { sizeBytes: 5 * 1024 * 1024 });
     const big = JSON.stringify(w.graphIncidents(TENANT).find((i) => i.id === bigId));
     const size = Buffer.byteLength(big);
     expect(size).toBeGreaterThan(4.9 * 1024 * 1024);
     expect(size).toBeLessThan(5.1 * 1024 * 1024);
     expect(gzipSync(big).length).toBeGreaterThan(3 * 1024 * 1024);
-    expect(Buffer.byteLength(JSON.stringify(w.legacyIncidents(TENANT).find((i) => String(i.incidentId) === bigId)))).toBeGreaterThan(4.9 * 1024 * 1024);
+    expect(
+      Buffer.byteLength(JSON.stringify(w.legacyIncidents(TENANT).find((i) => String(i.incidentId) === bigId))),
+    ).toBeGreaterThan(4.9 * 1024 * 1024);
   });
 
   it('demoTenants gives stable GUIDs and sample names', () => {
     const a = demoTenants(3);
     expect(a).toEqual(demoTenants(3));
     expect(a.map((t) => t.displayName)).toEqual(['Contoso Ltd', 'Fabrikam Inc', 'Northwind Traders']);
-    expect(a.every((t) => /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(t.tenantId))).toBe(true);
+    expect(
+      a.every((t) => /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(t.tenantId)),
+    ).toBe(true);
     expect(new Set(demoTenants(500).map((t) => t.tenantId)).size).toBe(500);
   });
 });

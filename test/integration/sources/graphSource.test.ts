@@ -50,7 +50,10 @@ describe('GraphIncidentSource', () => {
     expect([...got.keys()].sort()).toEqual([...truth.keys()].sort());
     for (const [id, incident] of truth) expect(got.get(id)).toEqual(incident);
     // Every page carries a checkpoint (ascending order), ending at the highest lastUpdateDateTime.
-    const max = [...truth.values()].map((i) => String(i.lastUpdateDateTime)).sort().at(-1);
+    const max = [...truth.values()]
+      .map((i) => String(i.lastUpdateDateTime))
+      .sort()
+      .at(-1);
     expect(pages.every((p) => p.checkpoint !== undefined)).toBe(true);
     expect(pages.at(-1)?.checkpoint).toBe(max);
   });
@@ -93,7 +96,9 @@ describe('GraphIncidentSource', () => {
   it('misses no other incident when one already paged is changed mid-paging', async () => {
     const { source } = buildAdapters(stack, { source: 'graph', limiterTimeScale: 60 });
     const before = stack.world.graphIncidents(MUTATING);
-    const oldest = [...before].sort((a, b) => String(a.lastUpdateDateTime).localeCompare(String(b.lastUpdateDateTime)))[0]!;
+    const oldest = [...before].sort((a, b) =>
+      String(a.lastUpdateDateTime).localeCompare(String(b.lastUpdateDateTime)),
+    )[0]!;
     const window = wideWindow();
     let mutated = false;
     stack.graph.onRequest = (req) => {
@@ -115,9 +120,17 @@ describe('GraphIncidentSource', () => {
 
   it('makes a bounded number of requests against an API that fails with 500 forever', async () => {
     const { source, http } = buildAdapters(stack, { source: 'graph' });
-    stack.graph.inject({ match: (r) => r.tenantId === BROKEN, status: 500, body: { error: { code: 'InternalServerError', message: 'boom' } }, times: Infinity });
+    stack.graph.inject({
+      match: (r) => r.tenantId === BROKEN,
+      status: 500,
+      body: { error: { code: 'InternalServerError', message: 'boom' } },
+      times: Infinity,
+    });
     try {
-      const error = await collectPages(source.pages(BROKEN, wideWindow())).then(() => undefined, (e: unknown) => e);
+      const error = await collectPages(source.pages(BROKEN, wideWindow())).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(CollectorError);
       expect(error).toMatchObject({ code: 'HTTP_500', kind: 'transient', status: 500 });
       // Bound: (RETRY_LIMIT + 1) attempts with $expand, then the same without it (the expand fallback) — 10.

@@ -57,10 +57,18 @@ export function useStackIdentity(stack: LocalStack): () => void {
 export function buildAdapters(stack: LocalStack, options: AdapterOptions): Adapters {
   const settings = settingsOf(stack);
   const warnings: Adapters['warnings'] = [];
-  const logger: Logger = { info: () => {}, warn: (event, fields) => warnings.push({ event, ...(fields ? { fields } : {}) }), error: () => {} };
+  const logger: Logger = {
+    info: () => {},
+    warn: (event, fields) => warnings.push({ event, ...(fields ? { fields } : {}) }),
+    error: () => {},
+  };
   const credential = createAzureCredential(settings);
   if (!settings.keyVaultUrl) throw new Error('the stack should configure KEY_VAULT_URL');
-  const secrets = new KeyVaultSecretProvider({ vaultUrl: settings.keyVaultUrl, secretName: settings.partnerSecretName, credential });
+  const secrets = new KeyVaultSecretProvider({
+    vaultUrl: settings.keyVaultUrl,
+    secretName: settings.partnerSecretName,
+    credential,
+  });
   const endpoint = options.source === 'graph' ? settings.graphEndpoint : settings.m365dEndpoint;
   const tokens = new EntraTokenProvider({
     authorityHost: settings.authorityHost,
@@ -71,13 +79,21 @@ export function buildAdapters(stack: LocalStack, options: AdapterOptions): Adapt
     disableInstanceDiscovery: !settings.isMicrosoftAuthority,
   });
   const http = createIncidentHttp({ backoff: { baseMs: 20, capMs: 200 }, logger });
-  const limiter = options.limiterTimeScale === undefined
-    ? undefined
-    : new RateLimiter({ quotas: options.quotas ?? SOURCE_QUOTAS[options.source], timeScale: options.limiterTimeScale });
+  const limiter =
+    options.limiterTimeScale === undefined
+      ? undefined
+      : new RateLimiter({
+          quotas: options.quotas ?? SOURCE_QUOTAS[options.source],
+          timeScale: options.limiterTimeScale,
+        });
   const common = { endpoint, tokenProvider: tokens, http, logger, ...(limiter ? { limiter } : {}) };
-  const source = options.source === 'graph'
-    ? new GraphIncidentSource({ ...common, ...(options.expandAlerts !== undefined ? { expandAlerts: options.expandAlerts } : {}) })
-    : new M365dIncidentSource(common);
+  const source =
+    options.source === 'graph'
+      ? new GraphIncidentSource({
+          ...common,
+          ...(options.expandAlerts !== undefined ? { expandAlerts: options.expandAlerts } : {}),
+        })
+      : new M365dIncidentSource(common);
   return { settings, credential, secrets, tokens, http, ...(limiter ? { limiter } : {}), source, warnings };
 }
 
@@ -99,6 +115,9 @@ export function byId(pages: readonly IncidentPage[]): Map<string, Record<string,
   return map;
 }
 
-export function truthById(incidents: Record<string, unknown>[], idKey: 'id' | 'incidentId'): Map<string, Record<string, unknown>> {
+export function truthById(
+  incidents: Record<string, unknown>[],
+  idKey: 'id' | 'incidentId',
+): Map<string, Record<string, unknown>> {
   return new Map(incidents.map((i) => [String(i[idKey]), i]));
 }

@@ -39,13 +39,19 @@ describe('createIncidentHttp', () => {
   it('waits Retry-After on 429 and pauses the tenant’s other callers through the limiter', async () => {
     const limiter = new RateLimiter({ quotas: SOURCE_QUOTAS.graph });
     const { http, tokens } = client();
-    stack.graph.inject({ match: (r) => r.tenantId === TENANT, status: 429, headers: { 'retry-after': '1' }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } });
+    stack.graph.inject({
+      match: (r) => r.tenantId === TENANT,
+      status: 429,
+      headers: { 'retry-after': '1' },
+      body: { error: { code: 'TooManyRequests', message: 'slow down' } },
+    });
     const request = { tenantId: TENANT, tokenProvider: tokens, limiter };
     const start = stack.graph.requests.length;
     const first = http.getJson(incidentsUrl(), request);
     // A second caller starting once the 429 has been seen must wait for the same pause.
     await new Promise<void>((resolve) => {
-      const poll = () => (stack.graph.requests.slice(start).some((r) => r.status === 429) ? resolve() : setTimeout(poll, 5));
+      const poll = () =>
+        stack.graph.requests.slice(start).some((r) => r.status === 429) ? resolve() : setTimeout(poll, 5);
       poll();
     });
     const second = http.getJson(incidentsUrl(), request);
@@ -73,8 +79,15 @@ describe('createIncidentHttp', () => {
 
   it('does not retry a 403 and reports it as missing_permissions with the API’s error', async () => {
     const { http, tokens } = client();
-    stack.graph.inject({ match: (r) => r.tenantId === TENANT, status: 403, body: { error: { code: 'Forbidden', message: 'Missing application roles.' } } });
-    const error = await http.getJson(incidentsUrl(), { tenantId: TENANT, tokenProvider: tokens }).then(() => undefined, (e: unknown) => e);
+    stack.graph.inject({
+      match: (r) => r.tenantId === TENANT,
+      status: 403,
+      body: { error: { code: 'Forbidden', message: 'Missing application roles.' } },
+    });
+    const error = await http.getJson(incidentsUrl(), { tenantId: TENANT, tokenProvider: tokens }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CollectorError);
     expect(error).toMatchObject({ code: 'HTTP_403', kind: 'missing_permissions', status: 403 });
     expect((error as Error).message).toContain('Forbidden Missing application roles.');
@@ -86,7 +99,12 @@ describe('createIncidentHttp', () => {
     limiter.penalize(TENANT, 60_000);
     const { http, tokens } = client();
     const controller = new AbortController();
-    const pending = http.getJson(incidentsUrl(), { tenantId: TENANT, tokenProvider: tokens, limiter, signal: controller.signal });
+    const pending = http.getJson(incidentsUrl(), {
+      tenantId: TENANT,
+      tokenProvider: tokens,
+      limiter,
+      signal: controller.signal,
+    });
     controller.abort();
     await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
     expect(http.stats.get(TENANT).requests).toBe(0);

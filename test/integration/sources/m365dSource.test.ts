@@ -16,7 +16,10 @@ const THROTTLED = '0b000000-0000-4000-8000-000000000005';
 const MALFORMED = '0b000000-0000-4000-8000-000000000006';
 const TIME_SCALE = 60;
 /** A tighter legacy quota than the real 50/minute, so that 1,000 incidents need several quota windows. */
-const QUOTA = [{ limit: 10, windowMs: 60_000 }, { limit: 1_500, windowMs: 3_600_000 }];
+const QUOTA = [
+  { limit: 10, windowMs: 60_000 },
+  { limit: 1_500, windowMs: 3_600_000 },
+];
 
 let stack: LocalStack;
 let restoreIdentity: () => void;
@@ -92,7 +95,9 @@ describe('M365dIncidentSource', () => {
     try {
       const got = byId(await collectPages(source.pages(MUTATING, wideWindow())));
       expect(calls).toBeGreaterThan(victims.length + 1);
-      const missing = before.filter((i) => !victims.includes(String(i.incidentId)) && !got.has(String(i.incidentId))).map((i) => i.incidentId);
+      const missing = before
+        .filter((i) => !victims.includes(String(i.incidentId)) && !got.has(String(i.incidentId)))
+        .map((i) => i.incidentId);
       expect(missing).toEqual([]);
     } finally {
       stack.legacy.onRequest = undefined;
@@ -104,7 +109,9 @@ describe('M365dIncidentSource', () => {
     stack.legacy.inject({
       match: (r) => r.tenantId === THROTTLED,
       status: 429,
-      body: { error: { code: 'TooManyRequests', message: 'Rate limit is exceeded. Try again in 1 seconds.', target: 'x' } },
+      body: {
+        error: { code: 'TooManyRequests', message: 'Rate limit is exceeded. Try again in 1 seconds.', target: 'x' },
+      },
     });
     const got = byId(await collectPages(source.pages(THROTTLED, wideWindow())));
     expect(got.size).toBe(5);
@@ -117,9 +124,17 @@ describe('M365dIncidentSource', () => {
 
   it('makes a bounded number of requests against an API that fails with 500 forever', async () => {
     const { source } = buildAdapters(stack, { source: 'm365d' });
-    stack.legacy.inject({ match: (r) => r.tenantId === BROKEN, status: 500, body: { error: { code: 'InternalServerError', message: 'boom', target: 'x' } }, times: Infinity });
+    stack.legacy.inject({
+      match: (r) => r.tenantId === BROKEN,
+      status: 500,
+      body: { error: { code: 'InternalServerError', message: 'boom', target: 'x' } },
+      times: Infinity,
+    });
     try {
-      const error = await collectPages(source.pages(BROKEN, wideWindow())).then(() => undefined, (e: unknown) => e);
+      const error = await collectPages(source.pages(BROKEN, wideWindow())).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(CollectorError);
       expect(error).toMatchObject({ code: 'HTTP_500', kind: 'transient' });
       expect((error as Error).message).toContain('InternalServerError boom');

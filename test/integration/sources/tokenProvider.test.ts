@@ -19,7 +19,12 @@ const REVOKED = '0c000000-0000-4000-8000-000000000004';
 const NO_ROLES = '0c000000-0000-4000-8000-000000000005';
 const NOT_CONSENTED = '0c000000-0000-4000-8000-000000000006';
 const UNKNOWN = '0c000000-0000-4000-8000-0000000000ff';
-const ROTATION = ['0c000000-0000-4000-8000-000000000011', '0c000000-0000-4000-8000-000000000012', '0c000000-0000-4000-8000-000000000013', '0c000000-0000-4000-8000-000000000014'];
+const ROTATION = [
+  '0c000000-0000-4000-8000-000000000011',
+  '0c000000-0000-4000-8000-000000000012',
+  '0c000000-0000-4000-8000-000000000013',
+  '0c000000-0000-4000-8000-000000000014',
+];
 
 let stack: LocalStack;
 let restoreIdentity: () => void;
@@ -47,7 +52,10 @@ afterAll(async () => {
 });
 
 async function failure(promise: Promise<unknown>): Promise<CollectorError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(CollectorError);
   return error as CollectorError;
 }
@@ -78,14 +86,22 @@ describe('EntraTokenProvider', () => {
   it('classifies revoked consent as consent_revoked AADSTS700016, with a short message', async () => {
     const error = await failure(buildAdapters(stack, { source: 'graph' }).tokens.getToken(REVOKED));
     expect(error).toMatchObject({ code: 'AADSTS700016', kind: 'consent_revoked' });
-    expect(error.message).toMatch(/^Token request for tenant 0c000000-0000-4000-8000-000000000004 failed: unauthorized_client: AADSTS700016: Application with identifier '[^']+' was not found in the directory '[^']+'\. \(trace [0-9a-f-]{36}\)$/);
+    expect(error.message).toMatch(
+      /^Token request for tenant 0c000000-0000-4000-8000-000000000004 failed: unauthorized_client: AADSTS700016: Application with identifier '[^']+' was not found in the directory '[^']+'\. \(trace [0-9a-f-]{36}\)$/,
+    );
     expect(error.message).not.toContain(stack.partnerSecret);
   });
 
   it('classifies missing consent (65001) as consent_revoked and a token without roles as missing_permissions', async () => {
     const { tokens } = buildAdapters(stack, { source: 'graph' });
-    expect(await failure(tokens.getToken(NOT_CONSENTED))).toMatchObject({ code: 'AADSTS65001', kind: 'consent_revoked' });
-    expect(await failure(tokens.getToken(NO_ROLES))).toMatchObject({ code: 'MISSING_ROLE', kind: 'missing_permissions' });
+    expect(await failure(tokens.getToken(NOT_CONSENTED))).toMatchObject({
+      code: 'AADSTS65001',
+      kind: 'consent_revoked',
+    });
+    expect(await failure(tokens.getToken(NO_ROLES))).toMatchObject({
+      code: 'MISSING_ROLE',
+      kind: 'missing_permissions',
+    });
   });
 
   it('tells an unknown tenant (AADSTS90002 at discovery) from an unreachable authority', async () => {
@@ -96,7 +112,10 @@ describe('EntraTokenProvider', () => {
     const unreachable = new EntraTokenProvider({
       authorityHost: `https://127.0.0.1:${await freePort()}`,
       clientId: settings.partnerClientId,
-      secretProvider: { getSecret: async () => ({ value: 'x', version: '1' }), refresh: async () => ({ value: 'x', version: '1' }) },
+      secretProvider: {
+        getSecret: async () => ({ value: 'x', version: '1' }),
+        refresh: async () => ({ value: 'x', version: '1' }),
+      },
       scope: `${stack.graph.url}/.default`,
       readRoles: GRAPH_READ_ROLES,
       disableInstanceDiscovery: true,
@@ -121,13 +140,19 @@ describe('EntraTokenProvider', () => {
     expect(stack.keyVault.reads - readsBefore).toBe(1);
     for (const tenantId of three) {
       const outcomes = stack.entra.tokenRequests(tenantId).map((r) => [r.status, r.errorCode]);
-      expect(outcomes).toEqual([[401, 7000222], [200, undefined]]);
+      expect(outcomes).toEqual([
+        [401, 7000222],
+        [200, undefined],
+      ]);
     }
   });
 
   it('stops after one re-read when the vault still holds the bad secret (credential_error)', async () => {
     const { tokens } = buildAdapters(stack, { source: 'graph' });
-    const current = await tokens.getToken(OK).then(() => 'ok', () => 'failed');
+    const current = await tokens.getToken(OK).then(
+      () => 'ok',
+      () => 'failed',
+    );
     expect(current).toBe('ok');
     const badValue = `bad-${Date.now()}`;
     stack.keyVault.setSecret(PARTNER_SECRET_NAME, badValue);
@@ -150,7 +175,11 @@ describe('EntraTokenProvider', () => {
 describe('KeyVaultSecretProvider', () => {
   it('shares one in-flight read among concurrent callers and caches the value', async () => {
     const settings = settingsOf(stack);
-    const provider = new KeyVaultSecretProvider({ vaultUrl: settings.keyVaultUrl!, secretName: PARTNER_SECRET_NAME, credential: createAzureCredential(settings) });
+    const provider = new KeyVaultSecretProvider({
+      vaultUrl: settings.keyVaultUrl!,
+      secretName: PARTNER_SECRET_NAME,
+      credential: createAzureCredential(settings),
+    });
     const before = stack.keyVault.reads;
     const values = await Promise.all(Array.from({ length: 10 }, () => provider.getSecret()));
     expect(new Set(values.map((v) => v.version)).size).toBe(1);
@@ -163,7 +192,15 @@ describe('KeyVaultSecretProvider', () => {
 
   it('reports a missing secret as SECRET_NOT_FOUND (credential_error)', async () => {
     const settings = settingsOf(stack);
-    const provider = new KeyVaultSecretProvider({ vaultUrl: settings.keyVaultUrl!, secretName: 'no-such-secret', credential: createAzureCredential(settings) });
-    expect(await failure(provider.getSecret())).toMatchObject({ code: 'SECRET_NOT_FOUND', kind: 'credential_error', status: 404 });
+    const provider = new KeyVaultSecretProvider({
+      vaultUrl: settings.keyVaultUrl!,
+      secretName: 'no-such-secret',
+      credential: createAzureCredential(settings),
+    });
+    expect(await failure(provider.getSecret())).toMatchObject({
+      code: 'SECRET_NOT_FOUND',
+      kind: 'credential_error',
+      status: 404,
+    });
   });
 });

@@ -34,8 +34,10 @@ function tableOf(url: string): string {
 
 function partitionKeysOf(body: string): string[] {
   const keys = new Set<string>();
-  for (const m of body.matchAll(/PartitionKey='((?:[^']|'')*)'/g)) keys.add(decodeURIComponent((m[1] ?? '').replace(/''/g, "'")));
-  for (const m of body.matchAll(/"PartitionKey":"((?:[^"\\]|\\.)*)"/g)) keys.add(JSON.parse(`"${m[1] ?? ''}"`) as string);
+  for (const m of body.matchAll(/PartitionKey='((?:[^']|'')*)'/g))
+    keys.add(decodeURIComponent((m[1] ?? '').replace(/''/g, "'")));
+  for (const m of body.matchAll(/"PartitionKey":"((?:[^"\\]|\\.)*)"/g))
+    keys.add(JSON.parse(`"${m[1] ?? ''}"`) as string);
   return [...keys];
 }
 
@@ -63,7 +65,12 @@ export function createRequestCounter(): RequestCounter {
       byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
       if (isBatch && typeof request.body === 'string') {
         const seen = observeBatch(request.body);
-        batches.push({ table: seen.tables.join(','), operations: seen.operations, partitionKeys: seen.partitionKeys, bodyBytes: seen.bodyBytes });
+        batches.push({
+          table: seen.tables.join(','),
+          operations: seen.operations,
+          partitionKeys: seen.partitionKeys,
+          bodyBytes: seen.bodyBytes,
+        });
       }
       return next(request);
     },

@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTableStores, type TableStores } from '../../../shared/adapters/tables/tableStores.js';
 import type { FetchedIncident } from '../../../shared/ports.js';
 import { createRequestCounter } from './requestCounter.js';
-import { byId, collect, countRows, fetched, graphIncident, newTenantId, startTables, type TableFixture } from './tableFixture.js';
+import {
+  byId,
+  collect,
+  countRows,
+  fetched,
+  graphIncident,
+  newTenantId,
+  startTables,
+  type TableFixture,
+} from './tableFixture.js';
 
 const counter = createRequestCounter();
 let fx: TableFixture;
@@ -23,7 +32,8 @@ afterAll(async () => {
   await fx?.stop();
 });
 
-const at = (minute: number, second = 0) => `2026-11-20T10:${String(minute % 60).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}.1234567Z`;
+const at = (minute: number, second = 0) =>
+  `2026-11-20T10:${String(minute % 60).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}.1234567Z`;
 
 function incidents(count: number, firstId: number, version = 0): FetchedIncident[] {
   return Array.from({ length: count }, (_, i) => {
@@ -32,7 +42,11 @@ function incidents(count: number, firstId: number, version = 0): FetchedIncident
   });
 }
 
-async function writeAll(write: (page: readonly FetchedIncident[]) => Promise<{ changed: number }>, all: readonly FetchedIncident[], pageSize: number): Promise<number> {
+async function writeAll(
+  write: (page: readonly FetchedIncident[]) => Promise<{ changed: number }>,
+  all: readonly FetchedIncident[],
+  pageSize: number,
+): Promise<number> {
   let changed = 0;
   for (let i = 0; i < all.length; i += pageSize) changed += (await write(all.slice(i, i + pageSize))).changed;
   return changed;
@@ -94,7 +108,11 @@ describe('a collection writer', () => {
     const writer = fx.stores.snapshots.writer(tenantId);
     counter.reset();
 
-    const changed = await writeAll((page) => writer.writePage('graph', page), [...incidents(50, 3_300_000, 1), ...incidents(50, 3_300_000)], 50);
+    const changed = await writeAll(
+      (page) => writer.writePage('graph', page),
+      [...incidents(50, 3_300_000, 1), ...incidents(50, 3_300_000)],
+      50,
+    );
 
     expect(changed).toBe(50);
     // The partition read (cut short), then one range lookup per page.
@@ -123,7 +141,12 @@ describe('a collection writer', () => {
     expect(stored.get('3400000')?.incident.status).toBe('v2');
     expect(stored.get('3400001')?.incident.status).toBe('active');
     const history = await collect(fx.stores.snapshots.history({ tenantId }));
-    expect(history.filter((h) => h.incidentId === '3400000').map((h) => h.incident.status).sort()).toEqual(['active', 'v1', 'v2']);
+    expect(
+      history
+        .filter((h) => h.incidentId === '3400000')
+        .map((h) => h.incident.status)
+        .sort(),
+    ).toEqual(['active', 'v1', 'v2']);
     expect(history.filter((h) => h.incidentId === '3400001')).toHaveLength(1);
 
     // After the conflicts the index knows the rows again: a newer version goes straight through.
@@ -142,7 +165,8 @@ describe('advancing the checkpoint', () => {
     await fx.stores.tenants.get(id);
     counter.reset();
 
-    for (let minute = 1; minute <= 10; minute++) expect(await fx.stores.tenants.advanceWatermark(id, at(minute))).toBe(at(minute));
+    for (let minute = 1; minute <= 10; minute++)
+      expect(await fx.stores.tenants.advanceWatermark(id, at(minute))).toBe(at(minute));
     expect(Object.fromEntries(counter.byKind)).toEqual({ 'PATCH Tenants': 10 });
     // Not later than the stored value: the answer is the stored value, read fresh (memory cannot vouch for it).
     await other.tenants.advanceWatermark(id, at(12));

@@ -34,14 +34,34 @@ describe('TableTenantStore', () => {
   it('upsert creates, merges, stores the ID lower case and never touches the watermark', async () => {
     const id = newTenantId().toUpperCase();
     const created = await fx.stores.tenants.upsert(id, { displayName: 'Contoso', status: 'active' });
-    expect(created).toMatchObject({ tenantId: id.toLowerCase(), displayName: 'Contoso', status: 'active', consecutiveFailures: 0 });
+    expect(created).toMatchObject({
+      tenantId: id.toLowerCase(),
+      displayName: 'Contoso',
+      status: 'active',
+      consecutiveFailures: 0,
+    });
     expect(created.watermark).toBeUndefined();
 
     await fx.stores.tenants.advanceWatermark(id, '2026-11-20T10:00:00.1234567Z');
-    const merged = await fx.stores.tenants.upsert(id, { status: 'failing', consecutiveFailures: 3, lastErrorCode: 'HTTP_503', ...({ watermark: '1999-01-01T00:00:00Z' } as object) });
-    expect(merged).toMatchObject({ displayName: 'Contoso', status: 'failing', consecutiveFailures: 3, lastErrorCode: 'HTTP_503', watermark: '2026-11-20T10:00:00.1234567Z' });
+    const merged = await fx.stores.tenants.upsert(id, {
+      status: 'failing',
+      consecutiveFailures: 3,
+      lastErrorCode: 'HTTP_503',
+      ...({ watermark: '1999-01-01T00:00:00Z' } as object),
+    });
+    expect(merged).toMatchObject({
+      displayName: 'Contoso',
+      status: 'failing',
+      consecutiveFailures: 3,
+      lastErrorCode: 'HTTP_503',
+      watermark: '2026-11-20T10:00:00.1234567Z',
+    });
 
-    const cleared = await fx.stores.tenants.update(id, { lastErrorCode: '', lastError: '', statusChangedAt: '2026-11-24T00:00:00Z' });
+    const cleared = await fx.stores.tenants.update(id, {
+      lastErrorCode: '',
+      lastError: '',
+      statusChangedAt: '2026-11-24T00:00:00Z',
+    });
     expect(cleared.lastErrorCode).toBeUndefined();
     expect(cleared.statusChangedAt).toBe('2026-11-24T00:00:00Z');
     expect((await fx.stores.tenants.list()).some((t) => t.tenantId === id.toLowerCase())).toBe(true);
@@ -63,15 +83,24 @@ describe('TableTenantStore', () => {
     const id = newTenantId();
     await fx.stores.tenants.upsert(id, { displayName: 'x', status: 'active' });
     expect(await fx.stores.tenants.advanceWatermark(id, '2026-11-20T10:00:00.29Z')).toBe('2026-11-20T10:00:00.29Z');
-    expect(await fx.stores.tenants.advanceWatermark(id, '2026-11-20T10:00:00.2899999Z')).toBe('2026-11-20T10:00:00.29Z');
-    expect(await fx.stores.tenants.advanceWatermark(id, '2026-11-20T11:00:00.29+01:00')).toBe('2026-11-20T10:00:00.29Z');
-    expect(await fx.stores.tenants.advanceWatermark(id, '2026-11-20T10:00:00.2900001Z')).toBe('2026-11-20T10:00:00.2900001Z');
+    expect(await fx.stores.tenants.advanceWatermark(id, '2026-11-20T10:00:00.2899999Z')).toBe(
+      '2026-11-20T10:00:00.29Z',
+    );
+    expect(await fx.stores.tenants.advanceWatermark(id, '2026-11-20T11:00:00.29+01:00')).toBe(
+      '2026-11-20T10:00:00.29Z',
+    );
+    expect(await fx.stores.tenants.advanceWatermark(id, '2026-11-20T10:00:00.2900001Z')).toBe(
+      '2026-11-20T10:00:00.2900001Z',
+    );
   });
 
   it('many concurrent advances with shuffled values end at the maximum', async () => {
     const id = newTenantId();
     await fx.stores.tenants.upsert(id, { displayName: 'x', status: 'active' });
-    const values = Array.from({ length: 30 }, (_, i) => `2026-11-20T10:00:${String(i).padStart(2, '0')}.${String(i * 7).padStart(7, '0')}Z`);
+    const values = Array.from(
+      { length: 30 },
+      (_, i) => `2026-11-20T10:00:${String(i).padStart(2, '0')}.${String(i * 7).padStart(7, '0')}Z`,
+    );
     await Promise.all(shuffled(values, 42).map((v) => fx.stores.tenants.advanceWatermark(id, v)));
     expect((await fx.stores.tenants.get(id))?.watermark).toBe(values[values.length - 1]);
   });
@@ -80,7 +109,9 @@ describe('TableTenantStore', () => {
 describe('TableLeaseStore', () => {
   it('of 20 concurrent acquires for one tenant exactly one wins', async () => {
     const id = newTenantId();
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => fx.stores.leases.acquire(id, `worker-${i}`, 60_000)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => fx.stores.leases.acquire(id, `worker-${i}`, 60_000)),
+    );
     expect(results.filter((r) => r !== undefined)).toHaveLength(1);
   });
 
@@ -90,7 +121,9 @@ describe('TableLeaseStore', () => {
     expect(first).toBeDefined();
     expect(await fx.stores.leases.acquire(id, 'other', 1_000)).toBeUndefined();
     now.value = new Date(now.value.getTime() + 5_000);
-    const racers = await Promise.all(Array.from({ length: 20 }, (_, i) => fx.stores.leases.acquire(id, `new-${i}`, 60_000)));
+    const racers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => fx.stores.leases.acquire(id, `new-${i}`, 60_000)),
+    );
     const winners = racers.filter((r) => r !== undefined);
     expect(winners).toHaveLength(1);
     expect(await fx.stores.leases.renew(first!, 60_000)).toBeUndefined();
@@ -109,19 +142,45 @@ describe('TableLeaseStore', () => {
 });
 
 describe('TableRunStore', () => {
-  const result = (status: TenantRunResult['status'], n: number): TenantRunResult => ({ tenantId: newTenantId(), status, incidentsFetched: n, incidentsChanged: 1, pages: 2 });
+  const result = (status: TenantRunResult['status'], n: number): TenantRunResult => ({
+    tenantId: newTenantId(),
+    status,
+    incidentsFetched: n,
+    incidentsChanged: 1,
+    pages: 2,
+  });
 
   it('concurrent recordTenant calls never lose an increment', async () => {
     const startedAt = now.value.toISOString();
-    await fx.stores.runs.create({ runId: 'run-concurrent', startedAt, trigger: 'cli', tenantsPlanned: 20, tenantsOk: 0, tenantsFailed: 0, tenantsSkipped: 0, incidentsFetched: 0, incidentsChanged: 0, pages: 0, deadLetters: 0 });
-    const results = Array.from({ length: 20 }, (_, i) => result(i % 4 === 0 ? 'failed' : i % 5 === 1 ? 'skipped' : 'ok', i));
-    await Promise.all([...results.map((r) => fx.stores.runs.recordTenant('run-concurrent', startedAt, r)), fx.stores.runs.recordDeadLetter('run-concurrent', startedAt)]);
+    await fx.stores.runs.create({
+      runId: 'run-concurrent',
+      startedAt,
+      trigger: 'cli',
+      tenantsPlanned: 20,
+      tenantsOk: 0,
+      tenantsFailed: 0,
+      tenantsSkipped: 0,
+      incidentsFetched: 0,
+      incidentsChanged: 0,
+      pages: 0,
+      deadLetters: 0,
+    });
+    const results = Array.from({ length: 20 }, (_, i) =>
+      result(i % 4 === 0 ? 'failed' : i % 5 === 1 ? 'skipped' : 'ok', i),
+    );
+    await Promise.all([
+      ...results.map((r) => fx.stores.runs.recordTenant('run-concurrent', startedAt, r)),
+      fx.stores.runs.recordDeadLetter('run-concurrent', startedAt),
+    ]);
     const run = await fx.stores.runs.get('run-concurrent', startedAt);
     expect(run).toMatchObject({
       tenantsOk: results.filter((r) => r.status === 'ok').length,
       tenantsFailed: results.filter((r) => r.status === 'failed').length,
       tenantsSkipped: results.filter((r) => r.status === 'skipped').length,
-      incidentsFetched: 190, incidentsChanged: 20, pages: 40, deadLetters: 1,
+      incidentsFetched: 190,
+      incidentsChanged: 20,
+      pages: 40,
+      deadLetters: 1,
     });
     expect(run?.finishedAt).toBeUndefined();
     const row = await fx.stores.clients.client('runs').getEntity(runPartition(startedAt), 'run-concurrent');
@@ -130,7 +189,19 @@ describe('TableRunStore', () => {
 
   it('counts a slot once, even when racing deliveries record it at the same time', async () => {
     const startedAt = now.value.toISOString();
-    await fx.stores.runs.create({ runId: 'run-slots', startedAt, trigger: 'schedule', tenantsPlanned: 3, tenantsOk: 0, tenantsFailed: 0, tenantsSkipped: 0, incidentsFetched: 0, incidentsChanged: 0, pages: 0, deadLetters: 0 });
+    await fx.stores.runs.create({
+      runId: 'run-slots',
+      startedAt,
+      trigger: 'schedule',
+      tenantsPlanned: 3,
+      tenantsOk: 0,
+      tenantsFailed: 0,
+      tenantsSkipped: 0,
+      incidentsFetched: 0,
+      incidentsChanged: 0,
+      pages: 0,
+      deadLetters: 0,
+    });
     // Slot 700 sits in the 88th byte: the column grows to fit, and slots below it stay unset.
     const outcomes = await Promise.all([
       ...Array.from({ length: 8 }, () => fx.stores.runs.recordTenant('run-slots', startedAt, result('ok', 5), 700)),
@@ -141,34 +212,67 @@ describe('TableRunStore', () => {
     expect(await fx.stores.runs.recordDeadLetter('run-slots', startedAt, 700)).toBe(false);
     expect(await fx.stores.runs.recordDeadLetter('run-slots', startedAt, 2)).toBe(true);
     expect(await fx.stores.runs.recordTenant('run-slots', startedAt, result('ok', 5), 2)).toBe(false);
-    expect(await fx.stores.runs.get('run-slots', startedAt)).toMatchObject({ tenantsOk: 1, tenantsFailed: 1, deadLetters: 1, incidentsFetched: 5, pages: 4 });
-    expect(await Promise.all([0, 1, 2, 3, 699, 700, 701].map((s) => fx.stores.runs.isSettled('run-slots', startedAt, s)))).toEqual([false, true, true, false, false, true, false]);
-    const row = await fx.stores.clients.client('runs').getEntity<{ settledSlots: Uint8Array }>(runPartition(startedAt), 'run-slots');
+    expect(await fx.stores.runs.get('run-slots', startedAt)).toMatchObject({
+      tenantsOk: 1,
+      tenantsFailed: 1,
+      deadLetters: 1,
+      incidentsFetched: 5,
+      pages: 4,
+    });
+    expect(
+      await Promise.all([0, 1, 2, 3, 699, 700, 701].map((s) => fx.stores.runs.isSettled('run-slots', startedAt, s))),
+    ).toEqual([false, true, true, false, false, true, false]);
+    const row = await fx.stores.clients
+      .client('runs')
+      .getEntity<{ settledSlots: Uint8Array }>(runPartition(startedAt), 'run-slots');
     expect(row.settledSlots).toHaveLength(88);
-    await expect(fx.stores.runs.isSettled('no-such-run', startedAt, 0)).rejects.toMatchObject({ code: 'TABLE_RUN_NOT_FOUND' });
+    await expect(fx.stores.runs.isSettled('no-such-run', startedAt, 0)).rejects.toMatchObject({
+      code: 'TABLE_RUN_NOT_FOUND',
+    });
 
     // A hand-edited column of the wrong type is refused, never overwritten with a single bit.
-    await fx.stores.clients.client('runs').updateEntity({ partitionKey: runPartition(startedAt), rowKey: 'run-slots', settledSlots: 'AQI=' }, 'Merge');
-    await expect(fx.stores.runs.recordTenant('run-slots', startedAt, result('ok', 1), 5)).rejects.toMatchObject({ code: 'TABLE_RUN_CORRUPT' });
+    await fx.stores.clients
+      .client('runs')
+      .updateEntity({ partitionKey: runPartition(startedAt), rowKey: 'run-slots', settledSlots: 'AQI=' }, 'Merge');
+    await expect(fx.stores.runs.recordTenant('run-slots', startedAt, result('ok', 1), 5)).rejects.toMatchObject({
+      code: 'TABLE_RUN_CORRUPT',
+    });
     expect((await fx.stores.runs.get('run-slots', startedAt))?.tenantsOk).toBe(1);
   });
 
   it('lastFinished returns the most recently finished run across today and yesterday', async () => {
-    const base = { trigger: 'schedule', tenantsPlanned: 1, tenantsOk: 1, tenantsFailed: 0, tenantsSkipped: 0, incidentsFetched: 0, incidentsChanged: 0, pages: 0, deadLetters: 0 };
+    const base = {
+      trigger: 'schedule',
+      tenantsPlanned: 1,
+      tenantsOk: 1,
+      tenantsFailed: 0,
+      tenantsSkipped: 0,
+      incidentsFetched: 0,
+      incidentsChanged: 0,
+      pages: 0,
+      deadLetters: 0,
+    };
     now.value = new Date('2026-12-02T00:30:00.000Z');
     await fx.stores.runs.create({ ...base, runId: 'yesterday', startedAt: '2026-12-01T23:00:00.000Z' });
     await fx.stores.runs.finish('yesterday', '2026-12-01T23:00:00.000Z', '2026-12-01T23:05:00.000Z');
     await fx.stores.runs.create({ ...base, runId: 'today-unfinished', startedAt: '2026-12-02T00:10:00.000Z' });
     expect((await fx.stores.runs.lastFinished())?.runId).toBe('yesterday');
     await fx.stores.runs.finish('today-unfinished', '2026-12-02T00:10:00.000Z', '2026-12-02T00:20:00.000Z');
-    expect(await fx.stores.runs.lastFinished()).toMatchObject({ runId: 'today-unfinished', finishedAt: '2026-12-02T00:20:00.000Z' });
+    expect(await fx.stores.runs.lastFinished()).toMatchObject({
+      runId: 'today-unfinished',
+      finishedAt: '2026-12-02T00:20:00.000Z',
+    });
   });
 });
 
 describe('TableConsentStateStore', () => {
   it('of 20 concurrent consumes exactly one gets the record; the table holds only the hash', async () => {
     const state = 'st-' + 'x'.repeat(40);
-    await fx.stores.consentStates.save(state, { tenantId: newTenantId(), createdAt: '2026-11-24T00:00:00Z', expiresAt: '2026-11-25T00:00:00Z' });
+    await fx.stores.consentStates.save(state, {
+      tenantId: newTenantId(),
+      createdAt: '2026-11-24T00:00:00Z',
+      expiresAt: '2026-11-25T00:00:00Z',
+    });
     const rows = [];
     for await (const row of fx.stores.clients.client('consentStates').listEntities()) rows.push(row);
     expect(JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(state);
@@ -184,8 +288,15 @@ describe('TableConsentStateStore', () => {
 
   it('deleteExpired deletes only states expired before now, at most `limit` per call', async () => {
     const expired = ['old-a', 'old-b', 'old-c'];
-    for (const [i, state] of expired.entries()) await fx.stores.consentStates.save(state, { createdAt: '2026-11-01T00:00:00Z', expiresAt: `2026-11-02T00:00:0${i}Z` });
-    await fx.stores.consentStates.save('live', { createdAt: '2026-11-24T00:00:00Z', expiresAt: '2026-11-25T00:00:00Z' });
+    for (const [i, state] of expired.entries())
+      await fx.stores.consentStates.save(state, {
+        createdAt: '2026-11-01T00:00:00Z',
+        expiresAt: `2026-11-02T00:00:0${i}Z`,
+      });
+    await fx.stores.consentStates.save('live', {
+      createdAt: '2026-11-24T00:00:00Z',
+      expiresAt: '2026-11-25T00:00:00Z',
+    });
     const now = '2026-11-24T12:00:00.000Z';
     expect(await fx.stores.consentStates.deleteExpired(now, 2)).toBe(2);
     expect(await fx.stores.consentStates.deleteExpired(now, 10)).toBe(1);

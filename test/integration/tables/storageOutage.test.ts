@@ -31,7 +31,9 @@ describe('storage outage', () => {
     expect((error as CollectorError).code).toMatch(/^TABLE_/);
     expect((error as Error).message).not.toContain(tenantId);
     expect((error as Error).message).not.toContain('8001');
-    await expect(stores.tenants.advanceWatermark(tenantId, '2026-11-20T00:00:00Z')).rejects.toMatchObject({ kind: 'transient' });
+    await expect(stores.tenants.advanceWatermark(tenantId, '2026-11-20T00:00:00Z')).rejects.toMatchObject({
+      kind: 'transient',
+    });
 
     await azurite.start();
     expect((await stores.snapshots.writePage(tenantId, 'graph', [fetched(incident)])).changed).toBe(1);
@@ -43,8 +45,15 @@ describe('storage outage', () => {
     const client = stores.clients.client('incidents');
     await client.deleteTable();
     try {
-      const error = await stores.snapshots.writePage(newTenantId(), 'graph', [fetched(graphIncident('1', '2026-11-20T00:00:00Z'))]).catch((e: unknown) => e);
-      expect(error).toMatchObject({ name: 'CollectorError', code: 'TABLE_TableNotFound', kind: 'permanent', status: 404 });
+      const error = await stores.snapshots
+        .writePage(newTenantId(), 'graph', [fetched(graphIncident('1', '2026-11-20T00:00:00Z'))])
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        name: 'CollectorError',
+        code: 'TABLE_TableNotFound',
+        kind: 'permanent',
+        status: 404,
+      });
     } finally {
       await client.createTable();
     }

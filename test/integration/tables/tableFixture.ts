@@ -1,7 +1,11 @@
 /** Azurite plus the real table adapters over it, for the table integration tests. */
 import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
-import { createTableStores, type TableStoreOptions, type TableStores } from '../../../shared/adapters/tables/tableStores.js';
+import {
+  createTableStores,
+  type TableStoreOptions,
+  type TableStores,
+} from '../../../shared/adapters/tables/tableStores.js';
 import type { FetchedIncident, JsonObject, StoredSnapshot } from '../../../shared/ports.js';
 import { Azurite } from '../../sim/azurite.js';
 
@@ -37,7 +41,10 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 
 export async function countRows(client: TableClient, partitionKey: string): Promise<number> {
   let n = 0;
-  for await (const _ of client.listEntities({ queryOptions: { filter: `PartitionKey eq '${partitionKey}'`, select: ['RowKey'] } })) n++;
+  for await (const _ of client.listEntities({
+    queryOptions: { filter: `PartitionKey eq '${partitionKey}'`, select: ['RowKey'] },
+  }))
+    n++;
   return n;
 }
 
@@ -55,15 +62,37 @@ export function seededBytes(seed: number, length: number): Buffer {
   return out;
 }
 
-const WORDS = ['ransomware', 'lateral movement', 'credential theft', 'phishing', 'suspicious PowerShell', 'defense evasion', 'exfiltration'];
+const WORDS = [
+  'ransomware',
+  'lateral movement',
+  'credential theft',
+  'phishing',
+  'suspicious PowerShell',
+  'defense evasion',
+  'exfiltration',
+];
 
 /** A Graph-shaped incident of roughly `approxBytes` JSON, mostly base64 of seeded random bytes inside strings. */
-export function graphIncident(id: string, lastUpdateDateTime: string, approxBytes = 1500, seed = Number(id) || 7): JsonObject {
+export function graphIncident(
+  id: string,
+  lastUpdateDateTime: string,
+  approxBytes = 1500,
+  seed = Number(id) || 7,
+): JsonObject {
   const alerts: JsonObject[] = [];
   let size = 600;
   for (let i = 0; size < approxBytes; i++) {
-    const blob = seededBytes(seed * 1000 + i, Math.min(48_000, Math.max(16, Math.floor((approxBytes - size) * 0.74)))).toString('base64');
-    alerts.push({ id: `da${id}_${i}`, title: `${WORDS[i % WORDS.length]} on host-${i}`, description: `Evidence ${i}: ${blob}`, severity: 'high', status: 'new' });
+    const blob = seededBytes(
+      seed * 1000 + i,
+      Math.min(48_000, Math.max(16, Math.floor((approxBytes - size) * 0.74))),
+    ).toString('base64');
+    alerts.push({
+      id: `da${id}_${i}`,
+      title: `${WORDS[i % WORDS.length]} on host-${i}`,
+      description: `Evidence ${i}: ${blob}`,
+      severity: 'high',
+      status: 'new',
+    });
     size += blob.length + 160;
   }
   return {

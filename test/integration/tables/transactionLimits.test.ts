@@ -21,13 +21,20 @@ afterAll(async () => {
 
 function incidents(count: number, firstId: number, sizeOf: (i: number) => number): FetchedIncident[] {
   return Array.from({ length: count }, (_, i) =>
-    fetched(graphIncident(String(firstId + i), `2026-11-20T10:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.1234567Z`, sizeOf(i))),
+    fetched(
+      graphIncident(
+        String(firstId + i),
+        `2026-11-20T10:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.1234567Z`,
+        sizeOf(i),
+      ),
+    ),
   );
 }
 
 async function writeInPages(tenantId: string, all: readonly FetchedIncident[], pageSize: number): Promise<number> {
   let changed = 0;
-  for (let i = 0; i < all.length; i += pageSize) changed += (await fx.stores.snapshots.writePage(tenantId, 'graph', all.slice(i, i + pageSize))).changed;
+  for (let i = 0; i < all.length; i += pageSize)
+    changed += (await fx.stores.snapshots.writePage(tenantId, 'graph', all.slice(i, i + pageSize))).changed;
   return changed;
 }
 
@@ -35,7 +42,9 @@ describe('transactions as sent on the wire', () => {
   it('every $batch has ≤ 100 operations, one partition and < 4 MiB while 1,000 incidents incl. large ones are written', async () => {
     const tenantId = newTenantId();
     // ~2% large: 12 of ~700 KB (inline near the entity budget, or just over it) and 8 of 1.5–3 MB (chunked).
-    const all = incidents(1000, 4_000_000, (i) => (i % 83 === 5 ? 700_000 : i % 125 === 7 ? 1_500_000 + (i % 3) * 750_000 : 1_500));
+    const all = incidents(1000, 4_000_000, (i) =>
+      i % 83 === 5 ? 700_000 : i % 125 === 7 ? 1_500_000 + (i % 3) * 750_000 : 1_500,
+    );
     counter.reset();
 
     const changed = await writeInPages(tenantId, all, 100);
@@ -51,7 +60,9 @@ describe('transactions as sent on the wire', () => {
     const tables = new Set(counter.batches.map((b) => b.table));
     expect(tables).toEqual(new Set(['PayloadChunks', 'IncidentHistory', 'Incidents']));
     const maxBody = Math.max(...counter.batches.map((b) => b.bodyBytes));
-    process.stderr.write(`[tables] 1000 incidents incl. large, pages of 100: ${counter.total} round trips (${JSON.stringify(Object.fromEntries(counter.byKind))}); ${counter.batches.length} batches, largest body ${maxBody} bytes\n`);
+    process.stderr.write(
+      `[tables] 1000 incidents incl. large, pages of 100: ${counter.total} round trips (${JSON.stringify(Object.fromEntries(counter.byKind))}); ${counter.batches.length} batches, largest body ${maxBody} bytes\n`,
+    );
 
     // Everything reads back intact.
     const stored = await collect(fx.stores.snapshots.latest({ tenantId }));
@@ -60,31 +71,38 @@ describe('transactions as sent on the wire', () => {
     for (const s of stored) expect(JSON.stringify(s.incident)).toBe(expected.get(s.incidentId));
   }, 180_000); // about 11 s on a quiet machine and 3–4× that under heavy load: a hang guard, not a timing goal
 
-  it.each([50, 100])('round trips per 1,000 new small incidents in pages of %i stay near the two-table minimum', async (pageSize) => {
-    const tenantId = newTenantId();
-    const all = incidents(1000, 5_000_000 + pageSize * 10_000, () => 1_500);
-    counter.reset();
+  it.each([50, 100])(
+    'round trips per 1,000 new small incidents in pages of %i stay near the two-table minimum',
+    async (pageSize) => {
+      const tenantId = newTenantId();
+      const all = incidents(1000, 5_000_000 + pageSize * 10_000, () => 1_500);
+      counter.reset();
 
-    expect(await writeInPages(tenantId, all, pageSize)).toBe(1000);
+      expect(await writeInPages(tenantId, all, pageSize)).toBe(1000);
 
-    const pages = 1000 / pageSize;
-    const batches = counter.byKind.get('POST $batch') ?? 0;
-    const reads = counter.total - batches;
-    process.stderr.write(`[tables] 1000 new small incidents, pages of ${pageSize}: ${counter.total} round trips = ${batches} transactions + ${reads} reads\n`);
-    // Two contract tables × ceil(page/100) transactions per page, and one range read per page (clustered IDs).
-    expect(batches).toBe(2 * pages * Math.ceil(pageSize / 100));
-    expect(reads).toBe(pages);
+      const pages = 1000 / pageSize;
+      const batches = counter.byKind.get('POST $batch') ?? 0;
+      const reads = counter.total - batches;
+      process.stderr.write(
+        `[tables] 1000 new small incidents, pages of ${pageSize}: ${counter.total} round trips = ${batches} transactions + ${reads} reads\n`,
+      );
+      // Two contract tables × ceil(page/100) transactions per page, and one range read per page (clustered IDs).
+      expect(batches).toBe(2 * pages * Math.ceil(pageSize / 100));
+      expect(reads).toBe(pages);
 
-    // Re-writing the same pages: reads only, no writes.
-    counter.reset();
-    expect(await writeInPages(tenantId, all, pageSize)).toBe(0);
-    expect(counter.byKind.get('POST $batch') ?? 0).toBe(0);
-    expect(counter.total).toBe(pages);
-  });
+      // Re-writing the same pages: reads only, no writes.
+      counter.reset();
+      expect(await writeInPages(tenantId, all, pageSize)).toBe(0);
+      expect(counter.byKind.get('POST $batch') ?? 0).toBe(0);
+      expect(counter.total).toBe(pages);
+    },
+  );
 
   it('scattered IDs are read with chunked RowKey-eq queries of at most 15 comparisons', async () => {
     const tenantId = newTenantId();
-    const all = Array.from({ length: 50 }, (_, i) => fetched(graphIncident(String(1_000_000 + i * 7919), '2026-11-20T00:00:00Z')));
+    const all = Array.from({ length: 50 }, (_, i) =>
+      fetched(graphIncident(String(1_000_000 + i * 7919), '2026-11-20T00:00:00Z')),
+    );
     counter.reset();
     await fx.stores.snapshots.writePage(tenantId, 'graph', all);
     const reads = counter.total - (counter.byKind.get('POST $batch') ?? 0);

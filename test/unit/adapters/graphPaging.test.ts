@@ -5,7 +5,12 @@ const base = 'https://graph.example/v1.0/security/incidents?$filter=x&$top=50';
 const from = '2026-11-01T00:00:00.0000000Z';
 const later = '2026-11-01T05:00:00.1234567Z';
 const input = (over: Partial<Parameters<typeof nextGraphStep>[0]>) => ({
-  nextLink: undefined, queryFrom: from, highest: later, seen: new Set<string>(), emptyPages: 0, ...over,
+  nextLink: undefined,
+  queryFrom: from,
+  highest: later,
+  seen: new Set<string>(),
+  emptyPages: 0,
+  ...over,
 });
 
 describe('nextGraphStep', () => {
@@ -26,18 +31,24 @@ describe('nextGraphStep', () => {
   });
 
   it('throws instead of looping when a restart makes no progress (over 500 incidents at one instant)', () => {
-    expect(() => nextGraphStep(input({ nextLink: `${base}&$skip=550`, highest: from }))).toThrow(expect.objectContaining({ code: 'GRAPH_INSTANT_OVERFLOW' }));
+    expect(() => nextGraphStep(input({ nextLink: `${base}&$skip=550`, highest: from }))).toThrow(
+      expect.objectContaining({ code: 'GRAPH_INSTANT_OVERFLOW' }),
+    );
     expect(() => restartStep(from, undefined)).toThrow(expect.objectContaining({ code: 'GRAPH_INSTANT_OVERFLOW' }));
   });
 
   it('detects a nextLink loop', () => {
     const url = `${base}&$skip=50`;
-    expect(() => nextGraphStep(input({ nextLink: url, seen: new Set([url]) }))).toThrow(expect.objectContaining({ code: 'GRAPH_NEXTLINK_LOOP' }));
+    expect(() => nextGraphStep(input({ nextLink: url, seen: new Set([url]) }))).toThrow(
+      expect.objectContaining({ code: 'GRAPH_NEXTLINK_LOOP' }),
+    );
   });
 
   it('follows a few empty pages that still carry a nextLink, then gives up', () => {
     expect(nextGraphStep(input({ nextLink: `${base}&$skip=50`, emptyPages: 3 })).action).toBe('follow');
-    expect(() => nextGraphStep(input({ nextLink: `${base}&$skip=50`, emptyPages: 11 }))).toThrow(expect.objectContaining({ code: 'GRAPH_EMPTY_PAGES' }));
+    expect(() => nextGraphStep(input({ nextLink: `${base}&$skip=50`, emptyPages: 11 }))).toThrow(
+      expect.objectContaining({ code: 'GRAPH_EMPTY_PAGES' }),
+    );
   });
 
   it('calls a page drifted when @odata.count moved since the previous page of the same query', () => {

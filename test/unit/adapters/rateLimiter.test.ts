@@ -52,7 +52,10 @@ describe('nextAdmission', () => {
   });
 
   it('takes the latest admission over several windows', () => {
-    const windows = [{ allowed: 2, windowMs: 100 }, { allowed: 3, windowMs: 1000 }];
+    const windows = [
+      { allowed: 2, windowMs: 100 },
+      { allowed: 3, windowMs: 1000 },
+    ];
     expect(nextAdmission([0, 50, 500], windows, 0, 510)).toBe(1000);
   });
 });

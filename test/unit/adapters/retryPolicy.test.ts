@@ -22,7 +22,9 @@ describe('parseRetryAfter', () => {
 
 describe('parseTryAgainIn (legacy 429 body)', () => {
   it('reads N from "Try again in N seconds"', () => {
-    const body = { error: { code: 'TooManyRequests', message: 'Rate limit is exceeded. Try again in 12 seconds.', target: 'x' } };
+    const body = {
+      error: { code: 'TooManyRequests', message: 'Rate limit is exceeded. Try again in 12 seconds.', target: 'x' },
+    };
     expect(parseTryAgainIn(body)).toBe(12_000);
     expect(parseTryAgainIn({ error: { message: 'try again in 1 second' } })).toBe(1_000);
   });
@@ -35,7 +37,10 @@ describe('parseTryAgainIn (legacy 429 body)', () => {
 
 describe('apiErrorOf', () => {
   it('reads Graph and legacy error bodies', () => {
-    expect(apiErrorOf({ error: { code: 'Forbidden', message: 'no', innerError: {} } })).toEqual({ code: 'Forbidden', message: 'no' });
+    expect(apiErrorOf({ error: { code: 'Forbidden', message: 'no', innerError: {} } })).toEqual({
+      code: 'Forbidden',
+      message: 'no',
+    });
     expect(apiErrorOf({ value: [] })).toBeUndefined();
     expect(apiErrorOf('text')).toBeUndefined();
   });

@@ -8,8 +8,15 @@ describe('tokenFailureFacts', () => {
   it('reads the OAuth error prefix and AADSTS number from an identity message (400 without status)', () => {
     const message = `unauthorized_client: AADSTS700016: Application with identifier 'abc' was not found in the directory 'Contoso'. This can happen if the application has not been installed. Trace ID: ${trace} Correlation ID: x Timestamp: 2026-11-24 10:00:00Z`;
     const facts = tokenFailureFacts({ name: 'AuthenticationRequiredError', message });
-    expect(facts).toMatchObject({ oauthError: 'unauthorized_client', codes: [700016], traceId: trace, endpointsUnresolved: false });
-    expect(facts.summary).toBe("AADSTS700016: Application with identifier 'abc' was not found in the directory 'Contoso'.");
+    expect(facts).toMatchObject({
+      oauthError: 'unauthorized_client',
+      codes: [700016],
+      traceId: trace,
+      endpointsUnresolved: false,
+    });
+    expect(facts.summary).toBe(
+      "AADSTS700016: Application with identifier 'abc' was not found in the directory 'Contoso'.",
+    );
     const error = tokenError(tenant, facts);
     expect(error).toMatchObject({ code: 'AADSTS700016', kind: 'consent_revoked' });
     expect(error.message).not.toContain('This can happen');
@@ -21,7 +28,12 @@ describe('tokenFailureFacts', () => {
       name: 'AuthenticationError',
       statusCode: 401,
       message: 'ClientSecretCredential authentication failed',
-      errorResponse: { error: 'invalid_client', errorDescription: 'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.', errorCodes: [7000215] },
+      errorResponse: {
+        error: 'invalid_client',
+        errorDescription:
+          'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.',
+        errorCodes: [7000215],
+      },
     });
     expect(tokenError(tenant, facts)).toMatchObject({ code: 'AADSTS7000215', kind: 'credential_error', status: 401 });
   });
@@ -32,13 +44,20 @@ describe('tokenFailureFacts', () => {
   });
 
   it('notices endpoints_resolution_error (unknown tenant or unreachable authority)', () => {
-    expect(tokenFailureFacts({ name: 'CredentialUnavailableError', message: 'endpoints_resolution_error: Endpoints cannot be resolved' }).endpointsUnresolved).toBe(true);
+    expect(
+      tokenFailureFacts({
+        name: 'CredentialUnavailableError',
+        message: 'endpoints_resolution_error: Endpoints cannot be resolved',
+      }).endpointsUnresolved,
+    ).toBe(true);
   });
 });
 
 describe('firstAadstsSentence', () => {
   it('keeps dots inside names and stops at the first sentence end', () => {
-    expect(firstAadstsSentence("x AADSTS90002: Tenant 'contoso.onmicrosoft.com' not found. Check to make sure.")).toBe("AADSTS90002: Tenant 'contoso.onmicrosoft.com' not found.");
+    expect(firstAadstsSentence("x AADSTS90002: Tenant 'contoso.onmicrosoft.com' not found. Check to make sure.")).toBe(
+      "AADSTS90002: Tenant 'contoso.onmicrosoft.com' not found.",
+    );
     expect(firstAadstsSentence('no code here')).toBeUndefined();
   });
 });

@@ -22,10 +22,18 @@ describe('loadSettings (design §3)', () => {
   it('applies the documented defaults', () => {
     const s = loadSettings(valid);
     expect(s).toMatchObject({
-      partnerSecretName: 'partner-client-secret', incidentSource: 'graph', cloud: 'public',
-      authorityHost: 'https://login.microsoftonline.com', graphEndpoint: 'https://graph.microsoft.com',
-      m365dEndpoint: 'https://api.security.microsoft.com', collectSchedule: '0 0 * * * *', syncOverlapSeconds: 600,
-      syncLagSeconds: 300, syncInitialLookbackDays: 30, reprobeHours: 24, keyVaultUrl: 'https://kv-collector.vault.azure.net',
+      partnerSecretName: 'partner-client-secret',
+      incidentSource: 'graph',
+      cloud: 'public',
+      authorityHost: 'https://login.microsoftonline.com',
+      graphEndpoint: 'https://graph.microsoft.com',
+      m365dEndpoint: 'https://api.security.microsoft.com',
+      collectSchedule: '0 0 * * * *',
+      syncOverlapSeconds: 600,
+      syncLagSeconds: 300,
+      syncInitialLookbackDays: 30,
+      reprobeHours: 24,
+      keyVaultUrl: 'https://kv-collector.vault.azure.net',
       isMicrosoftAuthority: true,
     });
     expect(Object.isFrozen(s)).toBe(true);
@@ -43,13 +51,24 @@ describe('loadSettings (design §3)', () => {
 
   it('accepts SYNC_LAG_SECONDS=0 and the identity-based storage form', () => {
     const { AzureWebJobsStorage: _omit, ...rest } = valid;
-    const s = loadSettings({ ...rest, SYNC_LAG_SECONDS: '0', AzureWebJobsStorage__accountName: 'stcollector01', AzureWebJobsStorage__credential: 'managedidentity' });
+    const s = loadSettings({
+      ...rest,
+      SYNC_LAG_SECONDS: '0',
+      AzureWebJobsStorage__accountName: 'stcollector01',
+      AzureWebJobsStorage__credential: 'managedidentity',
+    });
     expect(s.syncLagSeconds).toBe(0);
-    expect(s.storage).toEqual({ kind: 'identity', tableServiceUri: 'https://stcollector01.table.core.windows.net', queueServiceUri: 'https://stcollector01.queue.core.windows.net' });
+    expect(s.storage).toEqual({
+      kind: 'identity',
+      tableServiceUri: 'https://stcollector01.table.core.windows.net',
+      queueServiceUri: 'https://stcollector01.queue.core.windows.net',
+    });
   });
 
   it('prefers the connection string when both storage forms are set', () => {
-    expect(loadSettings({ ...valid, AzureWebJobsStorage__accountName: 'stcollector01' }).storage.kind).toBe('connectionString');
+    expect(loadSettings({ ...valid, AzureWebJobsStorage__accountName: 'stcollector01' }).storage.kind).toBe(
+      'connectionString',
+    );
   });
 
   it.each([
@@ -77,7 +96,12 @@ describe('loadSettings (design §3)', () => {
   });
 
   it('never echoes a secret value in an error', () => {
-    const e = errorOf({ ...valid, KEY_VAULT_URL: '', PARTNER_CLIENT_ID: 'zzz', PARTNER_CLIENT_SECRET: 'very-secret-value' });
+    const e = errorOf({
+      ...valid,
+      KEY_VAULT_URL: '',
+      PARTNER_CLIENT_ID: 'zzz',
+      PARTNER_CLIENT_SECRET: 'very-secret-value',
+    });
     expect(e.message).not.toContain('very-secret-value');
   });
 });

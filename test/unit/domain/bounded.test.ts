@@ -18,10 +18,16 @@ describe('mapBounded', () => {
 
   it('stops starting new items once asked to, handing them to onSkipped', async () => {
     let stop = false;
-    const out = await mapBounded([1, 2, 3, 4], 1, async (n) => {
-      if (n === 2) stop = true;
-      return `ran ${n}`;
-    }, async (n) => `skipped ${n}`, () => stop);
+    const out = await mapBounded(
+      [1, 2, 3, 4],
+      1,
+      async (n) => {
+        if (n === 2) stop = true;
+        return `ran ${n}`;
+      },
+      async (n) => `skipped ${n}`,
+      () => stop,
+    );
     expect(out).toEqual(['ran 1', 'ran 2', 'skipped 3', 'skipped 4']);
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { isOwnedByRun, isSlotSettled, MAX_RUN_SLOTS, runLeaseOwner, withSlotSettled } from '../../../shared/domain/runSlots.js';
+import {
+  isOwnedByRun,
+  isSlotSettled,
+  MAX_RUN_SLOTS,
+  runLeaseOwner,
+  withSlotSettled,
+} from '../../../shared/domain/runSlots.js';
 
 describe('run slots', () => {
   it('sets exactly the slots asked for, growing only as far as needed, without touching the input', () => {
@@ -17,7 +23,8 @@ describe('run slots', () => {
 
   it('the last slot fits in 64 KiB; out-of-range and fractional slots are refused', () => {
     expect(withSlotSettled(undefined, MAX_RUN_SLOTS - 1)).toHaveLength(64 * 1024);
-    for (const bad of [-1, 1.5, MAX_RUN_SLOTS, Number.NaN]) expect(() => withSlotSettled(undefined, bad)).toThrow(/run slot/);
+    for (const bad of [-1, 1.5, MAX_RUN_SLOTS, Number.NaN])
+      expect(() => withSlotSettled(undefined, bad)).toThrow(/run slot/);
   });
 
   it('a lease owner names its run, and only that run (not one whose ID merely starts the same)', () => {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { compareInstants, dateToFixedWidth, isTimestamp, laterOf, shiftFixedWidth, toFixedWidth, TimestampError } from '../../../shared/domain/time.js';
+import {
+  compareInstants,
+  dateToFixedWidth,
+  isTimestamp,
+  laterOf,
+  shiftFixedWidth,
+  toFixedWidth,
+  TimestampError,
+} from '../../../shared/domain/time.js';
 
 describe('fixed-width timestamps', () => {
   it('pads legacy precision and keeps Graph 100 ns digits', () => {

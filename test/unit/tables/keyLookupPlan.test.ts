@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { comparisonCount, lookupFilter, MAX_FILTER_COMPARISONS, planKeyLookups } from '../../../shared/adapters/tables/keyLookupPlan.js';
+import {
+  comparisonCount,
+  lookupFilter,
+  MAX_FILTER_COMPARISONS,
+  planKeyLookups,
+} from '../../../shared/adapters/tables/keyLookupPlan.js';
 
 const tenant = 'b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c';
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { assertSafeKey, decodeKey, encodeKey, historyRowKey, HISTORY_SUFFIX_LENGTH, idKeyOfHistoryRowKey } from '../../../shared/adapters/tables/keys.js';
+import {
+  assertSafeKey,
+  decodeKey,
+  encodeKey,
+  historyRowKey,
+  HISTORY_SUFFIX_LENGTH,
+  idKeyOfHistoryRowKey,
+} from '../../../shared/adapters/tables/keys.js';
 
 describe('table keys', () => {
   it('keeps ordinary incident IDs verbatim (the contract RowKey is the incident ID)', () => {
@@ -22,7 +29,9 @@ describe('table keys', () => {
     expect(() => encodeKey('')).toThrow(expect.objectContaining({ code: 'TABLE_INVALID_KEY', kind: 'permanent' }));
     expect(() => encodeKey('9'.repeat(481))).toThrow(expect.objectContaining({ code: 'TABLE_INVALID_KEY' }));
     expect(() => assertSafeKey('a#b', 'tenant ID')).toThrow(expect.objectContaining({ code: 'TABLE_INVALID_KEY' }));
-    expect(assertSafeKey('b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c', 'tenant ID')).toBe('b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c');
+    expect(assertSafeKey('b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c', 'tenant ID')).toBe(
+      'b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c',
+    );
   });
 
   it('builds history RowKeys as id _ fixed-width time, and splits them back', () => {

@@ -2,7 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { LatestIndex, MAX_INDEX_ROWS } from '../../../shared/adapters/tables/latestIndex.js';
 import type { StoredLatest } from '../../../shared/adapters/tables/snapshotRows.js';
 
-const row = (n: number): StoredLatest => ({ hash: `h${n}`, lastUpdateKey: `2026-11-20T10:00:0${n}.0000000Z`, etag: `W/"${n}"` });
+const row = (n: number): StoredLatest => ({
+  hash: `h${n}`,
+  lastUpdateKey: `2026-11-20T10:00:0${n}.0000000Z`,
+  etag: `W/"${n}"`,
+});
 
 describe('LatestIndex', () => {
   it('answers from a complete load: present rows found, others known absent', () => {
@@ -23,7 +27,13 @@ describe('LatestIndex', () => {
 
   it('forgotten keys must be read again until a read or a write teaches them back', () => {
     const index = new LatestIndex();
-    index.load(new Map([['1', row(1)], ['2', row(2)]]), true);
+    index.load(
+      new Map([
+        ['1', row(1)],
+        ['2', row(2)],
+      ]),
+      true,
+    );
     index.forget(['1', '2']);
     expect(index.lookup(['1', '2', '3']).unknown).toEqual(['1', '2']);
     index.learn(['1'], new Map()); // read: absent

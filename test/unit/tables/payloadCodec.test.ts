@@ -3,9 +3,21 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { contentHash } from '../../../shared/adapters/tables/canonicalJson.js';
 import {
-  azureEntitySize, customPropertyCount, ENTITY_BUDGET_BYTES, fitsInEntity, MAX_CUSTOM_PROPERTIES, MAX_PROPERTY_BYTES, type PlainEntity, wireEntitySize,
+  azureEntitySize,
+  customPropertyCount,
+  ENTITY_BUDGET_BYTES,
+  fitsInEntity,
+  MAX_CUSTOM_PROPERTIES,
+  MAX_PROPERTY_BYTES,
+  type PlainEntity,
+  wireEntitySize,
 } from '../../../shared/adapters/tables/entitySize.js';
-import { attachPayload, compressedBytes, compressJson, decodeIncident } from '../../../shared/adapters/tables/payloadCodec.js';
+import {
+  attachPayload,
+  compressedBytes,
+  compressJson,
+  decodeIncident,
+} from '../../../shared/adapters/tables/payloadCodec.js';
 
 const base: PlainEntity = { partitionKey: 'tenant', rowKey: '1', source: 'graph', title: 'x' };
 
@@ -15,7 +27,8 @@ function roundTrip(json: string): { inlineParts: number; chunks: number; back: s
   const encoded = attachPayload({ ...base, contentHash: hash }, hash, compressJson(json));
   for (const e of [encoded.row, ...encoded.chunks]) {
     expect(fitsInEntity(e)).toBe(true);
-    for (const v of Object.values(e)) if (v instanceof Uint8Array) expect(v.byteLength).toBeLessThanOrEqual(MAX_PROPERTY_BYTES);
+    for (const v of Object.values(e))
+      if (v instanceof Uint8Array) expect(v.byteLength).toBeLessThanOrEqual(MAX_PROPERTY_BYTES);
   }
   const back = decodeIncident(compressedBytes(encoded.row, encoded.chunks), hash);
   return { inlineParts: Number(encoded.row.payloadParts), chunks: encoded.chunks.length, back: JSON.stringify(back) };
@@ -47,11 +60,17 @@ describe('payload encoding', () => {
     const json = JSON.stringify({ id: '4' });
     const hash = contentHash(JSON.parse(json));
     const { row } = attachPayload(base, hash, compressJson(json));
-    expect(() => decodeIncident(compressedBytes(row), 'f'.repeat(64))).toThrow(expect.objectContaining({ code: 'TABLE_PAYLOAD_CORRUPT' }));
+    expect(() => decodeIncident(compressedBytes(row), 'f'.repeat(64))).toThrow(
+      expect.objectContaining({ code: 'TABLE_PAYLOAD_CORRUPT' }),
+    );
     const { payload: _p, ...missing } = row;
     expect(() => compressedBytes(missing)).toThrow(expect.objectContaining({ code: 'TABLE_PAYLOAD_CORRUPT' }));
-    expect(() => compressedBytes({ ...row, payloadBytes: 1 })).toThrow(expect.objectContaining({ code: 'TABLE_PAYLOAD_CORRUPT' }));
-    expect(() => decodeIncident(gzipSync('[1]'), hash)).toThrow(expect.objectContaining({ code: 'TABLE_PAYLOAD_CORRUPT' }));
+    expect(() => compressedBytes({ ...row, payloadBytes: 1 })).toThrow(
+      expect.objectContaining({ code: 'TABLE_PAYLOAD_CORRUPT' }),
+    );
+    expect(() => decodeIncident(gzipSync('[1]'), hash)).toThrow(
+      expect.objectContaining({ code: 'TABLE_PAYLOAD_CORRUPT' }),
+    );
   });
 });
 
@@ -65,7 +84,16 @@ describe('entity sizes', () => {
   it('counts binary as bytes for Azure and base64 plus annotation on the wire', () => {
     const e: PlainEntity = { partitionKey: 'p', rowKey: 'r', b: new Uint8Array(30) };
     expect(azureEntitySize(e)).toBe(4 + 4 + 8 + 2 + 34);
-    expect(wireEntitySize(e)).toBe(Buffer.byteLength(JSON.stringify({ PartitionKey: 'p', RowKey: 'r', b: Buffer.alloc(30).toString('base64'), 'b@odata.type': 'Edm.Binary' })));
+    expect(wireEntitySize(e)).toBe(
+      Buffer.byteLength(
+        JSON.stringify({
+          PartitionKey: 'p',
+          RowKey: 'r',
+          b: Buffer.alloc(30).toString('base64'),
+          'b@odata.type': 'Edm.Binary',
+        }),
+      ),
+    );
   });
 
   it('enforces the 252 custom-property limit that Azurite does not', () => {
@@ -80,7 +108,9 @@ describe('entity sizes', () => {
 
 describe('contentHash', () => {
   it('is independent of key order and sensitive to values', () => {
-    expect(contentHash({ a: 1, b: { c: [1, { d: 2, e: 3 }] } })).toBe(contentHash({ b: { c: [1, { e: 3, d: 2 }] }, a: 1 }));
+    expect(contentHash({ a: 1, b: { c: [1, { d: 2, e: 3 }] } })).toBe(
+      contentHash({ b: { c: [1, { e: 3, d: 2 }] }, a: 1 }),
+    );
     expect(contentHash({ a: 1 })).not.toBe(contentHash({ a: 2 }));
     expect(contentHash(JSON.parse('{"__proto__":{"x":1}}'))).not.toBe(contentHash({}));
   });

@@ -1,8 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
-import { planPage, type StoredLatest, summaryColumns, toVersion } from '../../../shared/adapters/tables/snapshotRows.js';
+import {
+  planPage,
+  type StoredLatest,
+  summaryColumns,
+  toVersion,
+} from '../../../shared/adapters/tables/snapshotRows.js';
 
-const v = (id: string, t: string, extra: Record<string, unknown> = {}) => toVersion({ incidentId: id, lastUpdateTime: t, incident: { id, lastUpdateDateTime: t, ...extra } });
-const stored = (x: ReturnType<typeof v>, etag = 'e'): StoredLatest => ({ hash: x.hash, lastUpdateKey: x.lastUpdateKey, etag });
+const v = (id: string, t: string, extra: Record<string, unknown> = {}) =>
+  toVersion({ incidentId: id, lastUpdateTime: t, incident: { id, lastUpdateDateTime: t, ...extra } });
+const stored = (x: ReturnType<typeof v>, etag = 'e'): StoredLatest => ({
+  hash: x.hash,
+  lastUpdateKey: x.lastUpdateKey,
+  etag,
+});
 
 describe('planPage', () => {
   it('skips versions whose content equals the stored latest', () => {
@@ -45,7 +55,15 @@ describe('planPage', () => {
 
 describe('summaryColumns', () => {
   it('reads displayName (Graph) or incidentName (legacy), and ignores non-strings', () => {
-    expect(summaryColumns({ displayName: 'g', status: 'active', severity: 'high' })).toEqual({ title: 'g', status: 'active', severity: 'high' });
-    expect(summaryColumns({ incidentName: 'l', status: 'Active', severity: 7 })).toEqual({ title: 'l', status: 'Active', severity: '' });
+    expect(summaryColumns({ displayName: 'g', status: 'active', severity: 'high' })).toEqual({
+      title: 'g',
+      status: 'active',
+      severity: 'high',
+    });
+    expect(summaryColumns({ incidentName: 'l', status: 'Active', severity: 7 })).toEqual({
+      title: 'l',
+      status: 'Active',
+      severity: '',
+    });
   });
 });

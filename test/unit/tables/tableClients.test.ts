@@ -6,12 +6,27 @@ const credential: TokenCredential = { getToken: async () => null };
 
 describe('createTableClients', () => {
   it('builds identity-based clients lazily, once per table, against the table service URI', () => {
-    const clients = createTableClients({ kind: 'identity', tableServiceUri: 'https://acct.table.core.windows.net', queueServiceUri: 'https://acct.queue.core.windows.net' }, { credential });
+    const clients = createTableClients(
+      {
+        kind: 'identity',
+        tableServiceUri: 'https://acct.table.core.windows.net',
+        queueServiceUri: 'https://acct.queue.core.windows.net',
+      },
+      { credential },
+    );
     const tenants = clients.client('tenants');
     expect(tenants.tableName).toBe('Tenants');
     expect(tenants.url).toBe('https://acct.table.core.windows.net');
     expect(clients.client('tenants')).toBe(tenants);
-    expect(Object.values(TABLE_NAMES)).toEqual(['Tenants', 'Incidents', 'IncidentHistory', 'Runs', 'PayloadChunks', 'Leases', 'ConsentStates']);
+    expect(Object.values(TABLE_NAMES)).toEqual([
+      'Tenants',
+      'Incidents',
+      'IncidentHistory',
+      'Runs',
+      'PayloadChunks',
+      'Leases',
+      'ConsentStates',
+    ]);
   });
 
   it('builds connection-string clients for Azurite', () => {

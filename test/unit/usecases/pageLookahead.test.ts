@@ -78,9 +78,11 @@ describe('withLookahead', () => {
       throw new Error('HTTP 500');
     }
     const seen: number[] = [];
-    await expect((async () => {
-      for await (const page of withLookahead(open)) seen.push(page);
-    })()).rejects.toThrow('HTTP 500');
+    await expect(
+      (async () => {
+        for await (const page of withLookahead(open)) seen.push(page);
+      })(),
+    ).rejects.toThrow('HTTP 500');
     expect(seen).toEqual([1]);
   });
 
