@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createIncidentHttp } from '../../../shared/adapters/http.js';
-import { RateLimiter, SOURCE_QUOTAS } from '../../../shared/adapters/rateLimiter.js';
+import { RateLimiter, SOURCE_QUOTAS, type LimiterClock } from '../../../shared/adapters/rateLimiter.js';
 import { CollectorError } from '../../../shared/domain/errors.js';
 import { startLocalStack, type LocalStack } from '../../sim/stack.js';
 import { buildAdapters, useStackIdentity } from './harness.js';
@@ -35,9 +35,49 @@ function client(options: Parameters<typeof createIncidentHttp>[0] = {}) {
   return { http, tokens };
 }
 
+/** A limiter clock that moves only when told; `pending` lists the waits scheduled from now, in ms. */
+function manualClock(): LimiterClock & { advance(ms: number): void; pending(): number[] } {
+  let now = 1_000_000;
+  let timers: { at: number; fn: () => void }[] = [];
+  return {
+    now: () => now,
+    schedule(fn, ms) {
+      const timer = { at: now + ms, fn };
+      timers.push(timer);
+      return () => {
+        timers = timers.filter((t) => t !== timer);
+      };
+    },
+    advance(ms) {
+      now += ms;
+      const due = timers.filter((t) => t.at <= now);
+      timers = timers.filter((t) => t.at > now);
+      for (const t of due) t.fn();
+    },
+    pending: () => timers.map((t) => t.at - now),
+  };
+}
+
+/** A limiter that records the pauses the HTTP client asks of it. */
+class ObservedLimiter extends RateLimiter {
+  readonly penalties: number[] = [];
+  override penalize(tenantId: string, retryAfterMs: number): void {
+    this.penalties.push(retryAfterMs);
+    super.penalize(tenantId, retryAfterMs);
+  }
+}
+
+/** Resolve once `condition` holds (checked on each turn of the event loop, a few ms apart). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 describe('createIncidentHttp', () => {
   it('waits Retry-After on 429 and pauses the tenant’s other callers through the limiter', async () => {
-    const limiter = new RateLimiter({ quotas: SOURCE_QUOTAS.graph });
+    // The limiter runs on a manual clock: nothing it holds back can go until the test moves time, so the pause is
+    // asserted by event order (who reached the server before and after the move), never by elapsed wall time.
+    const clock = manualClock();
+    const limiter = new ObservedLimiter({ quotas: SOURCE_QUOTAS.graph, clock });
     const { http, tokens } = client();
     stack.graph.inject({
       match: (r) => r.tenantId === TENANT,
@@ -48,21 +88,21 @@ describe('createIncidentHttp', () => {
     const request = { tenantId: TENANT, tokenProvider: tokens, limiter };
     const start = stack.graph.requests.length;
     const first = http.getJson(incidentsUrl(), request);
-    // A second caller starting once the 429 has been seen must wait for the same pause.
-    await new Promise<void>((resolve) => {
-      const poll = () =>
-        stack.graph.requests.slice(start).some((r) => r.status === 429) ? resolve() : setTimeout(poll, 5);
-      poll();
-    });
+    // A second caller starting once the client has told the limiter about the 429 must wait for the same pause.
+    await until(() => limiter.penalties.length > 0);
+    expect(limiter.penalties).toEqual([1_000]);
     const second = http.getJson(incidentsUrl(), request);
+    // Both the second caller and the first caller's retry end up waiting in the limiter for the paused tenant.
+    await until(() => limiter.waiting(TENANT) === 2);
+    expect(stack.graph.requests.slice(start).map((r) => r.status)).toEqual([429]);
+    // The pause is the Retry-After (1 s) from the moment of the 429, on the limiter's clock.
+    expect(clock.pending()).toEqual([1_000]);
+    clock.advance(999);
+    expect(limiter.waiting(TENANT)).toBe(2);
+    clock.advance(1);
     await Promise.all([first, second]);
     const log = stack.graph.requests.slice(start);
-    const throttledAt = log.find((r) => r.status === 429)!.at;
-    const later = log.filter((r) => r.status === 200);
-    expect(later).toHaveLength(2);
-    // Retry-After: 1 → nobody called again for about a second (an immediate retry would be a few ms; the margin
-    // below 1,000 ms absorbs when the simulator logged the throttled request on a loaded machine).
-    expect(Math.min(...later.map((r) => r.at)) - throttledAt).toBeGreaterThanOrEqual(500);
+    expect(log.map((r) => r.status)).toEqual([429, 200, 200]);
     expect(http.stats.get(TENANT)).toEqual({ requests: 3, throttled: 1, retries: 1 });
   });
 
