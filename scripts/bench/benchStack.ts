@@ -8,8 +8,8 @@ import { createServices } from '../../shared/composition.js';
 import { mapBounded } from '../../shared/domain/bounded.js';
 import { silentLogger } from '../../shared/log.js';
 import type { SourceKind } from '../../shared/ports.js';
-import { demoTenants } from '../../test/sim/demoTenants.js';
-import { startLocalStack, type LocalStack, type StackOptions } from '../../test/sim/stack.js';
+import { demoTenants } from '../../devstack/demoTenants.js';
+import { startLocalStack, type LocalStack, type StackOptions } from '../../devstack/stack.js';
 
 export interface BenchStackOptions {
   readonly tenants: number;

@@ -7,7 +7,7 @@
 import { RETRY_LIMIT } from '../../shared/adapters/http.js';
 import type { SourceKind } from '../../shared/ports.js';
 import { runCollection } from '../../shared/usecases/runCollection.js';
-import type { LocalStack } from '../../test/sim/stack.js';
+import type { LocalStack } from '../../devstack/stack.js';
 import { collectorProcess } from './collectorServices.js';
 import { clearFaults } from './faultCatalogue.js';
 import { TenantAllocator } from './tenantAllocator.js';

@@ -12,7 +12,7 @@ import { createServices, type Services } from '../../shared/composition.js';
 import { setHostServices } from '../../shared/host/hostServices.js';
 import { createLogger } from '../../shared/log.js';
 import { createConsentLink } from '../../shared/usecases/consent.js';
-import type { LocalStack } from '../../test/sim/stack.js';
+import type { LocalStack } from '../../devstack/stack.js';
 import type { TenantAllocator } from './tenantAllocator.js';
 
 export interface FuzzOptions {

@@ -5,9 +5,9 @@
  * short burst (the bounded retries should absorb it). `clearFaults` puts the world back to normal.
  */
 import type { SourceKind } from '../../shared/ports.js';
-import { entraError } from '../../test/sim/entraErrors.js';
-import type { LocalStack, SimRequest } from '../../test/sim/stack.js';
-import type { SimResponse, SimServer } from '../../test/sim/simServer.js';
+import { entraError } from '../../devstack/entraErrors.js';
+import type { LocalStack, SimRequest } from '../../devstack/stack.js';
+import type { SimResponse, SimServer } from '../../devstack/simServer.js';
 import { answerRewriter } from './simHooks.js';
 
 export interface ArmContext {

@@ -5,7 +5,7 @@
  */
 import type { SourceKind } from '../../shared/ports.js';
 import { runCollection } from '../../shared/usecases/runCollection.js';
-import type { LocalStack } from '../../test/sim/stack.js';
+import type { LocalStack } from '../../devstack/stack.js';
 import { collectorProcess } from './collectorServices.js';
 import { TenantAllocator } from './tenantAllocator.js';
 

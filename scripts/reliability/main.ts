@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SourceKind } from '../../shared/ports.js';
-import { startLocalStack, type LocalStack } from '../../test/sim/stack.js';
+import { startLocalStack, type LocalStack } from '../../devstack/stack.js';
 import { measureBoundedRetries } from './boundedRetries.js';
 import { measureConcurrency } from './concurrency.js';
 import { fuzzConsent } from './consentFuzz.js';

@@ -2,8 +2,8 @@
  * Secret hygiene (issue 5 §5): with every issued token captured and the stack's secrets known, scan every log
  * line, error message, child-process output, export line (the real CLI) and raw table row for them.
  */
-import { runCli } from '../../test/helpers/cli.js';
-import type { LocalStack } from '../../test/sim/stack.js';
+import { runCli } from '../../devstack/cli.js';
+import type { LocalStack } from '../../devstack/stack.js';
 import { rawTableRows } from './rawTables.js';
 import { SecretScanner } from './secretScanner.js';
 

@@ -3,8 +3,8 @@
  * (a nextLink loop, an empty page that still has a nextLink) and capturing every token Entra issues (so the
  * secret-hygiene scan knows the exact values to look for). Both wrap the simulator's route method at run time.
  */
-import type { EntraSim, SimRequest } from '../../test/sim/stack.js';
-import type { RouteContext, SimResponse, SimServer } from '../../test/sim/simServer.js';
+import type { EntraSim, SimRequest } from '../../devstack/stack.js';
+import type { RouteContext, SimResponse, SimServer } from '../../devstack/simServer.js';
 
 type Route = (ctx: RouteContext) => Promise<SimResponse>;
 export type AnswerRewrite = (req: SimRequest, answer: SimResponse) => SimResponse;

@@ -9,7 +9,7 @@
 import type { SourceKind } from '../../shared/ports.js';
 import { LEASE_MS } from '../../shared/usecases/collectTenant.js';
 import { runCollection } from '../../shared/usecases/runCollection.js';
-import type { LocalStack } from '../../test/sim/stack.js';
+import type { LocalStack } from '../../devstack/stack.js';
 import { collectorProcess } from './collectorServices.js';
 import { addFigures, compareWithTruth, ZERO_TRUTH, type TruthFigures } from './storeTruth.js';
 import { TableProxy, viaTablePort } from './tableProxy.js';

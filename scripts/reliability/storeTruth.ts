@@ -7,7 +7,7 @@
  */
 import { contentHash } from '../../shared/adapters/tables/canonicalJson.js';
 import type { SnapshotStore, SourceKind } from '../../shared/ports.js';
-import type { DefenderWorld } from '../../test/sim/stack.js';
+import type { DefenderWorld } from '../../devstack/stack.js';
 
 export interface TruthFigures {
   lost: number;

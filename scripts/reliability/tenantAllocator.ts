@@ -1,6 +1,6 @@
 /** Fresh customer tenants for each scenario on one shared stack: seeded in the simulators and registered active. */
 import type { TenantStore } from '../../shared/ports.js';
-import type { LocalStack } from '../../test/sim/stack.js';
+import type { LocalStack } from '../../devstack/stack.js';
 
 export class TenantAllocator {
   private next = 1;

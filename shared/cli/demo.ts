@@ -12,16 +12,16 @@ import { exportIncidents } from '../usecases/exportIncidents.js';
 import { exitCodeOf, summaryTable, table } from './commands.js';
 import type { Io } from './io.js';
 
-/** The simulators ship with the source tree (test/sim), not with the deployment package. */
+/** The simulators ship with the source tree (devstack/), not with the deployment package. */
 async function loadSimulators() {
   try {
     const [stack, tenants] = await Promise.all([
-      import('../../test/sim/stack.js'),
-      import('../../test/sim/demoTenants.js'),
+      import('../../devstack/stack.js'),
+      import('../../devstack/demoTenants.js'),
     ]);
     return { startLocalStack: stack.startLocalStack, demoTenants: tenants.demoTenants };
   } catch (error) {
-    throw new Error(`The demo needs the simulators from a source checkout (test/sim): ${(error as Error).message}`, {
+    throw new Error(`The demo needs the simulators from a source checkout (devstack/): ${(error as Error).message}`, {
       cause: error,
     });
   }

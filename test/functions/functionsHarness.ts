@@ -10,7 +10,7 @@ import { loadSettings } from '../../shared/config/settings.js';
 import { setHostServices } from '../../shared/host/hostServices.js';
 import { createInvocationLogger } from '../../shared/host/invocationLogger.js';
 import type { TenantPatch } from '../../shared/ports.js';
-import { startLocalStack, type LocalStack, type StackOptions } from '../sim/stack.js';
+import { startLocalStack, type LocalStack, type StackOptions } from '../../devstack/stack.js';
 
 export interface LogLine {
   readonly level: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { TableClient } from '@azure/data-tables';
-import { Azurite } from '../sim/azurite.js';
+import { Azurite } from '../../devstack/azurite.js';
 
 describe('Azurite launcher', () => {
   it('starts on free loopback ports and serves tables', async () => {

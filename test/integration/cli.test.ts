@@ -2,8 +2,8 @@
  * The CLI contract (design §5): exit codes, stdout/stderr split, tenant lifecycle, consent-link.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startLocalStack, type LocalStack } from '../sim/stack.js';
-import { ndjson, runCli } from '../helpers/cli.js';
+import { startLocalStack, type LocalStack } from '../../devstack/stack.js';
+import { ndjson, runCli } from '../../devstack/cli.js';
 
 const A = '2c000000-0000-4000-8000-00000000000a';
 const B = '2c000000-0000-4000-8000-00000000000b';

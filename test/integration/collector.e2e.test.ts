@@ -3,8 +3,8 @@
  * @azure/keyvault-secrets, @azure/data-tables) against Azurite and the HTTPS simulators.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startLocalStack, type LocalStack } from '../sim/stack.js';
-import { ndjson, runCli } from '../helpers/cli.js';
+import { startLocalStack, type LocalStack } from '../../devstack/stack.js';
+import { ndjson, runCli } from '../../devstack/cli.js';
 import { compareInstants } from '../../shared/domain/time.js';
 
 type Source = 'graph' | 'm365d';

@@ -8,8 +8,8 @@ import { createServices } from '../../shared/composition.js';
 import { silentLogger } from '../../shared/log.js';
 import { runCollection } from '../../shared/usecases/runCollection.js';
 import { addTenant } from '../../shared/usecases/tenants.js';
-import { startLocalStack, type LocalStack } from '../sim/stack.js';
-import { ndjson, runCli } from '../helpers/cli.js';
+import { startLocalStack, type LocalStack } from '../../devstack/stack.js';
+import { ndjson, runCli } from '../../devstack/cli.js';
 
 const OK = '1b000000-0000-4000-8000-000000000001';
 const REVOKED = '1b000000-0000-4000-8000-000000000002';

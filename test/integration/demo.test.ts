@@ -1,6 +1,6 @@
 /** The README's first command: `incident-collector demo` collects every simulated tenant and prints them. */
 import { describe, expect, it } from '@jest/globals';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../../devstack/cli.js';
 
 describe('demo', () => {
   it.each(['graph', 'm365d'] as const)(

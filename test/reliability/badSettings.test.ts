@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from '@jest/globals';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../../devstack/cli.js';
 
 const valid: Record<string, string> = {
   PARTNER_CLIENT_ID: '6a8b2c1d-0000-4000-8000-000000000001',

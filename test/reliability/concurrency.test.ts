@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { measureConcurrency } from '../../scripts/reliability/concurrency.js';
 import { TenantAllocator } from '../../scripts/reliability/tenantAllocator.js';
-import { startLocalStack, type LocalStack } from '../sim/stack.js';
+import { startLocalStack, type LocalStack } from '../../devstack/stack.js';
 
 describe('concurrency', () => {
   let stack: LocalStack;

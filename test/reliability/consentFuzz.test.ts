@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { fuzzConsent } from '../../scripts/reliability/consentFuzz.js';
 import { TenantAllocator } from '../../scripts/reliability/tenantAllocator.js';
-import { startLocalStack, type LocalStack } from '../sim/stack.js';
+import { startLocalStack, type LocalStack } from '../../devstack/stack.js';
 
 describe('consent callback fuzzing', () => {
   let stack: LocalStack;

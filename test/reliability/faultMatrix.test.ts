@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FAULTS } from '../../scripts/reliability/faultCatalogue.js';
 import { runFaultCase, type MatrixOptions } from '../../scripts/reliability/faultMatrix.js';
 import { TenantAllocator } from '../../scripts/reliability/tenantAllocator.js';
-import { startLocalStack, type LocalStack } from '../sim/stack.js';
+import { startLocalStack, type LocalStack } from '../../devstack/stack.js';
 
 describe('fault matrix (reduced)', () => {
   let stack: LocalStack;

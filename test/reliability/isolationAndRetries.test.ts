@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { measureBoundedRetries } from '../../scripts/reliability/boundedRetries.js';
 import { measureIsolation } from '../../scripts/reliability/isolation.js';
 import { TenantAllocator } from '../../scripts/reliability/tenantAllocator.js';
-import { startLocalStack, type LocalStack } from '../sim/stack.js';
+import { startLocalStack, type LocalStack } from '../../devstack/stack.js';
 
 describe('isolation and bounded retries', () => {
   let stack: LocalStack;

@@ -13,7 +13,7 @@ import { captureIssuedTokens } from '../../scripts/reliability/simHooks.js';
 import { TenantAllocator } from '../../scripts/reliability/tenantAllocator.js';
 import { collectorProcess } from '../../scripts/reliability/collectorServices.js';
 import { runCollection } from '../../shared/usecases/runCollection.js';
-import { PARTNER_SECRET_NAME, startLocalStack, type LocalStack } from '../sim/stack.js';
+import { PARTNER_SECRET_NAME, startLocalStack, type LocalStack } from '../../devstack/stack.js';
 
 describe('secret hygiene', () => {
   let stack: LocalStack;

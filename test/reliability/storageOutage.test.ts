@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { storageOutage } from '../../scripts/reliability/storageOutage.js';
 import { TenantAllocator } from '../../scripts/reliability/tenantAllocator.js';
-import { startLocalStack, type LocalStack } from '../sim/stack.js';
+import { startLocalStack, type LocalStack } from '../../devstack/stack.js';
 
 describe('storage outage mid-run', () => {
   let stack: LocalStack;

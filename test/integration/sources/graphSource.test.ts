@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RETRY_LIMIT } from '../../../shared/adapters/http.js';
 import { CollectorError } from '../../../shared/domain/errors.js';
-import { startLocalStack, type LocalStack } from '../../sim/stack.js';
+import { startLocalStack, type LocalStack } from '../../../devstack/stack.js';
 import { buildAdapters, byId, collectPages, truthById, useStackIdentity, wideWindow } from './harness.js';
 
 const SMALL = '0a000000-0000-4000-8000-000000000001';

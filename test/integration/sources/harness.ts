@@ -11,7 +11,7 @@ import { KeyVaultSecretProvider, createAzureCredential } from '../../../shared/a
 import { EntraTokenProvider } from '../../../shared/adapters/tokenProvider.js';
 import { loadSettings, type Settings } from '../../../shared/config/settings.js';
 import type { IncidentPage, IncidentSource, Logger, SyncWindow } from '../../../shared/ports.js';
-import type { LocalStack } from '../../sim/stack.js';
+import type { LocalStack } from '../../../devstack/stack.js';
 
 export interface Adapters {
   readonly settings: Settings;

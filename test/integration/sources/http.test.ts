@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { createIncidentHttp } from '../../../shared/adapters/http.js';
 import { RateLimiter, SOURCE_QUOTAS, type LimiterClock } from '../../../shared/adapters/rateLimiter.js';
 import { CollectorError } from '../../../shared/domain/errors.js';
-import { startLocalStack, type LocalStack } from '../../sim/stack.js';
+import { startLocalStack, type LocalStack } from '../../../devstack/stack.js';
 import { buildAdapters, useStackIdentity } from './harness.js';
 
 const TENANT = '0d000000-0000-4000-8000-000000000001';

@@ -4,12 +4,12 @@
  * and secret rotation picked up by the same provider instance.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { freePort } from '../../sim/azurite.js';
+import { freePort } from '../../../devstack/azurite.js';
 import { KeyVaultSecretProvider, createAzureCredential } from '../../../shared/adapters/secretProvider.js';
 import { EntraTokenProvider } from '../../../shared/adapters/tokenProvider.js';
 import { GRAPH_READ_ROLES } from '../../../shared/adapters/graphSource.js';
 import { CollectorError } from '../../../shared/domain/errors.js';
-import { PARTNER_SECRET_NAME, startLocalStack, type LocalStack } from '../../sim/stack.js';
+import { PARTNER_SECRET_NAME, startLocalStack, type LocalStack } from '../../../devstack/stack.js';
 import { buildAdapters, collectPages, settingsOf, useStackIdentity, wideWindow } from './harness.js';
 
 const OK = '0c000000-0000-4000-8000-000000000001';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTableStores, type TableStores } from '../../../shared/adapters/tables/tableStores.js';
 import { CollectorError } from '../../../shared/domain/errors.js';
-import { Azurite } from '../../sim/azurite.js';
+import { Azurite } from '../../../devstack/azurite.js';
 import { collect, fetched, graphIncident, newTenantId } from './tableFixture.js';
 
 let azurite: Azurite;

@@ -7,7 +7,7 @@ import {
   type TableStores,
 } from '../../../shared/adapters/tables/tableStores.js';
 import type { FetchedIncident, JsonObject, StoredSnapshot } from '../../../shared/ports.js';
-import { Azurite } from '../../sim/azurite.js';
+import { Azurite } from '../../../devstack/azurite.js';
 
 export interface TableFixture {
   readonly azurite: Azurite;

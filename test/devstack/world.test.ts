@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { DefenderWorld } from '../../sim/world.js';
-import { demoTenants } from '../../sim/demoTenants.js';
+import { DefenderWorld } from '../../devstack/world.js';
+import { demoTenants } from '../../devstack/demoTenants.js';
 
 // Copies of /work/shared/reference/samples (Microsoft's documented payloads).
-const SAMPLES = new URL('../../sim/samples', import.meta.url).pathname;
+const SAMPLES = new URL('../../devstack/samples', import.meta.url).pathname;
 const sample = (name: string) =>
   JSON.parse(readFileSync(`${SAMPLES}/${name}`, 'utf8')) as { value: Record<string, unknown>[] };
 const TENANT = '0f0e0d0c-0b0a-4909-8807-060504030201';

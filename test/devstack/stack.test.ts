@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { TableClient } from '@azure/data-tables';
-import { loadSettings } from '../../../shared/config/settings.js';
-import { startLocalStack, type LocalStack } from '../../sim/stack.js';
+import { loadSettings } from '../../shared/config/settings.js';
+import { startLocalStack, type LocalStack } from '../../devstack/stack.js';
 import { tokenFor } from './simClient.js';
 
 const TENANT = '12345678-aaaa-4bbb-8ccc-1234567890ab';

@@ -1,6 +1,6 @@
 /** Raw HTTPS calls for the simulator self-tests (node:https with the stack's CA, no SDK in between). */
 import https from 'node:https';
-import type { LocalStack } from '../../sim/stack.js';
+import type { LocalStack } from '../../devstack/stack.js';
 
 export interface RawAnswer {
   readonly status: number;

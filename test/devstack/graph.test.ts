@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startLocalStack, type LocalStack } from '../../sim/stack.js';
+import { startLocalStack, type LocalStack } from '../../devstack/stack.js';
 import { bearer, request, tokenFor, type RawAnswer } from './simClient.js';
 
 const BIG = 'aaaaaaaa-0000-4000-8000-000000000001';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { startLocalStack, type LocalStack } from '../../sim/stack.js';
+import { startLocalStack, type LocalStack } from '../../devstack/stack.js';
 import { bearer, request, requestToken } from './simClient.js';
 
 describe('KeyVaultSim', () => {

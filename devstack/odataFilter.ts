@@ -3,7 +3,7 @@
  * `and`. Datetimes may be bare (as Graph writes them) or quoted; they are compared at 100 ns as fixed-width
  * strings. Anything else is a syntax error the simulators answer with 400.
  */
-import { toFixedWidth } from '../../shared/domain/time.js';
+import { toFixedWidth } from '../shared/domain/time.js';
 
 export type ComparisonOp = 'ge' | 'gt' | 'le' | 'lt';
 

@@ -1,6 +1,6 @@
 /** Run the real CLI in-process with captured stdout/stderr. */
-import type { Io } from '../../shared/cli/io.js';
-import { main } from '../../shared/cli/run.js';
+import type { Io } from '../shared/cli/io.js';
+import { main } from '../shared/cli/run.js';
 
 export interface CliResult {
   readonly code: number;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ClientSecretCredential } from '@azure/identity';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { startLocalStack, type LocalStack } from '../../sim/stack.js';
+import { startLocalStack, type LocalStack } from '../../devstack/stack.js';
 import { requestToken, request } from './simClient.js';
 
 const GRANTED = '11111111-1111-4111-8111-111111111111';

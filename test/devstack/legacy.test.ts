@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startLocalStack, type LocalStack } from '../../sim/stack.js';
+import { startLocalStack, type LocalStack } from '../../devstack/stack.js';
 import { bearer, request, tokenFor, type RawAnswer } from './simClient.js';
-import { toFixedWidth } from '../../../shared/domain/time.js';
+import { toFixedWidth } from '../../shared/domain/time.js';
 
 const TENANT = 'dddddddd-0000-4000-8000-000000000004';
 const QUOTA = 'eeeeeeee-0000-4000-8000-000000000005';
