@@ -80,7 +80,7 @@ export interface TenantRecord {
   readonly status: TenantStatus;
   readonly consentedAt?: string;
   /** Checkpoint: the API's own `lastUpdate…` string of the highest incident durably written. */
-  readonly watermark?: string;
+  readonly checkpoint?: string;
   readonly lastRunAt?: string;
   readonly lastSuccessAt?: string;
   readonly lastProbeAt?: string;
@@ -93,20 +93,20 @@ export interface TenantRecord {
   readonly lastError?: string;
 }
 
-export type TenantPatch = Partial<Omit<TenantRecord, 'tenantId' | 'watermark'>>;
+export type TenantPatch = Partial<Omit<TenantRecord, 'tenantId' | 'checkpoint'>>;
 
 export interface TenantStore {
   get(tenantId: string): Promise<TenantRecord | undefined>;
   list(): Promise<TenantRecord[]>;
-  /** Create the tenant, or merge into the existing row (never touches `watermark`). Returns the stored record. */
+  /** Create the tenant, or merge into the existing row (never touches `checkpoint`). Returns the stored record. */
   upsert(tenantId: string, patch: TenantPatch & { displayName?: string }): Promise<TenantRecord>;
   /** Merge fields into an existing tenant. Throws NotFoundError when absent. */
   update(tenantId: string, patch: TenantPatch): Promise<TenantRecord>;
   /**
-   * Move the checkpoint forward to `watermark` when it is later than the stored one (compared as instants,
+   * Move the checkpoint forward to `checkpoint` when it is later than the stored one (compared as instants,
    * full precision); never backwards, safe against concurrent writers (ETag). Returns the stored value.
    */
-  advanceWatermark(tenantId: string, watermark: string): Promise<string | undefined>;
+  advanceCheckpoint(tenantId: string, checkpoint: string): Promise<string | undefined>;
   delete(tenantId: string): Promise<void>;
 }
 

@@ -11,7 +11,7 @@ import type { LocalStack } from '../../devstack/stack.js';
 import { collectorProcess } from './collectorServices.js';
 import { addFigures, compareWithTruth, ZERO_TRUTH, type TruthFigures } from './storeTruth.js';
 import { TenantAllocator } from './tenantAllocator.js';
-import { WatermarkRecorder } from './watermarkRecorder.js';
+import { CheckpointRecorder } from './checkpointRecorder.js';
 
 export interface ConcurrencyRow extends TruthFigures {
   readonly source: SourceKind;
@@ -19,7 +19,7 @@ export interface ConcurrencyRow extends TruthFigures {
   /** Collections that ran (the others found the lease held). */
   readonly collected: number;
   readonly leaseHeld: number;
-  readonly watermarkRegressions: number;
+  readonly checkpointRegressions: number;
   /** Checkpoint racers: the final value must be the highest any writer offered. */
   readonly lostCheckpointUpdates: number;
 }
@@ -33,7 +33,7 @@ export async function measureConcurrency(
 ): Promise<ConcurrencyRow> {
   const tenants = allocator.allocate(tenantsCount, 120);
   const env = { ...stack.env, INCIDENT_SOURCE: source, SYNC_LAG_SECONDS: '0', TENANT_CONCURRENCY: '4' };
-  const recorder = new WatermarkRecorder();
+  const recorder = new CheckpointRecorder();
   const a = await collectorProcess({ env, logLines, recorder });
   const b = await collectorProcess({ env, logLines, recorder });
   await TenantAllocator.register(a.services.tenants, tenants);
@@ -58,21 +58,21 @@ export async function measureConcurrency(
   // after another while the racers run, so its observations are in the store's own order.
   let lost = 0;
   for (const tenant of tenants) {
-    const current = (await a.services.tenants.get(tenant))?.watermark as string;
+    const current = (await a.services.tenants.get(tenant))?.checkpoint as string;
     const offers = Array.from({ length: 24 }, (_, i) => shiftFixedWidth(toFixedWidth(current), (i - 8) * 1_000));
     offers.sort(() => Math.random() - 0.5);
     let racing = true;
     const poller = (async () => {
-      while (racing) recorder.observe(tenant, (await a.services.tenants.get(tenant))?.watermark);
+      while (racing) recorder.observe(tenant, (await a.services.tenants.get(tenant))?.checkpoint);
     })();
     try {
-      await Promise.all(offers.map((w, i) => (i % 2 === 0 ? a : b).services.tenants.advanceWatermark(tenant, w)));
+      await Promise.all(offers.map((w, i) => (i % 2 === 0 ? a : b).services.tenants.advanceCheckpoint(tenant, w)));
     } finally {
       racing = false;
       await poller;
     }
     const highest = offers.reduce((m, w) => (compareInstants(w, m) > 0 ? w : m));
-    const stored = (await a.services.tenants.get(tenant))?.watermark as string;
+    const stored = (await a.services.tenants.get(tenant))?.checkpoint as string;
     if (compareInstants(stored, highest) !== 0) lost++;
   }
   await recorder.observeStore(a.services.tenants, tenants);
@@ -86,7 +86,7 @@ export async function measureConcurrency(
     collected,
     leaseHeld,
     ...figures,
-    watermarkRegressions: recorder.regressions,
+    checkpointRegressions: recorder.regressions,
     lostCheckpointUpdates: lost,
   };
 }

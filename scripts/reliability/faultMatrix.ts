@@ -10,7 +10,7 @@ import { collectorProcess } from './collectorServices.js';
 import { clearFaults, FAULTS, type FaultCase } from './faultCatalogue.js';
 import { addFigures, compareWithTruth, ZERO_TRUTH, type TruthFigures } from './storeTruth.js';
 import { TenantAllocator } from './tenantAllocator.js';
-import { WatermarkRecorder } from './watermarkRecorder.js';
+import { CheckpointRecorder } from './checkpointRecorder.js';
 
 export type FaultMode = 'persistent' | 'burst';
 
@@ -38,7 +38,7 @@ export interface MatrixRow extends TruthFigures {
   readonly mode: FaultMode;
   /** Requests the fault actually hit (0: the point was past the run's last request). */
   readonly hits: number;
-  readonly watermarkRegressions: number;
+  readonly checkpointRegressions: number;
   /** Tenants not hit by the fault that did not finish `ok` in the faulted run. */
   readonly bystandersNotOk: number;
   /** Tenants not `ok` in the run after the fault was cleared. */
@@ -67,7 +67,7 @@ export async function runFaultCase(
   const env = envFor(stack, source);
   const tenants = options.allocator.allocate(1 + options.bystanders, options.incidentsPerTenant);
   const victim = tenants[0] as string;
-  const recorder = new WatermarkRecorder();
+  const recorder = new CheckpointRecorder();
   let hits = 0;
 
   const first = await collectorProcess({ env, logLines: options.logLines, recorder });
@@ -103,7 +103,7 @@ export async function runFaultCase(
     mode,
     hits,
     ...figures,
-    watermarkRegressions: recorder.regressions,
+    checkpointRegressions: recorder.regressions,
     bystandersNotOk: bystanders.filter((t) => byId1.get(t)?.status !== 'ok').length,
     notRecovered: run2.tenants.filter((r) => r.status !== 'ok').length,
     victimOutcome: outcome(byId1.get(victim)),

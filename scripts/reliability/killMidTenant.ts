@@ -15,7 +15,7 @@ import { collectorProcess } from './collectorServices.js';
 import { compareWithTruth, type TruthFigures } from './storeTruth.js';
 import { TableProxy, viaTablePort } from './tableProxy.js';
 import { TenantAllocator } from './tenantAllocator.js';
-import { WatermarkRecorder } from './watermarkRecorder.js';
+import { CheckpointRecorder } from './checkpointRecorder.js';
 
 export interface KillOptions {
   readonly stack: LocalStack;
@@ -37,7 +37,7 @@ export interface KillRow extends TruthFigures {
   readonly killedAtPoint: boolean;
   /** History rows the killed run wrote beyond its last checkpoint (proof the kill fell in the gap). */
   readonly rowsPastCheckpoint: boolean;
-  readonly watermarkRegressions: number;
+  readonly checkpointRegressions: number;
   readonly notRecovered: number;
 }
 
@@ -47,7 +47,7 @@ export async function killMidTenant(options: KillOptions): Promise<KillRow> {
   const { stack, source } = options;
   const [victim] = options.allocator.allocate(1, options.incidents) as [string];
   const env = { ...stack.env, INCIDENT_SOURCE: source, SYNC_LAG_SECONDS: '0' };
-  const recorder = new WatermarkRecorder();
+  const recorder = new CheckpointRecorder();
   const setup = await collectorProcess({ env, logLines: options.logLines });
   await TenantAllocator.register(setup.services.tenants, [victim]);
 
@@ -93,10 +93,10 @@ export async function killMidTenant(options: KillOptions): Promise<KillRow> {
 
   // What the dead run left: its checkpoint, and whether it wrote history past it (the gap the kill fell in).
   await recorder.observeStore(setup.services.tenants, [victim]);
-  const watermark = (await setup.services.tenants.get(victim))?.watermark;
+  const checkpoint = (await setup.services.tenants.get(victim))?.checkpoint;
   let rowsPastCheckpoint = false;
   for await (const row of setup.services.snapshots.history({ tenantId: victim })) {
-    if (watermark === undefined || compareInstants(row.lastUpdateTime, watermark) > 0) rowsPastCheckpoint = true;
+    if (checkpoint === undefined || compareInstants(row.lastUpdateTime, checkpoint) > 0) rowsPastCheckpoint = true;
   }
 
   const later = { now: () => new Date(Date.now() + LEASE_MS + 60_000) };
@@ -110,7 +110,7 @@ export async function killMidTenant(options: KillOptions): Promise<KillRow> {
     killedAtPoint: killed,
     rowsPastCheckpoint,
     ...figures,
-    watermarkRegressions: recorder.regressions,
+    checkpointRegressions: recorder.regressions,
     notRecovered: run.tenants.filter((r) => r.status !== 'ok').length,
   };
 }

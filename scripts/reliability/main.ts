@@ -58,7 +58,7 @@ async function main(): Promise<number> {
           r.duplicateHistory +
           r.historyGaps +
           r.foreign +
-          r.watermarkRegressions +
+          r.checkpointRegressions +
           r.bystandersNotOk +
           r.notRecovered ===
           0,
@@ -88,7 +88,7 @@ async function main(): Promise<number> {
     for (const k of kills)
       check(
         k.killedAtPoint &&
-          k.lost + k.stale + k.duplicateHistory + k.historyGaps + k.watermarkRegressions + k.notRecovered === 0,
+          k.lost + k.stale + k.duplicateHistory + k.historyGaps + k.checkpointRegressions + k.notRecovered === 0,
       );
 
     progress('storage outage…');
@@ -116,7 +116,7 @@ async function main(): Promise<number> {
       if (o.dataSurvived)
         check(
           o.outageHappened &&
-            o.lost + o.stale + o.duplicateHistory + o.historyGaps + o.watermarkRegressions + o.notRecovered === 0,
+            o.lost + o.stale + o.duplicateHistory + o.historyGaps + o.checkpointRegressions + o.notRecovered === 0,
         );
 
     progress('concurrency…');
@@ -124,7 +124,7 @@ async function main(): Promise<number> {
     for (const source of SOURCES)
       races.push(await measureConcurrency(stack, allocator, source, quick ? 4 : 8, logLines));
     for (const c of races)
-      check(c.lost + c.stale + c.duplicateHistory + c.watermarkRegressions + c.lostCheckpointUpdates === 0);
+      check(c.lost + c.stale + c.duplicateHistory + c.checkpointRegressions + c.lostCheckpointUpdates === 0);
 
     progress('isolation…');
     const isolation = await measureIsolation(stack, allocator, SOURCES, logLines);
@@ -158,7 +158,7 @@ async function main(): Promise<number> {
           'Lost',
           'Stale',
           'Duplicate history',
-          'Watermark regressions',
+          'Checkpoint regressions',
           'Not recovered',
         ],
         kills.map((k) => [
@@ -169,7 +169,7 @@ async function main(): Promise<number> {
           k.lost,
           k.stale,
           k.duplicateHistory,
-          k.watermarkRegressions,
+          k.checkpointRegressions,
           k.notRecovered,
         ]),
       ),
@@ -188,7 +188,7 @@ async function main(): Promise<number> {
           'Lost',
           'Stale',
           'Duplicate history',
-          'Watermark regressions',
+          'Checkpoint regressions',
           'Not recovered',
         ],
         outages.map((o) => [
@@ -200,7 +200,7 @@ async function main(): Promise<number> {
           o.lost,
           o.stale,
           o.duplicateHistory,
-          o.watermarkRegressions,
+          o.checkpointRegressions,
           o.notRecovered,
         ]),
       ),
@@ -218,7 +218,7 @@ async function main(): Promise<number> {
           'Lost',
           'Stale',
           'Duplicate history',
-          'Watermark regressions',
+          'Checkpoint regressions',
           'Lost checkpoint updates',
         ],
         races.map((c) => [
@@ -228,7 +228,7 @@ async function main(): Promise<number> {
           c.lost,
           c.stale,
           c.duplicateHistory,
-          c.watermarkRegressions,
+          c.checkpointRegressions,
           c.lostCheckpointUpdates,
         ]),
       ),

@@ -14,7 +14,7 @@ import { collectorProcess } from './collectorServices.js';
 import { addFigures, compareWithTruth, ZERO_TRUTH, type TruthFigures } from './storeTruth.js';
 import { TableProxy, viaTablePort } from './tableProxy.js';
 import { TenantAllocator } from './tenantAllocator.js';
-import { WatermarkRecorder } from './watermarkRecorder.js';
+import { CheckpointRecorder } from './checkpointRecorder.js';
 
 export interface OutageOptions {
   /** A stack started with `azurite: { persistent: true }`. */
@@ -41,7 +41,7 @@ export interface OutageRow extends TruthFigures {
   readonly rerunErrors: readonly string[];
   /** Tenants that failed during the outage run (expected: storage is shared by all). */
   readonly failedDuringOutage: number;
-  readonly watermarkRegressions: number;
+  readonly checkpointRegressions: number;
   readonly notRecovered: number;
 }
 
@@ -59,7 +59,7 @@ export async function storageOutage(options: OutageOptions): Promise<OutageRow> 
     TENANT_CONCURRENCY: '4',
     ...(options.mode === 'network' ? { AzureWebJobsStorage: viaTablePort(azurite.connectionString, proxy.port) } : {}),
   };
-  const recorder = new WatermarkRecorder();
+  const recorder = new CheckpointRecorder();
   const first = await collectorProcess({ env, logLines: options.logLines, recorder });
   await TenantAllocator.register(first.services.tenants, tenants);
   const down = options.mode === 'network' ? () => proxy.cut() : () => azurite.halt();
@@ -121,7 +121,7 @@ export async function storageOutage(options: OutageOptions): Promise<OutageRow> 
     rerunErrors,
     ...figures,
     failedDuringOutage: run1 ? run1.tenants.filter((r) => r.status !== 'ok').length : tenants.length,
-    watermarkRegressions: recorder.regressions,
+    checkpointRegressions: recorder.regressions,
     notRecovered: run2.tenants.filter((r) => r.status !== 'ok').length,
   };
 }

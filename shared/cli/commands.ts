@@ -134,13 +134,13 @@ export function createHandlers(
       } else if (tenants.length === 0) {
         io.err('No tenants registered.\n');
       } else {
-        const rows = [['TENANT', 'NAME', 'STATUS', 'WATERMARK', 'LAST SUCCESS', 'FAILURES', 'LAST ERROR']];
+        const rows = [['TENANT', 'NAME', 'STATUS', 'CHECKPOINT', 'LAST SUCCESS', 'FAILURES', 'LAST ERROR']];
         for (const t of tenants) {
           rows.push([
             String(t.tenantId),
             String(t.displayName),
             String(t.status),
-            String(t.watermark ?? ''),
+            String(t.checkpoint ?? ''),
             String(t.lastSuccessAt ?? ''),
             String(t.consecutiveFailures),
             String(t.lastErrorCode ?? ''),

@@ -8,7 +8,7 @@ import { dateToFixedWidth, shiftFixedWidth, toFixedWidth } from './time.js';
 
 export interface WindowInput {
   /** The tenant's checkpoint (an API `lastUpdate…` string), if any. */
-  readonly watermark?: string;
+  readonly checkpoint?: string;
   /** One-off backfill start (`collect --since`); wins over the checkpoint for this run only. */
   readonly since?: string;
   readonly now: Date;
@@ -23,8 +23,8 @@ export function computeWindow(input: WindowInput): SyncWindow | undefined {
   let from: string;
   if (input.since !== undefined) {
     from = toFixedWidth(input.since);
-  } else if (input.watermark !== undefined && input.watermark !== '') {
-    from = shiftFixedWidth(input.watermark, -input.overlapSeconds * 1000);
+  } else if (input.checkpoint !== undefined && input.checkpoint !== '') {
+    from = shiftFixedWidth(input.checkpoint, -input.overlapSeconds * 1000);
   } else {
     from = dateToFixedWidth(new Date(input.now.getTime() - input.initialLookbackDays * 86_400_000));
   }

@@ -171,7 +171,7 @@ async function collectUnderLease(
     await deps.tokens.getToken(tenantId, request.signal ? { signal: request.signal } : undefined);
 
     const window = computeWindow({
-      ...(tenant.watermark ? { watermark: tenant.watermark } : {}),
+      ...(tenant.checkpoint ? { checkpoint: tenant.checkpoint } : {}),
       ...(request.since ? { since: request.since } : {}),
       now: deps.clock.now(),
       overlapSeconds: deps.sync.overlapSeconds,
@@ -196,7 +196,7 @@ async function collectUnderLease(
           counts.changed += written.changed;
         }
         // Only after the page is durably written (design §6.5); never in a finally after an error.
-        if (page.checkpoint !== undefined) await deps.tenants.advanceWatermark(tenantId, page.checkpoint);
+        if (page.checkpoint !== undefined) await deps.tenants.advanceCheckpoint(tenantId, page.checkpoint);
         held.lease = await keepLease(deps.leases, held.lease, deps.clock);
       }
     }

@@ -193,7 +193,7 @@ export async function completeConsent(deps: ConsentCallbackDeps, query: ConsentC
     deps.logger.info('consent.registered', { tenantId, reconsented: true, status: 'disabled' });
     return { ok: true, tenant, reconsented: true };
   }
-  // Re-consent keeps the checkpoint (upsert never touches the watermark) and returns the tenant to active.
+  // Re-consent keeps the checkpoint (upsert never touches the checkpoint) and returns the tenant to active.
   const tenant = await deps.tenants.upsert(tenantId, {
     ...afterSuccess(existing, now, { collected: false }),
     consentedAt: now.toISOString(),

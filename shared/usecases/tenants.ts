@@ -154,7 +154,7 @@ export function tenantView(t: TenantRecord): Record<string, unknown> {
     displayName: t.displayName,
     status: t.status,
     consentedAt: orNull(t.consentedAt),
-    watermark: orNull(t.watermark),
+    watermark: orNull(t.checkpoint),
     lastRunAt: orNull(t.lastRunAt),
     lastSuccessAt: orNull(t.lastSuccessAt),
     consecutiveFailures: t.consecutiveFailures,

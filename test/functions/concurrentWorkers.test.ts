@@ -86,12 +86,12 @@ describe('two workers at once for one tenant', () => {
     const [a, b] = [await plan(), await plan()];
     expect(a.runId).not.toBe(b.runId);
 
-    const watermarks: string[] = [];
+    const checkpoints: string[] = [];
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const w = (await h.services.tenants.get(TENANT))?.watermark;
-        if (w !== undefined) watermarks.push(w);
+        const w = (await h.services.tenants.get(TENANT))?.checkpoint;
+        if (w !== undefined) checkpoints.push(w);
         await new Promise((resolve) => setTimeout(resolve, 15));
       }
     })();
@@ -122,14 +122,14 @@ describe('two workers at once for one tenant', () => {
     // One collection's worth of list calls: 260 incidents at 50 per page.
     expect(listCalls() - listCallsBefore).toBe(Math.ceil(260 / 50));
 
-    for (let i = 1; i < watermarks.length; i++)
-      expect(compareInstants(watermarks[i] as string, watermarks[i - 1] as string)).toBeGreaterThanOrEqual(0);
+    for (let i = 1; i < checkpoints.length; i++)
+      expect(compareInstants(checkpoints[i] as string, checkpoints[i - 1] as string)).toBeGreaterThanOrEqual(0);
     const truth = h.stack.world.graphIncidents(TENANT);
     const highest = truth
       .map((i) => String(i.lastUpdateDateTime))
       .sort(compareInstants)
       .at(-1) as string;
-    expect((await h.services.tenants.get(TENANT))?.watermark).toBe(highest);
+    expect((await h.services.tenants.get(TENANT))?.checkpoint).toBe(highest);
     expect((await toArray(h.services.snapshots.latest({ tenantId: TENANT }))).length).toBe(260);
   });
 
@@ -156,7 +156,7 @@ describe('two workers at once for one tenant', () => {
       tenantsFailed: 0,
     });
     const after = await h.services.tenants.get(TENANT);
-    expect(compareInstants(after?.watermark as string, before?.watermark as string)).toBe(0);
+    expect(compareInstants(after?.checkpoint as string, before?.checkpoint as string)).toBe(0);
     expect((await toArray(h.services.snapshots.history({ tenantId: TENANT }))).length).toBe(260);
   });
 

@@ -125,7 +125,7 @@ describe('consent onboarding through the function handlers', () => {
 
   it('re-consent of a consent_revoked tenant returns it to active with its checkpoint intact', async () => {
     const before = await h.services.tenants.get(T.onboard);
-    expect(before?.watermark).toBeTruthy();
+    expect(before?.checkpoint).toBeTruthy();
     await h.services.tenants.update(T.onboard, {
       status: 'consent_revoked',
       lastErrorCode: 'AADSTS700016',
@@ -136,7 +136,7 @@ describe('consent onboarding through the function handlers', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain('renewed');
     const after = await h.services.tenants.get(T.onboard);
-    expect(after).toMatchObject({ status: 'active', watermark: before?.watermark, displayName: 'Onboard Ltd' });
+    expect(after).toMatchObject({ status: 'active', checkpoint: before?.checkpoint, displayName: 'Onboard Ltd' });
     expect(after?.lastErrorCode).toBeUndefined();
   });
 

@@ -202,7 +202,7 @@ describe('scheduled run through the function handlers', () => {
     await collectTenantPoison(JSON.stringify(message), h.context('collectTenantPoison', { dequeueCount: 1 }));
     const tenant = await h.services.tenants.get(T.active);
     expect(tenant?.status).toBe(before?.status);
-    expect(tenant?.watermark).toBe(before?.watermark);
+    expect(tenant?.checkpoint).toBe(before?.checkpoint);
     expect(tenant?.lastErrorCode).toBe('DEAD_LETTER');
     expect(tenant?.lastError).toContain(message.runId);
     expect(tenant?.lastError).toContain(String(MAX_DEQUEUE_COUNT));

@@ -29,7 +29,7 @@ describe('concurrency', () => {
       duplicateHistory: 0,
       historyGaps: 0,
       foreign: 0,
-      watermarkRegressions: 0,
+      checkpointRegressions: 0,
       lostCheckpointUpdates: 0,
     });
   });

@@ -53,7 +53,7 @@ describe('fault matrix (reduced)', () => {
       duplicateHistory: 0,
       historyGaps: 0,
       foreign: 0,
-      watermarkRegressions: 0,
+      checkpointRegressions: 0,
       bystandersNotOk: 0,
       notRecovered: 0,
     });

@@ -45,7 +45,7 @@ describe('SIGKILL mid-tenant', () => {
         duplicateHistory: 0,
         historyGaps: 0,
         foreign: 0,
-        watermarkRegressions: 0,
+        checkpointRegressions: 0,
         notRecovered: 0,
       });
     },

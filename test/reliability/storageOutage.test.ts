@@ -42,7 +42,7 @@ describe('storage outage mid-run', () => {
       duplicateHistory: 0,
       historyGaps: 0,
       foreign: 0,
-      watermarkRegressions: 0,
+      checkpointRegressions: 0,
       notRecovered: 0,
     });
   });

@@ -1,7 +1,7 @@
 /**
- * TenantStore on the `Tenants` table (PK `tenant`, RK the lower-case tenant GUID). The checkpoint (`watermark`)
- * only moves forward: advanceWatermark is a compare-write guarded by the row's ETag and retried on 412, and
- * upsert/update never write it. The store remembers each tenant row's last seen ETag and watermark, so a
+ * TenantStore on the `Tenants` table (PK `tenant`, RK the lower-case tenant GUID). The checkpoint (column `watermark`, a design §4 contract name)
+ * only moves forward: advanceCheckpoint is a compare-write guarded by the row's ETag and retried on 412, and
+ * upsert/update never write it. The store remembers each tenant row's last seen ETag and checkpoint, so a
  * collection advancing its checkpoint page after page writes once per page instead of reading first; a stale
  * memory only costs a 412 and the read it saved. Cleared optional columns are stored as '' (Merge cannot remove a property) and
  * read back as absent.
@@ -17,7 +17,7 @@ import type { TableClients } from './tableClients.js';
 import { hasStatus, tableCall, toTableError } from './tableErrors.js';
 
 export const TENANT_PARTITION = 'tenant';
-const MAX_WATERMARK_ATTEMPTS = 50;
+const MAX_CHECKPOINT_ATTEMPTS = 50;
 const STATUSES: ReadonlySet<string> = new Set<TenantStatus>(TENANT_STATUSES);
 
 type Row = Record<string, unknown> & { rowKey?: string; etag?: string };
@@ -25,7 +25,7 @@ type Row = Record<string, unknown> & { rowKey?: string; etag?: string };
 /** The tenant row as this store last read or wrote it. */
 interface KnownRow {
   readonly etag: string;
-  readonly watermark: string | undefined;
+  readonly checkpoint: string | undefined;
 }
 
 function toRecord(row: Row): TenantRecord {
@@ -36,9 +36,11 @@ function toRecord(row: Row): TenantRecord {
     status: (STATUSES.has(status) ? status : 'pending_consent') as TenantStatus,
     consecutiveFailures: asNumber(row.consecutiveFailures) ?? 0,
   };
+  // The checkpoint's column keeps its contract name (design §4).
+  const checkpoint = asOptionalString(row.watermark);
+  if (checkpoint !== undefined) record.checkpoint = checkpoint;
   for (const name of [
     'consentedAt',
-    'watermark',
     'lastRunAt',
     'lastSuccessAt',
     'lastProbeAt',
@@ -53,9 +55,18 @@ function toRecord(row: Row): TenantRecord {
   return record as unknown as TenantRecord;
 }
 
-/** The columns a patch writes: never the key, never the watermark. */
+/** The columns a patch writes: never the key, never the checkpoint. */
 function patchColumns(patch: TenantPatch): Record<string, string | number | boolean> {
-  const { watermark: _w, tenantId: _t, ...rest } = patch as TenantPatch & { watermark?: unknown; tenantId?: unknown };
+  const {
+    checkpoint: _c,
+    watermark: _w,
+    tenantId: _t,
+    ...rest
+  } = patch as TenantPatch & {
+    checkpoint?: unknown;
+    watermark?: unknown;
+    tenantId?: unknown;
+  };
   return definedOnly(rest);
 }
 
@@ -83,9 +94,9 @@ export class TableTenantStore implements TenantStore {
     }
   }
 
-  private remember(key: string, etag: string | undefined, watermark: string | undefined): void {
+  private remember(key: string, etag: string | undefined, checkpoint: string | undefined): void {
     if (etag === undefined) this.known.delete(key);
-    else this.known.set(key, { etag, watermark });
+    else this.known.set(key, { etag, checkpoint });
   }
 
   async get(tenantId: string): Promise<TenantRecord | undefined> {
@@ -143,20 +154,20 @@ export class TableTenantStore implements TenantStore {
     return toRecord(row);
   }
 
-  async advanceWatermark(tenantId: string, watermark: string): Promise<string | undefined> {
+  async advanceCheckpoint(tenantId: string, checkpoint: string): Promise<string | undefined> {
     const key = tenantKey(tenantId);
-    compareInstants(watermark, watermark); // reject a malformed value before touching the row
+    compareInstants(checkpoint, checkpoint); // reject a malformed value before touching the row
     // First from memory (no read): the conditional write fails with 412 if the row changed since.
     let remembered = this.known.get(key);
-    for (let attempt = 0; attempt < MAX_WATERMARK_ATTEMPTS; attempt++) {
+    for (let attempt = 0; attempt < MAX_CHECKPOINT_ATTEMPTS; attempt++) {
       // Nothing to write: the answer must be the stored value, which memory cannot vouch for (another process
       // may have moved it on), so that case always reads.
-      if (remembered?.watermark !== undefined && compareInstants(watermark, remembered.watermark) <= 0)
+      if (remembered?.checkpoint !== undefined && compareInstants(checkpoint, remembered.checkpoint) <= 0)
         remembered = undefined;
       const row = remembered ?? (await this.readKnown(key));
-      const current = row.watermark;
-      if (current !== undefined && compareInstants(watermark, current) <= 0) return current;
-      if (await this.writeWatermark(key, watermark, row.etag)) return watermark;
+      const current = row.checkpoint;
+      if (current !== undefined && compareInstants(checkpoint, current) <= 0) return current;
+      if (await this.writeCheckpoint(key, checkpoint, row.etag)) return checkpoint;
       // 412: the row changed since. A remembered ETag is simply stale (read at once); a fresh one lost a race.
       if (remembered) {
         remembered = undefined;
@@ -166,7 +177,7 @@ export class TableTenantStore implements TenantStore {
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt + 1, 5)));
     }
     throw new CollectorError('The checkpoint could not be advanced: the tenant row kept changing.', {
-      code: 'TABLE_WATERMARK_CONTENTION',
+      code: 'TABLE_CHECKPOINT_CONTENTION',
       kind: 'transient',
     });
   }
@@ -174,24 +185,24 @@ export class TableTenantStore implements TenantStore {
   private async readKnown(key: string): Promise<KnownRow> {
     const row = await this.read(key);
     if (!row) throw new NotFoundError(`Tenant ${key} is not registered.`);
-    return { etag: asString(row.etag), watermark: asOptionalString(row.watermark) };
+    return { etag: asString(row.etag), checkpoint: asOptionalString(row.watermark) };
   }
 
   /** The conditional Merge; false when the row changed since `etag` (412). */
-  private async writeWatermark(key: string, watermark: string, etag: string): Promise<boolean> {
+  private async writeCheckpoint(key: string, checkpoint: string, etag: string): Promise<boolean> {
     try {
       const response = await this.table.updateEntity(
-        { partitionKey: TENANT_PARTITION, rowKey: key, watermark },
+        { partitionKey: TENANT_PARTITION, rowKey: key, watermark: checkpoint },
         'Merge',
         { etag },
       );
-      this.remember(key, response.etag, watermark);
+      this.remember(key, response.etag, checkpoint);
       return true;
     } catch (error) {
       this.known.delete(key);
       if (hasStatus(error, 412)) return false;
       if (hasStatus(error, 404)) throw new NotFoundError(`Tenant ${key} is not registered.`);
-      throw toTableError(error, 'advance watermark');
+      throw toTableError(error, 'advance checkpoint');
     }
   }
 

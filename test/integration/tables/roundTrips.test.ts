@@ -166,38 +166,38 @@ describe('advancing the checkpoint', () => {
     counter.reset();
 
     for (let minute = 1; minute <= 10; minute++)
-      expect(await fx.stores.tenants.advanceWatermark(id, at(minute))).toBe(at(minute));
+      expect(await fx.stores.tenants.advanceCheckpoint(id, at(minute))).toBe(at(minute));
     expect(Object.fromEntries(counter.byKind)).toEqual({ 'PATCH Tenants': 10 });
     // Not later than the stored value: the answer is the stored value, read fresh (memory cannot vouch for it).
-    await other.tenants.advanceWatermark(id, at(12));
-    expect(await fx.stores.tenants.advanceWatermark(id, at(5))).toBe(at(12));
-    expect((await other.tenants.get(id))?.watermark).toBe(at(12));
+    await other.tenants.advanceCheckpoint(id, at(12));
+    expect(await fx.stores.tenants.advanceCheckpoint(id, at(5))).toBe(at(12));
+    expect((await other.tenants.get(id))?.checkpoint).toBe(at(12));
   });
 
   it('never moves backwards when the remembered row is stale: the 412 leads to a fresh read and compare', async () => {
     const id = newTenantId();
     await fx.stores.tenants.upsert(id, { displayName: 'Contoso', status: 'active' });
-    await fx.stores.tenants.advanceWatermark(id, at(1));
+    await fx.stores.tenants.advanceCheckpoint(id, at(1));
     // Another process moves the checkpoint further; this store still remembers at(1) and the old ETag.
-    await other.tenants.advanceWatermark(id, at(30));
+    await other.tenants.advanceCheckpoint(id, at(30));
 
-    expect(await fx.stores.tenants.advanceWatermark(id, at(20))).toBe(at(30));
-    expect((await other.tenants.get(id))?.watermark).toBe(at(30));
+    expect(await fx.stores.tenants.advanceCheckpoint(id, at(20))).toBe(at(30));
+    expect((await other.tenants.get(id))?.checkpoint).toBe(at(30));
 
     // And forward again from the fresh read, then from memory once more.
     await other.tenants.update(id, { lastErrorCode: 'X' });
-    expect(await fx.stores.tenants.advanceWatermark(id, at(40))).toBe(at(40));
-    expect(await fx.stores.tenants.advanceWatermark(id, at(41))).toBe(at(41));
-    expect((await other.tenants.get(id))?.watermark).toBe(at(41));
+    expect(await fx.stores.tenants.advanceCheckpoint(id, at(40))).toBe(at(40));
+    expect(await fx.stores.tenants.advanceCheckpoint(id, at(41))).toBe(at(41));
+    expect((await other.tenants.get(id))?.checkpoint).toBe(at(41));
   });
 
   it('a deleted tenant is not resurrected by a remembered ETag', async () => {
     const id = newTenantId();
     await fx.stores.tenants.upsert(id, { displayName: 'Contoso', status: 'active' });
-    await fx.stores.tenants.advanceWatermark(id, at(1));
+    await fx.stores.tenants.advanceCheckpoint(id, at(1));
     await other.tenants.delete(id);
 
-    await expect(fx.stores.tenants.advanceWatermark(id, at(2))).rejects.toMatchObject({ name: 'NotFoundError' });
+    await expect(fx.stores.tenants.advanceCheckpoint(id, at(2))).rejects.toMatchObject({ name: 'NotFoundError' });
     expect(await other.tenants.get(id)).toBeUndefined();
   });
 });

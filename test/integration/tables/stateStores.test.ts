@@ -31,7 +31,7 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
 }
 
 describe('TableTenantStore', () => {
-  it('upsert creates, merges, stores the ID lower case and never touches the watermark', async () => {
+  it('upsert creates, merges, stores the ID lower case and never touches the checkpoint (column watermark)', async () => {
     const id = newTenantId().toUpperCase();
     const created = await fx.stores.tenants.upsert(id, { displayName: 'Contoso', status: 'active' });
     expect(created).toMatchObject({
@@ -40,21 +40,21 @@ describe('TableTenantStore', () => {
       status: 'active',
       consecutiveFailures: 0,
     });
-    expect(created.watermark).toBeUndefined();
+    expect(created.checkpoint).toBeUndefined();
 
-    await fx.stores.tenants.advanceWatermark(id, '2026-11-20T10:00:00.1234567Z');
+    await fx.stores.tenants.advanceCheckpoint(id, '2026-11-20T10:00:00.1234567Z');
     const merged = await fx.stores.tenants.upsert(id, {
       status: 'failing',
       consecutiveFailures: 3,
       lastErrorCode: 'HTTP_503',
-      ...({ watermark: '1999-01-01T00:00:00Z' } as object),
+      ...({ watermark: '1999-01-01T00:00:00Z', checkpoint: '1999-01-01T00:00:00Z' } as object),
     });
     expect(merged).toMatchObject({
       displayName: 'Contoso',
       status: 'failing',
       consecutiveFailures: 3,
       lastErrorCode: 'HTTP_503',
-      watermark: '2026-11-20T10:00:00.1234567Z',
+      checkpoint: '2026-11-20T10:00:00.1234567Z',
     });
 
     const cleared = await fx.stores.tenants.update(id, {
@@ -68,10 +68,10 @@ describe('TableTenantStore', () => {
     expect(() => JSON.stringify(cleared)).not.toThrow();
   });
 
-  it('update and advanceWatermark of a missing tenant throw NotFoundError; delete is idempotent', async () => {
+  it('update and advanceCheckpoint of a missing tenant throw NotFoundError; delete is idempotent', async () => {
     const id = newTenantId();
     await expect(fx.stores.tenants.update(id, { status: 'active' })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(fx.stores.tenants.advanceWatermark(id, '2026-11-20T00:00:00Z')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(fx.stores.tenants.advanceCheckpoint(id, '2026-11-20T00:00:00Z')).rejects.toBeInstanceOf(NotFoundError);
     expect(await fx.stores.tenants.get(id)).toBeUndefined();
     await fx.stores.tenants.upsert(id, { displayName: 'x' });
     await fx.stores.tenants.delete(id);
@@ -79,17 +79,17 @@ describe('TableTenantStore', () => {
     expect(await fx.stores.tenants.get(id)).toBeUndefined();
   });
 
-  it('advanceWatermark never moves backwards, comparing full precision as instants', async () => {
+  it('advanceCheckpoint never moves backwards, comparing full precision as instants', async () => {
     const id = newTenantId();
     await fx.stores.tenants.upsert(id, { displayName: 'x', status: 'active' });
-    expect(await fx.stores.tenants.advanceWatermark(id, '2026-11-20T10:00:00.29Z')).toBe('2026-11-20T10:00:00.29Z');
-    expect(await fx.stores.tenants.advanceWatermark(id, '2026-11-20T10:00:00.2899999Z')).toBe(
+    expect(await fx.stores.tenants.advanceCheckpoint(id, '2026-11-20T10:00:00.29Z')).toBe('2026-11-20T10:00:00.29Z');
+    expect(await fx.stores.tenants.advanceCheckpoint(id, '2026-11-20T10:00:00.2899999Z')).toBe(
       '2026-11-20T10:00:00.29Z',
     );
-    expect(await fx.stores.tenants.advanceWatermark(id, '2026-11-20T11:00:00.29+01:00')).toBe(
+    expect(await fx.stores.tenants.advanceCheckpoint(id, '2026-11-20T11:00:00.29+01:00')).toBe(
       '2026-11-20T10:00:00.29Z',
     );
-    expect(await fx.stores.tenants.advanceWatermark(id, '2026-11-20T10:00:00.2900001Z')).toBe(
+    expect(await fx.stores.tenants.advanceCheckpoint(id, '2026-11-20T10:00:00.2900001Z')).toBe(
       '2026-11-20T10:00:00.2900001Z',
     );
   });
@@ -101,8 +101,8 @@ describe('TableTenantStore', () => {
       { length: 30 },
       (_, i) => `2026-11-20T10:00:${String(i).padStart(2, '0')}.${String(i * 7).padStart(7, '0')}Z`,
     );
-    await Promise.all(shuffled(values, 42).map((v) => fx.stores.tenants.advanceWatermark(id, v)));
-    expect((await fx.stores.tenants.get(id))?.watermark).toBe(values[values.length - 1]);
+    await Promise.all(shuffled(values, 42).map((v) => fx.stores.tenants.advanceCheckpoint(id, v)));
+    expect((await fx.stores.tenants.get(id))?.checkpoint).toBe(values[values.length - 1]);
   });
 });
 

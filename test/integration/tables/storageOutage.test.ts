@@ -31,7 +31,7 @@ describe('storage outage', () => {
     expect((error as CollectorError).code).toMatch(/^TABLE_/);
     expect((error as Error).message).not.toContain(tenantId);
     expect((error as Error).message).not.toContain('8001');
-    await expect(stores.tenants.advanceWatermark(tenantId, '2026-11-20T00:00:00Z')).rejects.toMatchObject({
+    await expect(stores.tenants.advanceCheckpoint(tenantId, '2026-11-20T00:00:00Z')).rejects.toMatchObject({
       kind: 'transient',
     });
 

@@ -10,22 +10,22 @@ describe('computeWindow', () => {
   });
 
   it('starts overlap seconds before the checkpoint, keeping its full precision', () => {
-    expect(computeWindow({ ...base, watermark: '2026-11-24T11:00:00.1234567Z' })).toEqual({
+    expect(computeWindow({ ...base, checkpoint: '2026-11-24T11:00:00.1234567Z' })).toEqual({
       from: '2026-11-24T10:50:00.1234567Z',
       to: '2026-11-24T11:55:00.0000000Z',
     });
   });
 
   it('lets --since win over the checkpoint for a backfill', () => {
-    expect(computeWindow({ ...base, watermark: '2026-11-24T11:00:00Z', since: '2026-01-01T00:00:00Z' })?.from).toBe(
+    expect(computeWindow({ ...base, checkpoint: '2026-11-24T11:00:00Z', since: '2026-01-01T00:00:00Z' })?.from).toBe(
       '2026-01-01T00:00:00.0000000Z',
     );
   });
 
   it('accepts a zero lag and is empty when the start is after the end', () => {
-    expect(computeWindow({ ...base, lagSeconds: 0, watermark: '2026-11-24T11:59:00Z' })?.to).toBe(
+    expect(computeWindow({ ...base, lagSeconds: 0, checkpoint: '2026-11-24T11:59:00Z' })?.to).toBe(
       '2026-11-24T12:00:00.0000000Z',
     );
-    expect(computeWindow({ ...base, overlapSeconds: 0, watermark: '2026-11-24T11:58:00Z' })).toBeUndefined();
+    expect(computeWindow({ ...base, overlapSeconds: 0, checkpoint: '2026-11-24T11:58:00Z' })).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 /**
- * A TenantStore wrapper that records the stored checkpoint after every page (every advanceWatermark call) and
- * counts regressions: a stored watermark that is earlier than one recorded before for the same tenant.
- * Also usable across runs and processes: `observe` feeds watermarks read back from the table.
+ * A TenantStore wrapper that records the stored checkpoint after every page (every advanceCheckpoint call) and
+ * counts regressions: a stored checkpoint that is earlier than one recorded before for the same tenant.
+ * Also usable across runs and processes: `observe` feeds checkpoints read back from the table.
  * `wrap` suits writers that take turns (one collection per tenant at a time, under its lease). Calls that overlap
  * may settle in any order, each returning the stored value at some instant during the call, so racing writers
  * are watched by a reader polling the row instead (see concurrency.ts).
@@ -9,25 +9,25 @@
 import { compareInstants } from '../../shared/domain/time.js';
 import type { TenantStore } from '../../shared/ports.js';
 
-export class WatermarkRecorder {
+export class CheckpointRecorder {
   private readonly highest = new Map<string, string>();
   regressions = 0;
   observations = 0;
 
-  observe(tenantId: string, watermark: string | undefined): void {
-    if (watermark === undefined) {
+  observe(tenantId: string, checkpoint: string | undefined): void {
+    if (checkpoint === undefined) {
       if (this.highest.has(tenantId)) this.regressions++;
       return;
     }
     this.observations++;
     const before = this.highest.get(tenantId);
-    if (before !== undefined && compareInstants(watermark, before) < 0) this.regressions++;
-    if (before === undefined || compareInstants(watermark, before) > 0) this.highest.set(tenantId, watermark);
+    if (before !== undefined && compareInstants(checkpoint, before) < 0) this.regressions++;
+    if (before === undefined || compareInstants(checkpoint, before) > 0) this.highest.set(tenantId, checkpoint);
   }
 
   /** Observe every tenant's stored checkpoint now. */
   async observeStore(store: TenantStore, tenantIds: readonly string[]): Promise<void> {
-    for (const id of tenantIds) this.observe(id, (await store.get(id))?.watermark);
+    for (const id of tenantIds) this.observe(id, (await store.get(id))?.checkpoint);
   }
 
   wrap(store: TenantStore): TenantStore {
@@ -37,8 +37,8 @@ export class WatermarkRecorder {
       upsert: (id, patch) => store.upsert(id, patch),
       update: (id, patch) => store.update(id, patch),
       delete: (id) => store.delete(id),
-      advanceWatermark: async (id, watermark) => {
-        const stored = await store.advanceWatermark(id, watermark);
+      advanceCheckpoint: async (id, checkpoint) => {
+        const stored = await store.advanceCheckpoint(id, checkpoint);
         this.observe(id, stored);
         return stored;
       },
