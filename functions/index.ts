@@ -1,16 +1,17 @@
 /**
  * The Functions app entry (package.json "main" → dist/functions/index.js): importing each file registers its
- * function. Nothing here builds clients; services are created on the first invocation.
+ * function. Files live under their trigger (`http/`, `queue/`, `timer/`) and each exports its handler under its
+ * registration name. Nothing here builds clients; services are created on the first invocation.
  */
-import './collectSchedule.js';
-import './collectTenant.js';
-import './collectTenantPoison.js';
-import './consentLink.js';
-import './consentCallback.js';
-import './tenantsList.js';
-import './tenantGet.js';
-import './tenantCollect.js';
-import './tenantDisable.js';
-import './tenantEnable.js';
-import './tenantDelete.js';
-import './health.js';
+import './timer/collectSchedule.js';
+import './queue/collectTenant.js';
+import './queue/collectTenantPoison.js';
+import './http/consentLink.js';
+import './http/consentCallback.js';
+import './http/tenantsList.js';
+import './http/tenantGet.js';
+import './http/tenantCollect.js';
+import './http/tenantDisable.js';
+import './http/tenantEnable.js';
+import './http/tenantDelete.js';
+import './http/health.js';

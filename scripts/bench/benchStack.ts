@@ -5,7 +5,7 @@
  */
 import { loadSettings } from '../../shared/config/settings.js';
 import { createServices } from '../../shared/composition.js';
-import { mapBounded } from '../../shared/domain/bounded.js';
+import { mapBounded } from '../../shared/lib/bounded.js';
 import { silentLogger } from '../../shared/log.js';
 import type { SourceKind } from '../../shared/ports.js';
 import { demoTenants } from '../../devstack/demoTenants.js';

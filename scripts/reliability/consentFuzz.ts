@@ -6,7 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import functions from '@azure/functions';
-import { consentCallback } from '../../functions/consentCallback.js';
+import { consentCallback } from '../../functions/http/consentCallback.js';
 import { loadSettings } from '../../shared/config/settings.js';
 import { createServices, type Services } from '../../shared/composition.js';
 import { setHostServices } from '../../shared/host/hostServices.js';

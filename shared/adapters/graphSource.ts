@@ -4,7 +4,7 @@
  * the highest instant seen instead of going past `$skip` 500 (graphPaging.ts). When `$expand=alerts` keeps
  * failing with 500 (large tenants), the tenant's run switches to plain pages plus per-incident alert look-ups.
  */
-import { mapBounded } from '../domain/bounded.js';
+import { mapBounded } from '../lib/bounded.js';
 import { CollectorError } from '../domain/errors.js';
 import { compareInstants } from '../domain/time.js';
 import type { FetchedIncident, IncidentPage, IncidentSource, JsonObject, PageOptions, SyncWindow } from '../ports.js';

@@ -4,7 +4,7 @@
  * stops the run, because every other tenant would fail the same way (design §7).
  */
 import { randomUUID } from 'node:crypto';
-import { mapBounded } from '../domain/bounded.js';
+import { mapBounded } from '../lib/bounded.js';
 import { NotFoundError } from '../domain/errors.js';
 import { runLeaseOwner } from '../domain/runSlots.js';
 import { afterFailure, runDecision } from '../domain/tenantState.js';

@@ -5,9 +5,9 @@
  * The simulator holds its answers while the second worker runs, so the overlap is certain, not a matter of timing.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { collectSchedule } from '../../functions/collectSchedule.js';
-import { collectTenantWorker } from '../../functions/collectTenant.js';
-import { tenantCollectQueue } from '../../functions/tenantCollectQueue.js';
+import { collectSchedule } from '../../functions/timer/collectSchedule.js';
+import { collectTenant } from '../../functions/queue/collectTenant.js';
+import { tenantCollectOutput } from '../../functions/queue/tenantCollectOutput.js';
 import { compareInstants } from '../../shared/domain/time.js';
 import { runLeaseOwner } from '../../shared/domain/runSlots.js';
 import type { TenantCollectMessage } from '../../shared/usecases/planRun.js';
@@ -25,7 +25,7 @@ describe('two workers at once for one tenant', () => {
       { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } },
       context,
     );
-    const messages = context.extraOutputs.get(tenantCollectQueue) as TenantCollectMessage[];
+    const messages = context.extraOutputs.get(tenantCollectOutput) as TenantCollectMessage[];
     expect(messages).toHaveLength(1);
     return messages[0] as TenantCollectMessage;
   }
@@ -71,7 +71,7 @@ describe('two workers at once for one tenant', () => {
     const gate = gateIncidentPages();
     let first: Promise<void> | undefined;
     try {
-      first = collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 1 }));
+      first = collectTenant(message, h.context('collectTenant', { dequeueCount: 1 }));
       await meanwhile(await untilLeaseHeld());
     } finally {
       gate.open();
@@ -100,7 +100,7 @@ describe('two workers at once for one tenant', () => {
       await whileCollecting(a, async (holder) => {
         expect(holder).toMatch(new RegExp(`^run:${a.runId}/`));
         // b's run finds a's collection in flight: it counts the tenant skipped and completes.
-        await collectTenantWorker(b, h.context('collectTenant', { dequeueCount: 1 }));
+        await collectTenant(b, h.context('collectTenant', { dequeueCount: 1 }));
       });
     } finally {
       sampling = false;
@@ -137,15 +137,15 @@ describe('two workers at once for one tenant', () => {
     const before = await h.services.tenants.get(TENANT);
     const message = await plan();
     expect(message.slot).toBe(0);
-    await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 1 }));
+    await collectTenant(message, h.context('collectTenant', { dequeueCount: 1 }));
     const callsAfterFirst = listCalls();
     // The worker that recorded it failed before the message was deleted: the run already counts the tenant, so
     // the redelivery collects nothing.
-    await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 2 }));
+    await collectTenant(message, h.context('collectTenant', { dequeueCount: 2 }));
     expect(listCalls()).toBe(callsAfterFirst);
     expect(logged('queue.duplicate_message')).toBe(1);
     // A second copy delivered for the first time collects again (nothing new), and is not counted again.
-    await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 1 }));
+    await collectTenant(message, h.context('collectTenant', { dequeueCount: 1 }));
     expect(listCalls()).toBeGreaterThan(callsAfterFirst);
     expect(logged('queue.duplicate_result')).toBe(1);
 
@@ -165,16 +165,17 @@ describe('two workers at once for one tenant', () => {
     const message = await plan();
     await whileCollecting(message, async () => {
       // The visibility timeout ran out under the first delivery: the platform delivers the message again.
-      await expect(collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 2 }))).rejects.toMatchObject(
-        { name: 'RetryableCollectionError', code: 'LEASE_HELD' },
-      );
+      await expect(collectTenant(message, h.context('collectTenant', { dequeueCount: 2 }))).rejects.toMatchObject({
+        name: 'RetryableCollectionError',
+        code: 'LEASE_HELD',
+      });
       expect(await h.services.runs.get(message.runId, message.runStartedAt)).toMatchObject({
         tenantsOk: 0,
         tenantsSkipped: 0,
       });
     });
     const calls = listCalls();
-    await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: 3 }));
+    await collectTenant(message, h.context('collectTenant', { dequeueCount: 3 }));
     expect(listCalls()).toBe(calls);
     const run = await h.services.runs.get(message.runId, message.runStartedAt);
     expect(run).toMatchObject({
@@ -199,10 +200,10 @@ describe('two workers at once for one tenant', () => {
     try {
       for (let delivery = 1; delivery < MAX_DEQUEUE_COUNT; delivery++) {
         await expect(
-          collectTenantWorker(message, h.context('collectTenant', { dequeueCount: delivery })),
+          collectTenant(message, h.context('collectTenant', { dequeueCount: delivery })),
         ).rejects.toMatchObject({ code: 'LEASE_HELD' });
       }
-      await collectTenantWorker(message, h.context('collectTenant', { dequeueCount: MAX_DEQUEUE_COUNT }));
+      await collectTenant(message, h.context('collectTenant', { dequeueCount: MAX_DEQUEUE_COUNT }));
     } finally {
       if (dead) await h.services.leases.release(dead);
     }
@@ -242,7 +243,7 @@ describe('two workers at once for one tenant', () => {
     const { slot, ...older } = await plan();
     expect(slot).toBe(0);
     h.stack.world.addIncident(TENANT, { lastUpdate: new Date(Date.now() - 1_000) });
-    await collectTenantWorker(older, h.context('collectTenant', { dequeueCount: 1 }));
+    await collectTenant(older, h.context('collectTenant', { dequeueCount: 1 }));
     const run = await h.services.runs.get(older.runId, older.runStartedAt);
     expect(run).toMatchObject({ tenantsOk: 1 });
     expect(run?.finishedAt).toBeTruthy();

@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Timer } from '@azure/functions';
-import { collectSchedule } from '../../functions/collectSchedule.js';
-import { collectTenantWorker } from '../../functions/collectTenant.js';
-import { collectTenantPoison } from '../../functions/collectTenantPoison.js';
-import { tenantCollectQueue } from '../../functions/tenantCollectQueue.js';
+import { collectSchedule } from '../../functions/timer/collectSchedule.js';
+import { collectTenant } from '../../functions/queue/collectTenant.js';
+import { collectTenantPoison } from '../../functions/queue/collectTenantPoison.js';
+import { tenantCollectOutput } from '../../functions/queue/tenantCollectOutput.js';
 import type { TenantCollectMessage } from '../../shared/usecases/planRun.js';
 import { MAX_DEQUEUE_COUNT } from '../../shared/usecases/queueWorker.js';
 import { startHarness, toArray, type Harness } from './functionsHarness.js';
@@ -41,11 +41,11 @@ describe('scheduled run through the function handlers', () => {
   async function plan(): Promise<TenantCollectMessage[]> {
     const context = h.context('collectSchedule');
     await collectSchedule(timer(), context);
-    return context.extraOutputs.get(tenantCollectQueue) as TenantCollectMessage[];
+    return context.extraOutputs.get(tenantCollectOutput) as TenantCollectMessage[];
   }
 
   async function deliver(message: unknown, dequeueCount = 1): Promise<void> {
-    await collectTenantWorker(message, h.context('collectTenant', { dequeueCount }));
+    await collectTenant(message, h.context('collectTenant', { dequeueCount }));
   }
 
   beforeAll(async () => {
@@ -135,7 +135,7 @@ describe('scheduled run through the function handlers', () => {
     expect(lines.some((l) => l.includes('"event":"schedule.past_due"'))).toBe(true);
     expect(lines.some((l) => l.includes('"event":"run.planned"'))).toBe(true);
     // Drain that run so later tests start clean.
-    for (const m of context.extraOutputs.get(tenantCollectQueue) as TenantCollectMessage[]) await deliver(m);
+    for (const m of context.extraOutputs.get(tenantCollectOutput) as TenantCollectMessage[]) await deliver(m);
   });
 
   it('rethrows a transient failure for redelivery, and records it on the last delivery', async () => {

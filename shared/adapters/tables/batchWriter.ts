@@ -1,6 +1,6 @@
 /** Submitting planned transactions with small bounded concurrency (independent batches only). */
 import type { TableClient, TableTransactionResponse } from '@azure/data-tables';
-import { mapBounded } from '../../domain/bounded.js';
+import { mapBounded } from '../../lib/bounded.js';
 import { type BatchOp, planBatches, toTransactionAction } from './batchPlanner.js';
 import { toTableError } from './tableErrors.js';
 

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
-import { mapBounded } from '../../domain/bounded.js';
+import { mapBounded } from '../../lib/bounded.js';
 import type { ConsentState, ConsentStateStore } from '../../ports.js';
 import { asOptionalString, asString, definedOnly } from './entityValues.js';
 import type { TableClients } from './tableClients.js';

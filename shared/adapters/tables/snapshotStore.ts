@@ -7,7 +7,7 @@
  * writer can never replace a newer version: on 409/412 the affected rows are re-read and re-decided.
  */
 import type { TableClient } from '@azure/data-tables';
-import { mapBounded } from '../../domain/bounded.js';
+import { mapBounded } from '../../lib/bounded.js';
 import { CollectorError } from '../../domain/errors.js';
 import { compareInstants, toFixedWidth } from '../../domain/time.js';
 import type {
