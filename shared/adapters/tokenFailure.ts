@@ -3,7 +3,41 @@
  * AADSTS numbers refine it. Messages keep only the first sentence of the AADSTS line and the trace id —
  * never the token, the secret or Entra's full description.
  */
-import { CollectorError, aadstsCodes, classifyTokenFailure } from '../domain/errors.js';
+import { CollectorError, type FailureKind } from '../domain/errors.js';
+
+/** Entra ID's AADSTS numbers by what they mean for the tenant (design §7). */
+const CONSENT_REVOKED_CODES = new Set([700016, 7000229, 65001, 500011, 650052, 90002]);
+const BAD_SECRET_CODES = new Set([7000215, 7000222]);
+const TRANSIENT_CODES = new Set([50033, 90006, 90024, 90033]);
+
+/** The AADSTS numbers in an Entra ID error description or message. */
+export function aadstsCodes(text: string): number[] {
+  return [...text.matchAll(/AADSTS(\d+)/g)].map((m) => Number(m[1]));
+}
+
+/**
+ * Classify a token endpoint failure. The OAuth `error` decides first; AADSTS numbers refine it.
+ * Returns the code reported to operators (`AADSTS700016`, or the OAuth error when there is no number).
+ */
+export function classifyTokenFailure(
+  oauthError: string | undefined,
+  codes: readonly number[],
+  status?: number,
+): { code: string; kind: FailureKind } {
+  const first = codes[0];
+  const code = first !== undefined ? `AADSTS${first}` : (oauthError ?? (status ? `HTTP_${status}` : 'TOKEN_ERROR'));
+  const error = oauthError?.toLowerCase();
+  if (error === 'temporarily_unavailable' || error === 'server_error') return { code, kind: 'transient' };
+  if (codes.some((c) => TRANSIENT_CODES.has(c))) return { code, kind: 'transient' };
+  if (codes.some((c) => BAD_SECRET_CODES.has(c))) return { code, kind: 'credential_error' };
+  if (codes.some((c) => CONSENT_REVOKED_CODES.has(c))) return { code, kind: 'consent_revoked' };
+  if (error === 'invalid_tenant') return { code, kind: 'consent_revoked' };
+  if (error === 'unauthorized_client') return { code, kind: 'consent_revoked' };
+  if (error === 'invalid_client') return { code, kind: 'credential_error' };
+  if (status !== undefined && (status === 429 || status >= 500)) return { code, kind: 'transient' };
+  if (error === undefined && status === undefined) return { code, kind: 'transient' };
+  return { code, kind: 'permanent' };
+}
 
 export interface TokenFailureFacts {
   /** OAuth `error` (invalid_client, unauthorized_client, …) when known. */

@@ -6,10 +6,10 @@
  */
 import { ClientSecretCredential } from '@azure/identity';
 import got from 'got';
-import { CollectorError, aadstsCodes, classifyTokenFailure } from '../domain/errors.js';
+import { CollectorError } from '../domain/errors.js';
 import type { Logger, PageOptions, SecretProvider, TokenProvider } from '../ports.js';
 import { verifyTokenClaims } from './tokenClaims.js';
-import { tokenError, tokenFailureFacts } from './tokenFailure.js';
+import { aadstsCodes, classifyTokenFailure, tokenError, tokenFailureFacts } from './tokenFailure.js';
 
 export { verifyTokenClaims } from './tokenClaims.js';
 

@@ -2,6 +2,7 @@
  * The CLI's actions: each resolves services, calls one use case and maps the result to output and an exit code.
  */
 import { ConfigError, NotFoundError } from '../domain/errors.js';
+import { parseTenantId } from '../domain/tenantId.js';
 import { requireTimestamp } from '../domain/time.js';
 import type { Services } from '../composition.js';
 import type { TenantRunResult } from '../ports.js';
@@ -12,7 +13,6 @@ import {
   addTenant,
   disableTenant,
   enableTenant,
-  parseTenantId,
   removeTenant,
   tenantView,
   type VerifyOutcome,

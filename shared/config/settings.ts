@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors.js';
+import { isGuid } from '../domain/tenantId.js';
 import type { SourceKind } from '../ports.js';
 
 export type Cloud = 'public' | 'gcc' | 'gcchigh' | 'dod';
@@ -91,7 +92,7 @@ function parse<T>(name: string, schema: z.ZodType<T>, raw: string | undefined, h
   return result.data;
 }
 
-const guid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/);
+const guid = z.string().refine(isGuid);
 const httpsUrl = z.string().refine((v) => {
   try {
     const u = new URL(v);

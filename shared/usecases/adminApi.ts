@@ -5,20 +5,13 @@
  * request the tenant's state forbids. Unexpected failures answer 500 with a generic message (details are logged).
  */
 import { ConfigError, ConflictError, ensureError, NotFoundError } from '../domain/errors.js';
+import { parseTenantId } from '../domain/tenantId.js';
 import { requireTimestamp } from '../domain/time.js';
 import type { Logger, RunStore, TenantStatus } from '../ports.js';
 import { createConsentLink, type ConsentLinkDeps } from './consent.js';
 import type { TenantCollectMessage } from './planRun.js';
 import { newRunId } from './runCollection.js';
-import {
-  disableTenant,
-  enableTenant,
-  parseTenantId,
-  removeTenant,
-  requireTenant,
-  tenantView,
-  type TenantDeps,
-} from './tenants.js';
+import { disableTenant, enableTenant, removeTenant, requireTenant, tenantView, type TenantDeps } from './tenants.js';
 
 export interface ApiResponse {
   readonly status: number;

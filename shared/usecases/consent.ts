@@ -16,7 +16,7 @@ import type {
   TokenProvider,
 } from '../ports.js';
 import { probeTenant, toFailure } from './collectTenant.js';
-import { isTenantId } from './tenants.js';
+import { isTenantId } from '../domain/tenantId.js';
 
 export const CONSENT_STATE_TTL_MS = 24 * 3_600_000;
 /** Expired states deleted per link created: links are made one at a time, so this keeps well ahead of them. */

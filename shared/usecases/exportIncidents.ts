@@ -2,7 +2,7 @@
  * `incidents export` (design §5): NDJSON, one line per stored snapshot — the latest by default, every version
  * with `history` — streamed from the store, never accumulated.
  */
-import { parseTenantId } from './tenants.js';
+import { parseTenantId } from '../domain/tenantId.js';
 import { requireTimestamp } from '../domain/time.js';
 import type { SnapshotQuery, SnapshotStore, StoredSnapshot } from '../ports.js';
 

@@ -14,7 +14,7 @@ import { isTimestamp } from '../domain/time.js';
 import type { Clock, Logger, RunStore, TenantRunResult } from '../ports.js';
 import { collectTenant, LEASE_HELD, LEASE_LOST, type CollectDeps } from './collectTenant.js';
 import { planRun, type PlanDeps, type RunPlan, type TenantCollectMessage } from './planRun.js';
-import { isTenantId } from './tenants.js';
+import { isTenantId } from '../domain/tenantId.js';
 
 /** Keep equal to host.json `extensions.queues.maxDequeueCount` (a test checks it). */
 export const MAX_DEQUEUE_COUNT = 5;

@@ -2,7 +2,8 @@
  * Tenant registry use cases (design §5 lifecycle): add (verify), enable/disable, remove, list.
  * Verification = one token (tid + roles checked) and one `$top=1` call.
  */
-import { ConfigError, NotFoundError } from '../domain/errors.js';
+import { NotFoundError } from '../domain/errors.js';
+import { parseTenantId } from '../domain/tenantId.js';
 import { afterFailure, afterSuccess } from '../domain/tenantState.js';
 import type {
   Clock,
@@ -22,23 +23,6 @@ export interface TenantDeps {
   readonly tokens: TokenProvider;
   readonly clock: Clock;
   readonly logger: Logger;
-}
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isTenantId(value: string): boolean {
-  return GUID.test(value);
-}
-
-/** Tenant IDs are GUIDs in any case, stored lower case. `what` names the argument in the error. */
-export function parseTenantId(value: string, what = 'tenantId'): string {
-  const trimmed = value.trim();
-  if (!GUID.test(trimmed))
-    throw new ConfigError(
-      what,
-      `${what} must be a tenant ID (a GUID such as 00000000-0000-0000-0000-000000000000); got ${JSON.stringify(trimmed.slice(0, 80))}.`,
-    );
-  return trimmed.toLowerCase();
 }
 
 export interface VerifyOutcome {

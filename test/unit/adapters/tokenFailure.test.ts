@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { firstAadstsSentence, tokenError, tokenFailureFacts } from '../../../shared/adapters/tokenFailure.js';
+import {
+  aadstsCodes,
+  classifyTokenFailure,
+  firstAadstsSentence,
+  tokenError,
+  tokenFailureFacts,
+} from '../../../shared/adapters/tokenFailure.js';
 
 const tenant = '11111111-2222-3333-4444-555555555555';
 const trace = 'f4a4c1a2-1111-2222-3333-444455556666';
@@ -59,5 +65,34 @@ describe('firstAadstsSentence', () => {
       "AADSTS90002: Tenant 'contoso.onmicrosoft.com' not found.",
     );
     expect(firstAadstsSentence('no code here')).toBeUndefined();
+  });
+});
+
+describe('classifyTokenFailure (design §7)', () => {
+  it.each([
+    ['unauthorized_client', 700016, 'consent_revoked'],
+    ['invalid_client', 7000229, 'consent_revoked'],
+    ['invalid_grant', 65001, 'consent_revoked'],
+    ['invalid_request', 500011, 'consent_revoked'],
+    ['invalid_request', 90002, 'consent_revoked'],
+    ['invalid_client', 7000215, 'credential_error'],
+    ['invalid_client', 7000222, 'credential_error'],
+    ['invalid_request', 90033, 'transient'],
+    ['invalid_grant', 50033, 'transient'],
+  ] as const)('%s AADSTS%d → %s', (error, code, kind) => {
+    expect(classifyTokenFailure(error, [code])).toEqual({ code: `AADSTS${code}`, kind });
+  });
+
+  it('lets the OAuth error decide before the number', () => {
+    expect(classifyTokenFailure('temporarily_unavailable', [700016]).kind).toBe('transient');
+  });
+
+  it('falls back to the OAuth error or the status as the code', () => {
+    expect(classifyTokenFailure('invalid_client', [])).toEqual({ code: 'invalid_client', kind: 'credential_error' });
+    expect(classifyTokenFailure(undefined, [], 503)).toEqual({ code: 'HTTP_503', kind: 'transient' });
+  });
+
+  it('extracts every AADSTS number', () => {
+    expect(aadstsCodes('AADSTS700016: Application not found. AADSTS50033 retry')).toEqual([700016, 50033]);
   });
 });
