@@ -12,6 +12,7 @@ import {
   type ConsentOutcome,
   type ConsentReason,
 } from '../../shared/usecases/consent.js';
+import { ErrorCode } from '../../shared/domain/errorCodes.js';
 
 export interface HtmlPage {
   readonly status: number;
@@ -179,7 +180,7 @@ export async function answerConsentCallback(
       ok: false,
       status: 503,
       reason: 'temporarily_unavailable',
-      detail: { code: 'SERVICE_UNAVAILABLE' },
+      detail: { code: ErrorCode.SERVICE_UNAVAILABLE },
     });
   }
 }

@@ -1,12 +1,15 @@
 /** `GET /api/tenants/{id}` (function key): one tenant. */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { invoke } from '../../shared/host/invoke.js';
-import { getTenantApi } from '../../shared/usecases/adminApi.js';
-import { jsonAnswer } from './answers.js';
+import { requireTenant, tenantView } from '../../shared/usecases/tenants.js';
+import { answerJson } from './answers.js';
 
 export async function tenantGet(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return invoke(context, async (services) =>
-    jsonAnswer(await getTenantApi({ ...services.tenantDeps(), runs: services.runs }, request.params.id)),
+    answerJson(services.logger, 'get', async () => ({
+      status: 200,
+      body: tenantView(await requireTenant(services, request.params.id ?? '')),
+    })),
   );
 }
 

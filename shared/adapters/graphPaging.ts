@@ -7,6 +7,7 @@
 import { CollectorError } from '../domain/errors.js';
 import { compareInstants } from '../domain/time.js';
 import { skipOf } from './odata.js';
+import { ErrorCode } from '../domain/errorCodes.js';
 
 /** Graph refuses `$skip` above this (400). */
 export const GRAPH_MAX_SKIP = 500;
@@ -35,14 +36,14 @@ export function nextGraphStep(input: GraphStepInput): GraphStep {
   if (nextLink === undefined) return { action: 'done' };
   if (input.seen.has(nextLink)) {
     throw new CollectorError('Graph returned an @odata.nextLink that was already followed (paging loop).', {
-      code: 'GRAPH_NEXTLINK_LOOP',
+      code: ErrorCode.GRAPH_NEXTLINK_LOOP,
       kind: 'permanent',
     });
   }
   if (input.emptyPages > MAX_EMPTY_PAGES) {
     throw new CollectorError(
       `Graph returned ${input.emptyPages} empty pages in a row that still had an @odata.nextLink.`,
-      { code: 'GRAPH_EMPTY_PAGES', kind: 'transient' },
+      { code: ErrorCode.GRAPH_EMPTY_PAGES, kind: 'transient' },
     );
   }
   if (skipOf(nextLink) > GRAPH_MAX_SKIP) return restartStep(input.queryFrom, input.highest);
@@ -64,7 +65,7 @@ export function restartStep(queryFrom: string, highest: string | undefined): Gra
   if (highest === undefined || compareInstants(highest, queryFrom) <= 0) {
     throw new CollectorError(
       `More than ${GRAPH_MAX_SKIP} Graph incidents share lastUpdateDateTime ${queryFrom}; Graph's $skip limit cannot page past them.`,
-      { code: 'GRAPH_INSTANT_OVERFLOW', kind: 'permanent' },
+      { code: ErrorCode.GRAPH_INSTANT_OVERFLOW, kind: 'permanent' },
     );
   }
   return { action: 'restart', from: highest };

@@ -11,6 +11,7 @@ import type { FetchedIncident, IncidentPage, IncidentSource, JsonObject, PageOpt
 import { scopeOf, tenantRequest, type SourceClientOptions } from './http.js';
 import { isDrifted, nextGraphStep, restartStep } from './graphPaging.js';
 import { odataUrl, odataValue, requiredString, skipOf } from './odata.js';
+import { ErrorCode } from '../domain/errorCodes.js';
 
 export const GRAPH_READ_ROLES = ['SecurityIncident.Read.All', 'SecurityIncident.ReadWrite.All'] as const;
 /** Graph's maximum `$top` for incidents. */
@@ -149,7 +150,7 @@ export class GraphIncidentSource implements IncidentSource {
       if (seen.has(url))
         throw new CollectorError(
           'Graph returned an alerts_v2 @odata.nextLink that was already followed (paging loop).',
-          { code: 'GRAPH_NEXTLINK_LOOP', kind: 'permanent' },
+          { code: ErrorCode.GRAPH_NEXTLINK_LOOP, kind: 'permanent' },
         );
       seen.add(url);
       const body = await this.options.http.getJson(url, tenantRequest(this.options, tenantId, options));

@@ -5,28 +5,26 @@
  * leaves this file as a CollectorError: got's types never leak, and no token or secret is in any message.
  */
 import got, { type Got, type RequestError, type RetryObject } from 'got';
-import { CollectorError, classifyHttpStatus, isTransientNetworkCode } from '../domain/errors.js';
+import {
+  CollectorError,
+  classifyHttpStatus,
+  isRetryableStatus,
+  isTransientNetworkCode,
+  TRANSIENT_NETWORK_CODES,
+} from '../domain/errors.js';
 import type { JsonObject, Logger, TokenProvider } from '../ports.js';
 import type { RateLimiter } from './rateLimiter.js';
 import { RequestStats } from './requestStats.js';
 import { apiErrorOf, parseRetryAfter, parseTryAgainIn, retryDelayMs, type BackoffOptions } from './retryPolicy.js';
+import { ErrorCode } from '../domain/errorCodes.js';
 
 /** Retries after the first attempt: a call makes at most RETRY_LIMIT + 1 requests. */
 export const RETRY_LIMIT = 4;
 
-const RETRY_STATUS_CODES = [408, 429, 500, 502, 503, 504];
-const RETRY_ERROR_CODES = [
-  'ETIMEDOUT',
-  'ECONNRESET',
-  'EADDRINUSE',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ENOTFOUND',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ECONNABORTED',
-  'ERR_STREAM_PREMATURE_CLOSE',
+/** got needs the statuses as a list: every status the domain's rule calls retryable. */
+const RETRY_STATUS_CODES = Array.from({ length: 600 - 400 }, (_, i) => 400 + i).filter(isRetryableStatus);
+const RETRY_ERROR_CODES: string[] = [
+  ...TRANSIENT_NETWORK_CODES,
   // got's own check when a connection drops mid-body (fewer bytes than Content-Length).
   'ERR_HTTP_CONTENT_LENGTH_MISMATCH',
   // A truncated or invalid JSON body (e.g. a reset mid-body) is worth another attempt.
@@ -111,7 +109,7 @@ export function createIncidentHttp(options: IncidentHttpOptions = {}): IncidentH
         const body: unknown = response.body;
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
           throw new CollectorError(`${describe(url)} answered JSON that is not an object.`, {
-            code: 'MALFORMED_RESPONSE',
+            code: ErrorCode.MALFORMED_RESPONSE,
             kind: 'transient',
           });
         }
@@ -119,7 +117,7 @@ export function createIncidentHttp(options: IncidentHttpOptions = {}): IncidentH
       } catch (error) {
         if (request.signal?.aborted) {
           throw new CollectorError(`${describe(url)} was aborted.`, {
-            code: 'ABORTED',
+            code: ErrorCode.ABORTED,
             kind: 'transient',
             cause: request.signal.reason,
           });
@@ -205,13 +203,13 @@ export function toCollectorError(error: unknown, url: string): CollectorError {
   if (requestError.name === 'ParseError' || requestError.code === 'ERR_BODY_PARSE_FAILURE') {
     const status = requestError.response?.statusCode;
     return new CollectorError(`${where} answered a malformed or truncated JSON body.`, {
-      code: 'MALFORMED_RESPONSE',
+      code: ErrorCode.MALFORMED_RESPONSE,
       kind: 'transient',
       ...(status !== undefined ? { status } : {}),
     });
   }
   if (requestError.name === 'AbortError' || requestError.code === 'ERR_ABORTED') {
-    return new CollectorError(`${where} was aborted.`, { code: 'ABORTED', kind: 'transient' });
+    return new CollectorError(`${where} was aborted.`, { code: ErrorCode.ABORTED, kind: 'transient' });
   }
   const code = typeof requestError.code === 'string' ? requestError.code : 'REQUEST_FAILED';
   const transient =

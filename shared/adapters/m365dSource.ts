@@ -10,6 +10,7 @@ import type { FetchedIncident, IncidentPage, IncidentSource, JsonObject, PageOpt
 import { scopeOf, tenantRequest, type SourceClientOptions } from './http.js';
 import { LegacySlicer, type LegacySlice } from './legacySlicing.js';
 import { odataUrl, odataValue, requiredString } from './odata.js';
+import { ErrorCode } from '../domain/errorCodes.js';
 
 export const M365D_READ_ROLES = ['Incident.Read.All', 'Incident.ReadWrite.All'] as const;
 export const M365D_MAX_PAGE_SIZE = 100;
@@ -57,7 +58,7 @@ export class M365dIncidentSource implements IncidentSource {
         if (skip >= MAX_PAGES_IN_ONE_MS * this.pageSize) {
           throw new CollectorError(
             `More than ${skip} legacy incidents share one millisecond (${new Date(slice.startMs).toISOString()}).`,
-            { code: 'M365D_INSTANT_OVERFLOW', kind: 'permanent' },
+            { code: ErrorCode.M365D_INSTANT_OVERFLOW, kind: 'permanent' },
           );
         }
         const incidents = await this.query(tenantId, window, slice, skip, options);

@@ -4,6 +4,7 @@
  */
 import { CollectorError } from '../domain/errors.js';
 import type { JsonObject } from '../ports.js';
+import { ErrorCode } from '../domain/errorCodes.js';
 
 /** `base?$k=v&…` with values percent-encoded (spaces as %20, which every OData service accepts). */
 export function odataUrl(base: string, params: ReadonlyArray<readonly [string, string | number]>): string {
@@ -28,7 +29,7 @@ export function odataValue(body: JsonObject, what: string): JsonObject[] {
   const value = body.value;
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) {
     throw new CollectorError(`${what}: the answer has no 'value' array of objects.`, {
-      code: 'MALFORMED_RESPONSE',
+      code: ErrorCode.MALFORMED_RESPONSE,
       kind: 'transient',
     });
   }
@@ -40,5 +41,8 @@ export function requiredString(item: JsonObject, key: string, what: string): str
   const value = item[key];
   if (typeof value === 'string' && value !== '') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  throw new CollectorError(`${what}: an item lacks '${key}'.`, { code: 'MALFORMED_RESPONSE', kind: 'transient' });
+  throw new CollectorError(`${what}: an item lacks '${key}'.`, {
+    code: ErrorCode.MALFORMED_RESPONSE,
+    kind: 'transient',
+  });
 }

@@ -6,6 +6,7 @@
  * mid-collection with code 0. An idle limiter holds no timer.
  */
 import { CollectorError } from '../domain/errors.js';
+import { ErrorCode } from '../domain/errorCodes.js';
 
 export interface QuotaWindow {
   /** Requests allowed by the service in one window. */
@@ -185,7 +186,9 @@ function prune(grants: number[], before: number): void {
 }
 
 function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new CollectorError('The operation was aborted.', { code: 'ABORTED', kind: 'transient' });
+  return (
+    signal.reason ?? new CollectorError('The operation was aborted.', { code: ErrorCode.ABORTED, kind: 'transient' })
+  );
 }
 
 /** A limiter for a source's documented quotas. */

@@ -5,9 +5,10 @@
  */
 import { ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { CollectorError, isTransientNetworkCode } from '../domain/errors.js';
+import { CollectorError, isRetryableStatus, isTransientNetworkCode } from '../domain/errors.js';
 import type { SecretProvider } from '../ports.js';
 import type { Settings } from '../config/settings.js';
+import { ErrorCode } from '../domain/errorCodes.js';
 
 export interface SecretValue {
   readonly value: string;
@@ -83,7 +84,7 @@ export class KeyVaultSecretProvider implements SecretProvider {
       const secret = await this.client.getSecret(this.secretName);
       if (secret.value === undefined || secret.value === '') {
         throw new CollectorError(`Key Vault secret '${this.secretName}' has no value.`, {
-          code: 'SECRET_EMPTY',
+          code: ErrorCode.SECRET_EMPTY,
           kind: 'credential_error',
         });
       }
@@ -110,7 +111,7 @@ export function keyVaultError(error: unknown, secretName: string): CollectorErro
   const about = `Reading Key Vault secret '${secretName}' failed`;
   if (status === 404 || errorCode === 'SecretNotFound') {
     return new CollectorError(`${about}: secret not found.`, {
-      code: 'SECRET_NOT_FOUND',
+      code: ErrorCode.SECRET_NOT_FOUND,
       kind: 'credential_error',
       status: status ?? 404,
       cause: error,
@@ -122,18 +123,17 @@ export function keyVaultError(error: unknown, secretName: string): CollectorErro
     e.name === 'AggregateAuthenticationError'
   ) {
     return new CollectorError(`${about}: the reading identity could not authenticate (${e.name}).`, {
-      code: 'KEYVAULT_AUTH',
+      code: ErrorCode.KEYVAULT_AUTH,
       kind: 'credential_error',
       cause: error,
     });
   }
   if (status !== undefined) {
-    const kind =
-      status === 429 || status >= 500
-        ? 'transient'
-        : status === 401 || status === 403
-          ? 'credential_error'
-          : 'permanent';
+    const kind = isRetryableStatus(status)
+      ? 'transient'
+      : status === 401 || status === 403
+        ? 'credential_error'
+        : 'permanent';
     return new CollectorError(`${about}: HTTP ${status}${errorCode ? ` ${errorCode}` : ''}.`, {
       code: `KEYVAULT_${status}`,
       kind,
@@ -153,7 +153,7 @@ export class StaticSecretProvider implements SecretProvider {
   constructor(value: string) {
     if (value === '')
       throw new CollectorError('The partner client secret is empty.', {
-        code: 'SECRET_EMPTY',
+        code: ErrorCode.SECRET_EMPTY,
         kind: 'credential_error',
       });
     this.secret = { value, version: 'static' };

@@ -5,6 +5,7 @@
  */
 import { decodeJwt } from 'jose';
 import { CollectorError } from '../domain/errors.js';
+import { ErrorCode } from '../domain/errorCodes.js';
 
 /** Throws CollectorError TOKEN_TENANT_MISMATCH (credential_error) or MISSING_ROLE (missing_permissions). */
 export function verifyTokenClaims(token: string, tenantId: string, readRoles: readonly string[]): void {
@@ -13,7 +14,7 @@ export function verifyTokenClaims(token: string, tenantId: string, readRoles: re
     claims = decodeJwt(token);
   } catch (error) {
     throw new CollectorError(`The token for tenant ${tenantId} is not a readable JWT.`, {
-      code: 'TOKEN_MALFORMED',
+      code: ErrorCode.TOKEN_MALFORMED,
       kind: 'credential_error',
       cause: error,
     });
@@ -22,7 +23,7 @@ export function verifyTokenClaims(token: string, tenantId: string, readRoles: re
   if (typeof tid !== 'string' || tid.toLowerCase() !== tenantId.toLowerCase()) {
     const found = typeof tid === 'string' ? `tenant ${tid}` : 'no tenant (tid missing)';
     throw new CollectorError(`The token requested for tenant ${tenantId} was issued for ${found}.`, {
-      code: 'TOKEN_TENANT_MISMATCH',
+      code: ErrorCode.TOKEN_TENANT_MISMATCH,
       kind: 'credential_error',
     });
   }
@@ -31,7 +32,7 @@ export function verifyTokenClaims(token: string, tenantId: string, readRoles: re
     const held = roles.length > 0 ? roles.join(', ') : 'none';
     throw new CollectorError(
       `The token for tenant ${tenantId} lacks a read role (${readRoles.join(' or ')}); roles held: ${held}.`,
-      { code: 'MISSING_ROLE', kind: 'missing_permissions' },
+      { code: ErrorCode.MISSING_ROLE, kind: 'missing_permissions' },
     );
   }
 }

@@ -3,7 +3,7 @@
  * AADSTS numbers refine it. Messages keep only the first sentence of the AADSTS line and the trace id —
  * never the token, the secret or Entra's full description.
  */
-import { CollectorError, type FailureKind } from '../domain/errors.js';
+import { CollectorError, isRetryableStatus, type FailureKind } from '../domain/errors.js';
 
 /** Entra ID's AADSTS numbers by what they mean for the tenant (design §7). */
 const CONSENT_REVOKED_CODES = new Set([700016, 7000229, 65001, 500011, 650052, 90002]);
@@ -34,7 +34,7 @@ export function classifyTokenFailure(
   if (error === 'invalid_tenant') return { code, kind: 'consent_revoked' };
   if (error === 'unauthorized_client') return { code, kind: 'consent_revoked' };
   if (error === 'invalid_client') return { code, kind: 'credential_error' };
-  if (status !== undefined && (status === 429 || status >= 500)) return { code, kind: 'transient' };
+  if (status !== undefined && isRetryableStatus(status)) return { code, kind: 'transient' };
   if (error === undefined && status === undefined) return { code, kind: 'transient' };
   return { code, kind: 'permanent' };
 }

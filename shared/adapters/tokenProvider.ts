@@ -10,6 +10,7 @@ import { CollectorError } from '../domain/errors.js';
 import type { Logger, PageOptions, SecretProvider, TokenProvider } from '../ports.js';
 import { verifyTokenClaims } from './tokenClaims.js';
 import { aadstsCodes, classifyTokenFailure, tokenError, tokenFailureFacts } from './tokenFailure.js';
+import { ErrorCode } from '../domain/errorCodes.js';
 
 export { verifyTokenClaims } from './tokenClaims.js';
 
@@ -141,8 +142,8 @@ function isBadSecret(error: unknown): boolean {
   return (
     error instanceof CollectorError &&
     error.kind === 'credential_error' &&
-    error.code !== 'TOKEN_TENANT_MISMATCH' &&
-    error.code !== 'TOKEN_MALFORMED'
+    error.code !== ErrorCode.TOKEN_TENANT_MISMATCH &&
+    error.code !== ErrorCode.TOKEN_MALFORMED
   );
 }
 
@@ -162,7 +163,7 @@ export async function checkDiscovery(authorityHost: string, tenantId: string): P
     if (response.statusCode === 200) {
       return new CollectorError(
         `Token request for tenant ${tenantId} failed: the authority's endpoints could not be resolved, although discovery answers now.`,
-        { code: 'ENDPOINTS_RESOLUTION_ERROR', kind: 'transient' },
+        { code: ErrorCode.ENDPOINTS_RESOLUTION_ERROR, kind: 'transient' },
       );
     }
     const body = parseJson(response.body);
@@ -188,7 +189,7 @@ export async function checkDiscovery(authorityHost: string, tenantId: string): P
     const code = (error as { code?: unknown }).code;
     return new CollectorError(
       `Token request for tenant ${tenantId} failed: the authority ${new URL(authorityHost).host} is unreachable (${typeof code === 'string' ? code : 'network error'}).`,
-      { code: 'AUTHORITY_UNREACHABLE', kind: 'transient' },
+      { code: ErrorCode.AUTHORITY_UNREACHABLE, kind: 'transient' },
     );
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The CLI's actions: each resolves services, calls one use case and maps the result to output and an exit code.
  */
-import { ConfigError, NotFoundError } from '../domain/errors.js';
+import { ConfigError, InputError, NotFoundError } from '../domain/errors.js';
 import { parseTenantId } from '../domain/tenantId.js';
 import { requireTimestamp } from '../domain/time.js';
 import type { Services } from '../composition.js';
@@ -221,6 +221,7 @@ export function createHandlers(
 /** Map an error escaping a command to its message and exit code. */
 export function exitCodeOfError(error: unknown): { code: number; message: string } {
   if (error instanceof ConfigError) return { code: EXIT_USAGE, message: error.message };
+  if (error instanceof InputError) return { code: EXIT_USAGE, message: error.message };
   if (error instanceof NotFoundError) return { code: EXIT_USAGE, message: error.message };
   const e = error instanceof Error ? error : new Error(String(error));
   return { code: EXIT_TENANT_FAILED, message: `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` };

@@ -1,7 +1,9 @@
 /**
  * Errors of the collector, and the pure classification of outside failures (design §7).
- * A new error class exists only where a caller acts differently; everything else is a `code`.
+ * A new error class exists only where a caller acts differently; everything else is a `code` of the catalogue
+ * (`errorCodes.ts`).
  */
+import { ErrorCode } from './errorCodes.js';
 
 /** What a failure means for the tenant and for retrying. */
 export type FailureKind =
@@ -39,7 +41,10 @@ export class CollectorError extends Error {
   }
 }
 
-/** A setting or flag is missing or malformed. The message names it. CLI exit code 2. */
+/**
+ * An app setting is missing or malformed: the operator's fault, never the caller's. The message names the
+ * setting. CLI exit code 2; the admin API answers 500 NOT_CONFIGURED.
+ */
 export class ConfigError extends Error {
   readonly setting: string;
   constructor(setting: string, message: string) {
@@ -49,10 +54,27 @@ export class ConfigError extends Error {
   }
 }
 
-/** A named thing (tenant, run) does not exist. */
-export class NotFoundError extends Error {
-  constructor(message: string) {
+/**
+ * Bad input from whoever called: a request parameter or body, or a CLI argument or flag. The message names the
+ * field (`tenantId`, `since`, `--tenant`). CLI exit code 2; the admin API answers 400 `INVALID_<FIELD>`.
+ */
+export class InputError extends Error {
+  /** The parameter, body field or flag as the caller wrote it. */
+  readonly field: string;
+  constructor(field: string, message: string) {
     super(message);
+    this.name = 'InputError';
+    this.field = field;
+  }
+}
+
+/**
+ * A named thing (tenant, run) does not exist: the one "not found" form, whether a use case looked it up or a
+ * store found its row gone. `code` says what was missing (TENANT_NOT_FOUND, TABLE_RUN_NOT_FOUND); kind permanent.
+ */
+export class NotFoundError extends CollectorError {
+  constructor(message: string, code: string = ErrorCode.TENANT_NOT_FOUND) {
+    super(message, { code, kind: 'permanent' });
     this.name = 'NotFoundError';
   }
 }
@@ -75,30 +97,42 @@ export function ensureError(value: unknown): Error {
   }
 }
 
+/**
+ * The one status → retry rule of every outside HTTP call (incidents APIs, token endpoint, Key Vault, Table
+ * Storage): 408 (timeout), 429 (throttled) and every 5xx may succeed on a later attempt; nothing else will.
+ */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
 /** Classify an incidents-API HTTP failure (after the adapter's own bounded retries). */
 export function classifyHttpStatus(status: number): { code: string; kind: FailureKind } {
   const code = `HTTP_${status}`;
   if (status === 403) return { code, kind: 'missing_permissions' };
   if (status === 401) return { code, kind: 'credential_error' };
-  if (status === 408 || status === 429 || status >= 500) return { code, kind: 'transient' };
+  if (isRetryableStatus(status)) return { code, kind: 'transient' };
   return { code, kind: 'permanent' };
 }
 
-/** Network-level failure codes (got/Node) that are worth retrying. */
-const TRANSIENT_NETWORK_CODES = new Set([
+/** Network-level failure codes (Node sockets, DNS, undici, got) that are worth retrying: the request got no answer. */
+export const TRANSIENT_NETWORK_CODES: readonly string[] = Object.freeze([
   'ETIMEDOUT',
   'ECONNRESET',
   'ECONNREFUSED',
+  'ECONNABORTED',
+  'EADDRINUSE',
   'EPIPE',
   'EAI_AGAIN',
   'ENOTFOUND',
   'ENETUNREACH',
+  'EHOSTUNREACH',
   'ERR_STREAM_PREMATURE_CLOSE',
   'UND_ERR_SOCKET',
-  'ECONNABORTED',
-  'EHOSTUNREACH',
 ]);
 
+const TRANSIENT_NETWORK = new Set(TRANSIENT_NETWORK_CODES);
+
+/** True for a network code in TRANSIENT_NETWORK_CODES. */
 export function isTransientNetworkCode(code: string | undefined): boolean {
-  return code !== undefined && TRANSIENT_NETWORK_CODES.has(code);
+  return code !== undefined && TRANSIENT_NETWORK.has(code);
 }

@@ -6,6 +6,7 @@
  * tenant busy can tell its own run's duplicate in flight from another run.
  */
 import { CollectorError } from './errors.js';
+import { ErrorCode } from './errorCodes.js';
 
 /** A Table binary property holds at most 64 KiB: one bit per slot. */
 export const MAX_RUN_SLOTS = 64 * 1024 * 8;
@@ -13,7 +14,7 @@ export const MAX_RUN_SLOTS = 64 * 1024 * 8;
 export function assertSlot(slot: number): void {
   if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_RUN_SLOTS) {
     throw new CollectorError(`A run slot must be an integer from 0 to ${MAX_RUN_SLOTS - 1}.`, {
-      code: 'RUN_SLOT_INVALID',
+      code: ErrorCode.RUN_SLOT_INVALID,
       kind: 'permanent',
     });
   }

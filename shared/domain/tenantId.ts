@@ -2,7 +2,7 @@
  * The one rule for GUIDs and tenant IDs (Entra ID directory IDs are GUIDs). Used by the settings (client IDs),
  * the use cases (tenant arguments, queue messages, the consent callback) and through them by every host.
  */
-import { ConfigError } from './errors.js';
+import { InputError } from './errors.js';
 
 /** A GUID in any case: 8-4-4-4-12 hexadecimal digits. */
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -18,13 +18,13 @@ export function isTenantId(value: string): boolean {
 }
 
 /**
- * A tenant ID argument, trimmed and lower-cased (the stored form). Throws ConfigError naming `what` (the field,
+ * A tenant ID argument, trimmed and lower-cased (the stored form). Throws InputError naming `what` (the field,
  * flag or parameter the value came from) when it is not a GUID.
  */
 export function parseTenantId(value: string, what = 'tenantId'): string {
   const trimmed = value.trim();
   if (!isTenantId(trimmed))
-    throw new ConfigError(
+    throw new InputError(
       what,
       `${what} must be a tenant ID (a GUID such as 00000000-0000-0000-0000-000000000000); got ${JSON.stringify(trimmed.slice(0, 80))}.`,
     );

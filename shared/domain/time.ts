@@ -4,7 +4,7 @@
  * fixed-width strings `YYYY-MM-DDTHH:mm:ss.fffffffZ`, which sort lexicographically in time order.
  */
 
-import { ConfigError } from './errors.js';
+import { InputError } from './errors.js';
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/;
 
@@ -21,12 +21,12 @@ export function isTimestamp(value: string): boolean {
 }
 
 /**
- * A user-given instant (`--since`, the admin API's `since`): returned as given when valid, otherwise a ConfigError
+ * A user-given instant (`--since`, the admin API's `since`): returned as given when valid, otherwise an InputError
  * naming the argument.
  */
 export function requireTimestamp(value: string, name: string): string {
   if (value.length > 64 || !isTimestamp(value)) {
-    throw new ConfigError(
+    throw new InputError(
       name,
       `${name} must be an ISO-8601 instant with a time zone, e.g. 2026-01-31T00:00:00Z; got ${JSON.stringify(value.slice(0, 80))}.`,
     );

@@ -22,6 +22,7 @@ import type {
   TenantStore,
   TokenProvider,
 } from '../ports.js';
+import { ErrorCode } from '../domain/errorCodes.js';
 
 export interface SyncOptions {
   readonly overlapSeconds: number;
@@ -62,8 +63,8 @@ export interface CollectRequest {
 /** How long a lease is taken for; renewed while pages keep coming. */
 export const LEASE_MS = 10 * 60_000;
 /** Result codes of a collection that found, or lost, the tenant's lease to another worker (status `skipped`). */
-export const LEASE_HELD = 'LEASE_HELD';
-export const LEASE_LOST = 'LEASE_LOST';
+export const LEASE_HELD = ErrorCode.LEASE_HELD;
+export const LEASE_LOST = ErrorCode.LEASE_LOST;
 
 /** A failure as reported in run results and tenant columns. */
 export interface Failure {
@@ -79,7 +80,7 @@ export interface Failure {
 export function toFailure(error: unknown): Failure {
   if (error instanceof CollectorError) return { kind: error.kind, code: error.code, message: redact(error.message) };
   const e = ensureError(error);
-  return { kind: 'permanent', code: 'INTERNAL', message: redact(`${e.name}: ${e.message}`) };
+  return { kind: 'permanent', code: ErrorCode.INTERNAL, message: redact(`${e.name}: ${e.message}`) };
 }
 
 function result(tenantId: string, status: TenantRunResult['status'], counts: Counts, error?: Failure): TenantRunResult {
@@ -152,7 +153,7 @@ async function collectUnderLease(
     if (!tenant) {
       return result(tenantId, 'failed', counts, {
         kind: 'permanent',
-        code: 'TENANT_NOT_FOUND',
+        code: ErrorCode.TENANT_NOT_FOUND,
         message: `Tenant ${tenantId} is not registered.`,
       });
     }

@@ -4,7 +4,7 @@
  * tenant is registered only after a token for it passes the tid/roles check and one `$top=1` call succeeds.
  */
 import { randomBytes } from 'node:crypto';
-import { ConfigError } from '../domain/errors.js';
+import { ConfigError, InputError } from '../domain/errors.js';
 import { afterSuccess } from '../domain/tenantState.js';
 import type {
   Clock,
@@ -62,14 +62,14 @@ export async function createConsentLink(
     } else if (DOMAIN.test(tenant)) {
       authorityTenant = tenant.toLowerCase();
     } else {
-      throw new ConfigError(
+      throw new InputError(
         'tenant',
         `tenant must be a tenant ID (GUID) or a domain such as contoso.onmicrosoft.com; got ${JSON.stringify(tenant.slice(0, 80))}.`,
       );
     }
   }
   const name = input.name?.trim();
-  if (name !== undefined && name.length > 256) throw new ConfigError('name', 'name must be at most 256 characters.');
+  if (name !== undefined && name.length > 256) throw new InputError('name', 'name must be at most 256 characters.');
   const state = randomBytes(32).toString('base64url');
   const now = deps.clock.now();
   const expiresAt = new Date(now.getTime() + CONSENT_STATE_TTL_MS).toISOString();

@@ -5,10 +5,11 @@
  * DEAD_LETTER with the run and the delivery count) and in the run's `deadLetters` counter.
  */
 import { NotFoundError } from '../domain/errors.js';
+import { ErrorCode } from '../domain/errorCodes.js';
 import type { Clock, Logger, RunStore, TenantStore } from '../ports.js';
 import { alreadyCounted, finishRunIfComplete, parseCollectMessage, recordDeadLetterInRun } from './queueWorker.js';
 
-export const DEAD_LETTER_CODE = 'DEAD_LETTER';
+export const DEAD_LETTER_CODE = ErrorCode.DEAD_LETTER;
 
 export interface DeadLetterDeps {
   readonly tenants: TenantStore;

@@ -1,6 +1,6 @@
 /**
- * Liveness for `GET /api/health` (anonymous): the app answers, and when the last run finished. Nothing about
- * tenants, so the endpoint leaks nothing to an anonymous caller. A storage outage answers 503 (still no detail).
+ * Liveness: the app answers, and when the last run finished. Nothing about tenants, so a host may show it to an
+ * anonymous caller. A storage outage reports `unavailable` (still no detail; the cause is logged).
  */
 import { ensureError } from '../domain/errors.js';
 import type { Logger, RunStore } from '../ports.js';
@@ -10,15 +10,13 @@ export interface HealthReport {
   readonly lastRunFinishedAt: string | null;
 }
 
-export async function checkHealth(deps: {
-  runs: RunStore;
-  logger: Logger;
-}): Promise<{ httpStatus: number; report: HealthReport }> {
+/** The health report; never throws (a storage failure is the `unavailable` report). */
+export async function checkHealth(deps: { runs: RunStore; logger: Logger }): Promise<HealthReport> {
   try {
     const last = await deps.runs.lastFinished();
-    return { httpStatus: 200, report: { status: 'ok', lastRunFinishedAt: last?.finishedAt ?? null } };
+    return { status: 'ok', lastRunFinishedAt: last?.finishedAt ?? null };
   } catch (error) {
     deps.logger.error('health.storage_failed', { message: ensureError(error).message });
-    return { httpStatus: 503, report: { status: 'unavailable', lastRunFinishedAt: null } };
+    return { status: 'unavailable', lastRunFinishedAt: null };
   }
 }

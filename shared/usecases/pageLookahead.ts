@@ -6,6 +6,7 @@
  * and the source is closed: nothing keeps running after the tenant's collection has returned.
  */
 import { CollectorError } from '../domain/errors.js';
+import { ErrorCode } from '../domain/errorCodes.js';
 
 export async function* withLookahead<T>(
   open: (signal: AbortSignal) => AsyncIterable<T>,
@@ -31,7 +32,7 @@ export async function* withLookahead<T>(
     if (!finished) {
       stop.abort(
         new CollectorError('Page lookahead stopped: the collection of this tenant ended early.', {
-          code: 'ABORTED',
+          code: ErrorCode.ABORTED,
           kind: 'transient',
         }),
       );

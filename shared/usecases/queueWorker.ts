@@ -8,13 +8,14 @@
  * completes without collecting, and a copy that finds its own run's collection in flight is retried, never dropped.
  */
 import { z } from 'zod';
-import { CollectorError } from '../domain/errors.js';
+import { CollectorError, NotFoundError } from '../domain/errors.js';
 import { isOwnedByRun, MAX_RUN_SLOTS, runLeaseOwner } from '../domain/runSlots.js';
 import { isTimestamp } from '../domain/time.js';
 import type { Clock, Logger, RunStore, TenantRunResult } from '../ports.js';
 import { collectTenant, LEASE_HELD, LEASE_LOST, type CollectDeps } from './collectTenant.js';
 import { planRun, type PlanDeps, type RunPlan, type TenantCollectMessage } from './planRun.js';
 import { isTenantId } from '../domain/tenantId.js';
+import { ErrorCode } from '../domain/errorCodes.js';
 
 /** Keep equal to host.json `extensions.queues.maxDequeueCount` (a test checks it). */
 export const MAX_DEQUEUE_COUNT = 5;
@@ -231,7 +232,7 @@ export async function alreadyCounted(deps: { runs: RunStore }, message: TenantCo
 }
 
 function isRunNotFound(error: unknown): boolean {
-  return error instanceof CollectorError && error.code === 'TABLE_RUN_NOT_FOUND';
+  return error instanceof NotFoundError && error.code === ErrorCode.TABLE_RUN_NOT_FOUND;
 }
 
 /** Add the tenant's result to its run; a message whose run row is gone (deleted by hand) is still completed. */

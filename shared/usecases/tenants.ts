@@ -90,7 +90,7 @@ export async function addTenant(
   return verifyTenant(deps, tenantId, displayName);
 }
 
-/** The registered tenant with this ID (any case), or NotFoundError; a malformed ID is a ConfigError. */
+/** The registered tenant with this ID (any case), or NotFoundError; a malformed ID is an InputError. */
 export async function requireTenant(deps: Pick<TenantDeps, 'tenants'>, tenantIdRaw: string): Promise<TenantRecord> {
   const tenantId = parseTenantId(tenantIdRaw);
   const tenant = await deps.tenants.get(tenantId);

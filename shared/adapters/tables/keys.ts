@@ -5,6 +5,7 @@
  * as `%XX`.
  */
 import { CollectorError } from '../../domain/errors.js';
+import { ErrorCode } from '../../domain/errorCodes.js';
 
 // Control characters are exactly what these patterns must find.
 // eslint-disable-next-line no-control-regex
@@ -16,7 +17,7 @@ const MAX_ID_KEY_LENGTH = 480;
 
 function invalidKey(what: string): CollectorError {
   return new CollectorError(`The ${what} cannot be used as a table key.`, {
-    code: 'TABLE_INVALID_KEY',
+    code: ErrorCode.TABLE_INVALID_KEY,
     kind: 'permanent',
   });
 }

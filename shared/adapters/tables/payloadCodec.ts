@@ -15,6 +15,7 @@ import type { JsonObject } from '../../ports.js';
 import { contentHash } from './canonicalJson.js';
 import { type EntityValue, fitsInEntity, MAX_PROPERTY_BYTES, type PlainEntity } from './entitySize.js';
 import { asNumber, asOptionalString } from './entityValues.js';
+import { ErrorCode } from '../../domain/errorCodes.js';
 
 export const PAYLOAD_ENCODING = 'gzip+json';
 /** Binary parts per PayloadChunks row: 10 × 64 KiB is ~853 KiB of base64, inside the 1 MiB entity budget. */
@@ -67,7 +68,7 @@ export function attachPayload(base: PlainEntity, _contentHash: string, compresse
   const count = Math.ceil(compressed.byteLength / rowBytes);
   if (count > MAX_CHUNK_ROWS) {
     throw new CollectorError('An incident payload is too large to store.', {
-      code: 'TABLE_PAYLOAD_TOO_LARGE',
+      code: ErrorCode.TABLE_PAYLOAD_TOO_LARGE,
       kind: 'permanent',
     });
   }
@@ -96,7 +97,7 @@ export function attachPayload(base: PlainEntity, _contentHash: string, compresse
 
 function corrupt(detail: string): CollectorError {
   return new CollectorError(`A stored incident payload is damaged (${detail}).`, {
-    code: 'TABLE_PAYLOAD_CORRUPT',
+    code: ErrorCode.TABLE_PAYLOAD_CORRUPT,
     kind: 'permanent',
   });
 }

@@ -6,13 +6,14 @@
  * redelivered message is counted once (domain/runSlots.ts).
  */
 import type { TableClient } from '@azure/data-tables';
-import { CollectorError } from '../../domain/errors.js';
+import { CollectorError, NotFoundError } from '../../domain/errors.js';
 import { isSlotSettled, withSlotSettled } from '../../domain/runSlots.js';
 import type { Clock, RunRecord, RunStore, TenantRunResult } from '../../ports.js';
 import { asNumber, asOptionalString, asString } from './entityValues.js';
 import { assertSafeKey } from './keys.js';
 import type { TableClients } from './tableClients.js';
 import { hasStatus, tableCall, toTableError } from './tableErrors.js';
+import { ErrorCode } from '../../domain/errorCodes.js';
 
 const COUNTERS = [
   'tenantsPlanned',
@@ -37,7 +38,7 @@ export function runPartition(startedAt: string): string {
   const ms = Date.parse(startedAt);
   if (Number.isNaN(ms))
     throw new CollectorError('A run start time is not a valid timestamp.', {
-      code: 'TABLE_INVALID_KEY',
+      code: ErrorCode.TABLE_INVALID_KEY,
       kind: 'permanent',
     });
   return new Date(ms).toISOString().slice(0, 10);
@@ -55,11 +56,8 @@ function toRecord(row: Row): RunRecord {
   };
 }
 
-function runNotFound(): CollectorError {
-  return new CollectorError('The run to record into does not exist.', {
-    code: 'TABLE_RUN_NOT_FOUND',
-    kind: 'permanent',
-  });
+function runNotFound(): NotFoundError {
+  return new NotFoundError('The run to record into does not exist.', ErrorCode.TABLE_RUN_NOT_FOUND);
 }
 
 /** The settled-slot bits; a value of another type (a row edited by hand) is refused rather than overwritten. */
@@ -69,7 +67,7 @@ function slotBits(row: Row): Uint8Array | undefined {
   if (value instanceof Uint8Array) return value;
   throw new CollectorError(
     `Run ${asString(row.rowKey)}: column settledSlots is not binary, so which tenants are counted is unknown.`,
-    { code: 'TABLE_RUN_CORRUPT', kind: 'permanent' },
+    { code: ErrorCode.TABLE_RUN_CORRUPT, kind: 'permanent' },
   );
 }
 
@@ -171,7 +169,7 @@ export class TableRunStore implements RunStore {
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt + 1, 5)));
     }
     throw new CollectorError('The run counters could not be updated: the row kept changing.', {
-      code: 'TABLE_RUN_CONTENTION',
+      code: ErrorCode.TABLE_RUN_CONTENTION,
       kind: 'transient',
     });
   }
@@ -184,10 +182,7 @@ export class TableRunStore implements RunStore {
       );
     } catch (error) {
       if (hasStatus(error, 404))
-        throw new CollectorError('The run to finish does not exist.', {
-          code: 'TABLE_RUN_NOT_FOUND',
-          kind: 'permanent',
-        });
+        throw new NotFoundError('The run to finish does not exist.', ErrorCode.TABLE_RUN_NOT_FOUND);
       throw toTableError(error, 'finish run');
     }
   }

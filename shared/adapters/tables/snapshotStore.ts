@@ -31,6 +31,7 @@ import { chunkCount, chunkKeyOf, chunkRowKey, compressedBytes, decodeIncident } 
 import { type IncidentVersion, planPage, RowEncoder, type StoredLatest, toVersion } from './snapshotRows.js';
 import type { TableClients } from './tableClients.js';
 import { hasStatus, tableCall, toTableError } from './tableErrors.js';
+import { ErrorCode } from '../../domain/errorCodes.js';
 
 export interface SnapshotStoreOptions {
   readonly clock?: Clock;
@@ -320,7 +321,7 @@ export class TableSnapshotStore implements SnapshotStore {
     const source = asString(row.source);
     if (!SOURCES.has(source))
       throw new CollectorError('A stored incident row has an unknown source.', {
-        code: 'TABLE_ROW_INVALID',
+        code: ErrorCode.TABLE_ROW_INVALID,
         kind: 'permanent',
       });
     const rowKey = asString(row.rowKey);

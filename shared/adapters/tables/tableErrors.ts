@@ -3,7 +3,7 @@
  * so nothing past this adapter depends on the SDK's error type. Messages name the operation and the service's
  * error code only — never keys, entity contents or request bodies.
  */
-import { CollectorError, isTransientNetworkCode } from '../../domain/errors.js';
+import { CollectorError, isRetryableStatus, isTransientNetworkCode } from '../../domain/errors.js';
 
 interface RestErrorLike {
   readonly name?: string;
@@ -39,7 +39,7 @@ export function hasStatus(error: unknown, ...statuses: number[]): boolean {
 }
 
 function isTransient(status: number | undefined, code: string | undefined, name: string | undefined): boolean {
-  if (status !== undefined) return status === 408 || status === 429 || status >= 500;
+  if (status !== undefined) return isRetryableStatus(status);
   if (name === 'AbortError' || name === 'TimeoutError') return true;
   // No status: the request never got an answer (connection refused, reset, timeout).
   return isTransientNetworkCode(code) || code === 'REQUEST_SEND_ERROR' || code === undefined;

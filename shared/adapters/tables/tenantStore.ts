@@ -15,6 +15,7 @@ import { asNumber, asOptionalString, asString, definedOnly } from './entityValue
 import { tenantKey } from './keys.js';
 import type { TableClients } from './tableClients.js';
 import { hasStatus, tableCall, toTableError } from './tableErrors.js';
+import { ErrorCode } from '../../domain/errorCodes.js';
 
 export const TENANT_PARTITION = 'tenant';
 const MAX_CHECKPOINT_ATTEMPTS = 50;
@@ -177,7 +178,7 @@ export class TableTenantStore implements TenantStore {
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt + 1, 5)));
     }
     throw new CollectorError('The checkpoint could not be advanced: the tenant row kept changing.', {
-      code: 'TABLE_CHECKPOINT_CONTENTION',
+      code: ErrorCode.TABLE_CHECKPOINT_CONTENTION,
       kind: 'transient',
     });
   }

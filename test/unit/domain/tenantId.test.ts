@@ -1,6 +1,6 @@
 /** The one GUID / tenant-ID rule shared by settings, use cases and hosts. */
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError } from '../../../shared/domain/errors.js';
+import { InputError } from '../../../shared/domain/errors.js';
 import { isGuid, isTenantId, parseTenantId } from '../../../shared/domain/tenantId.js';
 
 const ID = 'AAAAAAAA-0000-4000-8000-000000000001';
@@ -27,7 +27,7 @@ describe('tenant IDs', () => {
   });
 
   it('names the field in the error', () => {
-    expect(() => parseTenantId('nope', '--tenant')).toThrow(ConfigError);
+    expect(() => parseTenantId('nope', '--tenant')).toThrow(InputError);
     expect(() => parseTenantId('nope', '--tenant')).toThrow(/--tenant must be a tenant ID/);
   });
 });

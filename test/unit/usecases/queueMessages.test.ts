@@ -1,6 +1,6 @@
 /** Queue message validation and the admin API's `since` parsing (pure). */
 import { describe, expect, it } from '@jest/globals';
-import { parseSince } from '../../../shared/usecases/adminApi.js';
+import { parseSince } from '../../../shared/usecases/requestCollection.js';
 import { parseCollectMessage } from '../../../shared/usecases/queueWorker.js';
 
 const GOOD = {
@@ -52,9 +52,9 @@ describe('parseSince', () => {
   });
 
   it('names what is wrong', () => {
-    expect(() => parseSince('{"since":"tomorrow"}', null)).toThrow(expect.objectContaining({ setting: 'since' }));
-    expect(() => parseSince('{"since":5}', null)).toThrow(expect.objectContaining({ setting: 'since' }));
-    expect(() => parseSince('[1]', null)).toThrow(expect.objectContaining({ setting: 'body' }));
-    expect(() => parseSince('{', null)).toThrow(expect.objectContaining({ setting: 'body' }));
+    expect(() => parseSince('{"since":"tomorrow"}', null)).toThrow(expect.objectContaining({ field: 'since' }));
+    expect(() => parseSince('{"since":5}', null)).toThrow(expect.objectContaining({ field: 'since' }));
+    expect(() => parseSince('[1]', null)).toThrow(expect.objectContaining({ field: 'body' }));
+    expect(() => parseSince('{', null)).toThrow(expect.objectContaining({ field: 'body' }));
   });
 });
