@@ -1,0 +1,17 @@
+/** Fresh IDs per test, so contract tests sharing one store (one Azurite) never see each other's rows. */
+import { randomBytes } from 'node:crypto';
+
+export function newTenantId(): string {
+  const h = randomBytes(16).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export function newRunId(): string {
+  return `run-${randomBytes(8).toString('hex')}`;
+}
+
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}

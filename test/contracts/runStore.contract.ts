@@ -1,0 +1,133 @@
+/** The RunStore behaviours the queue worker and the run relies on: counters, slots counted once, missing runs. */
+import { describe, expect, it } from '@jest/globals';
+import type { RunRecord, RunStore, TenantRunResult } from '../../shared/ports.js';
+import type { ManualClock } from '../fakes/clock.js';
+import { newRunId } from './ids.js';
+
+function run(runId: string, startedAt: string, tenantsPlanned = 3): RunRecord {
+  return {
+    runId,
+    startedAt,
+    trigger: 'schedule',
+    tenantsPlanned,
+    tenantsOk: 0,
+    tenantsFailed: 0,
+    tenantsSkipped: 0,
+    incidentsFetched: 0,
+    incidentsChanged: 0,
+    pages: 0,
+    deadLetters: 0,
+  };
+}
+
+function result(status: TenantRunResult['status'], n: number): TenantRunResult {
+  return { tenantId: 'x', status, incidentsFetched: n, incidentsChanged: n - 1, pages: 1 };
+}
+
+export function runStoreContract(name: string, setup: () => { store: RunStore; clock: ManualClock }): void {
+  describe(`RunStore contract: ${name}`, () => {
+    it('creates a run once (a second create keeps the first row) and reads it back', async () => {
+      const { store, clock } = setup();
+      const id = newRunId();
+      const startedAt = clock.iso();
+      await store.create(run(id, startedAt, 3));
+      await store.create(run(id, startedAt, 99));
+      expect(await store.get(id, startedAt)).toEqual(run(id, startedAt, 3));
+      expect(await store.get(newRunId(), startedAt)).toBeUndefined();
+    });
+
+    it('recordTenant adds the outcome and the counts; recordDeadLetter counts a dead letter', async () => {
+      const { store, clock } = setup();
+      const id = newRunId();
+      const startedAt = clock.iso();
+      await store.create(run(id, startedAt));
+      expect(await store.recordTenant(id, startedAt, result('ok', 5))).toBe(true);
+      expect(await store.recordTenant(id, startedAt, result('failed', 2))).toBe(true);
+      expect(await store.recordTenant(id, startedAt, result('skipped', 1))).toBe(true);
+      expect(await store.recordDeadLetter(id, startedAt)).toBe(true);
+      expect(await store.get(id, startedAt)).toMatchObject({
+        tenantsOk: 1,
+        tenantsFailed: 1,
+        tenantsSkipped: 1,
+        deadLetters: 1,
+        incidentsFetched: 8,
+        incidentsChanged: 5,
+        pages: 3,
+      });
+    });
+
+    it('concurrent recordTenant calls never lose an increment', async () => {
+      const { store, clock } = setup();
+      const id = newRunId();
+      const startedAt = clock.iso();
+      await store.create(run(id, startedAt, 6));
+      await Promise.all(Array.from({ length: 6 }, () => store.recordTenant(id, startedAt, result('ok', 1))));
+      expect((await store.get(id, startedAt))?.tenantsOk).toBe(6);
+    });
+
+    it('a slot is counted once: a second result or a dead letter for it changes nothing and answers false', async () => {
+      const { store, clock } = setup();
+      const id = newRunId();
+      const startedAt = clock.iso();
+      await store.create(run(id, startedAt));
+      expect(await store.isSettled(id, startedAt, 2)).toBe(false);
+      expect(await store.recordTenant(id, startedAt, result('ok', 4), 2)).toBe(true);
+      expect(await store.isSettled(id, startedAt, 2)).toBe(true);
+      expect(await store.isSettled(id, startedAt, 1)).toBe(false);
+      expect(await store.recordTenant(id, startedAt, result('failed', 4), 2)).toBe(false);
+      expect(await store.recordDeadLetter(id, startedAt, 2)).toBe(false);
+      expect(await store.recordDeadLetter(id, startedAt, 1)).toBe(true);
+      expect(await store.get(id, startedAt)).toMatchObject({
+        tenantsOk: 1,
+        tenantsFailed: 0,
+        deadLetters: 1,
+        pages: 1,
+      });
+    });
+
+    it('racing results for one slot count it exactly once', async () => {
+      const { store, clock } = setup();
+      const id = newRunId();
+      const startedAt = clock.iso();
+      await store.create(run(id, startedAt));
+      const counted = await Promise.all(
+        Array.from({ length: 5 }, () => store.recordTenant(id, startedAt, result('ok', 1), 7)),
+      );
+      expect(counted.filter(Boolean)).toHaveLength(1);
+      expect((await store.get(id, startedAt))?.tenantsOk).toBe(1);
+    });
+
+    it('a missing run is TABLE_RUN_NOT_FOUND for recording, settling and finishing', async () => {
+      const { store, clock } = setup();
+      const id = newRunId();
+      const startedAt = clock.iso();
+      const notFound = { code: 'TABLE_RUN_NOT_FOUND' };
+      await expect(store.recordTenant(id, startedAt, result('ok', 1))).rejects.toMatchObject(notFound);
+      await expect(store.recordDeadLetter(id, startedAt, 0)).rejects.toMatchObject(notFound);
+      await expect(store.isSettled(id, startedAt, 0)).rejects.toMatchObject(notFound);
+      await expect(store.finish(id, startedAt, startedAt)).rejects.toMatchObject(notFound);
+      expect(await store.get(id, startedAt)).toBeUndefined();
+    });
+
+    it('lastFinished returns the most recently finished run of the last days, ignoring unfinished ones', async () => {
+      const { store, clock } = setup();
+      // Far from every other test's runs, which the lookback must not see.
+      clock.advance(400 * 86_400_000);
+      const yesterday = new Date(clock.now().getTime() - 86_400_000).toISOString();
+      const today = clock.iso();
+      const [a, b, c] = [newRunId(), newRunId(), newRunId()];
+      await store.create(run(a, yesterday));
+      await store.finish(a, yesterday, new Date(Date.parse(yesterday) + 60_000).toISOString());
+      expect((await store.lastFinished())?.runId).toBe(a);
+      await store.create(run(b, today));
+      await store.create(run(c, today));
+      await store.finish(b, today, new Date(Date.parse(today) + 1_000).toISOString());
+      expect(await store.lastFinished()).toMatchObject({
+        runId: b,
+        finishedAt: new Date(Date.parse(today) + 1_000).toISOString(),
+      });
+      clock.advance(8 * 86_400_000);
+      expect(await store.lastFinished()).toBeUndefined();
+    });
+  });
+}
