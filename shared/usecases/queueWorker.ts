@@ -122,6 +122,59 @@ function shouldRetry(result: TenantRunResult, dequeueCount: number): boolean {
   return dequeueCount < MAX_DEQUEUE_COUNT;
 }
 
+/** Who holds the tenant's lease, as a delivery sees it: nobody, a worker of the message's own run, another run. */
+export type LeaseHolder = 'none' | 'this_run' | 'other_run';
+
+/**
+ * What a delivery knows at one of its decision points (the facts only; reading them is the caller's job):
+ * - `delivered`: before collecting. `settled` is whether the message's slot is already counted in its run
+ *   (undefined when it was not read: a first delivery, or a message without a slot).
+ * - `lease_freed`: the collection found the lease held, and then nobody held it. `settled` as above, read now.
+ * - `collected`: a collection ended. `busy` when it found (or lost) the lease to another worker; `holder` is who
+ *   holds the lease now (read only when busy).
+ */
+export type DeliveryFacts =
+  | { readonly phase: 'delivered'; readonly settled: boolean | undefined }
+  | { readonly phase: 'lease_freed'; readonly settled: boolean }
+  | {
+      readonly phase: 'collected';
+      readonly result: TenantRunResult;
+      readonly busy: boolean;
+      readonly holder: LeaseHolder;
+      readonly hasSlot: boolean;
+      readonly dequeueCount: number;
+    };
+
+/**
+ * The next step of a delivery:
+ * - `collect`: collect the tenant (its outcome is recorded in the run under the lease, by `settle`);
+ * - `duplicate`: the tenant is already counted in the run: complete the message without collecting;
+ * - `complete`: the collection's outcome is recorded: complete the message;
+ * - `redeliver`: throw so the platform delivers the message again later;
+ * - `count_skipped`: count the tenant skipped in the run (a no-op if its slot is settled), then complete;
+ * - `leave_to_holder`: a message without a slot whose own run holds the lease: complete without counting.
+ */
+export type DeliveryAction = 'collect' | 'duplicate' | 'complete' | 'redeliver' | 'count_skipped' | 'leave_to_holder';
+
+/** The queue worker's rules as one pure function (exactly-once counting by slot, leases, retries). */
+export function decideDelivery(facts: DeliveryFacts): DeliveryAction {
+  if (facts.phase !== 'collected') return facts.settled === true ? 'duplicate' : 'collect';
+  const { result, busy, holder, hasSlot, dequeueCount } = facts;
+  // A transient failure is retried, except on the last delivery (then it is recorded, not poisoned).
+  if (shouldRetry(result, dequeueCount)) return 'redeliver';
+  if (!busy) return 'complete';
+  // Another run is collecting the tenant (overlapping runs): this run counts it skipped.
+  if (holder === 'other_run') return 'count_skipped';
+  // A message from before slots: nothing would stop a second count, so leave the outcome to the holder.
+  if (!hasSlot && holder === 'this_run') return 'leave_to_holder';
+  // A copy of this message holds the lease and records the outcome before letting go. Completing here would lose
+  // the tenant if that holder died, so let the platform redeliver: the redelivery completes at once if the tenant
+  // is counted by then, and collects it otherwise.
+  if (dequeueCount < MAX_DEQUEUE_COUNT) return 'redeliver';
+  // The last delivery: count the tenant skipped (a no-op if its outcome is counted already), so the run finishes.
+  return 'count_skipped';
+}
+
 /** Collect the tenant of one queue message. Throws RetryableCollectionError when the platform should retry. */
 export async function processCollectMessage(deps: WorkerDeps, delivered: DeliveredMessage): Promise<WorkerOutcome> {
   const parsed = parseCollectMessage(delivered.body);
@@ -137,12 +190,15 @@ export async function processCollectMessage(deps: WorkerDeps, delivered: Deliver
   }
   const message = parsed.message;
   const where = { runId: message.runId, tenantId: message.tenantId, dequeueCount: delivered.dequeueCount };
-  // A redelivery may follow a worker that recorded the tenant and then failed (finishing the run, deleting the
-  // message): collecting again would be wasted calls. First deliveries skip this read.
-  if (delivered.dequeueCount > 1 && (await alreadyCounted(deps, message))) {
+  const duplicate = async (): Promise<WorkerOutcome> => {
     deps.logger.info('queue.duplicate_message', { ...where, slot: message.slot });
     return { action: 'duplicate', runFinished: await finishRunIfComplete(deps, message.runId, message.runStartedAt) };
-  }
+  };
+  // A redelivery may follow a worker that recorded the tenant and then failed (finishing the run, deleting the
+  // message): collecting again would be wasted calls. First deliveries skip this read.
+  const settledBefore = delivered.dequeueCount > 1 ? await alreadyCounted(deps, message) : undefined;
+  if (decideDelivery({ phase: 'delivered', settled: settledBefore }) === 'duplicate') return duplicate();
+
   let runFinished = false;
   const collect = (): Promise<TenantRunResult> =>
     collectTenant(deps, {
@@ -157,62 +213,52 @@ export async function processCollectMessage(deps: WorkerDeps, delivered: Deliver
       },
     });
   let result = await collect();
-  let holder: string | undefined;
+  let holder: LeaseHolder = 'none';
   if (isBusy(result)) {
-    holder = await deps.leases.holder(message.tenantId);
-    if (holder === undefined) {
+    holder = await leaseHolder(deps, message);
+    if (holder === 'none') {
       // Freed in between. A holder of this run recorded its outcome before letting go; otherwise collect now.
-      if (await alreadyCounted(deps, message)) {
-        deps.logger.info('queue.duplicate_message', { ...where, slot: message.slot });
-        return {
-          action: 'duplicate',
-          runFinished: await finishRunIfComplete(deps, message.runId, message.runStartedAt),
-        };
-      }
+      const settled = await alreadyCounted(deps, message);
+      if (decideDelivery({ phase: 'lease_freed', settled }) === 'duplicate') return duplicate();
       result = await collect();
-      if (isBusy(result)) holder = await deps.leases.holder(message.tenantId);
+      if (isBusy(result)) holder = await leaseHolder(deps, message);
     }
   }
-  if (shouldRetry(result, delivered.dequeueCount)) {
-    // collectTenant already counted this failure on the tenant once for the run (retries of a run count once).
-    throw new RetryableCollectionError(
-      message.tenantId,
-      result.error as NonNullable<TenantRunResult['error']>,
-      delivered.dequeueCount,
-    );
+  const action = decideDelivery({
+    phase: 'collected',
+    result,
+    busy: isBusy(result),
+    holder,
+    hasSlot: message.slot !== undefined,
+    dequeueCount: delivered.dequeueCount,
+  });
+  switch (action) {
+    case 'redeliver':
+      if (isBusy(result)) deps.logger.info('queue.tenant_busy_in_run', where);
+      // A failure: collectTenant already counted it on the tenant once for the run (retries of a run count once).
+      throw new RetryableCollectionError(
+        message.tenantId,
+        result.error as NonNullable<TenantRunResult['error']>,
+        delivered.dequeueCount,
+      );
+    case 'leave_to_holder':
+      deps.logger.info('queue.duplicate_in_flight', where);
+      return { action: 'duplicate', runFinished: false };
+    case 'count_skipped':
+      if (holder === 'other_run') deps.logger.info('queue.tenant_busy', where);
+      else deps.logger.warn('queue.tenant_busy_last_delivery', where);
+      return { action: 'completed', result, runFinished: await recordTenantInRun(deps, message, result) };
+    default:
+      // 'complete' (a collection's last step is never 'collect' or 'duplicate'): settle recorded the outcome.
+      return { action: 'completed', result, runFinished };
   }
-  if (!isBusy(result)) return { action: 'completed', result, runFinished };
-  return settleBusy(deps, message, delivered, result, holder);
 }
 
-/** Another worker has the tenant's lease (`holder`, if it still does): count it skipped, leave it, or retry. */
-async function settleBusy(
-  deps: WorkerDeps,
-  message: TenantCollectMessage,
-  delivered: DeliveredMessage,
-  result: TenantRunResult,
-  holder: string | undefined,
-): Promise<WorkerOutcome> {
-  const where = { runId: message.runId, tenantId: message.tenantId, dequeueCount: delivered.dequeueCount };
-  const busy = result.error as NonNullable<TenantRunResult['error']>;
-  if (holder !== undefined && !isOwnedByRun(holder, message.runId)) {
-    // Another run is collecting the tenant (overlapping runs): this run counts it skipped.
-    deps.logger.info('queue.tenant_busy', where);
-  } else if (message.slot === undefined && holder !== undefined) {
-    // A message from before slots: nothing would stop a second count, so leave the outcome to the holder.
-    deps.logger.info('queue.duplicate_in_flight', where);
-    return { action: 'duplicate', runFinished: false };
-  } else if (delivered.dequeueCount < MAX_DEQUEUE_COUNT) {
-    // A copy of this message holds the lease and records the outcome before letting go. Completing here would
-    // lose the tenant if that holder died, so let the platform redeliver: the redelivery completes at once if the
-    // tenant is counted by then, and collects it otherwise.
-    deps.logger.info('queue.tenant_busy_in_run', where);
-    throw new RetryableCollectionError(message.tenantId, busy, delivered.dequeueCount);
-  } else {
-    // The last delivery: count the tenant skipped (a no-op if its outcome is counted already), so the run finishes.
-    deps.logger.warn('queue.tenant_busy_last_delivery', where);
-  }
-  return { action: 'completed', result, runFinished: await recordTenantInRun(deps, message, result) };
+/** Who holds the message's tenant lease now, relative to the message's run. */
+async function leaseHolder(deps: WorkerDeps, message: TenantCollectMessage): Promise<LeaseHolder> {
+  const owner = await deps.leases.holder(message.tenantId);
+  if (owner === undefined) return 'none';
+  return isOwnedByRun(owner, message.runId) ? 'this_run' : 'other_run';
 }
 
 /** Another worker has the tenant's lease: none was taken, or it was lost mid-collection. */
