@@ -91,6 +91,24 @@ export function snapshotStoreContract(name: string, store: () => SnapshotStore):
       expect(await collect(store().history({ tenantId: tenant }))).toHaveLength(2);
     });
 
+    it("a collection's writer never regresses latest when another writer moved it on behind it", async () => {
+      const tenant = newTenantId();
+      const writer = store().writer?.(tenant) ?? {
+        writePage: (source: 'graph' | 'm365d', page: readonly FetchedIncident[]) =>
+          store().writePage(tenant, source, page),
+      };
+      expect(await writer.writePage('graph', [incident('1', '2026-11-20T10:00:00Z')])).toEqual({ changed: 1 });
+      await store().writePage(tenant, 'graph', [incident('1', '2026-11-20T12:00:00Z', 'resolved')]);
+
+      expect(await writer.writePage('graph', [incident('1', '2026-11-20T11:00:00Z', 'inProgress')])).toEqual({
+        changed: 1,
+      });
+
+      const latest = await collect(store().latest({ tenantId: tenant }));
+      expect(latest.map((s) => [s.lastUpdateTime, s.incident.status])).toEqual([['2026-11-20T12:00:00Z', 'resolved']]);
+      expect(await collect(store().history({ tenantId: tenant }))).toHaveLength(3);
+    });
+
     it('since is inclusive and compared as instants across precisions', async () => {
       const tenant = newTenantId();
       await store().writePage(tenant, 'graph', [

@@ -88,6 +88,11 @@ export function tenantStoreContract(name: string, store: () => TenantStore): voi
       expect((await store().get(id))?.checkpoint).toBe('2026-11-20T10:00:09.0000001Z');
     });
 
+    it('a tenant ID that cannot be a table key is refused with TABLE_INVALID_KEY', async () => {
+      await expect(store().get('a/b')).rejects.toMatchObject({ code: 'TABLE_INVALID_KEY', kind: 'permanent' });
+      await expect(store().upsert('a#b', { displayName: 'x' })).rejects.toMatchObject({ code: 'TABLE_INVALID_KEY' });
+    });
+
     it('delete removes the tenant and is idempotent', async () => {
       const id = newTenantId();
       await store().upsert(id, { displayName: 'x' });

@@ -150,6 +150,34 @@ describe('collectTenant: write, then checkpoint', () => {
     expect((await w.tenants.get(T))?.checkpoint).toBe('2026-11-24T11:00:00Z');
   });
 
+  it('keeps write-then-checkpoint with lookahead on (the next page is fetched while one is written)', async () => {
+    const pages = ['1', '2', '3'].map((id, i) => ({
+      incidents: [incident(id, `2026-11-24T1${i}:00:00Z`)],
+      checkpoint: `2026-11-24T1${i}:00:00Z`,
+    }));
+    const w = world({}, { pages });
+
+    const result = await collectTenant({ ...w, lookahead: true }, request());
+
+    expect(result.status).toBe('ok');
+    expect(durable(w.journal.entries)).toEqual(
+      pages.flatMap((p) => [`write ${T} ${p.incidents[0]?.incidentId}`, `checkpoint ${T} ${p.checkpoint}`]),
+    );
+  });
+
+  it('a backfill (since) reads from since, and the checkpoint still never moves backwards', async () => {
+    const w = world(
+      { checkpoint: '2026-11-24T11:00:00Z' },
+      { pages: [{ incidents: [incident('1', '2026-11-01T00:00:00Z')], checkpoint: '2026-11-01T00:00:00Z' }] },
+    );
+
+    await collectTenant(w, request({ since: '2026-11-01T00:00:00Z' }));
+
+    expect(w.source.windows[0]?.window.from).toBe('2026-11-01T00:00:00.0000000Z');
+    expect(w.snapshots.writes).toHaveLength(1);
+    expect((await w.tenants.get(T))?.checkpoint).toBe('2026-11-24T11:00:00Z');
+  });
+
   it('reads the window from the checkpoint minus the overlap up to now minus the lag', async () => {
     const w = world({ checkpoint: '2026-11-24T11:00:00.1234567Z' }, { pages: [] });
 
