@@ -6,6 +6,7 @@ import { newTenantId } from './ids.js';
 
 const newState = (): string => randomBytes(32).toString('base64url');
 
+/** Register the ConsentStateStore contract's tests; `store` returns the store under test (shared by the tests). */
 export function consentStateStoreContract(name: string, store: () => ConsentStateStore): void {
   describe(`ConsentStateStore contract: ${name}`, () => {
     it('consume returns the saved record once, then undefined; an unknown state is undefined', async () => {

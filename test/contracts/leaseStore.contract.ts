@@ -7,6 +7,7 @@ import type { LeaseStore } from '../../shared/ports.js';
 import type { ManualClock } from '../fakes/clock.js';
 import { newTenantId } from './ids.js';
 
+/** Register the LeaseStore contract's tests; `setup` returns the store and the manual clock it stamps leases with. */
 export function leaseStoreContract(name: string, setup: () => { store: LeaseStore; clock: ManualClock }): void {
   describe(`LeaseStore contract: ${name}`, () => {
     it('a free lease is taken; another owner is refused while it is unexpired; holder names the owner', async () => {

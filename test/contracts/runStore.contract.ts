@@ -24,6 +24,7 @@ function result(status: TenantRunResult['status'], n: number): TenantRunResult {
   return { tenantId: 'x', status, incidentsFetched: n, incidentsChanged: n - 1, pages: 1 };
 }
 
+/** Register the RunStore contract's tests; `setup` returns the store and the manual clock it reads dates from. */
 export function runStoreContract(name: string, setup: () => { store: RunStore; clock: ManualClock }): void {
   describe(`RunStore contract: ${name}`, () => {
     it('creates a run once (a second create keeps the first row) and reads it back', async () => {

@@ -16,6 +16,7 @@ function incident(id: string, lastUpdate: string, status = 'active'): FetchedInc
 
 const versions = (rows: StoredSnapshot[]) => rows.map((r) => `${r.incidentId}@${r.lastUpdateTime}`).sort();
 
+/** Register the SnapshotStore contract's tests; `store` returns the store under test (shared by the tests). */
 export function snapshotStoreContract(name: string, store: () => SnapshotStore): void {
   describe(`SnapshotStore contract: ${name}`, () => {
     it('writes a page to latest and history, round-tripping the incident, keyed by the lower-case tenant', async () => {

@@ -7,6 +7,7 @@ import { NotFoundError } from '../../shared/domain/errors.js';
 import type { TenantStore } from '../../shared/ports.js';
 import { newTenantId } from './ids.js';
 
+/** Register the TenantStore contract's tests; `store` returns the store under test (shared by the tests). */
 export function tenantStoreContract(name: string, store: () => TenantStore): void {
   describe(`TenantStore contract: ${name}`, () => {
     it('upsert creates a pending_consent tenant with 0 failures, keyed lower case, without a checkpoint', async () => {

@@ -27,6 +27,7 @@ export class ManualClock implements Clock {
     this.ms = ms;
   }
 
+  /** The current instant as ISO-8601 (what the stores stamp). */
   iso(): string {
     return this.now().toISOString();
   }

@@ -25,6 +25,7 @@ export { FakeSnapshotStore } from './snapshotStore.js';
 export { FakeTenantStore } from './tenantStore.js';
 export { ScriptedTokenProvider } from './tokenProvider.js';
 
+/** Sync settings of the specs: 5 min overlap, 1 min lag, 7 days first lookback, re-probe every 6 hours. */
 export const TEST_SYNC: SyncOptions = { overlapSeconds: 300, lagSeconds: 60, initialLookbackDays: 7, reprobeHours: 6 };
 
 /** Every port faked, sharing one clock and one journal; spread it into a use case's deps. */
@@ -44,6 +45,7 @@ export interface FakeWorld {
   readonly lookahead: boolean;
 }
 
+/** A fresh world of fakes: clock at `start` (default 2026-11-24T12:00:00.000Z), the source scripted by `source`. */
 export function fakeWorld(options: { start?: string; source?: ScriptedSourceOptions } = {}): FakeWorld & CollectDeps {
   const clock = new ManualClock(options.start);
   const journal = new Journal();

@@ -22,6 +22,7 @@ export class RecordingLogger implements Logger {
     this.events.push({ level: 'error', event, fields });
   }
 
+  /** The event names logged so far, in order. */
   names(): string[] {
     return this.events.map((e) => e.event);
   }

@@ -19,6 +19,7 @@ export class ScriptedTokenProvider implements TokenProvider {
     this.fails(tenantId, new CollectorError(message, { code, kind }));
   }
 
+  /** Make `getToken` for the tenant succeed again. */
   succeeds(tenantId: string): void {
     this.failures.delete(tenantId.toLowerCase());
   }
