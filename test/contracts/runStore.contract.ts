@@ -1,5 +1,6 @@
 /** The RunStore behaviours the queue worker and the run relies on: counters, slots counted once, missing runs. */
 import { describe, expect, it } from '@jest/globals';
+import { ErrorCode } from '../../shared/domain/errorCodes.js';
 import type { RunRecord, RunStore, TenantRunResult } from '../../shared/ports.js';
 import type { ManualClock } from '../fakes/clock.js';
 import { newRunId } from './ids.js';
@@ -98,11 +99,11 @@ export function runStoreContract(name: string, setup: () => { store: RunStore; c
       expect((await store.get(id, startedAt))?.tenantsOk).toBe(1);
     });
 
-    it('a missing run is TABLE_RUN_NOT_FOUND for recording, settling and finishing', async () => {
+    it('a missing run is NotFoundError TABLE_RUN_NOT_FOUND for recording, settling and finishing', async () => {
       const { store, clock } = setup();
       const id = newRunId();
       const startedAt = clock.iso();
-      const notFound = { code: 'TABLE_RUN_NOT_FOUND' };
+      const notFound = { name: 'NotFoundError', code: ErrorCode.TABLE_RUN_NOT_FOUND };
       await expect(store.recordTenant(id, startedAt, result('ok', 1))).rejects.toMatchObject(notFound);
       await expect(store.recordDeadLetter(id, startedAt, 0)).rejects.toMatchObject(notFound);
       await expect(store.isSettled(id, startedAt, 0)).rejects.toMatchObject(notFound);

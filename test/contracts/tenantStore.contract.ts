@@ -3,6 +3,7 @@
  * (test/unit/contracts) and the Table adapter on Azurite (test/integration/tables/contracts.test.ts).
  */
 import { describe, expect, it } from '@jest/globals';
+import { ErrorCode } from '../../shared/domain/errorCodes.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import type { TenantStore } from '../../shared/ports.js';
 import { newTenantId } from './ids.js';
@@ -90,8 +91,10 @@ export function tenantStoreContract(name: string, store: () => TenantStore): voi
     });
 
     it('a tenant ID that cannot be a table key is refused with TABLE_INVALID_KEY', async () => {
-      await expect(store().get('a/b')).rejects.toMatchObject({ code: 'TABLE_INVALID_KEY', kind: 'permanent' });
-      await expect(store().upsert('a#b', { displayName: 'x' })).rejects.toMatchObject({ code: 'TABLE_INVALID_KEY' });
+      await expect(store().get('a/b')).rejects.toMatchObject({ code: ErrorCode.TABLE_INVALID_KEY, kind: 'permanent' });
+      await expect(store().upsert('a#b', { displayName: 'x' })).rejects.toMatchObject({
+        code: ErrorCode.TABLE_INVALID_KEY,
+      });
     });
 
     it('delete removes the tenant and is idempotent', async () => {

@@ -1,11 +1,12 @@
 /**
  * In-memory RunStore, faithful to TableRunStore: runs keyed by (UTC start date, run ID); create keeps the first
  * row; counters and the settled-slot bits change together, so a slot is counted once; a missing run is
- * TABLE_RUN_NOT_FOUND; lastFinished looks back 7 date partitions from the injected clock, newest first.
+ * NotFoundError TABLE_RUN_NOT_FOUND; lastFinished looks back 7 date partitions from the injected clock, newest first.
  */
 import { assertSafeKey } from '../../shared/adapters/tables/keys.js';
 import { runPartition } from '../../shared/adapters/tables/runStore.js';
-import { CollectorError } from '../../shared/domain/errors.js';
+import { ErrorCode } from '../../shared/domain/errorCodes.js';
+import { NotFoundError } from '../../shared/domain/errors.js';
 import { isSlotSettled, withSlotSettled } from '../../shared/domain/runSlots.js';
 import type { Clock, RunRecord, RunStore, TenantRunResult } from '../../shared/ports.js';
 import { Faults } from './journal.js';
@@ -14,11 +15,8 @@ type Counter = Exclude<keyof RunRecord, 'runId' | 'startedAt' | 'finishedAt' | '
 const LOOKBACK_DAYS = 7;
 const DAY_MS = 86_400_000;
 
-function runNotFound(): CollectorError {
-  return new CollectorError('The run to record into does not exist.', {
-    code: 'TABLE_RUN_NOT_FOUND',
-    kind: 'permanent',
-  });
+function runNotFound(): NotFoundError {
+  return new NotFoundError('The run to record into does not exist.', ErrorCode.TABLE_RUN_NOT_FOUND);
 }
 
 export class FakeRunStore implements RunStore {
@@ -88,8 +86,7 @@ export class FakeRunStore implements RunStore {
   async finish(runId: string, startedAt: string, finishedAt: string): Promise<void> {
     this.faults.check('finish');
     const row = this.rows.get(this.key(runId, startedAt));
-    if (!row)
-      throw new CollectorError('The run to finish does not exist.', { code: 'TABLE_RUN_NOT_FOUND', kind: 'permanent' });
+    if (!row) throw new NotFoundError('The run to finish does not exist.', ErrorCode.TABLE_RUN_NOT_FOUND);
     row.run = { ...row.run, finishedAt };
   }
 

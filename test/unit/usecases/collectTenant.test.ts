@@ -3,6 +3,7 @@
  * pages. Each spec names the rule, then Prepare / Act / Assess.
  */
 import { describe, expect, it } from '@jest/globals';
+import { ErrorCode } from '../../../shared/domain/errorCodes.js';
 import { CollectorError, type FailureKind } from '../../../shared/domain/errors.js';
 import { registerSecret } from '../../../shared/log.js';
 import type { FetchedIncident, TenantRecord, TenantRunResult, TenantStatus } from '../../../shared/ports.js';
@@ -340,7 +341,7 @@ describe('collectTenant: which tenants are collected (design §4)', () => {
 
     const result = await collectTenant(w, request());
 
-    expect(result).toMatchObject({ status: 'failed', error: { code: 'TENANT_NOT_FOUND', kind: 'permanent' } });
+    expect(result).toMatchObject({ status: 'failed', error: { code: ErrorCode.TENANT_NOT_FOUND, kind: 'permanent' } });
     expect(await w.tenants.get(T)).toBeUndefined();
   });
 });
@@ -478,7 +479,7 @@ describe('collectTenant: failures are classified and recorded on the tenant (des
 
     expect(result).toMatchObject({
       status: 'failed',
-      error: { code: 'INTERNAL', kind: 'permanent', message: 'TypeError: boom [redacted-secret]' },
+      error: { code: ErrorCode.INTERNAL, kind: 'permanent', message: 'TypeError: boom [redacted-secret]' },
     });
     expect((await w.tenants.get(T))?.lastError).toBe('TypeError: boom [redacted-secret]');
   });

@@ -4,7 +4,7 @@
  * keeping an existing checkpoint.
  */
 import { describe, expect, it } from '@jest/globals';
-import { CollectorError, ConfigError, type FailureKind } from '../../../shared/domain/errors.js';
+import { CollectorError, ConfigError, InputError, type FailureKind } from '../../../shared/domain/errors.js';
 import {
   completeConsent,
   CONSENT_STATE_TTL_MS,
@@ -74,13 +74,15 @@ describe('createConsentLink', () => {
     expect(await w.consentStates.consume(old.state)).toBeUndefined();
   });
 
-  it('names the missing setting or the bad argument', async () => {
+  it('names the missing setting (ConfigError) or the bad argument (InputError)', async () => {
     const { linkDeps } = setup();
     await expect(createConsentLink({ ...linkDeps, redirectUri: undefined }, {})).rejects.toMatchObject({
       setting: 'CONSENT_REDIRECT_URI',
     });
-    await expect(createConsentLink(linkDeps, { tenant: 'not a tenant!' })).rejects.toBeInstanceOf(ConfigError);
-    await expect(createConsentLink(linkDeps, { tenant: 'not a tenant!' })).rejects.toMatchObject({ setting: 'tenant' });
+    await expect(createConsentLink({ ...linkDeps, redirectUri: undefined }, {})).rejects.toBeInstanceOf(ConfigError);
+    await expect(createConsentLink(linkDeps, { tenant: 'not a tenant!' })).rejects.toBeInstanceOf(InputError);
+    await expect(createConsentLink(linkDeps, { tenant: 'not a tenant!' })).rejects.toMatchObject({ field: 'tenant' });
+    await expect(createConsentLink(linkDeps, { name: 'x'.repeat(257) })).rejects.toMatchObject({ field: 'name' });
   });
 });
 

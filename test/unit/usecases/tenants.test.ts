@@ -1,6 +1,6 @@
 /** Tenant lifecycle (design §4, §5, §7) on in-memory fakes: add/verify, re-add, enable/disable, remove. */
 import { describe, expect, it } from '@jest/globals';
-import { CollectorError, ConfigError, NotFoundError, type FailureKind } from '../../../shared/domain/errors.js';
+import { CollectorError, InputError, NotFoundError, type FailureKind } from '../../../shared/domain/errors.js';
 import type { TenantStatus } from '../../../shared/ports.js';
 import {
   addTenant,
@@ -83,9 +83,9 @@ describe('addTenant', () => {
     expect(w.tokens.calls).toEqual([]);
   });
 
-  it('a malformed tenant ID is a ConfigError naming tenantId, and nothing is stored', async () => {
+  it('a malformed tenant ID is an InputError naming tenantId, and nothing is stored', async () => {
     const w = fakeWorld();
-    await expect(addTenant(w, { tenantId: 'contoso', verify: false })).rejects.toMatchObject({ setting: 'tenantId' });
+    await expect(addTenant(w, { tenantId: 'contoso', verify: false })).rejects.toMatchObject({ field: 'tenantId' });
     expect(await w.tenants.list()).toEqual([]);
   });
 });
@@ -190,9 +190,9 @@ describe('an unknown or malformed tenant', () => {
     expect(w.tokens.calls).toEqual([]);
   });
 
-  it('is a ConfigError naming tenantId when the ID is not a GUID', async () => {
+  it('is an InputError naming tenantId when the ID is not a GUID', async () => {
     const w = fakeWorld();
-    await expect(disableTenant(w, 'x')).rejects.toBeInstanceOf(ConfigError);
-    await expect(removeTenant(w, '../etc', false)).rejects.toMatchObject({ setting: 'tenantId' });
+    await expect(disableTenant(w, 'x')).rejects.toBeInstanceOf(InputError);
+    await expect(removeTenant(w, '../etc', false)).rejects.toMatchObject({ field: 'tenantId' });
   });
 });
