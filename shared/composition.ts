@@ -8,7 +8,7 @@ import { scopeFor } from './config/settings.js';
 import { GRAPH_READ_ROLES, GraphIncidentSource } from './adapters/graphSource.js';
 import { createIncidentHttp, type IncidentHttp, type IncidentHttpOptions } from './adapters/http.js';
 import { M365D_READ_ROLES, M365dIncidentSource } from './adapters/m365dSource.js';
-import { limiterFor, type RateLimiter, type RateLimiterOptions } from './adapters/rateLimiter.js';
+import { limiterFor, type QuotaWindow, type RateLimiter } from './adapters/rateLimiter.js';
 import { createAzureCredential, KeyVaultSecretProvider, StaticSecretProvider } from './adapters/secretProvider.js';
 import { createTableStores, type TableStores, type TableStoreOptions } from './adapters/tables/tableStores.js';
 import { EntraTokenProvider } from './adapters/tokenProvider.js';
@@ -22,6 +22,7 @@ import type {
   RunStore,
   SecretProvider,
   SnapshotStore,
+  SourceKind,
   TenantStore,
   TokenProvider,
 } from './ports.js';
@@ -34,8 +35,14 @@ import type { TenantDeps } from './usecases/tenants.js';
 export interface ServiceOptions {
   readonly logger?: Logger;
   readonly clock?: Clock;
-  /** Rate limiter tuning (benchmarks scale quota windows down). */
-  readonly limiter?: Omit<RateLimiterOptions, 'quotas'>;
+  /**
+   * Quota windows the source's limiter keeps under, per source, instead of the documented SOURCE_QUOTAS. A test
+   * seam for any stack whose simulated quota windows pass faster than real time (integration tests, the
+   * benchmark, devstack's `timeScale`): the limiter must count the same windows the simulator counts, and
+   * production never sets it. Windows are used as given (devstack's scaledSourceQuotas divides the documented
+   * ones); the limiter's margin and its fixed wire-time guard still apply.
+   */
+  readonly quotas?: Partial<Readonly<Record<SourceKind, readonly QuotaWindow[]>>>;
   readonly http?: IncidentHttpOptions;
   readonly tables?: TableStoreOptions;
   /** Environment for the Key Vault/Storage identity (AZURE_CLIENT_ID…); defaults to process.env. */
@@ -111,7 +118,8 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
     ),
   );
   const http = lazy(() => createIncidentHttp({ logger, ...options.http }));
-  const limiter = lazy((): RateLimiter => limiterFor(settings.incidentSource, options.limiter ?? {}));
+  const quotas = options.quotas?.[settings.incidentSource];
+  const limiter = lazy((): RateLimiter => limiterFor(settings.incidentSource, quotas ? { quotas } : {}));
   const readRoles = settings.incidentSource === 'graph' ? GRAPH_READ_ROLES : M365D_READ_ROLES;
   const tokens = lazy(
     (): TokenProvider =>

@@ -1,8 +1,14 @@
 /** What the benchmark tells a collector child process, and what the child reports back. */
 export interface ChildOptions {
-  /** Limiter time scale: must equal the simulators' so both count the same windows. */
+  /**
+   * The simulators' quota time scale: the child gives the composition root the documented quotas with windows
+   * divided by it (devstack's scaledSourceQuotas), so the limiter and the simulators count the same windows.
+   */
   readonly timeScale?: number;
-  /** The sequential baseline: one tenant at a time, one page at a time (no lookahead). */
+  /**
+   * The sequential baseline: one tenant at a time (concurrency 1), each with the product's normal page pipeline
+   * (the next page is fetched while the current one is written).
+   */
   readonly sequential?: boolean;
   /** Only these tenants (default: every registered tenant). */
   readonly tenantIds?: readonly string[];

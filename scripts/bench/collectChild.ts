@@ -8,6 +8,7 @@ import { createServices } from '../../shared/composition.js';
 import { RequestStats } from '../../shared/adapters/requestStats.js';
 import { stderrLogger } from '../../shared/log.js';
 import { runCollection } from '../../shared/usecases/runCollection.js';
+import { scaledSourceQuotas } from '../../devstack/scaledQuotas.js';
 import type { ChildOptions, ChildReport } from './childProtocol.js';
 import { countTableRoundTrips } from './tableRoundTrips.js';
 
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
     env: process.env,
     tables: { additionalPolicies: tables.additionalPolicies },
     http: { stats },
-    ...(options.timeScale !== undefined ? { limiter: { timeScale: options.timeScale } } : {}),
+    ...(options.timeScale !== undefined ? { quotas: scaledSourceQuotas(options.timeScale) } : {}),
   });
   await services.ready();
   // Table creation (ready) is start-up, not collection: count from here.
@@ -29,7 +30,8 @@ async function main(): Promise<void> {
   const kindsBefore = tables.byKind();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  const deps = { ...services.runDeps(), ...(options.sequential ? { concurrency: 1, lookahead: false } : {}) };
+  // The sequential baseline is the product itself at concurrency 1: the same per-tenant page pipeline.
+  const deps = { ...services.runDeps(), ...(options.sequential ? { concurrency: 1 } : {}) };
   const summary = await runCollection(deps, {
     trigger: 'bench',
     ...(options.tenantIds ? { tenantIds: options.tenantIds } : {}),

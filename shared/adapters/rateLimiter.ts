@@ -9,8 +9,9 @@ import { CollectorError } from '../domain/errors.js';
 import { ErrorCode } from '../domain/errorCodes.js';
 
 export interface QuotaWindow {
-  /** Requests allowed by the service in one window. */
+  /** Requests allowed by the service in one window (a positive integer). */
   readonly limit: number;
+  /** Window length in milliseconds (positive). */
   readonly windowMs: number;
 }
 
@@ -39,13 +40,16 @@ export const realLimiterClock: LimiterClock = {
 };
 
 export interface RateLimiterOptions {
+  /**
+   * The windows kept under, as given: production passes SOURCE_QUOTAS; a stack whose simulated windows pass faster
+   * (tests, the benchmark) passes windows already shortened to match. RangeError when a limit is not a positive
+   * integer or a window is not positive.
+   */
   readonly quotas: readonly QuotaWindow[];
   /** Fraction of each quota actually used (default 0.96: two spare calls of the legacy 50/minute absorb boundary jitter). */
   readonly margin?: number;
-  /** Windows are divided by this (benchmarks run a 50/minute quota in seconds). Default 1. */
-  readonly timeScale?: number;
   /**
-   * Each window is lengthened by this many real milliseconds (default 100, not scaled by timeScale). Requests granted
+   * Each window is lengthened by this many real milliseconds (default 100, whatever the window's length). Requests granted
    * exactly one window apart can arrive less than a window apart when the earlier one was slower on the wire, and
    * the service counts arrivals: the guard covers that wire-time jitter, which does not grow with the window.
    */
@@ -93,14 +97,17 @@ export class RateLimiter {
 
   constructor(options: RateLimiterOptions) {
     const margin = options.margin ?? 0.96;
-    const timeScale = options.timeScale ?? 1;
     if (!(margin > 0 && margin <= 1)) throw new RangeError('margin must be in (0, 1]');
-    if (!(timeScale > 0)) throw new RangeError('timeScale must be positive');
     const guardMs = options.windowGuardMs ?? 100;
     if (!(guardMs >= 0)) throw new RangeError('windowGuardMs must not be negative');
+    options.quotas.forEach((q, i) => {
+      if (!(Number.isInteger(q.limit) && q.limit > 0))
+        throw new RangeError(`quotas[${i}].limit must be a positive integer`);
+      if (!(q.windowMs > 0)) throw new RangeError(`quotas[${i}].windowMs must be positive`);
+    });
     this.windows = options.quotas.map((q) => ({
       allowed: Math.max(1, Math.floor(q.limit * margin)),
-      windowMs: q.windowMs / timeScale + guardMs,
+      windowMs: q.windowMs + guardMs,
     }));
     this.longestMs = Math.max(0, ...this.windows.map((w) => w.windowMs));
     this.clock = options.clock ?? realLimiterClock;
@@ -191,10 +198,10 @@ function abortReason(signal: AbortSignal): unknown {
   );
 }
 
-/** A limiter for a source's documented quotas. */
+/** A limiter for a source's documented quotas, or for `options.quotas` when given (see RateLimiterOptions.quotas). */
 export function limiterFor(
   source: keyof typeof SOURCE_QUOTAS,
-  options: Omit<RateLimiterOptions, 'quotas'> = {},
+  options: Omit<RateLimiterOptions, 'quotas'> & { readonly quotas?: readonly QuotaWindow[] } = {},
 ): RateLimiter {
-  return new RateLimiter({ ...options, quotas: SOURCE_QUOTAS[source] });
+  return new RateLimiter({ ...options, quotas: options.quotas ?? SOURCE_QUOTAS[source] });
 }

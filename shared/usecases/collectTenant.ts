@@ -40,8 +40,6 @@ export interface CollectDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly sync: SyncOptions;
-  /** Fetch the next page while the current one is written (default true; the benchmark's sequential baseline turns it off). */
-  readonly lookahead?: boolean;
 }
 
 export interface CollectRequest {
@@ -181,10 +179,7 @@ async function collectUnderLease(
     });
     if (window) {
       log.info('tenant.collect_started', { runId: request.runId, tenantId, from: window.from, to: window.to });
-      const pages =
-        deps.lookahead === false
-          ? deps.source.pages(tenantId, window, request.signal ? { signal: request.signal } : undefined)
-          : withLookahead((signal) => deps.source.pages(tenantId, window, { signal }), request.signal);
+      const pages = withLookahead((signal) => deps.source.pages(tenantId, window, { signal }), request.signal);
       // One writer for the whole collection (we hold the lease): it may remember the tenant's latest rows.
       const writer = deps.snapshots.writer?.(tenantId) ?? {
         writePage: (kind, incidents) => deps.snapshots.writePage(tenantId, kind, incidents),

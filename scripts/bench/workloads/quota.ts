@@ -1,7 +1,7 @@
 /**
  * Quota: one tenant backfilling many incidents under its source's per-tenant quota, time-scaled (the simulator
- * and the collector's limiter divide their windows by the same factor, so a 50-per-minute quota runs in
- * seconds). Figures from the simulator's own request log: calls per complete quota window ÷ quota, and the 429s
+ * divides its windows by the time scale and the collector's limiter is given the same scaled windows, so a
+ * 50-per-minute quota runs in seconds). Figures from the simulator's own request log: calls per complete quota window ÷ quota, and the 429s
  * it answered. The same run counts the collector's Table round trips per 1,000 incidents written.
  */
 import { SOURCE_QUOTAS } from '../../../shared/adapters/rateLimiter.js';

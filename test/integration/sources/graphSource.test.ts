@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RETRY_LIMIT } from '../../../shared/adapters/http.js';
 import { CollectorError } from '../../../shared/domain/errors.js';
+import { scaledSourceQuotas } from '../../../devstack/scaledQuotas.js';
 import { startLocalStack, type LocalStack } from '../../../devstack/stack.js';
 import { buildAdapters, byId, collectPages, truthById, useStackIdentity, wideWindow } from './harness.js';
 
@@ -13,6 +14,9 @@ const BIG = '0a000000-0000-4000-8000-000000000002';
 const EXPAND_FAILS = '0a000000-0000-4000-8000-000000000003';
 const MUTATING = '0a000000-0000-4000-8000-000000000004';
 const BROKEN = '0a000000-0000-4000-8000-000000000005';
+const TIME_SCALE = 60;
+/** Graph's documented 150/minute, its window divided like the simulator's (one minute becomes one second). */
+const GRAPH_QUOTAS = scaledSourceQuotas(TIME_SCALE).graph;
 
 let stack: LocalStack;
 let restoreIdentity: () => void;
@@ -20,7 +24,7 @@ let restoreIdentity: () => void;
 beforeAll(async () => {
   stack = await startLocalStack({
     azurite: false,
-    timeScale: 60,
+    timeScale: TIME_SCALE,
     tenants: [
       { tenantId: SMALL, incidents: 30 },
       { tenantId: BIG, incidents: 1_200, alertsPerIncident: 1 },
@@ -42,7 +46,7 @@ const graphRequests = (tenantId: string) => stack.graph.requests.filter((r) => r
 
 describe('GraphIncidentSource', () => {
   it('returns exactly the world’s incidents for a window, as returned (alerts expanded)', async () => {
-    const { source } = buildAdapters(stack, { source: 'graph', limiterTimeScale: 60 });
+    const { source } = buildAdapters(stack, { source: 'graph', limiterQuotas: GRAPH_QUOTAS });
     const pages = await collectPages(source.pages(SMALL, wideWindow()));
     const got = byId(pages);
     const truth = truthById(stack.world.graphIncidents(SMALL), 'id');
@@ -59,7 +63,7 @@ describe('GraphIncidentSource', () => {
   });
 
   it('pages 1,200 incidents in one window by restarting before $skip passes 500, missing none', async () => {
-    const { source, http } = buildAdapters(stack, { source: 'graph', limiterTimeScale: 60 });
+    const { source, http } = buildAdapters(stack, { source: 'graph', limiterQuotas: GRAPH_QUOTAS });
     const pages = await collectPages(source.pages(BIG, wideWindow()));
     const got = byId(pages);
     const truth = truthById(stack.world.graphIncidents(BIG), 'id');
@@ -75,7 +79,7 @@ describe('GraphIncidentSource', () => {
   it('falls back to per-incident alerts when $expand=alerts keeps failing with 500, alerts still equal', async () => {
     stack.graph.failExpandAbove(100);
     try {
-      const { source, warnings } = buildAdapters(stack, { source: 'graph', limiterTimeScale: 60 });
+      const { source, warnings } = buildAdapters(stack, { source: 'graph', limiterQuotas: GRAPH_QUOTAS });
       const pages = await collectPages(source.pages(EXPAND_FAILS, wideWindow()));
       const got = byId(pages);
       const truth = truthById(stack.world.graphIncidents(EXPAND_FAILS), 'id');
@@ -94,7 +98,7 @@ describe('GraphIncidentSource', () => {
   });
 
   it('misses no other incident when one already paged is changed mid-paging', async () => {
-    const { source } = buildAdapters(stack, { source: 'graph', limiterTimeScale: 60 });
+    const { source } = buildAdapters(stack, { source: 'graph', limiterQuotas: GRAPH_QUOTAS });
     const before = stack.world.graphIncidents(MUTATING);
     const oldest = [...before].sort((a, b) =>
       String(a.lastUpdateDateTime).localeCompare(String(b.lastUpdateDateTime)),

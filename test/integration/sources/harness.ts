@@ -6,7 +6,7 @@ import type { TokenCredential } from '@azure/identity';
 import { createIncidentHttp, type IncidentHttp } from '../../../shared/adapters/http.js';
 import { GraphIncidentSource, GRAPH_READ_ROLES } from '../../../shared/adapters/graphSource.js';
 import { M365dIncidentSource, M365D_READ_ROLES } from '../../../shared/adapters/m365dSource.js';
-import { RateLimiter, SOURCE_QUOTAS, type QuotaWindow } from '../../../shared/adapters/rateLimiter.js';
+import { RateLimiter, type QuotaWindow } from '../../../shared/adapters/rateLimiter.js';
 import { KeyVaultSecretProvider, createAzureCredential } from '../../../shared/adapters/secretProvider.js';
 import { EntraTokenProvider } from '../../../shared/adapters/tokenProvider.js';
 import { loadSettings, type Settings } from '../../../shared/config/settings.js';
@@ -26,11 +26,12 @@ export interface Adapters {
 
 export interface AdapterOptions {
   readonly source: 'graph' | 'm365d';
-  /** Limiter time scale (match the stack's); undefined = no limiter. */
-  readonly limiterTimeScale?: number;
+  /**
+   * Quota windows the limiter keeps under, already scaled to the stack's time (devstack's scaleQuotas or
+   * scaledSourceQuotas with the stack's timeScale); undefined = no limiter.
+   */
+  readonly limiterQuotas?: readonly QuotaWindow[];
   readonly expandAlerts?: boolean;
-  /** Quotas the limiter keeps under (default: the source's documented ones). */
-  readonly quotas?: readonly QuotaWindow[];
 }
 
 /** Settings from the stack's env; the storage setting is a placeholder (these tests need no storage). */
@@ -79,13 +80,7 @@ export function buildAdapters(stack: LocalStack, options: AdapterOptions): Adapt
     disableInstanceDiscovery: !settings.isMicrosoftAuthority,
   });
   const http = createIncidentHttp({ backoff: { baseMs: 20, capMs: 200 }, logger });
-  const limiter =
-    options.limiterTimeScale === undefined
-      ? undefined
-      : new RateLimiter({
-          quotas: options.quotas ?? SOURCE_QUOTAS[options.source],
-          timeScale: options.limiterTimeScale,
-        });
+  const limiter = options.limiterQuotas === undefined ? undefined : new RateLimiter({ quotas: options.limiterQuotas });
   const common = { endpoint, tokenProvider: tokens, http, logger, ...(limiter ? { limiter } : {}) };
   const source =
     options.source === 'graph'

@@ -1,10 +1,11 @@
 /**
  * M365dIncidentSource end to end against the legacy API simulator (newest first, no nextLink, quota
- * 50/minute and 1,500/hour scaled by timeScale). The truth is world.legacyIncidents.
+ * 50/minute and 1,500/hour, windows divided by the stack's timeScale). The truth is world.legacyIncidents.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RETRY_LIMIT } from '../../../shared/adapters/http.js';
 import { CollectorError } from '../../../shared/domain/errors.js';
+import { scaleQuotas } from '../../../devstack/scaledQuotas.js';
 import { startLocalStack, type LocalStack } from '../../../devstack/stack.js';
 import { buildAdapters, byId, collectPages, truthById, useStackIdentity, wideWindow } from './harness.js';
 
@@ -20,6 +21,8 @@ const QUOTA = [
   { limit: 10, windowMs: 60_000 },
   { limit: 1_500, windowMs: 3_600_000 },
 ];
+/** QUOTA with its windows divided like the simulator's, for the collector's limiter. */
+const LIMITER_QUOTAS = scaleQuotas(QUOTA, TIME_SCALE);
 
 let stack: LocalStack;
 let restoreIdentity: () => void;
@@ -51,7 +54,7 @@ const legacyRequests = (tenantId: string) => stack.legacy.requests.filter((r) =>
 
 describe('M365dIncidentSource', () => {
   it('returns exactly the world’s incidents for a window, ids as strings, objects as returned', async () => {
-    const { source } = buildAdapters(stack, { source: 'm365d', limiterTimeScale: TIME_SCALE, quotas: QUOTA });
+    const { source } = buildAdapters(stack, { source: 'm365d', limiterQuotas: LIMITER_QUOTAS });
     const pages = await collectPages(source.pages(SMALL, wideWindow()));
     const got = byId(pages);
     const truth = truthById(stack.world.legacyIncidents(SMALL), 'incidentId');
@@ -64,7 +67,7 @@ describe('M365dIncidentSource', () => {
   });
 
   it('slices 1,000 incidents in one window under the quota: all returned, no 429', async () => {
-    const { source, http } = buildAdapters(stack, { source: 'm365d', limiterTimeScale: TIME_SCALE, quotas: QUOTA });
+    const { source, http } = buildAdapters(stack, { source: 'm365d', limiterQuotas: LIMITER_QUOTAS });
     const pages = await collectPages(source.pages(BIG, wideWindow()));
     const got = byId(pages);
     const truth = truthById(stack.world.legacyIncidents(BIG), 'incidentId');
@@ -81,7 +84,7 @@ describe('M365dIncidentSource', () => {
   });
 
   it('misses no other incident when incidents change mid-paging', async () => {
-    const { source } = buildAdapters(stack, { source: 'm365d', limiterTimeScale: TIME_SCALE, quotas: QUOTA });
+    const { source } = buildAdapters(stack, { source: 'm365d', limiterQuotas: LIMITER_QUOTAS });
     const before = stack.world.legacyIncidents(MUTATING);
     const sorted = [...before].sort((a, b) => String(a.lastUpdateTime).localeCompare(String(b.lastUpdateTime)));
     const victims = [sorted[0]!, sorted[150]!, sorted[399]!].map((i) => String(i.incidentId));
@@ -146,7 +149,7 @@ describe('M365dIncidentSource', () => {
   });
 
   it('retries a malformed JSON body and reports MALFORMED_RESPONSE when it persists', async () => {
-    const { source } = buildAdapters(stack, { source: 'm365d', limiterTimeScale: TIME_SCALE, quotas: QUOTA });
+    const { source } = buildAdapters(stack, { source: 'm365d', limiterQuotas: LIMITER_QUOTAS });
     stack.legacy.inject({ match: (r) => r.tenantId === MALFORMED, malformed: true, times: 1 });
     await expect(source.probe(MALFORMED)).resolves.toBeUndefined();
     stack.legacy.inject({ match: (r) => r.tenantId === MALFORMED, malformed: true, times: Infinity });

@@ -73,11 +73,16 @@ describe('RateLimiter', () => {
     expect(t.done()).toBe(60);
   });
 
-  it('enforces the hourly window too (1,440 per hour), with windows divided by timeScale', async () => {
+  it('enforces the hourly window too (1,440 per hour), with the windows as given', async () => {
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ quotas: SOURCE_QUOTAS.m365d, clock, timeScale: 60, windowGuardMs: 0 });
+    // The legacy quotas with minute and hour shortened sixtyfold, as a fast-time stack passes them.
+    const quotas = [
+      { limit: 50, windowMs: 1_000 },
+      { limit: 1_500, windowMs: 60_000 },
+    ];
+    const limiter = new RateLimiter({ quotas, clock, windowGuardMs: 0 });
     const t = track(Array.from({ length: 1_500 }, () => limiter.acquire('t1')));
-    // Minute window is 1 s at timeScale 60; hour window 60 s. 48 per second until 1,440 in the hour.
+    // 48 per (1 s) minute until 1,440 in the (60 s) hour.
     await clock.advance(1_000);
     expect(t.done()).toBe(96);
     await clock.advance(29_000);
@@ -158,13 +163,12 @@ describe('RateLimiter', () => {
     expect(t.done()).toBe(3);
   });
 
-  it('does not scale the guard with timeScale', async () => {
-    const clock = new FakeClock();
-    const limiter = new RateLimiter({ quotas: [{ limit: 1, windowMs: 60_000 }], margin: 1, clock, timeScale: 60 });
-    const t = track([limiter.acquire('t'), limiter.acquire('t')]);
-    await clock.advance(1_099);
-    expect(t.done()).toBe(1);
-    await clock.advance(1);
-    expect(t.done()).toBe(2);
+  it.each([
+    [{ limit: 0, windowMs: 1_000 }, 'quotas[0].limit must be a positive integer'],
+    [{ limit: 1.5, windowMs: 1_000 }, 'quotas[0].limit must be a positive integer'],
+    [{ limit: 10, windowMs: 0 }, 'quotas[0].windowMs must be positive'],
+    [{ limit: 10, windowMs: Number.NaN }, 'quotas[0].windowMs must be positive'],
+  ])('rejects a bad quota window %o, naming the field', (window, message) => {
+    expect(() => new RateLimiter({ quotas: [window] })).toThrow(new RangeError(message));
   });
 });
