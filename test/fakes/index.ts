@@ -41,8 +41,6 @@ export interface FakeWorld {
   readonly tokens: ScriptedTokenProvider;
   readonly logger: RecordingLogger;
   readonly sync: SyncOptions;
-  /** Lookahead off: pages are pulled one at a time, so the order of events is the script's. */
-  readonly lookahead: boolean;
 }
 
 /** A fresh world of fakes: clock at `start` (default 2026-11-24T12:00:00.000Z), the source scripted by `source`. */
@@ -61,6 +59,5 @@ export function fakeWorld(options: { start?: string; source?: ScriptedSourceOpti
     tokens: new ScriptedTokenProvider(),
     logger: new RecordingLogger(),
     sync: TEST_SYNC,
-    lookahead: false,
   };
 }

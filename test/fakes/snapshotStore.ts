@@ -39,6 +39,13 @@ export class FakeSnapshotStore implements SnapshotStore {
   readonly faults = new Faults();
   /** Pages written per tenant (lower case), in order: what a spec asserts "nothing more was written" on. */
   readonly writes: { tenantId: string; incidentIds: string[] }[] = [];
+  /**
+   * Called at the start of each page write with its 1-based number (per store), before any injected fault: a spec
+   * makes something happen "while page n is written" here. Collection fetches the next page while one is written
+   * (lookahead), so a source-side hook cannot say which write comes first; this one can.
+   */
+  onWrite?: (tenantId: string, index: number) => void | Promise<void>;
+  private writeCalls = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -54,6 +61,7 @@ export class FakeSnapshotStore implements SnapshotStore {
     source: SourceKind,
     incidents: readonly FetchedIncident[],
   ): Promise<WriteResult> {
+    await this.onWrite?.(rawTenantId, ++this.writeCalls);
     this.faults.check('writePage');
     const tenantId = tenantKey(rawTenantId);
     if (incidents.length === 0) return { changed: 0 };
