@@ -19,6 +19,8 @@ export const GRAPH_READ_ROLES = ['SecurityIncident.Read.All', 'SecurityIncident.
 export interface GraphSimOptions {
   readonly quotaPerMinute?: number;
   readonly timeScale?: number;
+  /** Epoch-ms clock the per-tenant quota counts on (default Date.now); see StackOptions.quotaClock. */
+  readonly quotaClock?: () => number;
 }
 
 const INCIDENTS = '/v1.0/security/incidents';
@@ -77,7 +79,10 @@ export class GraphSim extends SimServer {
   ) {
     super();
     const timeScale = options.timeScale ?? 1;
-    this.quota = new TenantQuota([{ limit: options.quotaPerMinute ?? 150, windowMs: 60_000 / timeScale }]);
+    this.quota = new TenantQuota(
+      [{ limit: options.quotaPerMinute ?? 150, windowMs: 60_000 / timeScale }],
+      options.quotaClock,
+    );
   }
 
   /** `$expand=alerts` answers 500 (persistently) for tenants with more than `n` incidents; null turns it off. */

@@ -20,6 +20,8 @@ export interface LegacySimOptions {
   readonly quotaPerMinute?: number;
   readonly quotaPerHour?: number;
   readonly timeScale?: number;
+  /** Epoch-ms clock the per-tenant quota counts on (default Date.now); see StackOptions.quotaClock. */
+  readonly quotaClock?: () => number;
 }
 
 const INCIDENTS = /^\/api\/incidents\/?$/;
@@ -53,10 +55,13 @@ export class LegacySim extends SimServer {
   ) {
     super();
     const timeScale = options.timeScale ?? 1;
-    this.quota = new TenantQuota([
-      { limit: options.quotaPerMinute ?? 50, windowMs: 60_000 / timeScale },
-      { limit: options.quotaPerHour ?? 1500, windowMs: 3_600_000 / timeScale },
-    ]);
+    this.quota = new TenantQuota(
+      [
+        { limit: options.quotaPerMinute ?? 50, windowMs: 60_000 / timeScale },
+        { limit: options.quotaPerHour ?? 1500, windowMs: 3_600_000 / timeScale },
+      ],
+      options.quotaClock,
+    );
   }
 
   protected kindOf(_method: string, path: string): string | undefined {

@@ -41,6 +41,12 @@ export interface StackOptions {
   graphQuotaPerMinute?: number; // default 150 per tenant
   legacyQuotaPerMinute?: number; // default 50 per tenant (and legacyQuotaPerHour default 1500)
   legacyQuotaPerHour?: number; // default 1500 per tenant
+  /**
+   * Epoch-ms clock the Graph and legacy simulators' quotas count on (default Date.now). A test hands the same
+   * clock to the collector's RateLimiter, so both sides see the same instants and "kept under the quota" does not
+   * depend on how long a request takes to arrive on a busy machine.
+   */
+  quotaClock?: () => number;
 }
 
 export interface LocalStack {
@@ -120,12 +126,15 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     });
     const keyVault = new KeyVaultSim(entra, `vault:${seed}`);
     const timeScale = options.timeScale ?? 1;
+    const quotaClock = options.quotaClock ? { quotaClock: options.quotaClock } : {};
     const graph = new GraphSim(world, entra, {
       timeScale,
+      ...quotaClock,
       ...(options.graphQuotaPerMinute !== undefined ? { quotaPerMinute: options.graphQuotaPerMinute } : {}),
     });
     const legacy = new LegacySim(world, entra, {
       timeScale,
+      ...quotaClock,
       ...(options.legacyQuotaPerMinute !== undefined ? { quotaPerMinute: options.legacyQuotaPerMinute } : {}),
       ...(options.legacyQuotaPerHour !== undefined ? { quotaPerHour: options.legacyQuotaPerHour } : {}),
     });

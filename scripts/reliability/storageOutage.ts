@@ -24,7 +24,12 @@ export interface OutageOptions {
   readonly tenants: number;
   readonly incidents: number;
   readonly atPage: number;
-  readonly downMs: number;
+  /**
+   * How long storage stays away, in ms, or `'untilRunEnds'` (network mode only): back only once the outage run has
+   * finished, so every tenant's write after the cut meets the outage whatever the machine's speed — what the test
+   * suite uses; a wall-clock outage races the Table SDK's own retries (300 ms … 3 s, 3 retries).
+   */
+  readonly downMs: number | 'untilRunEnds';
   readonly mode: 'process' | 'network';
   readonly logLines: string[];
   readonly messages: string[];
@@ -49,6 +54,8 @@ export async function storageOutage(options: OutageOptions): Promise<OutageRow> 
   const { stack } = options;
   const azurite = stack.azurite;
   if (!azurite) throw new Error('storageOutage needs Azurite');
+  if (options.downMs === 'untilRunEnds' && options.mode !== 'network')
+    throw new Error("storageOutage: downMs 'untilRunEnds' needs mode 'network' (process mode holds the page until up)");
   const tenants = options.allocator.allocate(options.tenants, options.incidents);
   const victim = tenants[0] as string;
   const proxy = await new TableProxy(azurite.tablePort, () => 'forward').start();
@@ -68,11 +75,14 @@ export async function storageOutage(options: OutageOptions): Promise<OutageRow> 
   const api = options.source === 'graph' ? stack.graph : stack.legacy;
   let pages = 0;
   let restarted: Promise<unknown> | undefined;
+  let runEnded!: () => void;
+  const outageRunEnded = new Promise<void>((resolve) => (runEnded = resolve));
+  const { downMs } = options;
   api.onRequest = async (req) => {
     if (restarted || req.kind !== 'incidents' || req.tenantId !== victim || ++pages < options.atPage) return;
     restarted = (async () => {
       await down();
-      await new Promise((resolve) => setTimeout(resolve, options.downMs));
+      await (downMs === 'untilRunEnds' ? outageRunEnded : new Promise((resolve) => setTimeout(resolve, downMs)));
       await up();
     })();
     // Network mode: answer the victim's page at once, so its write of that page meets the outage (the collector
@@ -90,6 +100,7 @@ export async function storageOutage(options: OutageOptions): Promise<OutageRow> 
     );
   } finally {
     api.onRequest = undefined;
+    runEnded();
     await restarted;
   }
   const dataSurvived =

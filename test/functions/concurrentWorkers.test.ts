@@ -38,14 +38,24 @@ describe('two workers at once for one tenant', () => {
     await h?.stop();
   });
 
-  /** Hold the simulator's incident-list answers until `open()`: the collector that got there keeps its lease. */
-  function gateIncidentPages(): { open: () => void } {
+  /**
+   * Hold the simulator's incident-list answers until `open()`: the collector that got there keeps its lease.
+   * `reached` settles when the first list request arrives, i.e. after that collector took the lease (event order,
+   * not a poll against a deadline).
+   */
+  function gateIncidentPages(): { reached: Promise<void>; open: () => void } {
     let open!: () => void;
+    let arrived!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
+    const reached = new Promise<void>((resolve) => (arrived = resolve));
     h.stack.graph.onRequest = async (req) => {
-      if (req.path === '/v1.0/security/incidents') await gate;
+      if (req.path === '/v1.0/security/incidents') {
+        arrived();
+        await gate;
+      }
     };
     return {
+      reached,
       open: () => {
         h.stack.graph.onRequest = undefined;
         open();
@@ -53,14 +63,12 @@ describe('two workers at once for one tenant', () => {
     };
   }
 
-  async function untilLeaseHeld(): Promise<string> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const holder = await h.services.leases.holder(TENANT);
-      if (holder !== undefined) return holder;
-      if (Date.now() > deadline) throw new Error('No worker took the tenant lease within 20 s');
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+  /** The lease holder once the gated collector asks for its first page (it holds the lease by then). */
+  async function leaseHolderAt(reached: Promise<void>): Promise<string> {
+    await reached;
+    const holder = await h.services.leases.holder(TENANT);
+    if (holder === undefined) throw new Error('The collector asked for incidents without holding the tenant lease');
+    return holder;
   }
 
   /** Deliver `message` once, and run `meanwhile` while that worker holds the lease, waiting for its first page. */
@@ -72,7 +80,10 @@ describe('two workers at once for one tenant', () => {
     let first: Promise<void> | undefined;
     try {
       first = collectTenant(message, h.context('collectTenant', { dequeueCount: 1 }));
-      await meanwhile(await untilLeaseHeld());
+      const settledEarly = first.then(() => {
+        throw new Error('The worker finished without asking the simulator for incidents');
+      });
+      await meanwhile(await leaseHolderAt(Promise.race([gate.reached, settledEarly])));
     } finally {
       gate.open();
       await first;

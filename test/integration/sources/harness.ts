@@ -6,7 +6,7 @@ import type { TokenCredential } from '@azure/identity';
 import { createIncidentHttp, type IncidentHttp } from '../../../shared/adapters/http.js';
 import { GraphIncidentSource, GRAPH_READ_ROLES } from '../../../shared/adapters/graphSource.js';
 import { M365dIncidentSource, M365D_READ_ROLES } from '../../../shared/adapters/m365dSource.js';
-import { RateLimiter, type QuotaWindow } from '../../../shared/adapters/rateLimiter.js';
+import { RateLimiter, type LimiterClock, type QuotaWindow } from '../../../shared/adapters/rateLimiter.js';
 import { KeyVaultSecretProvider, createAzureCredential } from '../../../shared/adapters/secretProvider.js';
 import { EntraTokenProvider } from '../../../shared/adapters/tokenProvider.js';
 import { loadSettings, type Settings } from '../../../shared/config/settings.js';
@@ -32,6 +32,37 @@ export interface AdapterOptions {
    */
   readonly limiterQuotas?: readonly QuotaWindow[];
   readonly expandAlerts?: boolean;
+  /** The limiter's clock (default: real time); pass the stack's `quotaClock` owner, see `steppingClock`. */
+  readonly limiterClock?: LimiterClock;
+}
+
+/**
+ * A virtual clock that moves only when the limiter waits: each scheduled wait runs on the next turn of the event
+ * loop with the clock set to its due time (earliest first). Shared by the limiter and the simulators' quotas
+ * (StackOptions.quotaClock), a request counts on both sides at the same instant, so pacing is decided by event
+ * order and not by how fast a busy machine delivers the request. Meant for one sequential pager at a time.
+ */
+export function steppingClock(start = 1_000_000): LimiterClock {
+  let now = start;
+  let timers: { at: number; fn: () => void }[] = [];
+  const fireNext = () => {
+    const next = timers.reduce<(typeof timers)[number] | undefined>((a, t) => (a && a.at <= t.at ? a : t), undefined);
+    if (!next) return;
+    timers = timers.filter((t) => t !== next);
+    now = Math.max(now, next.at);
+    next.fn();
+  };
+  return {
+    now: () => now,
+    schedule(fn, ms) {
+      const timer = { at: now + ms, fn };
+      timers.push(timer);
+      setImmediate(fireNext);
+      return () => {
+        timers = timers.filter((t) => t !== timer);
+      };
+    },
+  };
 }
 
 /** Settings from the stack's env; the storage setting is a placeholder (these tests need no storage). */
@@ -80,7 +111,13 @@ export function buildAdapters(stack: LocalStack, options: AdapterOptions): Adapt
     disableInstanceDiscovery: !settings.isMicrosoftAuthority,
   });
   const http = createIncidentHttp({ backoff: { baseMs: 20, capMs: 200 }, logger });
-  const limiter = options.limiterQuotas === undefined ? undefined : new RateLimiter({ quotas: options.limiterQuotas });
+  const limiter =
+    options.limiterQuotas === undefined
+      ? undefined
+      : new RateLimiter({
+          quotas: options.limiterQuotas,
+          ...(options.limiterClock ? { clock: options.limiterClock } : {}),
+        });
   const common = { endpoint, tokenProvider: tokens, http, logger, ...(limiter ? { limiter } : {}) };
   const source =
     options.source === 'graph'

@@ -241,6 +241,18 @@ describe('TableRunStore', () => {
   });
 
   it('lastFinished returns the most recently finished run across today and yesterday', async () => {
+    // Its own days, more than LOOKBACK_DAYS after the runs the other tests start (2026-11-24), and the clock put
+    // back afterwards: the answer cannot depend on which tests ran before or after this one.
+    const saved = now.value;
+    now.value = new Date('2026-12-02T00:30:00.000Z');
+    try {
+      await lastFinishedAcrossMidnight();
+    } finally {
+      now.value = saved;
+    }
+  });
+
+  async function lastFinishedAcrossMidnight(): Promise<void> {
     const base = {
       trigger: 'schedule',
       tenantsPlanned: 1,
@@ -252,7 +264,6 @@ describe('TableRunStore', () => {
       pages: 0,
       deadLetters: 0,
     };
-    now.value = new Date('2026-12-02T00:30:00.000Z');
     await fx.stores.runs.create({ ...base, runId: 'yesterday', startedAt: '2026-12-01T23:00:00.000Z' });
     await fx.stores.runs.finish('yesterday', '2026-12-01T23:00:00.000Z', '2026-12-01T23:05:00.000Z');
     await fx.stores.runs.create({ ...base, runId: 'today-unfinished', startedAt: '2026-12-02T00:10:00.000Z' });
@@ -262,7 +273,7 @@ describe('TableRunStore', () => {
       runId: 'today-unfinished',
       finishedAt: '2026-12-02T00:20:00.000Z',
     });
-  });
+  }
 });
 
 describe('TableConsentStateStore', () => {
