@@ -67,7 +67,7 @@ export function formatTable(rows: readonly FigureRow[]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
-/** The same table in Markdown (README "Performance"). */
+/** The same table in Markdown (docs/performance.md). */
 export function formatMarkdown(rows: readonly FigureRow[]): string {
   const lines = ['| Workload | Figure | Value | Goal | Met? |', '|---|---|---|---|---|'];
   for (const r of rows)
@@ -77,7 +77,7 @@ export function formatMarkdown(rows: readonly FigureRow[]): string {
   return lines.join('\n');
 }
 
-/** Writes bench.json (everything) and bench.md (the table in Markdown, for README "Performance"). */
+/** Writes bench.json (everything) and bench.md (the table in Markdown, for docs/performance.md). */
 export async function writeResult(dir: string, result: BenchResult): Promise<string> {
   await mkdir(dir, { recursive: true });
   const base = result.mode === 'smoke' ? 'bench-smoke' : 'bench';
