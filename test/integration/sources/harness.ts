@@ -32,7 +32,7 @@ export interface AdapterOptions {
    */
   readonly limiterQuotas?: readonly QuotaWindow[];
   readonly expandAlerts?: boolean;
-  /** The limiter's clock (default: real time); pass the stack's `quotaClock` owner, see `steppingClock`. */
+  /** The limiter's clock (default: real time); give the stack the same one as `quotaClock` (see `steppingClock`). */
   readonly limiterClock?: LimiterClock;
 }
 
@@ -41,6 +41,7 @@ export interface AdapterOptions {
  * loop with the clock set to its due time (earliest first). Shared by the limiter and the simulators' quotas
  * (StackOptions.quotaClock), a request counts on both sides at the same instant, so pacing is decided by event
  * order and not by how fast a busy machine delivers the request. Meant for one sequential pager at a time.
+ * `start`: the first reading, epoch ms.
  */
 export function steppingClock(start = 1_000_000): LimiterClock {
   let now = start;
