@@ -27,6 +27,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * How long a start may take before it is reported as hung: a hang guard, not a speed goal. Azurite starts in 1–2 s
+ * on a quiet machine but took over 20 s on 2 cores shared with a dozen busy processes (the old limit failed CI).
+ */
+const START_GUARD_MS = 180_000;
+
 async function waitForPort(port: number, timeoutMs: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -177,9 +183,9 @@ export class Azurite {
     });
     this.child = child;
     try {
-      this.ports = await announcedPorts(child, 20000);
-      await waitForPort(this.ports.table, 20000, child);
-      await waitForPort(this.ports.queue, 20000, child);
+      this.ports = await announcedPorts(child, START_GUARD_MS);
+      await waitForPort(this.ports.table, START_GUARD_MS, child);
+      await waitForPort(this.ports.queue, START_GUARD_MS, child);
     } catch (error) {
       child.kill('SIGKILL');
       this.child = undefined;

@@ -75,5 +75,5 @@ describe('benchmark smoke run', () => {
       await rm(dir, { recursive: true, force: true });
     }
     expect(formatTable(rows).split('\n')).toHaveLength(rows.length + 2);
-  }, 120_000);
+  });
 });

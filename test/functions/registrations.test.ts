@@ -67,7 +67,7 @@ describe('the built function app in plain Node', () => {
       env: { PATH: process.env.PATH ?? '' },
     });
     registrations = JSON.parse(stdout.trim().split('\n').at(-1) as string) as Registration[];
-  }, 120_000);
+  });
 
   afterAll(async () => {
     if (outDir) await rm(outDir, { recursive: true, force: true });
