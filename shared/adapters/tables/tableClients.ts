@@ -8,6 +8,7 @@ import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identi
 import type { TokenCredential } from '@azure/identity';
 import type { StorageSettings } from '../../config/settings.js';
 import type { Logger } from '../../ports.js';
+import { socketRetryPolicy } from './socketRetryPolicy.js';
 import { hasStatus, toTableError } from './tableErrors.js';
 
 /** Contract tables (design §4) and our own. */
@@ -75,7 +76,7 @@ export function createTableClients(storage: StorageSettings, options: TableClien
 
   const baseOptions = (endpoint: string | undefined): TableServiceClientOptions => ({
     retryOptions: RETRY_OPTIONS,
-    ...(options.additionalPolicies ? { additionalPolicies: options.additionalPolicies } : {}),
+    additionalPolicies: [{ policy: socketRetryPolicy(), position: 'perRetry' }, ...(options.additionalPolicies ?? [])],
     ...(endpoint !== undefined && isLoopbackHttp(endpoint) ? { allowInsecureConnection: true } : {}),
   });
 
