@@ -3,6 +3,7 @@
  * certificate for IP:127.0.0.1 and DNS:localhost. Nothing is stored in the repository, so nothing can leak.
  */
 import { randomBytes } from 'node:crypto';
+import forge from 'node-forge';
 import { generate } from 'selfsigned';
 
 export interface SimCertificates {
@@ -58,4 +59,41 @@ export async function createSimCertificates(): Promise<SimCertificates> {
     ],
   });
   return { caPem: ca.cert, certPem: server.cert, keyPem: server.private };
+}
+
+/** A partner app certificate: the self-signed leaf, its private key, and both in one PEM as Key Vault stores it. */
+export interface PartnerCertificate {
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** Private key then certificate (Key Vault `application/x-pem-file`). */
+  readonly pem: string;
+}
+
+/** A self-signed 2048-bit RSA certificate for the partner app, valid from a day ago for `days` days. */
+export async function createPartnerCertificate(
+  commonName = 'incident-collector',
+  days = 365,
+): Promise<PartnerCertificate> {
+  const notBeforeDate = new Date(Date.now() - DAY_MS);
+  const notAfterDate = new Date(Date.now() + days * DAY_MS);
+  const cert = await generate([{ name: 'commonName', value: `${commonName} ${randomBytes(4).toString('hex')}` }], {
+    keySize: 2048,
+    algorithm: 'sha256',
+    notBeforeDate,
+    notAfterDate,
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, critical: true },
+    ],
+  });
+  return { certPem: cert.cert, keyPem: cert.private, pem: `${cert.private}\n${cert.cert}\n` };
+}
+
+/** The certificate as a password-less PKCS#12, base64 (Key Vault `application/x-pkcs12`). */
+export function toPkcs12Base64(certificate: PartnerCertificate): string {
+  const key = forge.pki.privateKeyFromPem(certificate.keyPem);
+  const cert = forge.pki.certificateFromPem(certificate.certPem);
+  // An empty password, as Key Vault exports it (the MAC is computed over it).
+  const p12 = forge.pkcs12.toPkcs12Asn1(key, [cert], '', { algorithm: '3des' });
+  return forge.util.encode64(forge.asn1.toDer(p12).getBytes());
 }

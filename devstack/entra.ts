@@ -2,9 +2,27 @@
  * EntraSim: the authority host. OpenID discovery and JWKS per tenant, the client-credentials token endpoint
  * (RS256 JWTs signed with jose), the consent states of the simulator API, and the v2.0 admin-consent endpoint
  * playing the customer's administrator.
+ * Client assertions (`client_assertion`, JWT bearer) are validated like Entra does: a certificate assertion by its
+ * `x5t`/`x5t#S256` thumbprint against the certificates registered on the app, its signature, audience (the token
+ * endpoint), `iss`/`sub` = client ID, expiry and `jti` replay (a `jti` seen in a different assertion; the identical
+ * assertion may come again, as MSAL re-sends its cached one); a federated assertion (a token this authority issued
+ * to a managed identity) by issuer + subject matching a federated credential registered on the app, and audience.
+ * `GET /msi/token` is the managed-identity endpoint the Functions/App Service platform exposes
+ * (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`, API 2019-08-01), as the Azure SDK's `ManagedIdentityCredential` calls it.
  */
+import { createHash, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+} from 'jose';
 import { ENTRA_ERRORS } from './entraErrors.js';
 import { Prng } from './prng.js';
 import { json, SimServer, type RouteContext, type SimResponse } from './simServer.js';
@@ -32,6 +50,34 @@ export interface TokenRequestRecord {
   /** AADSTS number when refused. */
   readonly errorCode?: number;
   readonly at: number;
+}
+
+/** A federated identity credential registered on the partner app (Graph `federatedIdentityCredential`). */
+export interface FederatedCredentialSpec {
+  readonly issuer: string;
+  readonly subject: string;
+  readonly audience: string;
+}
+
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const MSI_PATH = '/msi/token';
+/** Clock skew accepted on assertion `nbf`/`exp`, in seconds. */
+const CLOCK_SKEW_S = 300;
+
+interface RegisteredCertificate {
+  readonly publicKey: KeyObject;
+  /** base64url SHA-1 / SHA-256 of the DER certificate, as `x5t` / `x5t#S256` carry them. */
+  readonly x5t: string;
+  readonly x5tS256: string;
+}
+
+function certThumbprints(certPem: string): { x5t: string; x5tS256: string; publicKey: KeyObject } {
+  const cert = new X509Certificate(certPem);
+  return {
+    x5t: createHash('sha1').update(cert.raw).digest('base64url'),
+    x5tS256: createHash('sha256').update(cert.raw).digest('base64url'),
+    publicKey: cert.publicKey,
+  };
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -71,6 +117,16 @@ export class EntraSim extends SimServer {
   private readonly pendingConsents: { tenantId: string; outcome: ConsentOutcome }[] = [];
   private readonly tokenLog: TokenRequestRecord[] = [];
   private tokenLifetimeSeconds = 3599;
+  private readonly certificates: RegisteredCertificate[] = [];
+  private readonly federatedCredentials: FederatedCredentialSpec[] = [];
+  private readonly seenJti = new Map<string, { exp: number; digest: string }>();
+  private readonly managedIdentities = new Map<string, string>();
+  /** The `IDENTITY_HEADER` value the managed-identity endpoint requires (random per simulator). */
+  readonly identityHeader = randomBytes(16).toString('hex');
+  /** Managed-identity token requests answered (200). */
+  managedIdentityTokens = 0;
+  /** Told every client assertion presented to the token endpoint (the secret-hygiene scan collects them). */
+  onClientAssertion?: (assertion: string) => void;
 
   private constructor(
     options: EntraSimOptions,
@@ -139,6 +195,46 @@ export class EntraSim extends SimServer {
       : this.tokenLog.filter((r) => r.tenantId === tenantId.toLowerCase());
   }
 
+  /** Register a certificate (PEM) on the partner app: assertions signed by its key are accepted. */
+  registerCertificate(certPem: string): void {
+    const { x5t, x5tS256, publicKey } = certThumbprints(certPem);
+    if (!this.certificates.some((c) => c.x5t === x5t)) this.certificates.push({ publicKey, x5t, x5tS256 });
+  }
+
+  /** Remove a certificate from the partner app (rotation's last step). */
+  removeCertificate(certPem: string): void {
+    const { x5t } = certThumbprints(certPem);
+    const i = this.certificates.findIndex((c) => c.x5t === x5t);
+    if (i >= 0) this.certificates.splice(i, 1);
+  }
+
+  /** Register a federated identity credential on the partner app. */
+  addFederatedCredential(spec: FederatedCredentialSpec): void {
+    this.federatedCredentials.push({ ...spec });
+  }
+
+  /** Remove every federated identity credential from the partner app. */
+  clearFederatedCredentials(): void {
+    this.federatedCredentials.length = 0;
+  }
+
+  /** The issuer of this authority's tokens for its home tenant (managed-identity tokens carry it). */
+  get homeIssuer(): string {
+    return `${this.url}/${this.homeTenantId}/v2.0`;
+  }
+
+  /** The managed-identity endpoint (`IDENTITY_ENDPOINT`). */
+  get identityEndpoint(): string {
+    return `${this.url}${MSI_PATH}`;
+  }
+
+  /** Create a user-assigned managed identity in the home tenant; returns its principal (object) ID. */
+  addManagedIdentity(clientId: string): string {
+    const principalId = new Prng(`${clientId}:principal`).guid();
+    this.managedIdentities.set(clientId.toLowerCase(), principalId);
+    return principalId;
+  }
+
   /** Which administrator answers the next admin-consent request, and how. */
   nextConsent(decision: { tenantId: string; outcome: ConsentOutcome }): void {
     this.pendingConsents.push({ tenantId: decision.tenantId.toLowerCase(), outcome: decision.outcome });
@@ -159,6 +255,7 @@ export class EntraSim extends SimServer {
   }
 
   protected kindOf(_method: string, path: string): string | undefined {
+    if (path === MSI_PATH) return 'managed_identity';
     const m = ROUTE.exec(path);
     return m?.[2] ? KIND[m[2]] : undefined;
   }
@@ -167,6 +264,8 @@ export class EntraSim extends SimServer {
     const m = ROUTE.exec(ctx.req.path);
     const tenant = m?.[1]?.toLowerCase() ?? '';
     switch (ctx.req.kind) {
+      case 'managed_identity':
+        return this.managedIdentityToken(ctx.req.query, ctx.headers);
       case 'discovery':
         return ctx.req.method === 'GET' ? this.discovery(tenant) : json(405, {});
       case 'keys':
@@ -224,7 +323,10 @@ export class EntraSim extends SimServer {
     const clientId = (form.get('client_id') ?? basicId ?? '').toLowerCase();
     const secret = form.get('client_secret') ?? basicSecret;
     const scope = form.get('scope') ?? '';
-    const answer = await this.decideToken(tenant, form.get('grant_type') ?? '', clientId, secret, scope);
+    const assertion =
+      form.get('client_assertion_type') === JWT_BEARER ? (form.get('client_assertion') ?? undefined) : undefined;
+    if (assertion !== undefined) this.onClientAssertion?.(assertion);
+    const answer = await this.decideToken(tenant, form.get('grant_type') ?? '', clientId, secret, scope, assertion);
     const code = (answer.body as { error_codes?: number[] } | undefined)?.error_codes?.[0];
     this.tokenLog.push({
       tenantId: tenant,
@@ -243,13 +345,14 @@ export class EntraSim extends SimServer {
     clientId: string,
     secret: string | undefined,
     scope: string,
+    assertion?: string,
   ): Promise<SimResponse> {
     if (grantType !== 'client_credentials') return ENTRA_ERRORS.unsupportedGrant();
     if (!this.isKnownTenant(tenant) || tenant === 'organizations' || tenant === 'common')
       return ENTRA_ERRORS.tenantNotFound(tenant);
     const audience = audienceOf(scope);
     if (!audience) return ENTRA_ERRORS.invalidScope(scope);
-    if (secret === undefined || secret === '') return ENTRA_ERRORS.missingSecret();
+    if ((secret === undefined || secret === '') && assertion === undefined) return ENTRA_ERRORS.missingSecret();
     if (clientId === this.readerClientId) {
       if (tenant !== this.homeTenantId) return ENTRA_ERRORS.appNotFound(clientId, tenant);
       if (secret !== this.readerSecret) return ENTRA_ERRORS.invalidSecret(clientId);
@@ -260,9 +363,119 @@ export class EntraSim extends SimServer {
     if (state === 'none') return ENTRA_ERRORS.notConsented(clientId);
     if (state === 'revoked') return ENTRA_ERRORS.appNotFound(clientId, tenant);
     if (state === 'sp_missing') return ENTRA_ERRORS.servicePrincipalMissing(clientId, tenant);
-    if (this.expired.has(secret)) return ENTRA_ERRORS.expiredSecret(clientId);
-    if (!this.accepted.has(secret)) return ENTRA_ERRORS.invalidSecret(clientId);
+    if (assertion !== undefined) {
+      const refused = await this.checkAssertion(tenant, clientId, assertion);
+      if (refused) return refused;
+    } else {
+      if (secret === undefined || this.expired.has(secret)) return ENTRA_ERRORS.expiredSecret(clientId);
+      if (!this.accepted.has(secret)) return ENTRA_ERRORS.invalidSecret(clientId);
+    }
     return this.issue(tenant, clientId, audience, state === 'no_roles' ? [] : this.rolesFor(tenant, audience));
+  }
+
+  /** Undefined when the client assertion is accepted; otherwise Entra's refusal. */
+  private async checkAssertion(tenant: string, clientId: string, assertion: string): Promise<SimResponse | undefined> {
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(assertion);
+      decodeJwt(assertion);
+    } catch {
+      return ENTRA_ERRORS.assertionMalformed('the client assertion is not a JWT');
+    }
+    if (header.kid === this.kid && header.x5t === undefined) return this.checkFederatedAssertion(assertion);
+    const x5tS256 = typeof header['x5t#S256'] === 'string' ? header['x5t#S256'] : undefined;
+    const x5t = typeof header.x5t === 'string' ? header.x5t : undefined;
+    if (x5t === undefined && x5tS256 === undefined)
+      return ENTRA_ERRORS.assertionMalformed("the client assertion header has no 'x5t' or 'x5t#S256'");
+    const shown = Buffer.from((x5t ?? x5tS256) as string, 'base64url')
+      .toString('hex')
+      .toUpperCase();
+    const cert = this.certificates.find((c) => (x5tS256 !== undefined ? c.x5tS256 === x5tS256 : c.x5t === x5t));
+    if (!cert) return ENTRA_ERRORS.assertionBadSignature(clientId, shown);
+    let claims: Record<string, unknown>;
+    try {
+      // Entra tolerates five minutes of clock skew (MSAL may round `nbf` up to the next second).
+      claims = (
+        await jwtVerify(assertion, cert.publicKey, { algorithms: ['RS256', 'PS256'], clockTolerance: CLOCK_SKEW_S })
+      ).payload;
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) return ENTRA_ERRORS.assertionExpired();
+      return ENTRA_ERRORS.assertionBadSignature(clientId, shown);
+    }
+    const expectedAudience = `${this.url}/${tenant}/oauth2/v2.0/token`;
+    const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    if (!aud.some((a) => typeof a === 'string' && a.toLowerCase() === expectedAudience.toLowerCase()))
+      return ENTRA_ERRORS.assertionAudience(expectedAudience);
+    if (String(claims.iss).toLowerCase() !== clientId || String(claims.sub).toLowerCase() !== clientId)
+      return ENTRA_ERRORS.assertionClientMismatch();
+    if (typeof claims.exp !== 'number') return ENTRA_ERRORS.assertionMalformed("the client assertion has no 'exp'");
+    const jti = claims.jti;
+    if (typeof jti !== 'string' || jti === '')
+      return ENTRA_ERRORS.assertionMalformed("the client assertion has no 'jti'");
+    // Replay: MSAL re-sends its cached signed assertion until it nears expiry and Entra accepts that, so the same
+    // assertion may come again; a `jti` seen in a *different* assertion is a replayed identifier and is refused.
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    for (const [seen, entry] of this.seenJti) if (entry.exp + CLOCK_SKEW_S < nowSeconds) this.seenJti.delete(seen);
+    const digest = createHash('sha256').update(assertion).digest('base64url');
+    const seen = this.seenJti.get(jti);
+    if (seen !== undefined && seen.digest !== digest) return ENTRA_ERRORS.assertionReplayed();
+    this.seenJti.set(jti, { exp: claims.exp, digest });
+    return undefined;
+  }
+
+  /** A managed-identity token as the assertion: issuer + subject must match a federated credential, then audience. */
+  private async checkFederatedAssertion(assertion: string): Promise<SimResponse | undefined> {
+    let claims: Record<string, unknown>;
+    try {
+      claims = (await jwtVerify(assertion, this.publicKey, { algorithms: ['RS256'], clockTolerance: CLOCK_SKEW_S }))
+        .payload;
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) return ENTRA_ERRORS.assertionExpired();
+      return ENTRA_ERRORS.assertionMalformed('the federated assertion signature does not verify');
+    }
+    const issuer = String(claims.iss ?? '');
+    const subject = String(claims.sub ?? '');
+    const audience = String(Array.isArray(claims.aud) ? claims.aud[0] : (claims.aud ?? ''));
+    const match = this.federatedCredentials.find((f) => f.issuer === issuer && f.subject === subject);
+    if (!match) return ENTRA_ERRORS.noFederatedMatch(issuer, subject, audience);
+    if (match.audience !== audience) return ENTRA_ERRORS.noFederatedAudience(audience);
+    return undefined;
+  }
+
+  /** `GET /msi/token?api-version=2019-08-01&resource=…&client_id=…` with `X-IDENTITY-HEADER`. */
+  private async managedIdentityToken(
+    query: URLSearchParams,
+    headers: IncomingMessage['headers'],
+  ): Promise<SimResponse> {
+    if (headers['x-identity-header'] !== this.identityHeader)
+      return json(401, { statusCode: 401, message: 'Unauthorized: X-IDENTITY-HEADER is missing or wrong.' });
+    const resource = query.get('resource') ?? '';
+    const clientId = (query.get('client_id') ?? '').toLowerCase();
+    const principalId = this.managedIdentities.get(clientId);
+    if (resource === '' || principalId === undefined)
+      return json(400, {
+        statusCode: 400,
+        message: `No managed identity with client ID '${clientId}' is assigned to this app, or no resource was given.`,
+      });
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + this.tokenLifetimeSeconds;
+    const token = await new SignJWT({ tid: this.homeTenantId, oid: principalId, appid: clientId, idtyp: 'app' })
+      .setProtectedHeader({ alg: 'RS256', kid: this.kid, typ: 'JWT' })
+      .setAudience(resource)
+      .setIssuer(this.homeIssuer)
+      .setSubject(principalId)
+      .setIssuedAt(now)
+      .setNotBefore(now - 300)
+      .setExpirationTime(exp)
+      .sign(this.privateKey);
+    this.managedIdentityTokens += 1;
+    return json(200, {
+      access_token: token,
+      expires_on: String(exp),
+      resource,
+      token_type: 'Bearer',
+      client_id: clientId,
+    });
   }
 
   private rolesFor(tenant: string, audience: string): string[] {

@@ -85,4 +85,51 @@ export const ENTRA_ERRORS = {
       7000218,
       "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
     ),
+  /** The assertion's key/certificate is not registered on the app, or its signature does not verify. */
+  assertionBadSignature: (clientId: string, thumbprint: string) =>
+    entraError(
+      401,
+      'invalid_client',
+      700027,
+      `Client assertion failed signature validation. The key was not found: the certificate with thumbprint '${thumbprint}' used to sign the client assertion is not registered on application '${clientId}'.`,
+    ),
+  assertionExpired: () =>
+    entraError(401, 'invalid_client', 700024, 'Client assertion is not within its valid time range.'),
+  assertionAudience: (expected: string) =>
+    entraError(
+      401,
+      'invalid_client',
+      700023,
+      `Client assertion audience claim does not match Realm issuer. Expected '${expected}'.`,
+    ),
+  assertionClientMismatch: () =>
+    entraError(
+      401,
+      'invalid_client',
+      700021,
+      "Client assertion application identifier doesn't match 'client_id' parameter.",
+    ),
+  assertionReplayed: () =>
+    entraError(
+      401,
+      'invalid_client',
+      700024,
+      'Client assertion is not within its valid time range: the assertion identifier (jti) was already used.',
+    ),
+  assertionMalformed: (why: string) =>
+    entraError(400, 'invalid_request', 50027, `JWT token is invalid or malformed: ${why}.`),
+  noFederatedMatch: (issuer: string, subject: string, audience: string) =>
+    entraError(
+      400,
+      'invalid_client',
+      70021,
+      `No matching federated identity record found for presented assertion. Assertion Issuer: '${issuer}'. Assertion Subject: '${subject}'. Assertion Audience: '${audience}'.`,
+    ),
+  noFederatedAudience: (audience: string) =>
+    entraError(
+      400,
+      'invalid_client',
+      700212,
+      `No matching federated identity record found for presented assertion audience '${audience}'.`,
+    ),
 };

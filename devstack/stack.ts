@@ -9,7 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { Azurite, freePort } from './azurite.js';
-import { createSimCertificates, type SimCertificates } from './certs.js';
+import {
+  createPartnerCertificate,
+  createSimCertificates,
+  type PartnerCertificate,
+  type SimCertificates,
+} from './certs.js';
 import { EntraSim } from './entra.js';
 import { GRAPH_READ_ROLES, GraphSim } from './graph.js';
 import { KeyVaultSim } from './keyVault.js';
@@ -27,6 +32,10 @@ export { GraphSim } from './graph.js';
 export { LegacySim } from './legacy.js';
 
 export const PARTNER_SECRET_NAME = 'partner-client-secret';
+/** The Key Vault certificate the stack's `certificate` mode uses. */
+export const PARTNER_CERTIFICATE_NAME = 'partner-certificate';
+/** The public cloud's token-exchange audience, which the stack's federated credential carries. */
+export const SIM_TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
 
 export interface StackOptions {
   tenants: SimTenantSpec[];
@@ -47,6 +56,13 @@ export interface StackOptions {
    * depend on how long a request takes to arrive on a busy machine.
    */
   quotaClock?: () => number;
+  /**
+   * `PARTNER_CREDENTIAL` of the environment (default `secret`). `certificate`: a certificate registered on the
+   * app and stored in the Key Vault sim; `federated`: a user-assigned managed identity served by the Entra sim's
+   * managed-identity endpoint (`IDENTITY_ENDPOINT`/`IDENTITY_HEADER` in `env`) and a federated credential
+   * trusting it. The secret is registered in every mode.
+   */
+  credential?: 'secret' | 'certificate' | 'federated';
 }
 
 export interface LocalStack {
@@ -62,6 +78,10 @@ export interface LocalStack {
   readonly azurite?: Azurite;
   /** The partner app's current secret (also in the Key Vault sim under PARTNER_SECRET_NAME). */
   readonly partnerSecret: string;
+  /** With `credential: 'certificate'`: the certificate registered on the app and stored under PARTNER_CERTIFICATE_NAME. */
+  readonly partnerCertificate?: PartnerCertificate;
+  /** With `credential: 'federated'`: the managed identity the app trusts. */
+  readonly managedIdentity?: { readonly clientId: string; readonly principalId: string };
   trustInProcess(): void;
   stop(): Promise<void>;
 }
@@ -153,6 +173,32 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       entra.setTenantConsent(spec.tenantId, spec.consent ?? 'granted');
     }
     keyVault.setSecret(PARTNER_SECRET_NAME, partnerSecret);
+    // The partner's own tenant holds the app's service principal: `credentials check` proves the credential there.
+    entra.setTenantConsent(homeTenantId, 'granted');
+    const credentialEnv: Record<string, string> = {};
+    let partnerCertificate: PartnerCertificate | undefined;
+    let managedIdentity: { clientId: string; principalId: string } | undefined;
+    if (options.credential === 'certificate') {
+      partnerCertificate = await createPartnerCertificate();
+      entra.registerCertificate(partnerCertificate.certPem);
+      keyVault.setCertificate(PARTNER_CERTIFICATE_NAME, partnerCertificate.pem, partnerCertificate.certPem);
+      Object.assign(credentialEnv, { PARTNER_CREDENTIAL: 'certificate', PARTNER_CERTIFICATE_NAME });
+    } else if (options.credential === 'federated') {
+      const clientId = new Prng(`stack:${seed}:managed-identity`).guid();
+      const principalId = entra.addManagedIdentity(clientId);
+      entra.addFederatedCredential({
+        issuer: entra.homeIssuer,
+        subject: principalId,
+        audience: SIM_TOKEN_EXCHANGE_AUDIENCE,
+      });
+      managedIdentity = { clientId, principalId };
+      Object.assign(credentialEnv, {
+        PARTNER_CREDENTIAL: 'federated',
+        PARTNER_FEDERATED_CLIENT_ID: clientId,
+        IDENTITY_ENDPOINT: entra.identityEndpoint,
+        IDENTITY_HEADER: entra.identityHeader,
+      });
+    }
     const redirectUri = `https://127.0.0.1:${await freePort()}/api/consent/callback`;
     entra.addRedirectUri(redirectUri);
 
@@ -164,6 +210,8 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       GRAPH_ENDPOINT: graph.url,
       M365D_ENDPOINT: legacy.url,
       CONSENT_REDIRECT_URI: redirectUri,
+      PARTNER_TENANT_ID: homeTenantId,
+      ...credentialEnv,
       AZURE_TENANT_ID: homeTenantId,
       AZURE_CLIENT_ID: readerClientId,
       AZURE_CLIENT_SECRET: readerSecret,
@@ -182,6 +230,8 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       legacy,
       ...(azurite ? { azurite } : {}),
       partnerSecret,
+      ...(partnerCertificate ? { partnerCertificate } : {}),
+      ...(managedIdentity ? { managedIdentity } : {}),
       trustInProcess: () => trustCa(certs.caPem),
       stop: async () => {
         if (stopped) return;

@@ -23,6 +23,19 @@ param partnerClientId string
 @maxLength(127)
 param partnerSecretName string = 'partner-client-secret'
 
+@description('Optional. How the collector proves the partner app (PARTNER_CREDENTIAL): federated (recommended: the app trusts this deployment\'s user-assigned identity through a federated credential, no secret exists), certificate (a Key Vault certificate), or secret (a Key Vault client secret, the old mode).')
+@allowed([
+  'federated'
+  'certificate'
+  'secret'
+])
+param partnerCredentialKind string = 'federated'
+
+@description('Optional. Name of the Key Vault certificate the partner app trusts, for partnerCredentialKind = certificate (PARTNER_CERTIFICATE_NAME).')
+@minLength(1)
+@maxLength(127)
+param partnerCertificateName string = 'partner-certificate'
+
 @description('Optional. Incident source: graph (Microsoft Graph /security/incidents) or m365d (legacy Microsoft 365 Defender API).')
 @allowed([
   'graph'
@@ -262,6 +275,8 @@ module functionApp 'modules/functionApp.bicep' = {
     appInsightsName: names.appInsights
     keyVaultUri: keyVault.outputs.uri
     partnerSecretName: partnerSecretName
+    partnerCredentialKind: partnerCredentialKind
+    partnerCertificateName: partnerCertificateName
     partnerClientId: partnerClientId
     incidentSource: incidentSource
     cloud: cloud
@@ -304,3 +319,23 @@ output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 
 @description('Name of the Application Insights component to watch runs in.')
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
+
+@description('PARTNER_CREDENTIAL of the deployment (the postprovision hook registers what this mode needs).')
+output PARTNER_CREDENTIAL string = partnerCredentialKind
+
+@description('Client ID of the user-assigned identity the app runs as (PARTNER_FEDERATED_CLIENT_ID).')
+output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+
+@description('Object (principal) ID of that identity: the subject of the partner app\'s federated credential.')
+output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+
+@description('Issuer of the identity\'s tokens: the issuer of the partner app\'s federated credential.')
+output FEDERATED_ISSUER string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+
+@description('Token-exchange audience of the cloud (Microsoft Learn, "Configure an application to trust a managed identity"): public api://AzureADTokenExchange, US Government api://AzureADTokenExchangeUSGov.')
+output TOKEN_EXCHANGE_AUDIENCE string = (cloud == 'gcchigh' || cloud == 'dod')
+  ? 'api://AzureADTokenExchangeUSGov'
+  : 'api://AzureADTokenExchange'
+
+@description('The partner\'s home tenant (PARTNER_TENANT_ID), where the app registration lives.')
+output PARTNER_TENANT_ID string = tenant().tenantId

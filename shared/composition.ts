@@ -12,6 +12,12 @@ import { limiterFor, type QuotaWindow, type RateLimiter } from './adapters/rateL
 import { createAzureCredential, KeyVaultSecretProvider, StaticSecretProvider } from './adapters/secretProvider.js';
 import { createTableStores, type TableStores, type TableStoreOptions } from './adapters/tables/tableStores.js';
 import { EntraTokenProvider } from './adapters/tokenProvider.js';
+import {
+  CertificateCredentialSource,
+  FederatedCredentialSource,
+  SecretCredentialSource,
+  type PartnerCredentialSource,
+} from './adapters/partnerCredential.js';
 import { registerSecret, stderrLogger } from './log.js';
 import type {
   Clock,
@@ -21,6 +27,7 @@ import type {
   Logger,
   RunStore,
   SecretProvider,
+  SecretRead,
   SnapshotStore,
   SourceKind,
   TenantStore,
@@ -60,7 +67,12 @@ export interface Services {
   readonly consentStates: ConsentStateStore;
   readonly source: IncidentSource;
   readonly tokens: TokenProvider;
+  /** The Key Vault read behind `secret`/`certificate` (a certificate is read through its secret). */
   readonly secrets: SecretProvider;
+  /** The partner credential of `PARTNER_CREDENTIAL` (design §3). */
+  readonly partnerCredential: PartnerCredentialSource;
+  /** The token provider with its credential description (`credentials check`, Runs rows). */
+  readonly entraTokens: EntraTokenProvider;
   readonly http: IncidentHttp;
   /** Create the tables once per process. */
   ready(): Promise<void>;
@@ -76,7 +88,7 @@ export const systemClock: Clock = { now: () => new Date() };
 
 /** A secret provider that registers every value it hands out with the log redactor. */
 function redacting(inner: SecretProvider): SecretProvider {
-  const remember = (s: { value: string; version: string }) => {
+  const remember = (s: SecretRead) => {
     registerSecret(s.value);
     return s;
   };
@@ -106,30 +118,57 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
       logger,
     }),
   );
+  const credentialSettings = settings.partnerCredential;
+  const secretName =
+    credentialSettings.kind === 'certificate' ? credentialSettings.certificateName : settings.partnerSecretName;
   const secrets = lazy((): SecretProvider =>
     redacting(
       settings.keyVaultUrl !== undefined
         ? new KeyVaultSecretProvider({
             vaultUrl: settings.keyVaultUrl,
-            secretName: settings.partnerSecretName,
+            secretName,
             credential: azureCredential(),
           })
-        : new StaticSecretProvider(settings.partnerClientSecret as string),
+        : new StaticSecretProvider(settings.partnerClientSecret ?? ''),
     ),
   );
+  const authority = {
+    clientId: settings.partnerClientId,
+    authorityHost: settings.authorityHost,
+    ...(settings.isMicrosoftAuthority ? {} : { disableInstanceDiscovery: true }),
+  };
+  const partnerCredential = lazy((): PartnerCredentialSource => {
+    switch (credentialSettings.kind) {
+      case 'certificate':
+        return new CertificateCredentialSource(secrets(), authority, credentialSettings.certificateName);
+      case 'federated':
+        return new FederatedCredentialSource({
+          ...authority,
+          managedIdentityClientId: credentialSettings.clientId,
+          audience: credentialSettings.audience,
+        });
+      default:
+        return new SecretCredentialSource(
+          secrets(),
+          authority,
+          settings.keyVaultUrl !== undefined ? settings.partnerSecretName : undefined,
+        );
+    }
+  });
   const http = lazy(() => createIncidentHttp({ logger, ...options.http }));
   const quotas = options.quotas?.[settings.incidentSource];
   const limiter = lazy((): RateLimiter => limiterFor(settings.incidentSource, quotas ? { quotas } : {}));
   const readRoles = settings.incidentSource === 'graph' ? GRAPH_READ_ROLES : M365D_READ_ROLES;
   const tokens = lazy(
-    (): TokenProvider =>
+    (): EntraTokenProvider =>
       new EntraTokenProvider({
         authorityHost: settings.authorityHost,
         clientId: settings.partnerClientId,
-        secretProvider: secrets(),
+        credentialSource: partnerCredential(),
         scope: scopeFor(settings),
         readRoles,
         disableInstanceDiscovery: !settings.isMicrosoftAuthority,
+        logger,
       }),
   );
   const source = lazy((): IncidentSource =>
@@ -185,6 +224,12 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
     get secrets() {
       return secrets();
     },
+    get partnerCredential() {
+      return partnerCredential();
+    },
+    get entraTokens() {
+      return tokens();
+    },
     get http() {
       return http();
     },
@@ -206,6 +251,7 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
       clock,
       logger,
       reprobeHours: settings.reprobeHours,
+      tokens: services.tokens,
     }),
     tenantDeps: () => ({
       tenants: services.tenants,

@@ -5,6 +5,7 @@
  */
 
 import type { FailureKind } from './domain/errors.js';
+import type { PartnerCredentialRecord } from './domain/partnerCredential.js';
 
 export type SourceKind = 'graph' | 'm365d';
 
@@ -55,14 +56,30 @@ export interface IncidentSource {
 /** Access tokens for a tenant, already checked (`tid` equals the tenant, `roles` holds a read role). */
 export interface TokenProvider {
   getToken(tenantId: string, options?: PageOptions): Promise<string>;
+  /**
+   * The partner credential in use (kind, Key Vault name/version, expiry), read as a token request would read it.
+   * Optional: test fakes may leave it out. Throws the CollectorError of a failed read.
+   */
+  describeCredential?(): Promise<PartnerCredentialRecord>;
 }
 
-/** The partner app's client secret, read without a version so rotation needs no redeploy. */
+/**
+ * One read of a Key Vault secret (or a certificate's secret). `contentType` is Key Vault's (`application/x-pem-file`,
+ * `application/x-pkcs12` for certificates); `expiresOn` is the item's expiry when one is set.
+ */
+export interface SecretRead {
+  readonly value: string;
+  readonly version: string;
+  readonly contentType?: string;
+  readonly expiresOn?: Date;
+}
+
+/** The partner app's client secret (or certificate), read without a version so rotation needs no redeploy. */
 export interface SecretProvider {
   /** Cached value (bounded age). */
-  getSecret(): Promise<{ value: string; version: string }>;
+  getSecret(): Promise<SecretRead>;
   /** Re-read now (after `invalid_client`); returns the fresh value. */
-  refresh(): Promise<{ value: string; version: string }>;
+  refresh(): Promise<SecretRead>;
 }
 
 export type TenantStatus =
@@ -198,6 +215,8 @@ export interface RunRecord {
   readonly incidentsChanged: number;
   readonly pages: number;
   readonly deadLetters: number;
+  /** The partner credential as read when the run started (kind, version, expiry), when it could be read. */
+  readonly credential?: PartnerCredentialRecord;
 }
 
 export interface RunStore {

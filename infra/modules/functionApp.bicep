@@ -45,6 +45,12 @@ param keyVaultUri string
 @description('Required. Name of the secret in that vault (PARTNER_SECRET_NAME).')
 param partnerSecretName string
 
+@description('Required. secret, certificate or federated (PARTNER_CREDENTIAL).')
+param partnerCredentialKind string
+
+@description('Required. Key Vault certificate name for certificate mode (PARTNER_CERTIFICATE_NAME; read only in that mode).')
+param partnerCertificateName string
+
 @description('Required. Application (client) ID of the partner\'s multi-tenant app registration (PARTNER_CLIENT_ID).')
 param partnerClientId string
 
@@ -181,6 +187,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     PARTNER_CLIENT_ID: partnerClientId
     KEY_VAULT_URL: keyVaultUri
     PARTNER_SECRET_NAME: partnerSecretName
+    // Each mode reads only its own companion setting; all are set so a mode switch needs one setting change.
+    PARTNER_CREDENTIAL: partnerCredentialKind
+    PARTNER_CERTIFICATE_NAME: partnerCertificateName
+    PARTNER_FEDERATED_CLIENT_ID: identityClientId
+    PARTNER_TENANT_ID: tenant().tenantId
     INCIDENT_SOURCE: incidentSource
     CLOUD: cloud
     COLLECT_SCHEDULE: collectSchedule

@@ -27,11 +27,16 @@ export function answerRewriter(sim: SimServer): { set(rewrite: AnswerRewrite | u
   return target.__rewriter;
 }
 
-/** Every access token the Entra simulator hands out from now on is added to `into`. */
-export function captureIssuedTokens(entra: EntraSim, into: Set<string>): void {
+/**
+ * Every access token the Entra simulator hands out from now on (token endpoint and managed-identity endpoint) is
+ * added to `into`; with `assertions`, every client assertion presented to the token endpoint is added there.
+ */
+export function captureIssuedTokens(entra: EntraSim, into: Set<string>, assertions?: Set<string>): void {
   answerRewriter(entra).set((req, answer) => {
     const body = answer.body as { access_token?: unknown } | undefined;
-    if (req.kind === 'token' && typeof body?.access_token === 'string') into.add(body.access_token);
+    if ((req.kind === 'token' || req.kind === 'managed_identity') && typeof body?.access_token === 'string')
+      into.add(body.access_token);
     return answer;
   });
+  if (assertions) entra.onClientAssertion = (assertion) => void assertions.add(assertion);
 }

@@ -6,14 +6,11 @@
 import { ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { CollectorError, isRetryableStatus, isTransientNetworkCode } from '../domain/errors.js';
-import type { SecretProvider } from '../ports.js';
+import type { SecretProvider, SecretRead } from '../ports.js';
 import type { Settings } from '../config/settings.js';
 import { ErrorCode } from '../domain/errorCodes.js';
 
-export interface SecretValue {
-  readonly value: string;
-  readonly version: string;
-}
+export type SecretValue = SecretRead;
 
 export interface KeyVaultSecretProviderOptions {
   readonly vaultUrl: string;
@@ -88,7 +85,13 @@ export class KeyVaultSecretProvider implements SecretProvider {
           kind: 'credential_error',
         });
       }
-      const value: SecretValue = { value: secret.value, version: secret.properties.version ?? 'unversioned' };
+      const { contentType, expiresOn } = secret.properties;
+      const value: SecretValue = {
+        value: secret.value,
+        version: secret.properties.version ?? 'unversioned',
+        ...(contentType ? { contentType } : {}),
+        ...(expiresOn ? { expiresOn } : {}),
+      };
       this.cached = { secret: value, readAt: this.now() };
       return value;
     } catch (error) {

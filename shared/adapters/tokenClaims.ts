@@ -9,6 +9,23 @@ import { ErrorCode } from '../domain/errorCodes.js';
 
 /** Throws CollectorError TOKEN_TENANT_MISMATCH (credential_error) or MISSING_ROLE (missing_permissions). */
 export function verifyTokenClaims(token: string, tenantId: string, readRoles: readonly string[]): void {
+  const claims = verifyTokenTenant(token, tenantId);
+  const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
+  if (!roles.some((role) => readRoles.includes(role))) {
+    const held = roles.length > 0 ? roles.join(', ') : 'none';
+    throw new CollectorError(
+      `The token for tenant ${tenantId} lacks a read role (${readRoles.join(' or ')}); roles held: ${held}.`,
+      { code: ErrorCode.MISSING_ROLE, kind: 'missing_permissions' },
+    );
+  }
+}
+
+/**
+ * The tenant half of the check (also `credentials check`, whose home-tenant token need not carry a read role): the
+ * token is a JWT whose `tid` is `tenantId`. Returns its claims. Throws CollectorError TOKEN_MALFORMED or
+ * TOKEN_TENANT_MISMATCH (credential_error).
+ */
+export function verifyTokenTenant(token: string, tenantId: string): Record<string, unknown> {
   let claims: Record<string, unknown>;
   try {
     claims = decodeJwt(token);
@@ -27,12 +44,5 @@ export function verifyTokenClaims(token: string, tenantId: string, readRoles: re
       kind: 'credential_error',
     });
   }
-  const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
-  if (!roles.some((role) => readRoles.includes(role))) {
-    const held = roles.length > 0 ? roles.join(', ') : 'none';
-    throw new CollectorError(
-      `The token for tenant ${tenantId} lacks a read role (${readRoles.join(' or ')}); roles held: ${held}.`,
-      { code: ErrorCode.MISSING_ROLE, kind: 'missing_permissions' },
-    );
-  }
+  return claims;
 }

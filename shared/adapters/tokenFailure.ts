@@ -4,10 +4,12 @@
  * never the token, the secret or Entra's full description.
  */
 import { CollectorError, isRetryableStatus, type FailureKind } from '../domain/errors.js';
+import { PARTNER_CREDENTIAL_AADSTS } from '../domain/partnerCredential.js';
 
 /** Entra ID's AADSTS numbers by what they mean for the tenant (design §7). */
 const CONSENT_REVOKED_CODES = new Set([700016, 7000229, 65001, 500011, 650052, 90002]);
-const BAD_SECRET_CODES = new Set([7000215, 7000222]);
+/** Bad or expired secret, refused client assertion: the partner credential itself (one list, in the domain). */
+const BAD_SECRET_CODES = PARTNER_CREDENTIAL_AADSTS;
 const TRANSIENT_CODES = new Set([50033, 90006, 90024, 90033]);
 
 /** The AADSTS numbers in an Entra ID error description or message. */

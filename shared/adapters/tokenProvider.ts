@@ -1,20 +1,27 @@
 /**
  * Access tokens for customer tenants, checked before use (design §6 step 2, §7).
- * One ClientSecretCredential per (tenant, secret version) for the life of the process — the token cache lives
- * inside it. A bad or expired secret (`invalid_client`) makes the provider re-read the secret once, shared by
- * every tenant failing at the same time, and retry only when the vault holds a new version.
+ * One Azure SDK credential per (tenant, credential version) for the life of the process — the token cache lives
+ * inside it; its kind follows `PARTNER_CREDENTIAL` (secret, certificate or federated, see partnerCredential.ts).
+ * A refused partner credential (bad or expired secret, refused client assertion) makes the provider re-read the
+ * credential once, shared by every tenant failing at the same time, and retry only when the vault holds a new
+ * version (for `federated`, a fresh managed-identity token is fetched once).
  */
-import { ClientSecretCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import got from 'got';
 import { CollectorError } from '../domain/errors.js';
-import type { Logger, PageOptions, SecretProvider, TokenProvider } from '../ports.js';
-import { verifyTokenClaims } from './tokenClaims.js';
-import { aadstsCodes, classifyTokenFailure, tokenError, tokenFailureFacts } from './tokenFailure.js';
 import { ErrorCode } from '../domain/errorCodes.js';
+import type { PartnerCredentialRecord } from '../domain/partnerCredential.js';
+import type { Logger, PageOptions, SecretProvider, TokenProvider } from '../ports.js';
+import {
+  describeMaterial,
+  SecretCredentialSource,
+  type PartnerCredentialMaterial,
+  type PartnerCredentialSource,
+} from './partnerCredential.js';
+import { verifyTokenClaims, verifyTokenTenant } from './tokenClaims.js';
+import { aadstsCodes, classifyTokenFailure, tokenError, tokenFailureFacts } from './tokenFailure.js';
 
 export { verifyTokenClaims } from './tokenClaims.js';
-
-type SecretValue = Awaited<ReturnType<SecretProvider['getSecret']>>;
 
 /** What the tenant's OpenID discovery document says when MSAL could not resolve its endpoints. */
 export type DiscoveryCheck = (authorityHost: string, tenantId: string) => Promise<CollectorError>;
@@ -22,7 +29,10 @@ export type DiscoveryCheck = (authorityHost: string, tenantId: string) => Promis
 export interface EntraTokenProviderOptions {
   readonly authorityHost: string;
   readonly clientId: string;
-  readonly secretProvider: SecretProvider;
+  /** The partner credential (any kind). When absent, `secretProvider` is used as a client secret. */
+  readonly credentialSource?: PartnerCredentialSource;
+  /** The client secret (kind `secret`), when no `credentialSource` is given. */
+  readonly secretProvider?: SecretProvider;
   /** `{origin of the API}/.default` */
   readonly scope: string;
   readonly readRoles: readonly string[];
@@ -38,22 +48,56 @@ export interface EntraTokenProviderOptions {
 
 interface TenantCredential {
   readonly version: string;
-  readonly credential: ClientSecretCredential;
+  readonly credential: TokenCredential;
 }
 
 export class EntraTokenProvider implements TokenProvider {
   private readonly options: EntraTokenProviderOptions;
   private readonly credentials = new Map<string, TenantCredential>();
-  private refreshing?: { forVersion: string; result: Promise<SecretValue>; settledAt?: number };
+  private refreshing?: { forVersion: string; result: Promise<PartnerCredentialMaterial>; settledAt?: number };
   private readonly now: () => number;
+  private readonly source: PartnerCredentialSource;
 
   constructor(options: EntraTokenProviderOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
+    if (options.credentialSource !== undefined) this.source = options.credentialSource;
+    else if (options.secretProvider !== undefined)
+      this.source = new SecretCredentialSource(options.secretProvider, {
+        clientId: options.clientId,
+        authorityHost: options.authorityHost,
+        ...(options.disableInstanceDiscovery ? { disableInstanceDiscovery: true } : {}),
+      });
+    else throw new TypeError('EntraTokenProvider needs a credentialSource or a secretProvider.');
+  }
+
+  /**
+   * Read the partner credential (cached, like a token request would) and describe it: kind, Key Vault name and
+   * version, expiry. Throws the CollectorError of a failed Key Vault read (e.g. SECRET_NOT_FOUND, CERTIFICATE_INVALID).
+   */
+  async describeCredential(): Promise<PartnerCredentialRecord> {
+    return describeMaterial(await this.source.current(), new Date(this.now()));
+  }
+
+  /**
+   * Prove the partner credential with one token request against `tenantId` (the partner's home tenant for
+   * `credentials check`): a fresh SDK credential, no cached token, no role check (the home tenant need not grant
+   * the read role). Resolves when Entra issued a token for that tenant; throws the classified CollectorError.
+   */
+  async proveCredential(tenantId: string): Promise<PartnerCredentialRecord> {
+    const material = await this.source.current();
+    try {
+      const access = await material.credentialFor(tenantId).getToken(this.options.scope);
+      if (!access) throw new Error('credential_unavailable: the credential returned no token');
+      verifyTokenTenant(access.token, tenantId);
+    } catch (error) {
+      throw await this.classify(tenantId, error);
+    }
+    return describeMaterial(material, new Date(this.now()));
   }
 
   async getToken(tenantId: string, options?: PageOptions): Promise<string> {
-    const secret = await this.options.secretProvider.getSecret();
+    const secret = await this.source.current();
     try {
       return await this.tokenWith(tenantId, secret, options);
     } catch (error) {
@@ -68,7 +112,7 @@ export class EntraTokenProvider implements TokenProvider {
     }
   }
 
-  private async tokenWith(tenantId: string, secret: SecretValue, options?: PageOptions): Promise<string> {
+  private async tokenWith(tenantId: string, secret: PartnerCredentialMaterial, options?: PageOptions): Promise<string> {
     const credential = this.credentialFor(tenantId, secret);
     let token: string;
     try {
@@ -76,6 +120,7 @@ export class EntraTokenProvider implements TokenProvider {
         this.options.scope,
         options?.signal ? { abortSignal: options.signal } : {},
       );
+      if (!access) throw new Error('credential_unavailable: the credential returned no token');
       token = access.token;
     } catch (error) {
       throw await this.classify(tenantId, error);
@@ -84,14 +129,11 @@ export class EntraTokenProvider implements TokenProvider {
     return token;
   }
 
-  /** One credential per tenant, replaced when the secret version changes (its token cache goes with it). */
-  private credentialFor(tenantId: string, secret: SecretValue): ClientSecretCredential {
+  /** One credential per tenant, replaced when the credential version changes (its token cache goes with it). */
+  private credentialFor(tenantId: string, secret: PartnerCredentialMaterial): TokenCredential {
     const existing = this.credentials.get(tenantId);
     if (existing && existing.version === secret.version) return existing.credential;
-    const credential = new ClientSecretCredential(tenantId, this.options.clientId, secret.value, {
-      authorityHost: this.options.authorityHost,
-      ...(this.options.disableInstanceDiscovery ? { disableInstanceDiscovery: true } : {}),
-    });
+    const credential = secret.credentialFor(tenantId);
     this.credentials.set(tenantId, { version: secret.version, credential });
     return credential;
   }
@@ -100,7 +142,7 @@ export class EntraTokenProvider implements TokenProvider {
    * Re-read the secret after `invalid_client` with `failedVersion`. Concurrent failures share one read, and a
    * read that just confirmed the same version is reused for a short while instead of hitting the vault again.
    */
-  private refreshSecret(failedVersion: string): Promise<SecretValue> {
+  private refreshSecret(failedVersion: string): Promise<PartnerCredentialMaterial> {
     const current = this.refreshing;
     const memoMs = this.options.refreshMemoMs ?? 60_000;
     if (
@@ -110,9 +152,9 @@ export class EntraTokenProvider implements TokenProvider {
     ) {
       return current.result;
     }
-    const entry: { forVersion: string; result: Promise<SecretValue>; settledAt?: number } = {
+    const entry: { forVersion: string; result: Promise<PartnerCredentialMaterial>; settledAt?: number } = {
       forVersion: failedVersion,
-      result: this.options.secretProvider.refresh(),
+      result: this.source.refresh(),
     };
     entry.result.then(
       () => {
@@ -127,7 +169,8 @@ export class EntraTokenProvider implements TokenProvider {
   }
 
   private async classify(tenantId: string, error: unknown): Promise<CollectorError> {
-    if (error instanceof CollectorError) return error;
+    const own = collectorErrorIn(error);
+    if (own !== undefined) return own;
     const facts = tokenFailureFacts(error);
     if (facts.endpointsUnresolved) {
       // MSAL reports an unknown tenant and an unreachable authority alike; the discovery document tells them apart.
@@ -137,7 +180,17 @@ export class EntraTokenProvider implements TokenProvider {
   }
 }
 
-/** A bad or expired partner secret: the only token failure worth re-reading the vault for. */
+/** A CollectorError thrown by our own code inside the SDK (e.g. the federated assertion callback), maybe wrapped. */
+function collectorErrorIn(error: unknown): CollectorError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth += 1) {
+    if (current instanceof CollectorError) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** A refused partner credential (secret or assertion): the only token failure worth re-reading the vault for. */
 function isBadSecret(error: unknown): boolean {
   return (
     error instanceof CollectorError &&

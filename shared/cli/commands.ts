@@ -7,6 +7,7 @@ import { requireTimestamp } from '../domain/time.js';
 import type { Services } from '../composition.js';
 import type { TenantRunResult } from '../ports.js';
 import { createConsentLink } from '../usecases/consent.js';
+import { checkCredentials, type CredentialsCheckResult } from '../usecases/credentialsCheck.js';
 import { exportIncidents } from '../usecases/exportIncidents.js';
 import { runCollection, type RunSummary } from '../usecases/runCollection.js';
 import {
@@ -61,6 +62,24 @@ export function summaryTable(summary: RunSummary, names: ReadonlyMap<string, str
     ]);
   }
   return table(rows);
+}
+
+/** `credentials check` without --json: one `FIELD  value` line each. */
+export function credentialsText(r: CredentialsCheckResult): string {
+  const proof =
+    r.proof.status === 'failed' && r.proof.error
+      ? `failed (${r.proof.error.code}: ${r.proof.error.message})`
+      : r.proof.status === 'ok'
+        ? `ok (token issued in ${r.proof.tenantId})`
+        : 'skipped (PARTNER_TENANT_ID not set)';
+  return table([
+    ['KIND', r.kind ?? '-'],
+    ['NAME', r.name ?? '-'],
+    ['VERSION', r.version ?? '-'],
+    ['EXPIRES', r.expiresOn ?? 'unknown'],
+    ['DAYS LEFT', r.daysLeft === null ? '-' : String(r.daysLeft)],
+    ['PROOF', proof],
+  ]);
 }
 
 export function exitCodeOf(results: readonly TenantRunResult[]): number {
@@ -186,6 +205,20 @@ export function createHandlers(
       return EXIT_OK;
     },
 
+    async credentialsCheck(opts) {
+      const s = await services();
+      const result = await checkCredentials({
+        tokens: s.entraTokens,
+        clock: s.clock,
+        ...(s.settings.partnerTenantId !== undefined ? { partnerTenantId: s.settings.partnerTenantId } : {}),
+      });
+      if (opts.json) await io.out(`${JSON.stringify(result)}\n`);
+      else await io.out(credentialsText(result));
+      if (result.proof.status === 'skipped')
+        io.err('PARTNER_TENANT_ID is not set: the credential was read but not proven with a token request.\n');
+      for (const p of result.problems) io.err(`warning: ${p.code}: ${p.message}\n`);
+      return result.proof.status === 'failed' ? EXIT_TENANT_FAILED : EXIT_OK;
+    },
     async consentLink(opts) {
       const s = await services();
       const link = await createConsentLink(s.consentLinkDeps(), {

@@ -14,6 +14,7 @@ export interface CommandHandlers {
   consentLink(opts: { tenant?: string; name?: string }): Promise<number>;
   incidentsExport(opts: { tenant?: string; history: boolean; since?: string }): Promise<number>;
   demo(opts: { source: 'graph' | 'm365d' }): Promise<number>;
+  credentialsCheck(opts: { json: boolean }): Promise<number>;
 }
 
 const collectTenantOption = (value: string, previous: string[]): string[] => [...previous, value];
@@ -77,6 +78,15 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
     .action((opts: { tenant?: string; history: boolean; since?: string }) =>
       run(() => handlers.incidentsExport(opts))(),
     );
+
+  const credentials = program.command('credentials').description("The partner app's credential.");
+  credentials
+    .command('check')
+    .description(
+      "Print the credential's kind, version, expiry and days left, and prove it with one token request against PARTNER_TENANT_ID (no customer tenant is touched).",
+    )
+    .option('--json', 'print one JSON object on stdout', false)
+    .action((opts: { json: boolean }) => run(() => handlers.credentialsCheck(opts))());
 
   program
     .command('demo')

@@ -32,6 +32,34 @@ export const CLOUD_ENDPOINTS: Readonly<Record<Cloud, { authority: string; graph:
   },
 };
 
+/**
+ * The token-exchange audience a managed-identity token must carry to be accepted as a federated client assertion,
+ * per cloud. Source: Microsoft Learn, "Configure an application to trust a managed identity"
+ * (https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity):
+ * public cloud `api://AzureADTokenExchange`, US Government ("Fairfax", login.microsoftonline.us)
+ * `api://AzureADTokenExchangeUSGov`. GCC tenants sign in at the public authority, so they use the public value.
+ */
+export const TOKEN_EXCHANGE_AUDIENCE: Readonly<Record<Cloud, string>> = {
+  public: 'api://AzureADTokenExchange',
+  gcc: 'api://AzureADTokenExchange',
+  gcchigh: 'api://AzureADTokenExchangeUSGov',
+  dod: 'api://AzureADTokenExchangeUSGov',
+};
+
+/** The kinds of partner credential (`PARTNER_CREDENTIAL`). */
+export type PartnerCredentialKind = 'secret' | 'certificate' | 'federated';
+
+/**
+ * How the collector proves the partner app's identity (design §3):
+ * - `secret`: the client secret from Key Vault (`PARTNER_SECRET_NAME`) or `PARTNER_CLIENT_SECRET` locally;
+ * - `certificate`: the Key Vault certificate `certificateName`, read versionless through its secret (PEM or PKCS#12);
+ * - `federated`: the user-assigned managed identity `clientId`'s token for `audience` is the client assertion.
+ */
+export type PartnerCredentialSettings =
+  | { readonly kind: 'secret' }
+  | { readonly kind: 'certificate'; readonly certificateName: string }
+  | { readonly kind: 'federated'; readonly clientId: string; readonly audience: string };
+
 /** How the app reaches Table/Queue storage. */
 export type StorageSettings =
   | { readonly kind: 'connectionString'; readonly connectionString: string }
@@ -49,6 +77,10 @@ export interface Settings {
   readonly keyVaultUrl?: string;
   readonly partnerSecretName: string;
   readonly partnerClientSecret?: string;
+  /** `PARTNER_CREDENTIAL` and what that kind needs. */
+  readonly partnerCredential: PartnerCredentialSettings;
+  /** `PARTNER_TENANT_ID`: the partner's home tenant, for `credentials check`; undefined when unset. */
+  readonly partnerTenantId?: string;
   readonly incidentSource: SourceKind;
   readonly cloud: Cloud;
   readonly authorityHost: string;
@@ -163,6 +195,29 @@ function loadStorage(env: Env): StorageSettings {
   };
 }
 
+/** What the chosen `PARTNER_CREDENTIAL` kind needs; a missing or malformed companion setting is named. */
+function loadPartnerCredential(env: Env, kind: PartnerCredentialKind, audience: string): PartnerCredentialSettings {
+  if (kind === 'certificate') {
+    const certificateName = parse(
+      'PARTNER_CERTIFICATE_NAME',
+      secretName,
+      present(env, 'PARTNER_CERTIFICATE_NAME'),
+      'the name of the Key Vault certificate the partner app trusts (letters, digits, dashes), required by PARTNER_CREDENTIAL=certificate',
+    );
+    return { kind, certificateName };
+  }
+  if (kind === 'federated') {
+    const clientId = parse(
+      'PARTNER_FEDERATED_CLIENT_ID',
+      guid,
+      present(env, 'PARTNER_FEDERATED_CLIENT_ID'),
+      'the client ID (GUID) of the user-assigned managed identity the partner app trusts, required by PARTNER_CREDENTIAL=federated',
+    );
+    return { kind, clientId: clientId.toLowerCase(), audience };
+  }
+  return { kind };
+}
+
 /** Parse and validate settings. Throws ConfigError naming the first bad setting. */
 export function loadSettings(env: Env = process.env): Settings {
   const partnerClientId = parse(
@@ -171,12 +226,24 @@ export function loadSettings(env: Env = process.env): Settings {
     present(env, 'PARTNER_CLIENT_ID'),
     'the application (client) ID GUID of the partner app',
   );
+  const credentialKind = parse(
+    'PARTNER_CREDENTIAL',
+    z.enum(['secret', 'certificate', 'federated']),
+    present(env, 'PARTNER_CREDENTIAL')?.toLowerCase() ?? 'secret',
+    'one of secret, certificate, federated',
+  );
   const keyVaultRaw = present(env, 'KEY_VAULT_URL');
   const partnerClientSecret = present(env, 'PARTNER_CLIENT_SECRET');
-  if (keyVaultRaw === undefined && partnerClientSecret === undefined) {
+  if (credentialKind === 'secret' && keyVaultRaw === undefined && partnerClientSecret === undefined) {
     throw new ConfigError(
       'KEY_VAULT_URL',
       'Setting KEY_VAULT_URL is missing: set the URL of the Key Vault holding the partner app secret (or, for local development only, PARTNER_CLIENT_SECRET).',
+    );
+  }
+  if (credentialKind === 'certificate' && keyVaultRaw === undefined) {
+    throw new ConfigError(
+      'KEY_VAULT_URL',
+      'Setting KEY_VAULT_URL is missing: PARTNER_CREDENTIAL=certificate reads the certificate PARTNER_CERTIFICATE_NAME from that Key Vault.',
     );
   }
   const keyVaultUrl =
@@ -218,6 +285,12 @@ export function loadSettings(env: Env = process.env): Settings {
   const m365dEndpoint = stripSlash(
     parse('M365D_ENDPOINT', httpsUrl, present(env, 'M365D_ENDPOINT') ?? defaults.m365d, 'an https:// URL'),
   );
+  const partnerCredential = loadPartnerCredential(env, credentialKind, TOKEN_EXCHANGE_AUDIENCE[cloud]);
+  const partnerTenantRaw = present(env, 'PARTNER_TENANT_ID');
+  const partnerTenantId =
+    partnerTenantRaw === undefined
+      ? undefined
+      : parse('PARTNER_TENANT_ID', guid, partnerTenantRaw, "the partner's home tenant ID (a GUID)").toLowerCase();
   const storage = loadStorage(env);
   const collectSchedule = parse(
     'COLLECT_SCHEDULE',
@@ -266,6 +339,8 @@ export function loadSettings(env: Env = process.env): Settings {
     ...(keyVaultUrl !== undefined ? { keyVaultUrl } : {}),
     partnerSecretName,
     ...(partnerClientSecret !== undefined ? { partnerClientSecret } : {}),
+    partnerCredential,
+    ...(partnerTenantId !== undefined ? { partnerTenantId } : {}),
     incidentSource,
     cloud,
     authorityHost,

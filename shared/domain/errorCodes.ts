@@ -48,6 +48,16 @@ export const ERROR_CATALOGUE = {
   },
   SECRET_EMPTY: { kind: 'credential_error', meaning: 'The partner client secret (setting or Key Vault) is empty.' },
   SECRET_NOT_FOUND: { kind: 'credential_error', meaning: 'The partner client secret is not in Key Vault.' },
+  CERTIFICATE_INVALID: {
+    kind: 'credential_error',
+    meaning:
+      'The Key Vault certificate (PARTNER_CERTIFICATE_NAME) cannot be used: no private key, no matching certificate, or neither PEM nor password-less PKCS#12.',
+  },
+  MANAGED_IDENTITY_UNAVAILABLE: {
+    kind: 'credential_error',
+    meaning:
+      'The managed identity (PARTNER_FEDERATED_CLIENT_ID) gave no token to present as federated client assertion.',
+  },
   KEYVAULT_AUTH: {
     kind: 'credential_error',
     meaning: "The app's identity could not authenticate to Key Vault to read the partner secret.",

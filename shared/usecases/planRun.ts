@@ -5,8 +5,8 @@
  */
 import { MAX_RUN_SLOTS } from '../domain/runSlots.js';
 import { runDecision } from '../domain/tenantState.js';
-import type { Clock, Logger, RunStore, TenantStore } from '../ports.js';
-import { newRunId } from './runCollection.js';
+import type { Clock, Logger, RunStore, TenantStore, TokenProvider } from '../ports.js';
+import { newRunId, readCredentialRecord } from './runCollection.js';
 
 export interface PlanDeps {
   readonly tenants: TenantStore;
@@ -14,6 +14,8 @@ export interface PlanDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly reprobeHours: number;
+  /** When given, the partner credential's kind, version and expiry are recorded on the run row (design §11). */
+  readonly tokens?: Pick<TokenProvider, 'describeCredential'>;
 }
 
 /** What the worker receives: one message per tenant. */
@@ -39,6 +41,9 @@ export async function planRun(deps: PlanDeps, trigger: string): Promise<RunPlan>
   const runId = newRunId(now);
   const tenants = await deps.tenants.list();
   const due = tenants.filter((t) => runDecision(t, now, deps.reprobeHours) !== 'skip');
+  const credential = deps.tokens
+    ? await readCredentialRecord({ tokens: deps.tokens, logger: deps.logger }, runId)
+    : undefined;
   // Like a CLI run, tenantsPlanned counts every tenant considered and the ones not due are already counted as
   // skipped, so the run is complete when ok + failed + skipped + deadLetters reaches tenantsPlanned.
   await deps.runs.create({
@@ -53,6 +58,7 @@ export async function planRun(deps: PlanDeps, trigger: string): Promise<RunPlan>
     incidentsChanged: 0,
     pages: 0,
     deadLetters: 0,
+    ...(credential !== undefined ? { credential } : {}),
   });
   deps.logger.info('run.planned', { runId, tenantCount: due.length, skipped: tenants.length - due.length, trigger });
   return {

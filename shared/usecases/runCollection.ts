@@ -6,9 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { mapBounded } from '../lib/bounded.js';
 import { NotFoundError } from '../domain/errors.js';
+import {
+  credentialExpiryProblem,
+  daysUntilExpiry,
+  isPartnerCredentialCode,
+  type PartnerCredentialRecord,
+} from '../domain/partnerCredential.js';
 import { runLeaseOwner } from '../domain/runSlots.js';
 import { afterFailure, runDecision } from '../domain/tenantState.js';
-import type { RunStore, TenantRecord, TenantRunResult } from '../ports.js';
+import type { Logger, RunStore, TenantRecord, TenantRunResult, TokenProvider } from '../ports.js';
 import { collectTenant, type CollectDeps } from './collectTenant.js';
 
 export interface RunDeps extends CollectDeps {
@@ -33,7 +39,35 @@ export interface RunSummary {
   readonly tenants: TenantRunResult[];
 }
 
-const PARTNER_SECRET_CODES = new Set(['AADSTS7000215', 'AADSTS7000222']);
+/**
+ * The partner credential's kind, version and expiry for the Runs row (design §11: health reads the expiry from
+ * there), logged as `credential.read`. A failed read is not a run failure here: the tenants' token requests meet
+ * and report the same cause, so this returns undefined and logs only the code.
+ */
+export async function readCredentialRecord(
+  deps: { readonly tokens: Pick<TokenProvider, 'describeCredential'>; readonly logger: Logger },
+  runId: string,
+): Promise<PartnerCredentialRecord | undefined> {
+  if (deps.tokens.describeCredential === undefined) return undefined;
+  try {
+    const record = await deps.tokens.describeCredential();
+    const daysLeft = daysUntilExpiry(record, new Date(record.checkedAt));
+    deps.logger.info('credential.read', {
+      runId,
+      credentialKind: record.kind,
+      credentialVersion: record.version,
+      credentialExpiresOn: record.expiresOn ?? null,
+      credentialDaysLeft: daysLeft ?? null,
+    });
+    const problem = credentialExpiryProblem(record, new Date(record.checkedAt));
+    if (problem) deps.logger.warn('credential.expiring', { runId, errorCode: problem.code, message: problem.message });
+    return record;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    deps.logger.warn('credential.read_failed', { runId, errorCode: typeof code === 'string' ? code : 'UNKNOWN' });
+    return undefined;
+  }
+}
 
 /** A fresh, sortable run ID: UTC time plus randomness. */
 export function newRunId(startedAt: Date): string {
@@ -61,6 +95,7 @@ export async function runCollection(deps: RunDeps, request: RunRequest): Promise
   const startedAt = startedDate.toISOString();
   const runId = newRunId(startedDate);
   const tenants = selectTenants(await deps.tenants.list(), request.tenantIds);
+  const credential = await readCredentialRecord(deps, runId);
   await deps.runs.create({
     runId,
     startedAt,
@@ -73,6 +108,7 @@ export async function runCollection(deps: RunDeps, request: RunRequest): Promise
     incidentsChanged: 0,
     pages: 0,
     deadLetters: 0,
+    ...(credential !== undefined ? { credential } : {}),
   });
   deps.logger.info('run.started', { runId, tenantCount: tenants.length, trigger: request.trigger });
 
@@ -89,7 +125,7 @@ export async function runCollection(deps: RunDeps, request: RunRequest): Promise
         ...(request.since ? { since: request.since } : {}),
         ...(request.signal ? { signal: request.signal } : {}),
       });
-      if (r.error && PARTNER_SECRET_CODES.has(r.error.code)) secretFailure ??= r.error;
+      if (r.error && isPartnerCredentialCode(r.error.code)) secretFailure ??= r.error;
       await deps.runs.recordTenant(runId, startedAt, r);
       request.onTenantDone?.(r, tenants.length);
       return r;

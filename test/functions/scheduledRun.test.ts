@@ -104,6 +104,8 @@ describe('scheduled run through the function handlers', () => {
       tenantsPlanned: 7,
       tenantsSkipped: 3,
       tenantsOk: 0,
+      // The timer records the partner credential it found (health reads its expiry from here, design §11).
+      credential: { kind: 'secret', name: 'partner-client-secret' },
     });
 
     for (const message of messages) await deliver(message);

@@ -64,6 +64,10 @@ const EXPECTED_APP_SETTINGS = [
   'PARTNER_CLIENT_ID',
   'KEY_VAULT_URL',
   'PARTNER_SECRET_NAME',
+  'PARTNER_CREDENTIAL',
+  'PARTNER_CERTIFICATE_NAME',
+  'PARTNER_FEDERATED_CLIENT_ID',
+  'PARTNER_TENANT_ID',
   'INCIDENT_SOURCE',
   'CLOUD',
   'COLLECT_SCHEDULE',
@@ -215,8 +219,8 @@ suite('compiled template: Key Vault', () => {
       .flatMap((t) => Object.entries(t.parameters ?? {}));
     for (const [name, declaration] of parameters) {
       expect(declaration.type.toLowerCase()).not.toMatch(/^secure/);
-      // The only secret-related parameter is the secret's *name*.
-      if (/secret|password|credential/i.test(name)) expect(name).toMatch(/SecretName$/);
+      // The only secret-related parameters are *names* and the credential's *kind* (secret|certificate|federated).
+      if (/secret|password|credential/i.test(name)) expect(name).toMatch(/(SecretName|CredentialKind)$/);
     }
   });
 });
@@ -371,6 +375,9 @@ suite('compiled template: app settings', () => {
     const { values, scope } = settings();
     const value = (key: string) => resolve(values[key]!, scope);
     expect(value('PARTNER_SECRET_NAME')).toBe('partner-client-secret');
+    // Federated is the recommended mode for new deployments (issue 13): no secret exists.
+    expect(value('PARTNER_CREDENTIAL')).toBe('federated');
+    expect(value('PARTNER_CERTIFICATE_NAME')).toBe('partner-certificate');
     expect(value('INCIDENT_SOURCE')).toBe('graph');
     expect(value('CLOUD')).toBe('public');
     expect(value('COLLECT_SCHEDULE')).toBe('0 0 * * * *');
@@ -396,6 +403,8 @@ suite('compiled template: app settings', () => {
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=11111111-2222-3333-4444-555555555555;Authorization=AAD',
       PARTNER_CLIENT_ID: '99999999-8888-7777-6666-555555555555',
       KEY_VAULT_URL: 'https://kv-abc123xyz.vault.azure.net/',
+      PARTNER_FEDERATED_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
+      PARTNER_TENANT_ID: '77777777-6666-5555-4444-333333333333',
       CONSENT_REDIRECT_URI: 'https://func-abc123xyz.azurewebsites.net/api/consent/callback',
     };
     const env: Record<string, string> = {};
@@ -417,6 +426,16 @@ suite('compiled template: app settings', () => {
     });
     expect(parsed.keyVaultUrl).toBe('https://kv-abc123xyz.vault.azure.net');
     expect(parsed.partnerClientSecret).toBeUndefined();
+    // The managed identity the app runs as is the federated credential: PARTNER_FEDERATED_CLIENT_ID = its client ID.
+    expect(text(sourceExpression(values.PARTNER_FEDERATED_CLIENT_ID!, scope))).toMatch(
+      moduleOutput('identity', 'clientId'),
+    );
+    expect(parsed.partnerCredential).toEqual({
+      kind: 'federated',
+      clientId: '11111111-2222-3333-4444-555555555555',
+      audience: 'api://AzureADTokenExchange',
+    });
+    expect(parsed.partnerTenantId).toBe('77777777-6666-5555-4444-333333333333');
     expect(parsed.consentRedirectUri).toBe('https://func-abc123xyz.azurewebsites.net/api/consent/callback');
   });
 });

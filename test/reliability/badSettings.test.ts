@@ -57,6 +57,23 @@ const cases: [string, Record<string, string>, string][] = [
     { ...without('AzureWebJobsStorage'), AzureWebJobsStorage__tableServiceUri: 'https://st.table.core.windows.net' },
     'AzureWebJobsStorage__queueServiceUri',
   ],
+  ['PARTNER_CREDENTIAL unknown', { ...valid, PARTNER_CREDENTIAL: 'password' }, 'PARTNER_CREDENTIAL'],
+  [
+    'certificate without PARTNER_CERTIFICATE_NAME',
+    { ...valid, PARTNER_CREDENTIAL: 'certificate' },
+    'PARTNER_CERTIFICATE_NAME',
+  ],
+  [
+    'certificate without KEY_VAULT_URL',
+    { ...without('KEY_VAULT_URL'), PARTNER_CREDENTIAL: 'certificate', PARTNER_CERTIFICATE_NAME: 'partner-cert' },
+    'KEY_VAULT_URL',
+  ],
+  [
+    'federated without PARTNER_FEDERATED_CLIENT_ID',
+    { ...valid, PARTNER_CREDENTIAL: 'federated' },
+    'PARTNER_FEDERATED_CLIENT_ID',
+  ],
+  ['PARTNER_TENANT_ID malformed', { ...valid, PARTNER_TENANT_ID: 'contoso.onmicrosoft.com' }, 'PARTNER_TENANT_ID'],
   ['TENANT_CONCURRENCY malformed', { ...valid, TENANT_CONCURRENCY: '1e3' }, 'TENANT_CONCURRENCY'],
   ['SYNC_OVERLAP_SECONDS malformed', { ...valid, SYNC_OVERLAP_SECONDS: ' 600s' }, 'SYNC_OVERLAP_SECONDS'],
 ];

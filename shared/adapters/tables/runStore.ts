@@ -8,6 +8,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { CollectorError, NotFoundError } from '../../domain/errors.js';
 import { isSlotSettled, withSlotSettled } from '../../domain/runSlots.js';
+import type { PartnerCredentialRecord } from '../../domain/partnerCredential.js';
 import type { Clock, RunRecord, RunStore, TenantRunResult } from '../../ports.js';
 import { asNumber, asOptionalString, asString } from './entityValues.js';
 import { assertSafeKey } from './keys.js';
@@ -53,6 +54,35 @@ function toRecord(row: Row): RunRecord {
     ...(finishedAt !== undefined ? { finishedAt } : {}),
     trigger: asString(row.trigger),
     ...counters,
+    ...credentialOf(row),
+  };
+}
+
+/** The Runs row's credential columns (credentialKind, credentialName, credentialVersion, credentialExpiresOn, credentialCheckedAt). */
+function credentialOf(row: Row): { credential?: PartnerCredentialRecord } {
+  const kind = asOptionalString(row.credentialKind);
+  if (kind !== 'secret' && kind !== 'certificate' && kind !== 'federated') return {};
+  const name = asOptionalString(row.credentialName);
+  const expiresOn = asOptionalString(row.credentialExpiresOn);
+  return {
+    credential: {
+      kind,
+      ...(name ? { name } : {}),
+      version: asOptionalString(row.credentialVersion) ?? '',
+      ...(expiresOn ? { expiresOn } : {}),
+      checkedAt: asOptionalString(row.credentialCheckedAt) ?? asString(row.startedAt),
+    },
+  };
+}
+
+function credentialColumns(credential: PartnerCredentialRecord | undefined): Record<string, string> {
+  if (credential === undefined) return {};
+  return {
+    credentialKind: credential.kind,
+    credentialName: credential.name ?? '',
+    credentialVersion: credential.version,
+    credentialExpiresOn: credential.expiresOn ?? '',
+    credentialCheckedAt: credential.checkedAt,
   };
 }
 
@@ -113,6 +143,7 @@ export class TableRunStore implements RunStore {
       finishedAt: run.finishedAt ?? '',
       trigger: run.trigger,
       ...Object.fromEntries(COUNTERS.map((c) => [c, run[c]])),
+      ...credentialColumns(run.credential),
     };
     try {
       await this.table.createEntity(entity);

@@ -1,0 +1,102 @@
+# azd postprovision hook (issue 13), PowerShell twin of postprovision.sh — same steps, same messages:
+# create or update the partner's multi-tenant app registration idempotently (multi-tenant sign-in audience, the
+# consent redirect URI, the source's application permission, and with PARTNER_CREDENTIAL=federated the federated
+# credential trusting the deployed user-assigned identity). Dry run: -DryRun or POSTPROVISION_DRY_RUN=1 (reads only,
+# prints "would: ..." for each change). Needs the Azure CLI signed in as someone who may manage the app.
+param([switch]$DryRun)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+if ($env:POSTPROVISION_DRY_RUN -eq '1') { $DryRun = $true }
+$GraphAppId = '00000003-0000-0000-c000-000000000000'
+$LegacyAppId = '8ee8fdad-f234-4243-8f3b-15c294843740' # Microsoft Threat Protection (api.security.microsoft.com)
+$AppName = if ($env:PARTNER_APP_NAME) { $env:PARTNER_APP_NAME } else { 'Defender Incident Collector' }
+$App = $env:PARTNER_CLIENT_ID
+$Credential = if ($env:PARTNER_CREDENTIAL) { $env:PARTNER_CREDENTIAL } else { 'federated' }
+$Source = if ($env:INCIDENT_SOURCE) { $env:INCIDENT_SOURCE } else { 'graph' }
+$script:Changes = 0
+
+function Need([string]$Name) {
+  if (-not [Environment]::GetEnvironmentVariable($Name)) {
+    [Console]::Error.WriteLine("postprovision: $Name is not set in the azd environment (run 'azd provision' first).")
+    exit 2
+  }
+}
+
+function Az([string[]]$Arguments) {
+  $out = & az @Arguments
+  if ($LASTEXITCODE -ne 0) { throw "az $($Arguments[0..2] -join ' ') failed (exit $LASTEXITCODE)" }
+  return $out
+}
+
+function Change([string]$What, [string[]]$Arguments) {
+  $script:Changes++
+  if ($DryRun) { Write-Output "would: $What" }
+  else { Write-Output "change: $What"; Az $Arguments | Out-Null }
+}
+
+Need 'CONSENT_REDIRECT_URI'
+
+# 1. The app registration, multi-tenant.
+$exists = $false
+if ($App) { & az ad app show --id $App --query appId -o tsv 2>$null | Out-Null; $exists = ($LASTEXITCODE -eq 0) }
+if (-not $exists) {
+  $script:Changes++
+  if ($DryRun) { Write-Output "would: create the multi-tenant app registration '$AppName'"; $App = '' }
+  else {
+    $App = Az @('ad', 'app', 'create', '--display-name', $AppName, '--sign-in-audience', 'AzureADMultipleOrgs', '--query', 'appId', '-o', 'tsv')
+    Write-Output "change: created the multi-tenant app registration '$AppName' ($App)"
+    & azd env set PARTNER_CLIENT_ID $App | Out-Null
+    Write-Output "note: PARTNER_CLIENT_ID is now $App in the azd environment; run 'azd provision' once more so the app setting uses it."
+  }
+}
+
+if ($App) {
+  $audience = Az @('ad', 'app', 'show', '--id', $App, '--query', 'signInAudience', '-o', 'tsv')
+  if ($audience -ne 'AzureADMultipleOrgs') {
+    Change "make the app multi-tenant (signInAudience $audience -> AzureADMultipleOrgs)" @('ad', 'app', 'update', '--id', $App, '--sign-in-audience', 'AzureADMultipleOrgs')
+  }
+
+  # 2. The consent redirect URI (existing ones are kept).
+  $uris = @(Az @('ad', 'app', 'show', '--id', $App, '--query', 'web.redirectUris', '-o', 'tsv') | Where-Object { $_ })
+  if ($uris -notcontains $env:CONSENT_REDIRECT_URI) {
+    Change "add the redirect URI $($env:CONSENT_REDIRECT_URI)" (@('ad', 'app', 'update', '--id', $App, '--web-redirect-uris') + $uris + @($env:CONSENT_REDIRECT_URI))
+  }
+
+  # 3. The application permission(s) of the source.
+  $permissions = @(@($GraphAppId, 'SecurityIncident.Read.All'))
+  if ($Source -eq 'm365d') { $permissions += , @($LegacyAppId, 'Incident.Read.All') }
+  foreach ($p in $permissions) {
+    $api, $role = $p
+    $roleId = Az @('ad', 'sp', 'show', '--id', $api, '--query', "appRoles[?value=='$role'].id", '-o', 'tsv')
+    if (-not $roleId) { [Console]::Error.WriteLine("postprovision: the API $api has no application role $role in this tenant."); exit 1 }
+    $held = @(Az @('ad', 'app', 'show', '--id', $App, '--query', "requiredResourceAccess[?resourceAppId=='$api'].resourceAccess[].id", '-o', 'tsv'))
+    if ($held -notcontains $roleId) {
+      Change "add the application permission $role ($api)" @('ad', 'app', 'permission', 'add', '--id', $App, '--api', $api, '--api-permissions', "$roleId=Role")
+    }
+  }
+}
+
+# 4. The federated credential trusting the deployed identity (federated mode only).
+if ($Credential -eq 'federated') {
+  Need 'FEDERATED_ISSUER'; Need 'MANAGED_IDENTITY_PRINCIPAL_ID'; Need 'TOKEN_EXCHANGE_AUDIENCE'
+  $issuer = $env:FEDERATED_ISSUER; $subject = $env:MANAGED_IDENTITY_PRINCIPAL_ID; $aud = $env:TOKEN_EXCHANGE_AUDIENCE
+  $existing = ''
+  if ($App) {
+    $existing = @(Az @('ad', 'app', 'federated-credential', 'list', '--id', $App, '--query', "[?issuer=='$issuer' && subject=='$subject'].[name, audiences[0]]", '-o', 'tsv'))[0]
+  }
+  $parts = if ($existing) { $existing -split "`t" } else { @() }
+  $ficName = if ($parts.Count -ge 1 -and $parts[0]) { $parts[0] } else { "collector-$($subject.Substring(0, 8))" }
+  $current = if ($parts.Count -ge 2) { $parts[1] } else { '' }
+  $parameters = @{ name = $ficName; issuer = $issuer; subject = $subject; audiences = @($aud); description = "The incident collector's user-assigned identity (azd postprovision)" } | ConvertTo-Json -Compress
+  if (-not $existing) {
+    Change "add the federated credential $ficName (issuer $issuer, subject $subject, audience $aud)" @('ad', 'app', 'federated-credential', 'create', '--id', $App, '--parameters', $parameters)
+  }
+  elseif ($current -ne $aud) {
+    Change "set the audience of federated credential $ficName to $aud (was $current)" @('ad', 'app', 'federated-credential', 'update', '--id', $App, '--federated-credential-id', $ficName, '--parameters', $parameters)
+  }
+}
+
+if ($script:Changes -eq 0) { Write-Output 'postprovision: the app registration is up to date; nothing to change.' }
+elseif ($DryRun) { Write-Output "postprovision: dry run, $($script:Changes) change(s) not made." }
+else { Write-Output "postprovision: $($script:Changes) change(s) made. Customer administrators can now consent (incident-collector consent-link)." }
