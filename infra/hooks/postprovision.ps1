@@ -23,7 +23,8 @@ function Need([string]$Name) {
   }
 }
 
-function Az([string[]]$Arguments) {
+# Not named 'az': a function of that name would shadow the CLI it calls.
+function Invoke-AzCli([string[]]$Arguments) {
   $out = & az @Arguments
   if ($LASTEXITCODE -ne 0) { throw "az $($Arguments[0..2] -join ' ') failed (exit $LASTEXITCODE)" }
   return $out
@@ -32,7 +33,7 @@ function Az([string[]]$Arguments) {
 function Change([string]$What, [string[]]$Arguments) {
   $script:Changes++
   if ($DryRun) { Write-Output "would: $What" }
-  else { Write-Output "change: $What"; Az $Arguments | Out-Null }
+  else { Write-Output "change: $What"; Invoke-AzCli $Arguments | Out-Null }
 }
 
 Need 'CONSENT_REDIRECT_URI'
@@ -44,7 +45,7 @@ if (-not $exists) {
   $script:Changes++
   if ($DryRun) { Write-Output "would: create the multi-tenant app registration '$AppName'"; $App = '' }
   else {
-    $App = Az @('ad', 'app', 'create', '--display-name', $AppName, '--sign-in-audience', 'AzureADMultipleOrgs', '--query', 'appId', '-o', 'tsv')
+    $App = Invoke-AzCli @('ad', 'app', 'create', '--display-name', $AppName, '--sign-in-audience', 'AzureADMultipleOrgs', '--query', 'appId', '-o', 'tsv')
     Write-Output "change: created the multi-tenant app registration '$AppName' ($App)"
     & azd env set PARTNER_CLIENT_ID $App | Out-Null
     Write-Output "note: PARTNER_CLIENT_ID is now $App in the azd environment; run 'azd provision' once more so the app setting uses it."
@@ -52,25 +53,25 @@ if (-not $exists) {
 }
 
 if ($App) {
-  $audience = Az @('ad', 'app', 'show', '--id', $App, '--query', 'signInAudience', '-o', 'tsv')
+  $audience = Invoke-AzCli @('ad', 'app', 'show', '--id', $App, '--query', 'signInAudience', '-o', 'tsv')
   if ($audience -ne 'AzureADMultipleOrgs') {
     Change "make the app multi-tenant (signInAudience $audience -> AzureADMultipleOrgs)" @('ad', 'app', 'update', '--id', $App, '--sign-in-audience', 'AzureADMultipleOrgs')
   }
 
   # 2. The consent redirect URI (existing ones are kept).
-  $uris = @(Az @('ad', 'app', 'show', '--id', $App, '--query', 'web.redirectUris', '-o', 'tsv') | Where-Object { $_ })
+  $uris = @(Invoke-AzCli @('ad', 'app', 'show', '--id', $App, '--query', 'web.redirectUris', '-o', 'tsv') | Where-Object { $_ })
   if ($uris -notcontains $env:CONSENT_REDIRECT_URI) {
     Change "add the redirect URI $($env:CONSENT_REDIRECT_URI)" (@('ad', 'app', 'update', '--id', $App, '--web-redirect-uris') + $uris + @($env:CONSENT_REDIRECT_URI))
   }
 
   # 3. The application permission(s) of the source.
-  $permissions = @(@($GraphAppId, 'SecurityIncident.Read.All'))
+  $permissions = @(, @($GraphAppId, 'SecurityIncident.Read.All')) # the leading comma keeps the pair one element
   if ($Source -eq 'm365d') { $permissions += , @($LegacyAppId, 'Incident.Read.All') }
   foreach ($p in $permissions) {
     $api, $role = $p
-    $roleId = Az @('ad', 'sp', 'show', '--id', $api, '--query', "appRoles[?value=='$role'].id", '-o', 'tsv')
+    $roleId = Invoke-AzCli @('ad', 'sp', 'show', '--id', $api, '--query', "appRoles[?value=='$role'].id", '-o', 'tsv')
     if (-not $roleId) { [Console]::Error.WriteLine("postprovision: the API $api has no application role $role in this tenant."); exit 1 }
-    $held = @(Az @('ad', 'app', 'show', '--id', $App, '--query', "requiredResourceAccess[?resourceAppId=='$api'].resourceAccess[].id", '-o', 'tsv'))
+    $held = @(Invoke-AzCli @('ad', 'app', 'show', '--id', $App, '--query', "requiredResourceAccess[?resourceAppId=='$api'].resourceAccess[].id", '-o', 'tsv'))
     if ($held -notcontains $roleId) {
       Change "add the application permission $role ($api)" @('ad', 'app', 'permission', 'add', '--id', $App, '--api', $api, '--api-permissions', "$roleId=Role")
     }
@@ -83,7 +84,9 @@ if ($Credential -eq 'federated') {
   $issuer = $env:FEDERATED_ISSUER; $subject = $env:MANAGED_IDENTITY_PRINCIPAL_ID; $aud = $env:TOKEN_EXCHANGE_AUDIENCE
   $existing = ''
   if ($App) {
-    $existing = @(Az @('ad', 'app', 'federated-credential', 'list', '--id', $App, '--query', "[?issuer=='$issuer' && subject=='$subject'].[name, audiences[0]]", '-o', 'tsv'))[0]
+    $found = @(Invoke-AzCli @('ad', 'app', 'federated-credential', 'list', '--id', $App, '--query', "[?issuer=='$issuer' && subject=='$subject'].[name, audiences[0]]", '-o', 'tsv'))
+    # StrictMode refuses an out-of-range index, so an empty answer is checked first.
+    if ($found.Count -gt 0) { $existing = $found[0] }
   }
   $parts = if ($existing) { $existing -split "`t" } else { @() }
   $ficName = if ($parts.Count -ge 1 -and $parts[0]) { $parts[0] } else { "collector-$($subject.Substring(0, 8))" }
