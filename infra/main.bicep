@@ -36,10 +36,11 @@ param partnerCredentialKind string = 'federated'
 @maxLength(127)
 param partnerCertificateName string = 'partner-certificate'
 
-@description('Optional. Incident source: graph (Microsoft Graph /security/incidents) or m365d (legacy Microsoft 365 Defender API).')
+@description('Optional. Incident source: graph (Microsoft Graph /security/incidents), m365d (legacy Microsoft 365 Defender API, stops 2027-02-01) or auto (per tenant: Graph once its admin consented to it, else the legacy API). A tenant\'s own source column wins.')
 @allowed([
   'graph'
   'm365d'
+  'auto'
 ])
 param incidentSource string = 'graph'
 

@@ -4,7 +4,7 @@
  * each lives for the process (one credential per tenant inside the token provider, one limiter per source).
  */
 import type { Settings } from './config/settings.js';
-import { scopeFor } from './config/settings.js';
+import { primarySource, scopeFor } from './config/settings.js';
 import { GRAPH_READ_ROLES, GraphIncidentSource } from './adapters/graphSource.js';
 import { createIncidentHttp, type IncidentHttp, type IncidentHttpOptions } from './adapters/http.js';
 import { M365D_READ_ROLES, M365dIncidentSource } from './adapters/m365dSource.js';
@@ -19,10 +19,12 @@ import {
   type PartnerCredentialSource,
 } from './adapters/partnerCredential.js';
 import { registerSecret, stderrLogger } from './log.js';
+import { LEGACY_RETIREMENT, legacyDeadlineNear } from './ports.js';
 import type {
   Clock,
   ConsentStateStore,
   IncidentSource,
+  SourceRegistry,
   LeaseStore,
   Logger,
   RunStore,
@@ -65,8 +67,12 @@ export interface Services {
   readonly snapshots: SnapshotStore;
   readonly runs: RunStore;
   readonly consentStates: ConsentStateStore;
+  /** The primary source (`graph` for `INCIDENT_SOURCE=graph|auto`, else `m365d`): consent, new tenants. */
   readonly source: IncidentSource;
+  /** Tokens for the primary source's scope and roles. */
   readonly tokens: TokenProvider;
+  /** Every source with its own scope, roles, limiter and paging: a run collects each tenant from its own. */
+  readonly sources: SourceRegistry;
   /** The Key Vault read behind `secret`/`certificate` (a certificate is read through its secret). */
   readonly secrets: SecretProvider;
   /** The partner credential of `PARTNER_CREDENTIAL` (design §3). */
@@ -156,38 +162,58 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
     }
   });
   const http = lazy(() => createIncidentHttp({ logger, ...options.http }));
-  const quotas = options.quotas?.[settings.incidentSource];
-  const limiter = lazy((): RateLimiter => limiterFor(settings.incidentSource, quotas ? { quotas } : {}));
-  const readRoles = settings.incidentSource === 'graph' ? GRAPH_READ_ROLES : M365D_READ_ROLES;
-  const tokens = lazy(
-    (): EntraTokenProvider =>
-      new EntraTokenProvider({
-        authorityHost: settings.authorityHost,
-        clientId: settings.partnerClientId,
-        credentialSource: partnerCredential(),
-        scope: scopeFor(settings),
-        readRoles,
-        disableInstanceDiscovery: !settings.isMicrosoftAuthority,
-        logger,
-      }),
-  );
-  const source = lazy((): IncidentSource =>
-    settings.incidentSource === 'graph'
+  // One token provider, limiter and source per source kind, each built on first use.
+  const tokensFor = (kind: SourceKind): EntraTokenProvider =>
+    new EntraTokenProvider({
+      authorityHost: settings.authorityHost,
+      clientId: settings.partnerClientId,
+      credentialSource: partnerCredential(),
+      scope: scopeFor(settings, kind),
+      readRoles: kind === 'graph' ? GRAPH_READ_ROLES : M365D_READ_ROLES,
+      disableInstanceDiscovery: !settings.isMicrosoftAuthority,
+      logger,
+    });
+  const buildSource = (kind: SourceKind, tokenProvider: TokenProvider): IncidentSource => {
+    const quotas = options.quotas?.[kind];
+    const limiter: RateLimiter = limiterFor(kind, quotas ? { quotas } : {});
+    return kind === 'graph'
       ? new GraphIncidentSource({
           endpoint: settings.graphEndpoint,
-          tokenProvider: tokens(),
+          tokenProvider,
           http: http(),
-          limiter: limiter(),
+          limiter,
           logger,
         })
       : new M365dIncidentSource({
           endpoint: settings.m365dEndpoint,
-          tokenProvider: tokens(),
+          tokenProvider,
           http: http(),
-          limiter: limiter(),
+          limiter,
           logger,
-        }),
-  );
+        });
+  };
+  const pairs: Record<SourceKind, () => { source: IncidentSource; tokens: EntraTokenProvider }> = {
+    graph: lazy(() => {
+      const t = tokensFor('graph');
+      return { source: buildSource('graph', t), tokens: t };
+    }),
+    m365d: lazy(() => {
+      const t = tokensFor('m365d');
+      return { source: buildSource('m365d', t), tokens: t };
+    }),
+  };
+  const registry: SourceRegistry = {
+    defaultSetting: settings.incidentSource,
+    sourceFor: (kind) => pairs[kind](),
+  };
+  const primary = primarySource(settings);
+  const tokens = () => pairs[primary]().tokens;
+  const source = () => pairs[primary]().source;
+  if (settings.incidentSource === 'm365d' && legacyDeadlineNear(clock.now())) {
+    logger.warn('settings.legacy_source_retiring', {
+      message: `INCIDENT_SOURCE=m365d: the legacy incidents API stops on ${LEGACY_RETIREMENT.slice(0, 10)}. Check readiness with "incident-collector sources check" and move tenants with "incident-collector tenants set-source <id> graph" (or set INCIDENT_SOURCE=auto).`,
+    });
+  }
   const ready = lazy(() => tables().ensureTables());
   const sync = {
     overlapSeconds: settings.syncOverlapSeconds,
@@ -221,6 +247,7 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
     get tokens() {
       return tokens();
     },
+    sources: registry,
     get secrets() {
       return secrets();
     },
@@ -240,6 +267,7 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
       snapshots: services.snapshots,
       source: services.source,
       tokens: services.tokens,
+      sources: registry,
       clock,
       logger,
       sync,
@@ -258,6 +286,7 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
       snapshots: services.snapshots,
       source: services.source,
       tokens: services.tokens,
+      sources: registry,
       clock,
       logger,
     }),

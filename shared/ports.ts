@@ -9,6 +9,27 @@ import type { PartnerCredentialRecord } from './domain/partnerCredential.js';
 
 export type SourceKind = 'graph' | 'm365d';
 
+/** `INCIDENT_SOURCE` (design §3): one source for every tenant, or `auto` (per tenant: Graph once its token carries the role). */
+export type SourceSetting = SourceKind | 'auto';
+
+/**
+ * The legacy API stops on this instant (Microsoft retirement notice MC1220762): from it, a tenant whose source is
+ * `m365d` is not collected (run result `failed`, code `SOURCE_RETIRED`, design §7).
+ */
+export const LEGACY_RETIREMENT = '2027-02-01T00:00:00.000Z';
+/** From this instant health is `degraded` while a tenant still collects from the legacy API (design §11). */
+export const LEGACY_WARNING_FROM = '2027-01-01T00:00:00.000Z';
+
+/** Whether the legacy API is retired at `now` (an injected clock's time, never the machine date). */
+export function legacyRetired(now: Date): boolean {
+  return now.getTime() >= Date.parse(LEGACY_RETIREMENT);
+}
+
+/** Whether `now` is inside the last month before the legacy API stops, or after it (health, start-up warning). */
+export function legacyDeadlineNear(now: Date): boolean {
+  return now.getTime() >= Date.parse(LEGACY_WARNING_FROM);
+}
+
 export type JsonObject = { [key: string]: unknown };
 
 /** One incident as an incident source returned it. */
@@ -51,6 +72,17 @@ export interface IncidentSource {
   pages(tenantId: string, window: SyncWindow, options?: PageOptions): AsyncIterable<IncidentPage>;
   /** One `$top=1` call: proves token, role and API access. Throws a CollectorError on failure. */
   probe(tenantId: string, options?: PageOptions): Promise<void>;
+}
+
+/**
+ * The incident sources of one process, each with its own token scope, read roles, rate limiter and paging (a run
+ * collects each tenant from its own source). Built lazily: a fleet that never uses the legacy API never builds it.
+ */
+export interface SourceRegistry {
+  /** `INCIDENT_SOURCE`: what a tenant without its own `source` column is collected from. */
+  readonly defaultSetting: SourceSetting;
+  /** The source of this kind and the token provider for its scope and roles. */
+  sourceFor(kind: SourceKind): { readonly source: IncidentSource; readonly tokens: TokenProvider };
 }
 
 /** Access tokens for a tenant, already checked (`tid` equals the tenant, `roles` holds a read role). */
@@ -108,9 +140,16 @@ export interface TenantRecord {
   readonly lastFailedRunId?: string;
   readonly lastErrorCode?: string;
   readonly lastError?: string;
+  /** When the consent link last issued for this tenant expires (bulk onboarding; a pending tenant past it needs a new one). */
+  readonly consentLinkExpiresAt?: string;
+  /** The tenant's own source (`Tenants.source`); absent = `INCIDENT_SOURCE` decides. */
+  readonly source?: SourceKind;
 }
 
-export type TenantPatch = Partial<Omit<TenantRecord, 'tenantId' | 'checkpoint'>>;
+/** Fields to merge into a tenant row; `source: ''` clears the tenant's own source (back to `INCIDENT_SOURCE`). */
+export type TenantPatch = Partial<Omit<TenantRecord, 'tenantId' | 'checkpoint' | 'source'>> & {
+  readonly source?: SourceKind | '';
+};
 
 export interface TenantStore {
   get(tenantId: string): Promise<TenantRecord | undefined>;

@@ -133,6 +133,9 @@ function successPage(outcome: Extract<ConsentOutcome, { ok: true }>): HtmlPage {
           'Your service provider will start collecting your Microsoft Defender incidents within the hour. You can close this page.',
           values,
         ),
+    // Plain words for the customer's administrator: what was granted, and how to take it back.
+    'What your service provider can now read: the security incidents of your Microsoft Defender portal (with their alerts), read-only. It cannot change incidents, devices, users, mail or settings, and it cannot read anything else in your tenant.',
+    'How to revoke it: in the Microsoft Entra admin center, open Enterprise applications, select this application, and delete it (or remove its permission under Permissions). Collection stops at once.',
   ];
   return { status: 200, headers: PAGE_HEADERS, body: layout(escapeHtml('Consent complete'), paragraphs) };
 }

@@ -24,6 +24,11 @@ export interface KillOptions {
   readonly incidents: number;
   /** Kill when the checkpoint of this page (1-based) is about to be written. */
   readonly killAtPage: number;
+  /**
+   * Issue 14: the rerun collects from this other source (the tenant was switched while the killed run held
+   * unfinished pages); the store is then compared row by row with the truth of each row's own source.
+   */
+  readonly switchTo?: SourceKind;
   readonly repoRoot: string;
   readonly logLines: string[];
   /** The child's stderr (for the secret scan). */
@@ -32,6 +37,8 @@ export interface KillOptions {
 
 export interface KillRow extends TruthFigures {
   readonly source: SourceKind;
+  /** The source of the rerun when it differs (a source switch across the kill), else null. */
+  readonly switchedTo: SourceKind | null;
   readonly killAtPage: number;
   /** True when the child was killed at the chosen point (not before, not after it finished). */
   readonly killedAtPoint: boolean;
@@ -100,12 +107,19 @@ export async function killMidTenant(options: KillOptions): Promise<KillRow> {
   }
 
   const later = { now: () => new Date(Date.now() + LEASE_MS + 60_000) };
-  const rerun = await collectorProcess({ env, logLines: options.logLines, recorder, storageClock: later });
+  const rerunEnv = options.switchTo ? { ...env, INCIDENT_SOURCE: options.switchTo } : env;
+  const rerun = await collectorProcess({ env: rerunEnv, logLines: options.logLines, recorder, storageClock: later });
   const run = await runCollection(rerun.runDeps, { trigger: 'reliability', tenantIds: [victim] });
   await recorder.observeStore(rerun.services.tenants, [victim]);
-  const figures = await compareWithTruth(rerun.services.snapshots, stack.world, source, victim);
+  const figures = await compareWithTruth(
+    rerun.services.snapshots,
+    stack.world,
+    options.switchTo ? 'per-row' : source,
+    victim,
+  );
   return {
     source,
+    switchedTo: options.switchTo ?? null,
     killAtPage: options.killAtPage,
     killedAtPoint: killed,
     rowsPastCheckpoint,

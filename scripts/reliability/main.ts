@@ -66,17 +66,20 @@ async function main(): Promise<number> {
 
     progress('SIGKILL mid-tenant…');
     const kills: KillRow[] = [];
-    for (const [source, page] of [
-      ['graph', 1],
-      ['graph', 2],
-      ['graph', 3],
-      ['m365d', 1],
+    for (const [source, page, switchTo] of [
+      ['graph', 1, undefined],
+      ['graph', 2, undefined],
+      ['graph', 3, undefined],
+      ['m365d', 1, undefined],
+      // Issue 14: killed on the legacy API, rerun from Graph (a source switch across the kill).
+      ['m365d', 1, 'graph'],
     ] as const) {
       kills.push(
         await killMidTenant({
           stack,
           allocator,
           source,
+          ...(switchTo ? { switchTo } : {}),
           incidents: 160,
           killAtPage: page,
           repoRoot,
@@ -162,7 +165,7 @@ async function main(): Promise<number> {
           'Not recovered',
         ],
         kills.map((k) => [
-          k.source,
+          k.switchedTo ? `${k.source} → ${k.switchedTo}` : k.source,
           k.killAtPage,
           k.killedAtPoint,
           k.rowsPastCheckpoint,

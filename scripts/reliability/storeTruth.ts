@@ -41,17 +41,27 @@ function truthOf(world: DefenderWorld, source: SourceKind, tenantId: string): Ma
   return new Map(list.map((i) => [String(source === 'graph' ? i.id : i.incidentId), i]));
 }
 
+/**
+ * Compare one tenant's store with the API. `source`: the one source it was collected from, or `per-row` after a
+ * source switch (issue 14): each row is compared with the truth of its own source (the first stored copy of a
+ * version stays, so an unchanged incident keeps the old source's shape); both APIs use the same incident IDs.
+ */
 export async function compareWithTruth(
   snapshots: SnapshotStore,
   world: DefenderWorld,
-  source: SourceKind,
+  source: SourceKind | 'per-row',
   tenantId: string,
 ): Promise<TruthFigures> {
-  const truth = truthOf(world, source, tenantId);
+  const truths = {
+    graph: truthOf(world, 'graph', tenantId),
+    m365d: truthOf(world, 'm365d', tenantId),
+  };
+  const truth = source === 'per-row' ? truths.graph : truths[source];
+  const truthFor = (rowSource: SourceKind) => (source === 'per-row' ? truths[rowSource] : truth);
   const figures: TruthFigures = { ...ZERO_TRUTH };
   const latestHashes = new Map<string, string>();
   for await (const row of snapshots.latest({ tenantId })) {
-    const expected = truth.get(row.incidentId);
+    const expected = truthFor(row.source).get(row.incidentId);
     if (!expected) {
       figures.foreign++;
       continue;

@@ -125,7 +125,14 @@ export class EntraTokenProvider implements TokenProvider {
     } catch (error) {
       throw await this.classify(tenantId, error);
     }
-    verifyTokenClaims(token, tenantId, this.options.readRoles);
+    try {
+      verifyTokenClaims(token, tenantId, this.options.readRoles);
+    } catch (error) {
+      // A token without the role is useless until the admin consents; drop the credential (and its token cache) so
+      // the next attempt asks Entra afresh and sees the consent as soon as it arrives (INCIDENT_SOURCE=auto).
+      this.credentials.delete(tenantId);
+      throw error;
+    }
     return token;
   }
 

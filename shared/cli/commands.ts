@@ -2,22 +2,33 @@
  * The CLI's actions: each resolves services, calls one use case and maps the result to output and an exit code.
  */
 import { ConfigError, InputError, NotFoundError } from '../domain/errors.js';
-import { parseTenantId } from '../domain/tenantId.js';
+import { isTenantId, parseTenantId } from '../domain/tenantId.js';
 import { requireTimestamp } from '../domain/time.js';
 import type { Services } from '../composition.js';
 import type { TenantRunResult } from '../ports.js';
-import { createConsentLink } from '../usecases/consent.js';
+import { readFile } from 'node:fs/promises';
+import { createConsentLink, parseValidDays } from '../usecases/consent.js';
 import { checkCredentials, type CredentialsCheckResult } from '../usecases/credentialsCheck.js';
+import {
+  issueLinks,
+  linksCsv,
+  parseOnboardingCsv,
+  renewExpiredLinks,
+  type OnboardingRow,
+} from '../usecases/onboarding.js';
 import { exportIncidents } from '../usecases/exportIncidents.js';
 import { runCollection, type RunSummary } from '../usecases/runCollection.js';
 import {
   addTenant,
   disableTenant,
   enableTenant,
+  parseStatuses,
   removeTenant,
+  setTenantSource,
   tenantView,
   type VerifyOutcome,
 } from '../usecases/tenants.js';
+import { checkSources, type SourcesCheckReport } from '../usecases/sourcesCheck.js';
 import type { Io } from './io.js';
 import type { CommandHandlers } from './program.js';
 
@@ -80,6 +91,18 @@ export function credentialsText(r: CredentialsCheckResult): string {
     ['DAYS LEFT', r.daysLeft === null ? '-' : String(r.daysLeft)],
     ['PROOF', proof],
   ]);
+}
+
+/** `sources check` as text: one line per tenant, then each pending consent link on its own line. */
+export function sourcesTable(report: SourcesCheckReport): string {
+  const yes = (p: { ready: boolean; code: string | null }) => (p.ready ? 'ready' : `no (${p.code ?? '?'})`);
+  const rows = [['TENANT', 'NAME', 'SOURCE', 'COLLECTS FROM', 'GRAPH', 'LEGACY', 'ACTION']];
+  for (const t of report.tenants)
+    rows.push([t.tenantId, t.displayName, t.source, t.collectsFrom ?? '-', yes(t.graph), yes(t.legacy), t.actionText]);
+  const links = report.tenants
+    .filter((t) => t.consentLink !== null)
+    .map((t) => `Consent link for ${t.tenantId} (valid until ${t.consentLink?.expiresAt}):\n${t.consentLink?.url}\n`);
+  return table(rows) + (links.length ? `\n${links.join('')}` : '');
 }
 
 export function exitCodeOf(results: readonly TenantRunResult[]): number {
@@ -146,19 +169,23 @@ export function createHandlers(
     },
 
     async tenantsList(opts) {
+      const statuses = parseStatuses(opts.status);
       const s = await services();
-      const tenants = (await s.tenants.list()).map(tenantView);
+      const tenants = (await s.tenants.list())
+        .filter((t) => statuses.size === 0 || statuses.has(t.status))
+        .map(tenantView);
       if (opts.json) {
         await io.out(`${JSON.stringify(tenants)}\n`);
       } else if (tenants.length === 0) {
-        io.err('No tenants registered.\n');
+        io.err(statuses.size > 0 ? 'No tenant has that status.\n' : 'No tenants registered.\n');
       } else {
-        const rows = [['TENANT', 'NAME', 'STATUS', 'CHECKPOINT', 'LAST SUCCESS', 'FAILURES', 'LAST ERROR']];
+        const rows = [['TENANT', 'NAME', 'STATUS', 'SOURCE', 'CHECKPOINT', 'LAST SUCCESS', 'FAILURES', 'LAST ERROR']];
         for (const t of tenants) {
           rows.push([
             String(t.tenantId),
             String(t.displayName),
             String(t.status),
+            String(t.source ?? `default (${s.settings.incidentSource})`),
             String(t.checkpoint ?? ''),
             String(t.lastSuccessAt ?? ''),
             String(t.consecutiveFailures),
@@ -168,6 +195,36 @@ export function createHandlers(
         await io.out(table(rows));
       }
       return EXIT_OK;
+    },
+
+    async tenantsSetSource(tenantId, source) {
+      parseTenantId(tenantId);
+      const s = await services();
+      const t = await setTenantSource(s.tenantDeps(), tenantId, source);
+      io.err(
+        `Tenant ${t.tenantId} now collects from ${t.source ?? `the default source (INCIDENT_SOURCE=${s.settings.incidentSource})`}; its checkpoint is kept.\n`,
+      );
+      return EXIT_OK;
+    },
+
+    async sourcesCheck(opts) {
+      const tenantIds = opts.tenant.map((t) => parseTenantId(t, '--tenant'));
+      const s = await services();
+      const report = await checkSources(
+        {
+          tenants: s.tenants,
+          sources: s.sources,
+          clock: s.clock,
+          logger: s.logger,
+          concurrency: s.settings.tenantConcurrency,
+          ...(s.settings.consentRedirectUri ? { consentLink: s.consentLinkDeps() } : {}),
+        },
+        tenantIds.length ? { tenantIds } : {},
+      );
+      if (opts.json) await io.out(`${JSON.stringify(report)}\n`);
+      else if (report.tenants.length === 0) io.err('No tenants registered.\n');
+      else await io.out(sourcesTable(report));
+      return report.tenants.some((t) => t.action !== 'none') ? EXIT_TENANT_FAILED : EXIT_OK;
     },
 
     async tenantsAdd(tenantId, opts) {
@@ -220,12 +277,52 @@ export function createHandlers(
       return result.proof.status === 'failed' ? EXIT_TENANT_FAILED : EXIT_OK;
     },
     async consentLink(opts) {
+      const validDays = parseValidDays(opts.validDays);
+      const bulk = opts.fromCsv !== undefined || opts.expired;
+      if (opts.fromCsv !== undefined && opts.expired)
+        throw new InputError('--expired', '--from-csv and --expired cannot be combined.');
+      if (bulk && (opts.tenant !== undefined || opts.name !== undefined))
+        throw new InputError(
+          opts.tenant !== undefined ? '--tenant' : '--name',
+          `${opts.tenant !== undefined ? '--tenant' : '--name'} cannot be combined with ${opts.expired ? '--expired' : '--from-csv'}.`,
+        );
+      let rows: OnboardingRow[] | undefined;
+      if (opts.fromCsv !== undefined) {
+        let text: string;
+        try {
+          text = await readFile(opts.fromCsv, 'utf8');
+        } catch (error) {
+          throw new InputError(
+            '--from-csv',
+            `--from-csv: cannot read ${JSON.stringify(opts.fromCsv)} (${(error as { code?: string }).code ?? 'error'}).`,
+          );
+        }
+        rows = parseOnboardingCsv(text);
+      }
       const s = await services();
+      if (bulk) {
+        const deps = { consentLink: s.consentLinkDeps(), tenants: s.tenants };
+        const links = rows ? await issueLinks(deps, rows, validDays) : await renewExpiredLinks(deps, validDays);
+        await io.out(opts.json ? `${JSON.stringify(links)}\n` : linksCsv(links));
+        io.err(
+          links.length === 0
+            ? 'No pending tenant has an expired link.\n'
+            : `${links.length} link${links.length === 1 ? '' : 's'}, each valid until its expiresAt and usable once.\n`,
+        );
+        return EXIT_OK;
+      }
       const link = await createConsentLink(s.consentLinkDeps(), {
         ...(opts.tenant !== undefined ? { tenant: opts.tenant } : {}),
         ...(opts.name !== undefined ? { name: opts.name } : {}),
+        ...(validDays !== undefined ? { validDays } : {}),
       });
-      await io.out(`${link.url}\n`);
+      // A registered tenant awaiting consent remembers its newest link's expiry (`consent-link --expired`).
+      if (opts.tenant !== undefined && isTenantId(opts.tenant.trim())) {
+        const registered = await s.tenants.get(opts.tenant.trim().toLowerCase());
+        if (registered?.status === 'pending_consent')
+          await s.tenants.update(registered.tenantId, { consentLinkExpiresAt: link.expiresAt });
+      }
+      await io.out(opts.json ? `${JSON.stringify({ url: link.url, expiresAt: link.expiresAt })}\n` : `${link.url}\n`);
       io.err(`The link is valid until ${link.expiresAt} and works once.\n`);
       return EXIT_OK;
     },

@@ -7,11 +7,20 @@ import type { Io } from './io.js';
 
 export interface CommandHandlers {
   collect(opts: { tenant: string[]; since?: string; json: boolean }): Promise<number>;
-  tenantsList(opts: { json: boolean }): Promise<number>;
+  tenantsList(opts: { json: boolean; status: string[] }): Promise<number>;
+  tenantsSetSource(tenantId: string, source: string): Promise<number>;
+  sourcesCheck(opts: { tenant: string[]; json: boolean }): Promise<number>;
   tenantsAdd(tenantId: string, opts: { name?: string; verify: boolean }): Promise<number>;
   tenantsSetEnabled(tenantId: string, enabled: boolean): Promise<number>;
   tenantsRemove(tenantId: string, opts: { purge: boolean }): Promise<number>;
-  consentLink(opts: { tenant?: string; name?: string }): Promise<number>;
+  consentLink(opts: {
+    tenant?: string;
+    name?: string;
+    fromCsv?: string;
+    validDays?: string;
+    expired: boolean;
+    json: boolean;
+  }): Promise<number>;
   incidentsExport(opts: { tenant?: string; history: boolean; since?: string }): Promise<number>;
   demo(opts: { source: 'graph' | 'm365d' }): Promise<number>;
   credentialsCheck(opts: { json: boolean }): Promise<number>;
@@ -40,7 +49,24 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
   tenants
     .command('list')
     .option('--json', 'print a JSON array', false)
-    .action((opts: { json: boolean }) => run(() => handlers.tenantsList(opts))());
+    .option('--status <status>', 'only tenants with this status (repeatable)', collectTenantOption, [])
+    .action((opts: { json: boolean; status: string[] }) => run(() => handlers.tenantsList(opts))());
+  tenants
+    .command('set-source <tenantId> <source>')
+    .description(
+      "Collect this tenant from graph or m365d (the legacy API), or 'default' (INCIDENT_SOURCE); the checkpoint is kept.",
+    )
+    .action((tenantId: string, source: string) => run(() => handlers.tenantsSetSource(tenantId, source))());
+
+  const sources = program.command('sources').description('Incident sources (Graph, the retiring legacy API).');
+  sources
+    .command('check')
+    .description(
+      'Probe each tenant on each source (one token, one $top=1 call each; nothing collected) and recommend an action.',
+    )
+    .option('--tenant <id>', 'only this tenant (repeatable)', collectTenantOption, [])
+    .option('--json', 'print the report as one JSON object on stdout', false)
+    .action((opts: { tenant: string[]; json: boolean }) => run(() => handlers.sourcesCheck(opts))());
   tenants
     .command('add <tenantId>')
     .description('Register a tenant (verifies with a token and one $top=1 call unless --no-verify).')
@@ -66,7 +92,20 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
     .description("Print an admin-consent URL for a customer's administrator.")
     .option('--tenant <id|domain>', 'a tenant ID (only that tenant is then accepted) or a domain (sign-in hint)')
     .option('--name <displayName>', 'display name to register the tenant with')
-    .action((opts: { tenant?: string; name?: string }) => run(() => handlers.consentLink(opts))());
+    .option('--from-csv <file>', 'one link per row of a CSV file (tenant ID or domain, display name)')
+    .option('--expired', 'a new link for every pending_consent tenant whose link expired', false)
+    .option('--valid-days <days>', 'how long the links stay valid, 1-30 days (default: 24 hours)')
+    .option('--json', 'print JSON instead of the URL (one link) or CSV (several links)', false)
+    .action(
+      (opts: {
+        tenant?: string;
+        name?: string;
+        fromCsv?: string;
+        validDays?: string;
+        expired: boolean;
+        json: boolean;
+      }) => run(() => handlers.consentLink(opts))(),
+    );
 
   const incidents = program.command('incidents').description('Read the collected incidents.');
   incidents

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors.js';
 import { isGuid } from '../domain/tenantId.js';
-import type { SourceKind } from '../ports.js';
+import type { SourceKind, SourceSetting } from '../ports.js';
 
 export type Cloud = 'public' | 'gcc' | 'gcchigh' | 'dod';
 
@@ -81,7 +81,8 @@ export interface Settings {
   readonly partnerCredential: PartnerCredentialSettings;
   /** `PARTNER_TENANT_ID`: the partner's home tenant, for `credentials check`; undefined when unset. */
   readonly partnerTenantId?: string;
-  readonly incidentSource: SourceKind;
+  /** `graph`, `m365d`, or `auto` (per tenant: Graph when its Graph token carries the role, else the legacy API). */
+  readonly incidentSource: SourceSetting;
   readonly cloud: Cloud;
   readonly authorityHost: string;
   readonly graphEndpoint: string;
@@ -260,9 +261,9 @@ export function loadSettings(env: Env = process.env): Settings {
   );
   const incidentSource = parse(
     'INCIDENT_SOURCE',
-    z.enum(['graph', 'm365d']),
+    z.enum(['graph', 'm365d', 'auto']),
     present(env, 'INCIDENT_SOURCE') ?? 'graph',
-    '"graph" or "m365d"',
+    '"graph", "m365d" or "auto"',
   );
   const cloud = parse(
     'CLOUD',
@@ -358,8 +359,13 @@ export function loadSettings(env: Env = process.env): Settings {
   });
 }
 
-/** The token scope for a source: `{origin of its endpoint}/.default`. */
-export function scopeFor(settings: Settings, source: SourceKind = settings.incidentSource): string {
+/** The source `INCIDENT_SOURCE` names for consent links and new tenants: Graph for `graph` and `auto`. */
+export function primarySource(settings: Settings): SourceKind {
+  return settings.incidentSource === 'm365d' ? 'm365d' : 'graph';
+}
+
+/** The token scope for a source: `{origin of its endpoint}/.default` (default: the primary source's). */
+export function scopeFor(settings: Settings, source: SourceKind = primarySource(settings)): string {
   const endpoint = source === 'graph' ? settings.graphEndpoint : settings.m365dEndpoint;
   return `${new URL(endpoint).origin}/.default`;
 }

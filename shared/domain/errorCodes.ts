@@ -116,6 +116,15 @@ export const ERROR_CATALOGUE = {
     kind: 'transient',
     meaning: 'The collect message failed on every delivery and went to the poison queue; the next run retries.',
   },
+  SOURCE_RETIRED: {
+    kind: 'permanent',
+    meaning:
+      "The tenant's source is the legacy incidents API, which stopped on 2027-02-01: move it with 'incident-collector tenants set-source <id> graph' (status unchanged).",
+  },
+  SOURCE_UNAVAILABLE: {
+    kind: 'permanent',
+    meaning: "The tenant's source is not built in this process (a host given a single source): a wiring bug.",
+  },
   TENANT_NOT_FOUND: { kind: 'not_found', meaning: 'No tenant is registered with this ID.' },
   CONFLICT: {
     kind: 'conflict',

@@ -10,6 +10,7 @@ import { afterFailedProbe, afterFailure, afterSuccess, runDecision } from '../do
 import { computeWindow } from '../domain/window.js';
 import { redact } from '../log.js';
 import { withLookahead } from './pageLookahead.js';
+import { chooseSource, SOURCE_RETIRED } from './sourceChoice.js';
 import type {
   Clock,
   IncidentSource,
@@ -17,6 +18,7 @@ import type {
   LeaseStore,
   Logger,
   SnapshotStore,
+  SourceRegistry,
   TenantRecord,
   TenantRunResult,
   TenantStore,
@@ -35,8 +37,14 @@ export interface CollectDeps {
   readonly tenants: TenantStore;
   readonly leases: LeaseStore;
   readonly snapshots: SnapshotStore;
+  /** The process's primary source (and its tokens): used for every tenant when `sources` is absent. */
   readonly source: IncidentSource;
   readonly tokens: TokenProvider;
+  /**
+   * Every source by kind: each tenant is collected from its own (`Tenants.source`, else `INCIDENT_SOURCE`, `auto`
+   * choosing per tenant), with that source's scope, roles, limiter and paging. See sourceChoice.ts.
+   */
+  readonly sources?: SourceRegistry;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly sync: SyncOptions;
@@ -98,7 +106,7 @@ interface Counts {
   pages: number;
 }
 
-/** Prove token and API access with one token call and one `$top=1` request. */
+/** Prove token and API access with one token call and one `$top=1` request, on the process's primary source. */
 export async function probeTenant(
   deps: Pick<CollectDeps, 'tokens' | 'source'>,
   tenantId: string,
@@ -106,6 +114,20 @@ export async function probeTenant(
 ): Promise<void> {
   await deps.tokens.getToken(tenantId, signal ? { signal } : undefined);
   await deps.source.probe(tenantId, signal ? { signal } : undefined);
+}
+
+/**
+ * Prove token and API access on the tenant's own source (its `source` column, else `INCIDENT_SOURCE`; `auto`
+ * picks Graph when ready). Throws a CollectorError (SOURCE_RETIRED for the legacy API from 2027-02-01).
+ */
+export async function probeTenantSource(
+  deps: Pick<CollectDeps, 'tokens' | 'source' | 'sources' | 'tenants' | 'clock' | 'logger'>,
+  tenant: TenantRecord,
+  signal?: AbortSignal,
+): Promise<TenantRecord> {
+  const chosen = await chooseSource(deps, tenant, signal ? { signal } : {});
+  await chosen.source.probe(tenant.tenantId, signal ? { signal } : undefined);
+  return chosen.tenant;
 }
 
 export async function collectTenant(deps: CollectDeps, request: CollectRequest): Promise<TenantRunResult> {
@@ -166,8 +188,14 @@ async function collectUnderLease(
       tenant = probed.tenant;
     }
 
-    // Design §6.2: tid and roles are checked (inside the token provider) before any data is fetched or written.
-    await deps.tokens.getToken(tenantId, request.signal ? { signal: request.signal } : undefined);
+    // Design §6.2: tid and roles are checked (inside the token provider) before any data is fetched or written,
+    // on the tenant's own source (design §4 `source` column; INCIDENT_SOURCE=auto chooses per tenant).
+    const chosen = await chooseSource(deps, tenant, {
+      runId: request.runId,
+      ...(request.signal ? { signal: request.signal } : {}),
+    });
+    tenant = chosen.tenant;
+    const source = chosen.source;
 
     const window = computeWindow({
       ...(tenant.checkpoint ? { checkpoint: tenant.checkpoint } : {}),
@@ -178,8 +206,14 @@ async function collectUnderLease(
       initialLookbackDays: deps.sync.initialLookbackDays,
     });
     if (window) {
-      log.info('tenant.collect_started', { runId: request.runId, tenantId, from: window.from, to: window.to });
-      const pages = withLookahead((signal) => deps.source.pages(tenantId, window, { signal }), request.signal);
+      log.info('tenant.collect_started', {
+        runId: request.runId,
+        tenantId,
+        source: source.kind,
+        from: window.from,
+        to: window.to,
+      });
+      const pages = withLookahead((signal) => source.pages(tenantId, window, { signal }), request.signal);
       // One writer for the whole collection (we hold the lease): it may remember the tenant's latest rows.
       const writer = deps.snapshots.writer?.(tenantId) ?? {
         writePage: (kind, incidents) => deps.snapshots.writePage(tenantId, kind, incidents),
@@ -188,7 +222,7 @@ async function collectUnderLease(
         counts.pages += 1;
         counts.fetched += page.incidents.length;
         if (page.incidents.length > 0) {
-          const written = await writer.writePage(deps.source.kind, page.incidents);
+          const written = await writer.writePage(source.kind, page.incidents);
           counts.changed += written.changed;
         }
         // Only after the page is durably written (design §6.5); never in a finally after an error.
@@ -200,6 +234,7 @@ async function collectUnderLease(
     log.info('tenant.collected', {
       runId: request.runId,
       tenantId,
+      source: source.kind,
       incidentCount: counts.fetched,
       incidentsChanged: counts.changed,
       pages: counts.pages,
@@ -227,7 +262,8 @@ async function collectUnderLease(
       pages: counts.pages,
       durationMs: Date.now() - started,
     });
-    await recordFailure(deps, tenantId, failure, request.runId);
+    if (failure.code === SOURCE_RETIRED) await recordRetired(deps, tenantId, failure);
+    else await recordFailure(deps, tenantId, failure, request.runId);
     return result(tenantId, 'failed', counts, failure);
   }
 }
@@ -250,8 +286,9 @@ async function reprobe(
   tenant: TenantRecord,
   request: CollectRequest,
 ): Promise<{ ok: true; tenant: TenantRecord } | { ok: false; failure: Failure }> {
+  let probedTenant: TenantRecord;
   try {
-    await probeTenant(deps, tenant.tenantId, request.signal);
+    probedTenant = await probeTenantSource(deps, tenant, request.signal);
   } catch (error) {
     const failure = toFailure(error);
     await deps.tenants.update(tenant.tenantId, afterFailedProbe(failure, deps.clock.now()));
@@ -265,7 +302,7 @@ async function reprobe(
   }
   const now = deps.clock.now();
   const updated = await deps.tenants.update(tenant.tenantId, {
-    ...afterSuccess(tenant, now, { collected: false }),
+    ...afterSuccess(probedTenant, now, { collected: false }),
     lastProbeAt: now.toISOString(),
   });
   deps.logger.info('tenant.reprobe_succeeded', {
@@ -274,6 +311,23 @@ async function reprobe(
     previousStatus: tenant.status,
   });
   return { ok: true, tenant: updated };
+}
+
+/** Design §7: a tenant refused because its source is retired keeps its status; only the last error is noted. */
+async function recordRetired(deps: CollectDeps, tenantId: string, failure: Failure): Promise<void> {
+  try {
+    await deps.tenants.update(tenantId, {
+      lastRunAt: deps.clock.now().toISOString(),
+      lastErrorCode: failure.code,
+      lastError: failure.message.slice(0, 1024),
+    });
+  } catch (error) {
+    deps.logger.error('tenant.record_failure_failed', {
+      tenantId,
+      errorCode: failure.code,
+      message: ensureError(error).message,
+    });
+  }
 }
 
 async function recordFailure(deps: CollectDeps, tenantId: string, failure: Failure, runId: string): Promise<void> {

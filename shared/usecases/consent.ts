@@ -19,6 +19,21 @@ import { probeTenant, toFailure } from './collectTenant.js';
 import { isTenantId } from '../domain/tenantId.js';
 
 export const CONSENT_STATE_TTL_MS = 24 * 3_600_000;
+/** Bulk links may live longer than a day, at most this many days (design §8). */
+export const MAX_LINK_VALID_DAYS = 30;
+
+/** `--valid-days`: a whole number of days, 1–30 (design §8); undefined keeps the 24-hour default. */
+export function parseValidDays(raw: string | number | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const text = String(raw).trim();
+  const days = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(days) || days < 1 || days > MAX_LINK_VALID_DAYS)
+    throw new InputError(
+      '--valid-days',
+      `--valid-days must be a whole number of days from 1 to ${MAX_LINK_VALID_DAYS}; got ${JSON.stringify(text.slice(0, 20))}.`,
+    );
+  return days;
+}
 /** Expired states deleted per link created: links are made one at a time, so this keeps well ahead of them. */
 export const EXPIRED_STATES_PER_LINK = 50;
 
@@ -42,9 +57,13 @@ const DOMAIN = /^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6
 /** 32 random bytes, base64url: what createConsentLink issues. Anything else is rejected before storage. */
 const STATE = /^[A-Za-z0-9_-]{43}$/;
 
+/**
+ * Make a one-time consent link (design §8). `validDays` (1–30, bulk onboarding) replaces the 24-hour life; the
+ * returned `expiresAt` says which applies. Bad input → InputError naming the field.
+ */
 export async function createConsentLink(
   deps: ConsentLinkDeps,
-  input: { tenant?: string; name?: string },
+  input: { tenant?: string; name?: string; validDays?: number },
 ): Promise<ConsentLink> {
   if (!deps.redirectUri) {
     throw new ConfigError(
@@ -72,7 +91,9 @@ export async function createConsentLink(
   if (name !== undefined && name.length > 256) throw new InputError('name', 'name must be at most 256 characters.');
   const state = randomBytes(32).toString('base64url');
   const now = deps.clock.now();
-  const expiresAt = new Date(now.getTime() + CONSENT_STATE_TTL_MS).toISOString();
+  const validDays = parseValidDays(input.validDays);
+  const ttlMs = validDays === undefined ? CONSENT_STATE_TTL_MS : validDays * 86_400_000;
+  const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
   await deps.consentStates.save(state, {
     ...(boundTenant ? { tenantId: boundTenant } : {}),
     ...(name ? { displayName: name } : {}),

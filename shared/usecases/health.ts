@@ -1,20 +1,79 @@
 /**
  * Liveness: the app answers, and when the last run finished. Nothing about tenants, so a host may show it to an
  * anonymous caller. A storage outage reports `unavailable` (still no detail; the cause is logged).
+ *
+ * From 2027-01-01 (the injected clock) the report is `degraded` while any tenant still collects from the retiring
+ * legacy API (design §11): `problems` then names how many, never which.
  */
 import { ensureError } from '../domain/errors.js';
-import type { Logger, RunStore } from '../ports.js';
+import {
+  LEGACY_RETIREMENT,
+  legacyDeadlineNear,
+  type Clock,
+  type Logger,
+  type RunStore,
+  type SourceSetting,
+  type TenantRecord,
+  type TenantStore,
+} from '../ports.js';
+
+/** One reason the app is not fully healthy: a stable code and a sentence without tenant data. */
+export interface HealthProblem {
+  readonly code: string;
+  readonly message: string;
+}
 
 export interface HealthReport {
-  readonly status: 'ok' | 'unavailable';
+  /** `ok` and `degraded` are answered 200 by the HTTP host, `unavailable` 503. */
+  readonly status: 'ok' | 'degraded' | 'unavailable';
   readonly lastRunFinishedAt: string | null;
+  /** Present only when `status` is `degraded`. */
+  readonly problems?: readonly HealthProblem[];
+}
+
+/** Code of the problem "N tenants still collect from the legacy API" (from 2027-01-01). */
+export const LEGACY_SOURCE_IN_USE = 'LEGACY_SOURCE_IN_USE';
+
+/** Tenants that are not collected at all (disabled, never consented) do not count as collecting from a source. */
+const NOT_COLLECTING = new Set(['disabled', 'pending_consent']);
+
+/**
+ * Whether the tenant still collects from the legacy API: its own column says `m365d`, or it has none and
+ * INCIDENT_SOURCE is `m365d` — or `auto`, which pins a tenant to `graph` the first time Graph is ready, so an
+ * `auto` tenant without the column has not been collected from Graph yet.
+ */
+export function collectsFromLegacy(tenant: TenantRecord, defaultSource: SourceSetting): boolean {
+  if (NOT_COLLECTING.has(tenant.status)) return false;
+  return (tenant.source ?? defaultSource) !== 'graph';
+}
+
+export interface HealthDeps {
+  readonly runs: RunStore;
+  readonly logger: Logger;
+  /** With `tenants`, `clock` and `defaultSource`, the legacy-deadline check runs (design §11). */
+  readonly tenants?: TenantStore;
+  readonly clock?: Clock;
+  readonly defaultSource?: SourceSetting;
 }
 
 /** The health report; never throws (a storage failure is the `unavailable` report). */
-export async function checkHealth(deps: { runs: RunStore; logger: Logger }): Promise<HealthReport> {
+export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
   try {
     const last = await deps.runs.lastFinished();
-    return { status: 'ok', lastRunFinishedAt: last?.finishedAt ?? null };
+    const problems: HealthProblem[] = [];
+    if (deps.tenants && deps.clock && deps.defaultSource && legacyDeadlineNear(deps.clock.now())) {
+      const defaultSource = deps.defaultSource;
+      const onLegacy = (await deps.tenants.list()).filter((t) => collectsFromLegacy(t, defaultSource)).length;
+      if (onLegacy > 0)
+        problems.push({
+          code: LEGACY_SOURCE_IN_USE,
+          message: `${onLegacy} tenant${onLegacy === 1 ? '' : 's'} still collect${onLegacy === 1 ? 's' : ''} from the legacy incidents API, which stops on ${LEGACY_RETIREMENT.slice(0, 10)}: run "incident-collector sources check".`,
+        });
+    }
+    const lastRunFinishedAt = last?.finishedAt ?? null;
+    return problems.length > 0
+      ? { status: 'degraded', lastRunFinishedAt, problems }
+      : { status: 'ok', lastRunFinishedAt };
   } catch (error) {
     deps.logger.error('health.storage_failed', { message: ensureError(error).message });
     return { status: 'unavailable', lastRunFinishedAt: null };

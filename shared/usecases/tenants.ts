@@ -2,25 +2,29 @@
  * Tenant registry use cases (design §5 lifecycle): add (verify), enable/disable, remove, list.
  * Verification = one token (tid + roles checked) and one `$top=1` call.
  */
-import { NotFoundError } from '../domain/errors.js';
+import { InputError, NotFoundError } from '../domain/errors.js';
 import { parseTenantId } from '../domain/tenantId.js';
-import { afterFailure, afterSuccess } from '../domain/tenantState.js';
+import { afterFailure, afterSuccess, TENANT_STATUSES } from '../domain/tenantState.js';
 import type {
   Clock,
   IncidentSource,
   Logger,
   SnapshotStore,
+  SourceRegistry,
   TenantRecord,
+  TenantStatus,
   TenantStore,
   TokenProvider,
 } from '../ports.js';
-import { probeTenant, toFailure, type Failure } from './collectTenant.js';
+import { probeTenant, probeTenantSource, toFailure, type Failure } from './collectTenant.js';
 
 export interface TenantDeps {
   readonly tenants: TenantStore;
   readonly snapshots: SnapshotStore;
   readonly source: IncidentSource;
   readonly tokens: TokenProvider;
+  /** Every source by kind: a registered tenant is verified on its own source (see sourceChoice.ts). */
+  readonly sources?: SourceRegistry;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -33,9 +37,10 @@ export interface VerifyOutcome {
 
 /** Verify a tenant now and store the status that explains the result. */
 export async function verifyTenant(deps: TenantDeps, tenantId: string, displayName?: string): Promise<VerifyOutcome> {
-  const current = await deps.tenants.get(tenantId);
+  let current = await deps.tenants.get(tenantId);
   try {
-    await probeTenant(deps, tenantId);
+    if (current) current = await probeTenantSource(deps, current);
+    else await probeTenant(deps, tenantId);
   } catch (error) {
     const failure = toFailure(error);
     const patch = afterFailure(current, failure, deps.clock.now(), { collected: false });
@@ -144,5 +149,47 @@ export function tenantView(t: TenantRecord): Record<string, unknown> {
     consecutiveFailures: t.consecutiveFailures,
     lastErrorCode: orNull(t.lastErrorCode),
     lastError: orNull(t.lastError),
+    source: t.source ?? null,
+    consentLinkExpiresAt: orNull(t.consentLinkExpiresAt),
   };
+}
+
+/** `tenants set-source`: `graph`/`m365d` pins the tenant's source; `default` clears it (INCIDENT_SOURCE decides). */
+export const SOURCE_CHOICES = ['graph', 'm365d', 'default'] as const;
+
+/**
+ * Set or clear a tenant's own source (design §4 `source` column). The checkpoint is kept: the next collection
+ * starts from it (as an instant, with the usual overlap) on the new source, so no incident is missed across the
+ * switch, and versions the old source already stored are not written again. Unknown tenant → NotFoundError; a bad
+ * choice → InputError naming the argument.
+ */
+export async function setTenantSource(
+  deps: Pick<TenantDeps, 'tenants' | 'logger'>,
+  tenantIdRaw: string,
+  choice: string,
+): Promise<TenantRecord> {
+  if (!(SOURCE_CHOICES as readonly string[]).includes(choice))
+    throw new InputError(
+      'source',
+      `source must be one of ${SOURCE_CHOICES.join(', ')}; got ${JSON.stringify(choice.slice(0, 40))}.`,
+    );
+  const tenant = await requireTenant(deps, tenantIdRaw);
+  const updated = await deps.tenants.update(tenant.tenantId, {
+    source: choice === 'default' ? '' : (choice as 'graph' | 'm365d'),
+  });
+  deps.logger.info('tenant.source_set', {
+    tenantId: tenant.tenantId,
+    from: tenant.source ?? 'default',
+    to: updated.source ?? 'default',
+  });
+  return updated;
+}
+
+/** Parse `tenants list --status` values (repeatable); an unknown status is an InputError naming `--status`. */
+export function parseStatuses(values: readonly string[]): ReadonlySet<TenantStatus> {
+  const known: readonly string[] = TENANT_STATUSES;
+  for (const v of values)
+    if (!known.includes(v))
+      throw new InputError('--status', `--status must be one of ${known.join(', ')}; got ${JSON.stringify(v)}.`);
+  return new Set(values as TenantStatus[]);
 }

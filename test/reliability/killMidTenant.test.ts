@@ -1,6 +1,7 @@
 /**
  * The collector process SIGKILLed between a page's write and its checkpoint (the real CLI from dist/, run by
- * `npm test` after the build): the next run re-collects from the last checkpoint and the store equals the truth.
+ * `npm test` after the build): the next run re-collects from the last checkpoint and the store equals the truth —
+ * also when the rerun collects from the other source (each row then equals the truth of its own source).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { killMidTenant } from '../../scripts/reliability/killMidTenant.js';
@@ -22,15 +23,19 @@ describe('SIGKILL mid-tenant', () => {
   });
 
   it.each([
-    ['graph', 2],
-    ['m365d', 1],
+    ['graph', 2, 'graph'],
+    ['m365d', 1, 'm365d'],
+    // Issue 14: the legacy run is killed, the rerun collects from Graph (a source switch across the kill).
+    ['m365d', 1, 'graph'],
   ] as const)(
-    '%s, killed before the checkpoint of page %i: nothing lost after the rerun',
-    async (source, killAtPage) => {
+    '%s, killed before the checkpoint of page %i, rerun from %s: nothing lost after the rerun',
+    async (source, killAtPage, rerunFrom) => {
+      const switchTo = rerunFrom === source ? undefined : rerunFrom;
       const row = await killMidTenant({
         stack,
         allocator,
         source,
+        ...(switchTo ? { switchTo } : {}),
         incidents: 160,
         killAtPage,
         repoRoot: process.cwd(),
@@ -38,6 +43,7 @@ describe('SIGKILL mid-tenant', () => {
         childOutput: [],
       });
       expect(row.killedAtPoint).toBe(true);
+      expect(row.switchedTo).toBe(switchTo ?? null);
       expect(row.rowsPastCheckpoint).toBe(true);
       expect(row).toMatchObject({
         lost: 0,

@@ -50,8 +50,11 @@ export interface PagePlan {
 }
 
 /**
- * Skip versions whose content equals the stored latest; keep every other version for history (two versions of
- * one incident in a page both go to history); the newest per incident is the latest candidate.
+ * Skip versions whose content equals the stored latest, and the stored latest version itself in any content: a
+ * version is (incident ID, lastUpdate instant) and the first stored copy stays (design §4), so the other source's
+ * copy of the same version after a source switch is neither written again nor counted. Keep every other version for
+ * history (two versions of one incident in a page both go to history); the newest per incident is the latest
+ * candidate. Older versions may already be in history: the store writes only those that are not (maybeExisting).
  */
 export function planPage(versions: readonly IncidentVersion[], stored: ReadonlyMap<string, StoredLatest>): PagePlan {
   const history = new Map<string, IncidentVersion>();
@@ -59,6 +62,7 @@ export function planPage(versions: readonly IncidentVersion[], stored: ReadonlyM
   for (const v of versions) {
     const current = stored.get(v.idKey);
     if (current?.hash === v.hash) continue;
+    if (current && compareInstants(v.lastUpdateKey, current.lastUpdateKey) === 0) continue;
     history.set(historyRowKey(v.idKey, v.lastUpdateKey), v);
     const best = latest.get(v.idKey);
     if (!best || compareInstants(v.lastUpdateKey, best.lastUpdateKey) >= 0) latest.set(v.idKey, v);
@@ -69,10 +73,9 @@ export function planPage(versions: readonly IncidentVersion[], stored: ReadonlyM
     const current = stored.get(v.idKey);
     if (!current) certainlyNew++;
     else {
-      const order = compareInstants(v.lastUpdateKey, current.lastUpdateKey);
-      // Same version with different content: its history row exists and is replaced, not added.
-      if (order > 0) certainlyNew++;
-      else if (order < 0) maybeExisting.push(v);
+      // The same version never gets here (skipped above): newer is new, older may exist already.
+      if (compareInstants(v.lastUpdateKey, current.lastUpdateKey) > 0) certainlyNew++;
+      else maybeExisting.push(v);
     }
   }
   const latestToWrite = [...latest.values()].filter((v) => {

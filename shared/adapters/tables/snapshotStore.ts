@@ -137,7 +137,13 @@ export class TableSnapshotStore implements SnapshotStore {
       plan.maybeExisting.filter((v) => !existing.has(historyRowKey(v.idKey, v.lastUpdateKey))).length;
 
     const encoder = new RowEncoder({ tenantId, source, snapshotAt: this.clock.now().toISOString() });
-    const historyRows = plan.history.map((v) => encoder.encode(v, historyRowKey(v.idKey, v.lastUpdateKey)));
+    // The first stored copy of a version stays (design §4): an older version already in history is not rewritten,
+    // whichever source read it.
+    const historyRows = plan.history
+      .map((v) => historyRowKey(v.idKey, v.lastUpdateKey))
+      .map((key, i) => ({ key, v: plan.history[i] as IncidentVersion }))
+      .filter(({ key }) => !existing.has(key))
+      .map(({ key, v }) => encoder.encode(v, key));
     const latestRows = new Map(plan.latest.map((v) => [v.idKey, encoder.encode(v, v.idKey)] as const));
 
     // Chunks first (content-addressed, shared by the history and latest rows of one version), so no row ever
@@ -226,7 +232,8 @@ export class TableSnapshotStore implements SnapshotStore {
         if (!retryKeys.has(v.idKey)) return false;
         const current = stored.get(v.idKey);
         if (!current) return true;
-        return current.hash !== v.hash && compareInstants(v.lastUpdateKey, current.lastUpdateKey) >= 0;
+        // A racing writer stored this version (any content) or a newer one: the first copy stays.
+        return compareInstants(v.lastUpdateKey, current.lastUpdateKey) > 0;
       });
     }
   }

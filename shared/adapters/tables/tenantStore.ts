@@ -49,10 +49,14 @@ function toRecord(row: Row): TenantRecord {
     'lastFailedRunId',
     'lastErrorCode',
     'lastError',
+    'consentLinkExpiresAt',
   ] as const) {
     const value = asOptionalString(row[name]);
     if (value !== undefined) record[name] = value;
   }
+  // Design §4: optional `graph`/`m365d`; empty (or anything else) = INCIDENT_SOURCE decides.
+  const source = asOptionalString(row.source);
+  if (source === 'graph' || source === 'm365d') record.source = source;
   return record as unknown as TenantRecord;
 }
 

@@ -41,6 +41,15 @@ describe('loadSettings (design §3)', () => {
     expect(scopeFor(s, 'm365d')).toBe('https://api.security.microsoft.com/.default');
   });
 
+  it('accepts INCIDENT_SOURCE=auto; consent links and new tenants then use the Graph scope', () => {
+    const s = loadSettings({ ...valid, INCIDENT_SOURCE: 'auto' });
+    expect(s.incidentSource).toBe('auto');
+    expect(scopeFor(s)).toBe('https://graph.microsoft.com/.default');
+    expect(scopeFor(loadSettings({ ...valid, INCIDENT_SOURCE: 'm365d' }))).toBe(
+      'https://api.security.microsoft.com/.default',
+    );
+  });
+
   it('derives endpoints from CLOUD and lets explicit endpoints win', () => {
     const s = loadSettings({ ...valid, CLOUD: 'gcchigh', GRAPH_ENDPOINT: 'https://127.0.0.1:8443/' });
     expect(s.authorityHost).toBe('https://login.microsoftonline.us');

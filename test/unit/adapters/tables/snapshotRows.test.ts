@@ -33,14 +33,17 @@ describe('planPage', () => {
     expect(plan.latest.map((x) => x.lastUpdateTime)).toEqual(['2026-11-20T02:00:00Z', '2026-11-20T00:00:00Z']);
   });
 
-  it('never proposes an older version as latest, and replaces (not adds) a same-version change', () => {
+  it('never proposes an older version as latest; the first stored copy of a version stays (design §4)', () => {
     const cur = v('1', '2026-11-20T01:00:00Z');
     const older = v('1', '2026-11-20T00:59:59.9999999Z', { x: 1 });
     expect(planPage([older], new Map([['1', stored(cur)]])).latest).toEqual([]);
-    const sameTimeChanged = v('1', '2026-11-20T02:00:00+01:00', { x: 2 });
-    const plan = planPage([sameTimeChanged], new Map([['1', stored(cur)]]));
-    expect(plan.certainlyNew).toBe(0);
-    expect(plan.latest).toEqual([sameTimeChanged]);
+    // The same instant in another shape (the other source after a switch, another offset): not written, not counted.
+    const sameVersionOtherCopy = v('1', '2026-11-20T02:00:00.0000000+01:00', { x: 2 });
+    const plan = planPage([sameVersionOtherCopy], new Map([['1', stored(cur)]]));
+    expect(plan).toEqual({ history: [], latest: [], maybeExisting: [], certainlyNew: 0 });
+    // A newer version from any source is new and becomes the latest.
+    const newer = v('1', '2026-11-20T01:00:00.0000001Z', { x: 3 });
+    expect(planPage([newer], new Map([['1', stored(cur)]]))).toMatchObject({ latest: [newer], certainlyNew: 1 });
   });
 
   it('keeps two versions of one incident from one page and picks the newest as latest', () => {
