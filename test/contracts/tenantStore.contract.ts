@@ -55,6 +55,20 @@ export function tenantStoreContract(name: string, store: () => TenantStore): voi
       expect('lastErrorCode' in ((await store().get(id)) ?? {})).toBe(false);
     });
 
+    it("the tenant's own source is stored, kept by other patches, and cleared by '' (issue 14)", async () => {
+      const id = newTenantId();
+      await store().upsert(id, { displayName: 'Contoso', status: 'active' });
+      expect((await store().get(id))?.source).toBeUndefined();
+      expect((await store().update(id, { source: 'm365d' })).source).toBe('m365d');
+      expect((await store().update(id, { lastErrorCode: 'HTTP_503' })).source).toBe('m365d');
+      expect(
+        (await store().update(id, { source: 'graph', consentLinkExpiresAt: '2026-12-29T00:00:00.000Z' })).source,
+      ).toBe('graph');
+      const cleared = await store().update(id, { source: '' });
+      expect(cleared.source).toBeUndefined();
+      expect(cleared.consentLinkExpiresAt).toBe('2026-12-29T00:00:00.000Z');
+    });
+
     it('update and advanceCheckpoint of an unknown tenant throw NotFoundError and create nothing', async () => {
       const id = newTenantId();
       await expect(store().update(id, { status: 'active' })).rejects.toBeInstanceOf(NotFoundError);

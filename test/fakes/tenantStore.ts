@@ -22,6 +22,7 @@ const OPTIONAL = [
   'lastFailedRunId',
   'lastErrorCode',
   'lastError',
+  'consentLinkExpiresAt',
 ] as const;
 const STATUSES: ReadonlySet<string> = new Set<string>(TENANT_STATUSES);
 
@@ -48,6 +49,8 @@ function toRecord(key: string, row: Row): TenantRecord {
     const value = row[name];
     if (typeof value === 'string' && value !== '') record[name] = value;
   }
+  // As the Table adapter: only `graph`/`m365d` count; '' (cleared) or anything else = INCIDENT_SOURCE decides.
+  if (row.source === 'graph' || row.source === 'm365d') record.source = row.source;
   return record as unknown as TenantRecord;
 }
 
