@@ -71,6 +71,7 @@ const ERRORS: ApiErrors = {
 export class GraphSim extends SimServer {
   private readonly quota: TenantQuota;
   private expandLimit: number | undefined;
+  private readonly pageSortedOnly = new Set<string>();
 
   constructor(
     private readonly world: DefenderWorld,
@@ -88,6 +89,15 @@ export class GraphSim extends SimServer {
   /** `$expand=alerts` answers 500 (persistently) for tenants with more than `n` incidents; null turns it off. */
   failExpandAbove(n: number | null): void {
     this.expandLimit = n ?? undefined;
+  }
+
+  /**
+   * The tenant's incident list ignores `$orderby` across pages (a fault seen in public reports): the query is served
+   * newest first, and only each page is sorted as asked. `false` restores the honest order.
+   */
+  sortPagesOnly(tenantId: string, on = true): void {
+    if (on) this.pageSortedOnly.add(tenantId.toLowerCase());
+    else this.pageSortedOnly.delete(tenantId.toLowerCase());
   }
 
   protected kindOf(_method: string, path: string): string | undefined {
@@ -154,10 +164,16 @@ export class GraphSim extends SimServer {
     if (expand && this.expandLimit !== undefined && this.world.incidentCount(tenantId) > this.expandLimit) {
       return graphError(500, 'InternalServerError', 'An internal server error occurred while processing the request.');
     }
+    const pagesOnly = this.pageSortedOnly.has(tenantId.toLowerCase()) && q.get('$orderby') !== null;
     const selection = this.world.hasTenant(tenantId)
-      ? this.world.select(tenantId, { clauses, ...order })
+      ? this.world.select(tenantId, { clauses, ...order, ...(pagesOnly ? { descending: !order.descending } : {}) })
       : { total: 0, page: () => [] };
     const page = selection.page(skip, top);
+    if (pagesOnly) {
+      const key = order.orderBy === 'lastUpdate' ? 'lastUpdateDateTime' : 'createdDateTime';
+      const at = (i: (typeof page)[number]) => String(graphIncident(i, false)[key]);
+      page.sort((a, b) => (order.descending ? at(b).localeCompare(at(a)) : at(a).localeCompare(at(b))));
+    }
     const body: Record<string, unknown> = {
       '@odata.context': `${this.url}/v1.0/$metadata#security/incidents${expand ? '(alerts())' : ''}`,
     };

@@ -265,6 +265,7 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
       tenants: services.tenants,
       leases: services.leases,
       snapshots: services.snapshots,
+      quarantine: tables().quarantine,
       source: services.source,
       tokens: services.tokens,
       sources: registry,

@@ -50,6 +50,44 @@ export interface IncidentPage {
    * (e.g. an unordered legacy slice that is not finished yet).
    */
   readonly checkpoint?: string;
+  /**
+   * Records of this page that could not be accepted (no `id`, a `lastUpdate…` that is null, unparseable or
+   * without a time zone): kept for the quarantine, never written as incidents and never the reason a page fails.
+   */
+  readonly rejected?: readonly RejectedRecord[];
+}
+
+/** One record an incident source received but could not accept (issue 10 §3: kept, not dropped). */
+export interface RejectedRecord {
+  /** The record exactly as the API returned it (any JSON value). */
+  readonly raw: unknown;
+  /** Why it was refused, naming the field, e.g. `'lastUpdateDateTime' is null`. Never holds secrets. */
+  readonly reason: string;
+}
+
+/**
+ * The quarantine of rejected records (table `RejectedIncidents`: PK tenant ID, RK a stable hash of the raw JSON).
+ * A record re-read on every overlap is kept once; the first copy (its run and time) stays.
+ */
+export interface QuarantineStore {
+  /** Keep each record not kept before; returns how many were new. */
+  keep(tenantId: string, source: SourceKind, runId: string, records: readonly RejectedRecord[]): Promise<number>;
+  /** The quarantined records, oldest first (`tenantId` narrows to one tenant). */
+  list(tenantId?: string): AsyncIterable<QuarantinedRecord>;
+}
+
+/** A quarantined record as stored. */
+export interface QuarantinedRecord {
+  readonly tenantId: string;
+  /** The stable key: SHA-256 (hex) of the raw JSON text. */
+  readonly key: string;
+  readonly source: SourceKind;
+  readonly runId: string;
+  /** ISO 8601 UTC: when it was first kept. */
+  readonly rejectedAt: string;
+  readonly reason: string;
+  /** The raw JSON text as received (re-serialised). */
+  readonly raw: string;
 }
 
 /** Inclusive time window, both ends as fixed-width UTC strings (`YYYY-MM-DDTHH:mm:ss.fffffffZ`). */
@@ -144,6 +182,8 @@ export interface TenantRecord {
   readonly consentLinkExpiresAt?: string;
   /** The tenant's own source (`Tenants.source`); absent = `INCIDENT_SOURCE` decides. */
   readonly source?: SourceKind;
+  /** Records of this tenant kept in the quarantine (rejected, each counted once), when any. */
+  readonly incidentsRejected?: number;
 }
 
 /** Fields to merge into a tenant row; `source: ''` clears the tenant's own source (back to `INCIDENT_SOURCE`). */
@@ -233,6 +273,8 @@ export interface TenantRunResult {
   readonly incidentsFetched: number;
   readonly incidentsChanged: number;
   readonly pages: number;
+  /** Records rejected into the quarantine in this run (absent when none); `collect --json` prints it when present. */
+  readonly incidentsRejected?: number;
   /**
    * `kind` (design §7 failure kind) lets a host decide retry vs record (the queue worker); it is not part of the
    * CLI's `collect --json` contract, which prints `{ code, message }` only.

@@ -2,14 +2,15 @@
  * The legacy Microsoft 365 Defender `GET {m365d}/api/incidents` as an IncidentSource (design §6 step 4).
  * No nextLink, no documented order, `$top` ≤ 100 and `$skip` that drifts while incidents change: the window
  * is walked in adaptive time slices instead (legacySlicing.ts), so correctness never depends on order.
- * The checkpoint advances only after a slice is proven complete.
+ * The checkpoint advances only after a slice is proven complete. Records without a usable `incidentId` or
+ * `lastUpdateTime` are returned as `rejected` (they still count as answers when judging whether a slice is whole).
  */
 import { CollectorError } from '../domain/errors.js';
 import { laterOf, toEpochMs, toFixedWidth } from '../domain/time.js';
-import type { FetchedIncident, IncidentPage, IncidentSource, JsonObject, PageOptions, SyncWindow } from '../ports.js';
+import type { FetchedIncident, IncidentPage, IncidentSource, PageOptions, SyncWindow } from '../ports.js';
 import { scopeOf, tenantRequest, type SourceClientOptions } from './http.js';
 import { LegacySlicer, type LegacySlice } from './legacySlicing.js';
-import { odataUrl, odataValue, requiredString } from './odata.js';
+import { incidentRecords, odataUrl, odataValue, type IncidentRecords } from './odata.js';
 import { ErrorCode } from '../domain/errorCodes.js';
 
 export const M365D_READ_ROLES = ['Incident.Read.All', 'Incident.ReadWrite.All'] as const;
@@ -61,14 +62,17 @@ export class M365dIncidentSource implements IncidentSource {
             { code: ErrorCode.M365D_INSTANT_OVERFLOW, kind: 'permanent' },
           );
         }
-        const incidents = await this.query(tenantId, window, slice, skip, options);
+        const { incidents, rejected } = await this.query(tenantId, window, slice, skip, options);
+        const extra = rejected.length > 0 ? { rejected } : {};
+        // Records answered, rejected ones included: what decides whether the slice was answered whole.
+        const answered = incidents.length + rejected.length;
         sliceMax = laterOf(sliceMax, maxLastUpdate(incidents));
-        if (incidents.length < this.pageSize) {
+        if (answered < this.pageSize) {
           // Complete: every incident of the slice was answered, and every earlier slice is complete.
-          slicer.complete(slice, skip + incidents.length);
+          slicer.complete(slice, skip + answered);
           checkpoint = laterOf(checkpoint, sliceMax);
-          if (incidents.length > 0 || skip > 0)
-            yield { incidents, ...(checkpoint !== undefined ? { checkpoint } : {}) };
+          if (answered > 0 || skip > 0)
+            yield { incidents, ...extra, ...(checkpoint !== undefined ? { checkpoint } : {}) };
           break;
         }
         if (!slice.paged) {
@@ -77,13 +81,13 @@ export class M365dIncidentSource implements IncidentSource {
             slice,
             incidents.map((i) => toEpochMs(i.lastUpdateTime)),
           );
-          yield { incidents };
+          yield { incidents, ...extra };
           break;
         }
         // One millisecond holding a full page cannot be split: page it with `$skip`. Within a single
         // millisecond `$skip` is stable enough — only an incident changing in that very millisecond could
         // shift the offsets, and it then reappears at its new time.
-        yield { incidents };
+        yield { incidents, ...extra };
       }
     }
   }
@@ -94,12 +98,12 @@ export class M365dIncidentSource implements IncidentSource {
     slice: LegacySlice,
     skip: number,
     options?: PageOptions,
-  ): Promise<FetchedIncident[]> {
+  ): Promise<IncidentRecords> {
     const body = await this.options.http.getJson(
       this.sliceUrl(window, slice, skip),
       tenantRequest(this.options, tenantId, options),
     );
-    return odataValue(body, 'Legacy incidents').map(toFetched);
+    return incidentRecords(body, 'Legacy incidents', 'incidentId', 'lastUpdateTime');
   }
 
   /** ms-aligned `ge … and lt …`, except the window's own ends, which keep their full precision. */
@@ -114,15 +118,6 @@ export class M365dIncidentSource implements IncidentSource {
       ...(skip > 0 ? [['$skip', skip] as const] : []),
     ]);
   }
-}
-
-/** Legacy numeric `incidentId` → decimal string; timestamps kept as the API's own strings. */
-function toFetched(item: JsonObject): FetchedIncident {
-  return {
-    incidentId: requiredString(item, 'incidentId', 'Legacy incidents'),
-    lastUpdateTime: requiredString(item, 'lastUpdateTime', 'Legacy incidents'),
-    incident: item,
-  };
 }
 
 function msInstant(ms: number): string {

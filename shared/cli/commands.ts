@@ -179,7 +179,9 @@ export function createHandlers(
       } else if (tenants.length === 0) {
         io.err(statuses.size > 0 ? 'No tenant has that status.\n' : 'No tenants registered.\n');
       } else {
-        const rows = [['TENANT', 'NAME', 'STATUS', 'SOURCE', 'CHECKPOINT', 'LAST SUCCESS', 'FAILURES', 'LAST ERROR']];
+        const rows = [
+          ['TENANT', 'NAME', 'STATUS', 'SOURCE', 'CHECKPOINT', 'LAST SUCCESS', 'FAILURES', 'REJECTED', 'LAST ERROR'],
+        ];
         for (const t of tenants) {
           rows.push([
             String(t.tenantId),
@@ -189,6 +191,7 @@ export function createHandlers(
             String(t.checkpoint ?? ''),
             String(t.lastSuccessAt ?? ''),
             String(t.consecutiveFailures),
+            String(t.incidentsRejected),
             String(t.lastErrorCode ?? ''),
           ]);
         }

@@ -83,6 +83,11 @@ export const ERROR_CATALOGUE = {
     kind: 'permanent',
     meaning: 'More legacy-API incidents share one millisecond than its paging can reach.',
   },
+  QUARANTINE_UNAVAILABLE: {
+    kind: 'permanent',
+    meaning:
+      'A page held records that could not be accepted and no quarantine store was configured to keep them; nothing is dropped, the tenant fails.',
+  },
   TABLE_INVALID_KEY: { kind: 'permanent', meaning: 'A value cannot be used as a Table Storage key.' },
   TABLE_ROW_INVALID: { kind: 'permanent', meaning: 'A stored row does not have the expected shape.' },
   TABLE_PAYLOAD_TOO_LARGE: {

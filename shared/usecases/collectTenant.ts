@@ -16,7 +16,10 @@ import type {
   IncidentSource,
   Lease,
   LeaseStore,
+  RejectedRecord,
+  SourceKind,
   Logger,
+  QuarantineStore,
   SnapshotStore,
   SourceRegistry,
   TenantRecord,
@@ -48,6 +51,12 @@ export interface CollectDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly sync: SyncOptions;
+  /**
+   * Where records a source rejected are kept (issue 10 §3). Optional so callers whose sources never reject need
+   * none; a page that does carry rejected records without one fails the tenant (QUARANTINE_UNAVAILABLE) rather
+   * than dropping them.
+   */
+  readonly quarantine?: QuarantineStore;
 }
 
 export interface CollectRequest {
@@ -96,6 +105,7 @@ function result(tenantId: string, status: TenantRunResult['status'], counts: Cou
     incidentsFetched: counts.fetched,
     incidentsChanged: counts.changed,
     pages: counts.pages,
+    ...(counts.rejected > 0 ? { incidentsRejected: counts.rejected } : {}),
     ...(error ? { error: { code: error.code, message: error.message, kind: error.kind } } : {}),
   };
 }
@@ -104,6 +114,8 @@ interface Counts {
   fetched: number;
   changed: number;
   pages: number;
+  /** Records rejected into the quarantine this run (re-reads included, like `fetched`). */
+  rejected: number;
 }
 
 /** Prove token and API access with one token call and one `$top=1` request, on the process's primary source. */
@@ -138,7 +150,7 @@ export async function collectTenant(deps: CollectDeps, request: CollectRequest):
     return result(
       tenantId,
       'skipped',
-      { fetched: 0, changed: 0, pages: 0 },
+      { fetched: 0, changed: 0, pages: 0, rejected: 0 },
       { kind: 'transient', code: LEASE_HELD, message: 'Another worker is collecting this tenant.' },
     );
   }
@@ -165,7 +177,7 @@ async function collectUnderLease(
 ): Promise<TenantRunResult> {
   const { tenantId } = request;
   const log = deps.logger;
-  const counts: Counts = { fetched: 0, changed: 0, pages: 0 };
+  const counts: Counts = { fetched: 0, changed: 0, pages: 0, rejected: 0 };
   const started = Date.now();
   try {
     // Read under the lease, so no concurrent worker changes status or checkpoint between this read and the run.
@@ -214,6 +226,7 @@ async function collectUnderLease(
         to: window.to,
       });
       const pages = withLookahead((signal) => source.pages(tenantId, window, { signal }), request.signal);
+      let rejectedTotal = tenant.incidentsRejected ?? 0;
       // One writer for the whole collection (we hold the lease): it may remember the tenant's latest rows.
       const writer = deps.snapshots.writer?.(tenantId) ?? {
         writePage: (kind, incidents) => deps.snapshots.writePage(tenantId, kind, incidents),
@@ -224,6 +237,11 @@ async function collectUnderLease(
         if (page.incidents.length > 0) {
           const written = await writer.writePage(source.kind, page.incidents);
           counts.changed += written.changed;
+        }
+        if (page.rejected !== undefined && page.rejected.length > 0) {
+          // Kept, not dropped, and never a reason to fail the tenant: the page's good incidents are written above.
+          rejectedTotal = await quarantine(deps, tenantId, source.kind, request.runId, page.rejected, rejectedTotal);
+          counts.rejected += page.rejected.length;
         }
         // Only after the page is durably written (design §6.5); never in a finally after an error.
         if (page.checkpoint !== undefined) await deps.tenants.advanceCheckpoint(tenantId, page.checkpoint);
@@ -266,6 +284,37 @@ async function collectUnderLease(
     else await recordFailure(deps, tenantId, failure, request.runId);
     return result(tenantId, 'failed', counts, failure);
   }
+}
+
+/**
+ * Keep rejected records in the quarantine (each once) and count the new ones on the tenant (`incidentsRejected`).
+ * Returns the tenant's new total. The log names the reasons, never the raw records.
+ */
+async function quarantine(
+  deps: CollectDeps,
+  tenantId: string,
+  sourceKind: SourceKind,
+  runId: string,
+  rejected: readonly RejectedRecord[],
+  total: number,
+): Promise<number> {
+  if (!deps.quarantine) {
+    throw new CollectorError(
+      `${rejected.length} incident record(s) could not be accepted and no quarantine store is configured to keep them.`,
+      { code: ErrorCode.QUARANTINE_UNAVAILABLE, kind: 'permanent' },
+    );
+  }
+  const kept = await deps.quarantine.keep(tenantId, sourceKind, runId, rejected);
+  deps.logger.warn('tenant.records_rejected', {
+    runId,
+    tenantId,
+    rejected: rejected.length,
+    newlyQuarantined: kept,
+    reasons: [...new Set(rejected.map((r) => r.reason))].slice(0, 5),
+  });
+  if (kept === 0) return total;
+  const updated = await deps.tenants.update(tenantId, { incidentsRejected: total + kept });
+  return updated.incidentsRejected ?? total + kept;
 }
 
 /** Renew the lease when half of it has elapsed; losing it stops this collection (another worker owns it now). */

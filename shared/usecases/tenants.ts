@@ -135,7 +135,10 @@ export async function removeTenant(deps: TenantDeps, tenantIdRaw: string, purge:
   deps.logger.info('tenant.removed', { tenantId: tenant.tenantId, purged: purge });
 }
 
-/** The public shape of a tenant (CLI `tenants list --json`, admin API). Cleared error fields read as null. */
+/**
+ * The public shape of a tenant (CLI `tenants list --json`, admin API). Cleared error fields read as null;
+ * `incidentsRejected` counts the tenant's records kept in the quarantine (`RejectedIncidents`), 0 when none.
+ */
 export function tenantView(t: TenantRecord): Record<string, unknown> {
   const orNull = (v: string | undefined) => (v === undefined || v === '' ? null : v);
   return {
@@ -151,6 +154,7 @@ export function tenantView(t: TenantRecord): Record<string, unknown> {
     lastError: orNull(t.lastError),
     source: t.source ?? null,
     consentLinkExpiresAt: orNull(t.consentLinkExpiresAt),
+    incidentsRejected: t.incidentsRejected ?? 0,
   };
 }
 

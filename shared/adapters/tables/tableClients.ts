@@ -20,6 +20,8 @@ export const TABLE_NAMES = {
   chunks: 'PayloadChunks',
   leases: 'Leases',
   consentStates: 'ConsentStates',
+  /** Quarantine of incident records a source could not accept (issue 10 §3). */
+  rejected: 'RejectedIncidents',
 } as const;
 
 export type TableRole = keyof typeof TABLE_NAMES;

@@ -3,6 +3,7 @@ import type { StorageSettings } from '../../config/settings.js';
 import type { Clock } from '../../ports.js';
 import { TableConsentStateStore } from './consentStateStore.js';
 import { TableLeaseStore } from './leaseStore.js';
+import { TableQuarantineStore } from './quarantineStore.js';
 import { TableRunStore } from './runStore.js';
 import { TableSnapshotStore } from './snapshotStore.js';
 import { createTableClients, type TableClients, type TableClientsOptions } from './tableClients.js';
@@ -21,6 +22,7 @@ export interface TableStores {
   readonly snapshots: TableSnapshotStore;
   readonly runs: TableRunStore;
   readonly consentStates: TableConsentStateStore;
+  readonly quarantine: TableQuarantineStore;
   ensureTables(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export function createTableStores(storage: StorageSettings, options: TableStoreO
     }),
     runs: new TableRunStore(clients, clock),
     consentStates: new TableConsentStateStore(clients),
+    quarantine: new TableQuarantineStore(clients, clock),
     ensureTables: () => clients.ensureTables(),
   };
 }

@@ -40,6 +40,8 @@ function toRecord(row: Row): TenantRecord {
   // The checkpoint's column keeps its contract name (design §4).
   const checkpoint = asOptionalString(row.watermark);
   if (checkpoint !== undefined) record.checkpoint = checkpoint;
+  const rejected = asNumber(row.incidentsRejected);
+  if (rejected !== undefined && rejected > 0) record.incidentsRejected = rejected;
   for (const name of [
     'consentedAt',
     'lastRunAt',
