@@ -150,6 +150,7 @@ var tableNames = [
   'PayloadChunks'
   'Leases'
   'ConsentStates'
+  'RejectedIncidents'
 ]
 
 // Built-in role definition IDs (the same in every tenant and cloud).

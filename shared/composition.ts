@@ -18,6 +18,7 @@ import {
   SecretCredentialSource,
   type PartnerCredentialSource,
 } from './adapters/partnerCredential.js';
+import { normaliseCredential } from './domain/credentialValue.js';
 import { registerSecret, stderrLogger } from './log.js';
 import { LEGACY_RETIREMENT, legacyDeadlineNear } from './ports.js';
 import type {
@@ -113,7 +114,8 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
   const logger = options.logger ?? stderrLogger();
   const clock = options.clock ?? systemClock;
   const env = options.env ?? process.env;
-  if (settings.partnerClientSecret !== undefined) registerSecret(settings.partnerClientSecret);
+  if (settings.partnerClientSecret !== undefined)
+    registerSecret(normaliseCredential(settings.partnerClientSecret).value);
 
   const azureCredential = lazy(() => createAzureCredential(settings, env));
   const tables = lazy((): TableStores =>
@@ -134,8 +136,9 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
             vaultUrl: settings.keyVaultUrl,
             secretName,
             credential: azureCredential(),
+            logger,
           })
-        : new StaticSecretProvider(settings.partnerClientSecret ?? ''),
+        : new StaticSecretProvider(settings.partnerClientSecret ?? '', logger),
     ),
   );
   const authority = {

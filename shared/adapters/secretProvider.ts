@@ -5,8 +5,9 @@
  */
 import { ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
+import { normaliseCredential } from '../domain/credentialValue.js';
 import { CollectorError, isRetryableStatus, isTransientNetworkCode } from '../domain/errors.js';
-import type { SecretProvider, SecretRead } from '../ports.js';
+import type { Logger, SecretProvider, SecretRead } from '../ports.js';
 import type { Settings } from '../config/settings.js';
 import { ErrorCode } from '../domain/errorCodes.js';
 
@@ -19,6 +20,8 @@ export interface KeyVaultSecretProviderOptions {
   /** How long a read value is reused (default 5 minutes). */
   readonly maxAgeMs?: number;
   readonly now?: () => number;
+  /** Told (`secret.normalised`, name and version only) when a read value had surrounding whitespace removed. */
+  readonly logger?: Logger;
 }
 
 const KEY_VAULT_DOMAINS = [
@@ -39,6 +42,7 @@ export class KeyVaultSecretProvider implements SecretProvider {
   private readonly secretName: string;
   private readonly maxAgeMs: number;
   private readonly now: () => number;
+  private readonly logger: Logger | undefined;
   private cached?: { secret: SecretValue; readAt: number };
   private inFlight?: Promise<SecretValue>;
 
@@ -46,6 +50,7 @@ export class KeyVaultSecretProvider implements SecretProvider {
     this.secretName = options.secretName;
     this.maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
     this.now = options.now ?? Date.now;
+    this.logger = options.logger;
     this.client = new SecretClient(options.vaultUrl, options.credential, {
       disableChallengeResourceVerification: !isKeyVaultHost(options.vaultUrl),
     });
@@ -79,16 +84,26 @@ export class KeyVaultSecretProvider implements SecretProvider {
     try {
       // No version: always the current one, so a rotation is picked up.
       const secret = await this.client.getSecret(this.secretName);
-      if (secret.value === undefined || secret.value === '') {
+      // One normalisation for every credential value (a trailing newline from `--file` is the common case).
+      const normalised = normaliseCredential(secret.value ?? '');
+      if (normalised.value === '') {
         throw new CollectorError(`Key Vault secret '${this.secretName}' has no value.`, {
           code: ErrorCode.SECRET_EMPTY,
           kind: 'credential_error',
         });
       }
+      const version = secret.properties.version ?? 'unversioned';
+      if (normalised.changed)
+        this.logger?.warn('secret.normalised', {
+          source: 'key_vault',
+          secretName: this.secretName,
+          version,
+          note: 'surrounding whitespace removed from the secret value',
+        });
       const { contentType, expiresOn } = secret.properties;
       const value: SecretValue = {
-        value: secret.value,
-        version: secret.properties.version ?? 'unversioned',
+        value: normalised.value,
+        version,
         ...(contentType ? { contentType } : {}),
         ...(expiresOn ? { expiresOn } : {}),
       };
@@ -149,11 +164,20 @@ export function keyVaultError(error: unknown, secretName: string): CollectorErro
   return new CollectorError(`${about}: ${code}.`, { code: `KEYVAULT_${code}`, kind, cause: error });
 }
 
-/** `PARTNER_CLIENT_SECRET` (local development only): a fixed value, version 'static'. */
+/**
+ * `PARTNER_CLIENT_SECRET` (local development only): a fixed value, version 'static', normalised like every
+ * credential value (a `secret.normalised` warning, without the value, when that removed something).
+ */
 export class StaticSecretProvider implements SecretProvider {
   private readonly secret: SecretValue;
 
-  constructor(value: string) {
+  constructor(raw: string, logger?: Logger) {
+    const { value, changed } = normaliseCredential(raw);
+    if (changed)
+      logger?.warn('secret.normalised', {
+        source: 'PARTNER_CLIENT_SECRET',
+        note: 'surrounding whitespace removed from the secret value',
+      });
     if (value === '')
       throw new CollectorError('The partner client secret is empty.', {
         code: ErrorCode.SECRET_EMPTY,
@@ -181,7 +205,7 @@ export function createAzureCredential(
 ): TokenCredential {
   const clientId = env.AZURE_CLIENT_ID?.trim();
   const tenantId = env.AZURE_TENANT_ID?.trim();
-  const secret = env.AZURE_CLIENT_SECRET?.trim();
+  const secret = env.AZURE_CLIENT_SECRET === undefined ? undefined : normaliseCredential(env.AZURE_CLIENT_SECRET).value;
   const discovery = settings.isMicrosoftAuthority ? {} : { disableInstanceDiscovery: true };
   // The service-principal triple of EnvironmentCredential, read from the given environment (the CLI and tests
   // pass theirs explicitly; DefaultAzureCredential would only look at process.env).

@@ -2,6 +2,7 @@
  * The CLI's actions: each resolves services, calls one use case and maps the result to output and an exit code.
  */
 import { ConfigError, InputError, NotFoundError } from '../domain/errors.js';
+import { parseDisplayName } from '../domain/inputLimits.js';
 import { isTenantId, parseTenantId } from '../domain/tenantId.js';
 import { requireTimestamp } from '../domain/time.js';
 import type { Services } from '../composition.js';
@@ -231,7 +232,9 @@ export function createHandlers(
     },
 
     async tenantsAdd(tenantId, opts) {
+      // Checked before the services start (table creation is already an outside call); the use case checks again.
       parseTenantId(tenantId);
+      parseDisplayName(opts.name, '--name');
       const s = await services();
       const outcome = await addTenant(s.tenantDeps(), {
         tenantId,
@@ -280,6 +283,7 @@ export function createHandlers(
       return result.proof.status === 'failed' ? EXIT_TENANT_FAILED : EXIT_OK;
     },
     async consentLink(opts) {
+      parseDisplayName(opts.name, '--name');
       const validDays = parseValidDays(opts.validDays);
       const bulk = opts.fromCsv !== undefined || opts.expired;
       if (opts.fromCsv !== undefined && opts.expired)

@@ -76,6 +76,7 @@ export interface Settings {
   /** Key Vault URL, or undefined when the local-only `PARTNER_CLIENT_SECRET` is used. */
   readonly keyVaultUrl?: string;
   readonly partnerSecretName: string;
+  /** `PARTNER_CLIENT_SECRET` as given (not blank); StaticSecretProvider normalises it (credentialValue.ts). */
   readonly partnerClientSecret?: string;
   /** `PARTNER_CREDENTIAL` and what that kind needs. */
   readonly partnerCredential: PartnerCredentialSettings;
@@ -234,7 +235,10 @@ export function loadSettings(env: Env = process.env): Settings {
     'one of secret, certificate, federated',
   );
   const keyVaultRaw = present(env, 'KEY_VAULT_URL');
-  const partnerClientSecret = present(env, 'PARTNER_CLIENT_SECRET');
+  // Kept as given (when not blank): StaticSecretProvider normalises it like every credential value and logs when
+  // that changed something (shared/domain/credentialValue.ts).
+  const partnerClientSecret =
+    present(env, 'PARTNER_CLIENT_SECRET') === undefined ? undefined : env.PARTNER_CLIENT_SECRET;
   if (credentialKind === 'secret' && keyVaultRaw === undefined && partnerClientSecret === undefined) {
     throw new ConfigError(
       'KEY_VAULT_URL',

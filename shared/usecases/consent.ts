@@ -4,6 +4,7 @@
  * tenant is registered only after a token for it passes the tid/roles check and one `$top=1` call succeeds.
  */
 import { randomBytes } from 'node:crypto';
+import { parseDisplayName } from '../domain/inputLimits.js';
 import { ConfigError, InputError } from '../domain/errors.js';
 import { afterSuccess } from '../domain/tenantState.js';
 import type {
@@ -87,8 +88,7 @@ export async function createConsentLink(
       );
     }
   }
-  const name = input.name?.trim();
-  if (name !== undefined && name.length > 256) throw new InputError('name', 'name must be at most 256 characters.');
+  const name = parseDisplayName(input.name, 'name');
   const state = randomBytes(32).toString('base64url');
   const now = deps.clock.now();
   const validDays = parseValidDays(input.validDays);

@@ -3,6 +3,7 @@
  * Verification = one token (tid + roles checked) and one `$top=1` call.
  */
 import { InputError, NotFoundError } from '../domain/errors.js';
+import { parseDisplayName } from '../domain/inputLimits.js';
 import { parseTenantId } from '../domain/tenantId.js';
 import { afterFailure, afterSuccess, TENANT_STATUSES } from '../domain/tenantState.js';
 import type {
@@ -69,9 +70,11 @@ export async function addTenant(
   deps: TenantDeps,
   input: { tenantId: string; displayName?: string; verify: boolean },
 ): Promise<VerifyOutcome> {
+  // Every user-supplied value is checked here, before any storage, token or API call (issue 10 §5).
   const tenantId = parseTenantId(input.tenantId);
+  const givenName = parseDisplayName(input.displayName, 'name');
   const existing = await deps.tenants.get(tenantId);
-  const displayName = input.displayName ?? existing?.displayName ?? tenantId;
+  const displayName = givenName ?? existing?.displayName ?? tenantId;
   if (existing?.status === 'disabled') {
     return { tenant: await deps.tenants.upsert(tenantId, { displayName }) };
   }

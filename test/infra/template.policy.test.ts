@@ -129,6 +129,7 @@ suite('compiled template: storage', () => {
         'PayloadChunks',
         'Leases',
         'ConsentStates',
+        'RejectedIncidents',
       ]),
     );
     expect(ofType(template, 'Microsoft.Storage/storageAccounts/queueServices/queues')).toHaveLength(1);

@@ -217,10 +217,11 @@ describe('faults from public reports (issue 10)', () => {
   describe('§3 one bad record never stops the tenant', () => {
     /** Rewrite the tenant's list answers: `change` applied to the incident at `index` of every page. */
     function poison(sim: 'graph' | 'legacy', tenantId: string, change: (item: Record<string, unknown>) => void) {
-      // Always the same incident (the lowest ID), whatever part of the window a run reads.
+      // Always the same incident — the newest, so the next run's overlap re-reads it.
       const truth = sim === 'graph' ? stack.world.graphIncidents(tenantId) : stack.world.legacyIncidents(tenantId);
       const idOf = (i: Record<string, unknown>) => String(i.id ?? i.incidentId);
-      const target = truth.map(idOf).sort()[0];
+      const timeOf = (i: Record<string, unknown>) => String(i.lastUpdateDateTime ?? i.lastUpdateTime);
+      const target = idOf([...truth].sort((a, b) => timeOf(b).localeCompare(timeOf(a)))[0]!);
       answerRewriter(stack[sim]).set((req, answer) => {
         if (req.tenantId !== tenantId || req.kind !== 'incidents' || answer.status !== 200) return answer;
         const body = structuredClone(answer.body) as { value: Record<string, unknown>[] };

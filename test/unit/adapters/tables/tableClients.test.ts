@@ -26,6 +26,7 @@ describe('createTableClients', () => {
       'PayloadChunks',
       'Leases',
       'ConsentStates',
+      'RejectedIncidents',
     ]);
   });
 
