@@ -100,6 +100,11 @@ export class GraphSim extends SimServer {
     else this.pageSortedOnly.delete(tenantId.toLowerCase());
   }
 
+  /** Every tenant's list is served in the order asked again (undoes sortPagesOnly). */
+  restoreOrder(): void {
+    this.pageSortedOnly.clear();
+  }
+
   protected kindOf(_method: string, path: string): string | undefined {
     if (path === INCIDENTS || path === `${INCIDENTS}/`) return 'incidents';
     if (ONE_INCIDENT.test(path)) return 'incident';

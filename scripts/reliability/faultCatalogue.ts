@@ -138,6 +138,65 @@ function graphRewrite(
   };
 }
 
+/** A list-page fault from `point` on that hits only the victim's requests `also` accepts (counting every one). */
+function apiFaultWhere(
+  name: string,
+  sources: readonly SourceKind[],
+  also: (req: SimRequest) => boolean,
+  answer: Partial<Parameters<SimServer['inject']>[0]>,
+  before?: (ctx: ArmContext) => void,
+): FaultCase {
+  return {
+    name,
+    target: 'api',
+    sources,
+    arm: (ctx) => {
+      before?.(ctx);
+      const atPoint = fromPoint(ctx.victim, 'incidents', ctx.point);
+      apiSim(ctx.stack, ctx.source).inject({
+        ...answer,
+        match: reporting(ctx, (req) => atPoint(req) && also(req)),
+        times: times(ctx),
+      });
+    },
+  };
+}
+
+/**
+ * Poison records (issue 10 §3): from `point` on, the victim's newest incident comes back broken by `change` in every
+ * list answer. The collector must keep the others, quarantine it and go on; after the fault is cleared the next run's
+ * overlap reads it whole again (the newest is always past the checkpoint the good records allow).
+ */
+function poisonFault(name: string, change: (item: Record<string, unknown>, source: SourceKind) => void): FaultCase {
+  return {
+    name,
+    target: 'api',
+    sources: BOTH,
+    arm: (ctx) => {
+      const sim = apiSim(ctx.stack, ctx.source);
+      const graph = ctx.source === 'graph';
+      const truth = graph ? ctx.stack.world.graphIncidents(ctx.victim) : ctx.stack.world.legacyIncidents(ctx.victim);
+      const idOf = (i: Record<string, unknown>) => String(graph ? i.id : i.incidentId);
+      const timeOf = (i: Record<string, unknown>) => String(graph ? i.lastUpdateDateTime : i.lastUpdateTime);
+      const newest = [...truth].sort((a, b) => timeOf(b).localeCompare(timeOf(a)))[0];
+      const target = newest ? idOf(newest) : undefined;
+      const hit = fromPoint(ctx.victim, 'incidents', ctx.point);
+      let left = times(ctx);
+      answerRewriter(sim).set((req, answer) => {
+        if (req.kind !== 'incidents' || req.tenantId !== ctx.victim || answer.status !== 200) return answer;
+        if (!hit(req) || left <= 0) return answer;
+        const body = structuredClone(answer.body) as { value?: Record<string, unknown>[] };
+        const item = body.value?.find((i) => idOf(i) === target);
+        if (!item) return answer;
+        left--;
+        ctx.onHit();
+        change(item, ctx.source);
+        return { ...answer, body };
+      });
+    },
+  };
+}
+
 function tokenFault(name: string, answer: () => Partial<Parameters<SimServer['inject']>[0]>): FaultCase {
   return {
     name,
@@ -189,6 +248,29 @@ export const FAULTS: readonly FaultCase[] = [
     ...answer,
     body: { ...(answer.body as object), '@odata.nextLink': first },
   })),
+  // Server ordering (issue 10 §1–2): the order the query promised is not kept, or not offered at all.
+  apiFaultWhere(
+    'Graph pages sorted, query not; later page 503',
+    GRAPH,
+    (req) => Number(req.query.get('$skip') ?? 0) > 0,
+    { status: 503, body: { error: { code: 'ServiceUnavailable', message: 'later' } } },
+    (ctx) => ctx.stack.graph.sortPagesOnly(ctx.victim),
+  ),
+  apiFaultWhere('Graph $orderby refused (400)', GRAPH, (req) => req.query.has('$orderby'), {
+    status: 400,
+    body: { error: { code: 'BadRequest', message: "Query option '$orderby' is not allowed." } },
+  }),
+  apiFaultWhere('Graph continuation refused (410)', GRAPH, (req) => req.query.has('$skip'), {
+    status: 410,
+    body: { error: { code: 'Gone', message: 'The continuation is no longer valid.' } },
+  }),
+  // Poison records (issue 10 §3): one bad record among good ones.
+  poisonFault('Poison record: null lastUpdate', (item, source) => {
+    item[source === 'graph' ? 'lastUpdateDateTime' : 'lastUpdateTime'] = null;
+  }),
+  poisonFault('Poison record: no id', (item, source) => {
+    delete item[source === 'graph' ? 'id' : 'incidentId'];
+  }),
   tokenFault('Token endpoint 503', () => ({
     status: 503,
     body: { error: 'temporarily_unavailable', error_description: 'AADSTS90006: try later.' },
@@ -204,5 +286,7 @@ export const FAULTS: readonly FaultCase[] = [
 export function clearFaults(stack: LocalStack): void {
   for (const sim of [stack.graph, stack.legacy, stack.entra, stack.keyVault]) sim.clearFaults();
   answerRewriter(stack.graph).set(undefined);
+  answerRewriter(stack.legacy).set(undefined);
+  stack.graph.restoreOrder();
   stack.entra.setTokenLifetime(3599);
 }

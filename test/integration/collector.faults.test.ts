@@ -9,6 +9,7 @@ import { createTableStores } from '../../shared/adapters/tables/tableStores.js';
 import type { QuarantinedRecord } from '../../shared/ports.js';
 import { startLocalStack, type LocalStack, type SimRequest } from '../../devstack/stack.js';
 import { ndjson, runCli } from '../../devstack/cli.js';
+import { createAzureCredential, KeyVaultSecretProvider } from '../../shared/adapters/secretProvider.js';
 import { answerRewriter } from '../../scripts/reliability/simHooks.js';
 
 const MISORDERED = '1c000000-0000-4000-8000-000000000001';
@@ -21,6 +22,9 @@ const NO_ID = '1c000000-0000-4000-8000-000000000007';
 const ZONES = '1c000000-0000-4000-8000-000000000008';
 const LEGACY_UNORDERED = '1c000000-0000-4000-8000-000000000009';
 const LEGACY_POISON = '1c000000-0000-4000-8000-00000000000a';
+const SECRET_NEWLINE = '1c000000-0000-4000-8000-00000000000b';
+const SECRET_BOM = '1c000000-0000-4000-8000-00000000000c';
+const LONG_NAME = '1c000000-0000-4000-8000-00000000000d';
 
 interface TenantResult {
   tenantId: string;
@@ -79,6 +83,9 @@ describe('faults from public reports (issue 10)', () => {
         { tenantId: ZONES, incidents: 4 },
         { tenantId: LEGACY_UNORDERED, incidents: 0 },
         { tenantId: LEGACY_POISON, incidents: 4 },
+        { tenantId: SECRET_NEWLINE, incidents: 3 },
+        { tenantId: SECRET_BOM, incidents: 3 },
+        { tenantId: LONG_NAME, incidents: 3 },
       ],
     });
     stack.trustInProcess();
@@ -312,6 +319,79 @@ describe('faults from public reports (issue 10)', () => {
       } finally {
         answerRewriter(stack.legacy).set(undefined);
       }
+    });
+  });
+
+  describe('§4 outside values are normalised once, wherever they come from', () => {
+    async function withVaultSecret(value: string, body: () => Promise<void>): Promise<void> {
+      const name = env.PARTNER_SECRET_NAME as string;
+      stack.keyVault.setSecret(name, value);
+      try {
+        await body();
+      } finally {
+        stack.keyVault.setSecret(name, stack.partnerSecret);
+      }
+    }
+    async function readThroughProvider(): Promise<{ value: string; warnings: string[] }> {
+      const warnings: string[] = [];
+      const settings = loadSettings(env);
+      const provider = new KeyVaultSecretProvider({
+        vaultUrl: settings.keyVaultUrl as string,
+        secretName: settings.partnerSecretName,
+        credential: createAzureCredential(settings, env),
+        logger: {
+          info: () => {},
+          warn: (event, fields) => void warnings.push(JSON.stringify({ event, ...fields })),
+          error: () => {},
+        },
+      });
+      return { value: (await provider.getSecret()).value, warnings };
+    }
+
+    it('a Key Vault secret stored with a trailing newline (az … --file) works, and the change is logged', async () => {
+      await withVaultSecret(`${stack.partnerSecret}\n`, async () => {
+        const added = await cli('tenants', 'add', SECRET_NEWLINE);
+        expect(added.stderr).not.toContain('AADSTS7000215');
+        expect(added.code).toBe(0);
+        expect(await collect(SECRET_NEWLINE)).toMatchObject({ status: 'ok', incidentsFetched: 3 });
+        const { value, warnings } = await readThroughProvider();
+        expect(value).toBe(stack.partnerSecret);
+        expect(warnings.filter((w) => w.includes('"secret.normalised"'))).toHaveLength(1);
+        expect(warnings.join('\n')).not.toContain(stack.partnerSecret);
+      });
+    });
+
+    it('(own finding) a byte-order mark and a Windows line end (CRLF) around the vault value work too', async () => {
+      await withVaultSecret(`\uFEFF${stack.partnerSecret}\r\n`, async () => {
+        expect((await cli('tenants', 'add', SECRET_BOM)).code).toBe(0);
+        expect((await readThroughProvider()).value).toBe(stack.partnerSecret);
+      });
+    });
+  });
+
+  describe('§5 input limits checked at the use-case boundary, before any outside call', () => {
+    it('tenants add --name of 40,000 characters: exit 2 naming --name, no token or API call, nothing stored', async () => {
+      const tokensBefore = stack.entra.tokenRequests(LONG_NAME).length;
+      const graphBefore = listRequests('graph', LONG_NAME).length;
+      const run = await cli('tenants', 'add', LONG_NAME, '--name', 'x'.repeat(40_000));
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--name must be at most 256 characters');
+      expect(stack.entra.tokenRequests(LONG_NAME)).toHaveLength(tokensBefore);
+      expect(listRequests('graph', LONG_NAME)).toHaveLength(graphBefore);
+      expect(await tenantRow(LONG_NAME)).toEqual({});
+    });
+
+    it('(own finding) a name with a line break is refused by tenants add and consent-link alike', async () => {
+      const add = await cli('tenants', 'add', LONG_NAME, '--name', 'Contoso\nInjected line', '--no-verify');
+      expect(add.code).toBe(2);
+      expect(add.stderr).toContain('--name must not contain control characters');
+      const link = await cli('consent-link', '--name', 'Contoso\nInjected line');
+      expect(link.code).toBe(2);
+      expect(link.stderr).toContain('--name must not contain control characters');
+      expect(link.stdout).toBe('');
+      // 256 characters is the shared limit: accepted by both.
+      expect((await cli('tenants', 'add', LONG_NAME, '--name', 'n'.repeat(256), '--no-verify')).code).toBe(0);
+      expect((await tenantRow(LONG_NAME)).displayName).toBe('n'.repeat(256));
     });
   });
 });
