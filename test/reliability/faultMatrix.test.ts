@@ -48,6 +48,14 @@ describe('fault matrix (reduced)', () => {
       .map((source) => [fault.name, source] as const),
   );
 
+  // Faults the collector works around within the faulted run itself (issue 10): the victim must finish ok there too.
+  const VICTIM_OK = new Set([
+    'Graph $orderby refused (400)',
+    'Graph continuation refused (410)',
+    'Poison record: null lastUpdate',
+    'Poison record: no id',
+  ]);
+
   it.each(cases)('%s (%s): the store equals the truth after the rerun', async (name, source) => {
     const fault = FAULTS.find((f) => f.name === name)!;
     const point = fault.target === 'api' && source === 'graph' ? 2 : 1;
@@ -63,5 +71,6 @@ describe('fault matrix (reduced)', () => {
       bystandersNotOk: 0,
       notRecovered: 0,
     });
+    if (VICTIM_OK.has(name)) expect(row.victimOutcome).toBe('ok');
   });
 });
