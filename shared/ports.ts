@@ -46,8 +46,9 @@ export interface IncidentPage {
   readonly incidents: readonly FetchedIncident[];
   /**
    * The value (an API `lastUpdate…` string) the tenant's checkpoint may advance to once this page and all
-   * earlier pages are durably written, or undefined when this page alone does not make any advance safe
-   * (e.g. an unordered legacy slice that is not finished yet).
+   * earlier pages are durably written, or undefined when this page alone does not make any advance safe. Sources
+   * set it only on the last page of a bounded query read whole (design §6.5: a time slice; never a single page of
+   * a query still being paged, whatever order the server promised).
    */
   readonly checkpoint?: string;
   /**

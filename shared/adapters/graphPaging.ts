@@ -2,7 +2,9 @@
  * Graph paging decisions, pure (unit-tested): follow `@odata.nextLink` whole, but never past `$skip` 500 —
  * restart the ascending query at the highest `lastUpdateDateTime` seen instead (re-fetching that instant is
  * harmless: the store is idempotent). A restart that makes no progress means more than 500 incidents share
- * one instant, which Graph cannot page; that is an error, not a loop.
+ * one instant, which Graph cannot page; that is an error, not a loop. GraphIncidentSource checks a deep nextLink
+ * itself before asking nextGraphStep, because its restart point is a resume hint only while the promised order
+ * held (otherwise it halves the time slice instead; design §6.4–5).
  */
 import { CollectorError } from '../domain/errors.js';
 import { compareInstants } from '../domain/time.js';
