@@ -37,17 +37,6 @@ export function odataValue(body: JsonObject, what: string): JsonObject[] {
   return value as JsonObject[];
 }
 
-/** A string property every incident must carry (id, lastUpdate…), or a clear error. */
-export function requiredString(item: JsonObject, key: string, what: string): string {
-  const value = item[key];
-  if (typeof value === 'string' && value !== '') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  throw new CollectorError(`${what}: an item lacks '${key}'.`, {
-    code: ErrorCode.MALFORMED_RESPONSE,
-    kind: 'transient',
-  });
-}
-
 /** The incidents of a page, and the records refused one by one (issue 10 §3: one bad record never fails a page). */
 export interface IncidentRecords {
   readonly incidents: FetchedIncident[];

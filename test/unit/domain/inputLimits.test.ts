@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError } from '../../../shared/domain/errors.js';
+import { InputError } from '../../../shared/domain/errors.js';
 import { MAX_DISPLAY_NAME_LENGTH, parseDisplayName } from '../../../shared/domain/inputLimits.js';
 
 describe('parseDisplayName', () => {
@@ -20,8 +20,8 @@ describe('parseDisplayName', () => {
       }
       return undefined;
     })();
-    expect(error).toBeInstanceOf(ConfigError);
-    expect(error).toMatchObject({ setting: '--name', message: '--name must be at most 256 characters; got 257.' });
+    expect(error).toBeInstanceOf(InputError);
+    expect(error).toMatchObject({ field: '--name', message: '--name must be at most 256 characters; got 257.' });
   });
 
   it('refuses control characters (line breaks, tabs, escapes) anywhere inside', () => {

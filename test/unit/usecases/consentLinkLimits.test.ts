@@ -1,7 +1,17 @@
-/** The admin API's consent link (issue 10 §5): the shared display-name limits, HTTP 400 naming the field, no save. */
+/** The consent link (issue 10 §5): the shared display-name limits, HTTP 400 naming the field, nothing stored. */
 import { describe, expect, it } from '@jest/globals';
-import { consentLinkApi } from '../../../shared/usecases/adminApi.js';
-import type { ConsentLinkDeps } from '../../../shared/usecases/consent.js';
+import { apiErrorResponse, type ApiResponse } from '../../../functions/http/answers.js';
+import { createConsentLink, type ConsentLinkDeps } from '../../../shared/usecases/consent.js';
+
+/** What `GET /api/consent/link?name=` answers: the use case, its errors through the one HTTP mapping. */
+async function consentLinkApi(deps: ConsentLinkDeps, query: { name: string }): Promise<ApiResponse> {
+  try {
+    const link = await createConsentLink(deps, query);
+    return { status: 200, body: link };
+  } catch (error) {
+    return apiErrorResponse(error, deps.logger, 'consent_link');
+  }
+}
 
 function deps(saved: string[]): ConsentLinkDeps {
   return {
