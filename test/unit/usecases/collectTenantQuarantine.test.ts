@@ -73,7 +73,6 @@ function fakes(pages: IncidentPage[], quarantine?: QuarantineStore) {
     clock: { now: () => NOW },
     logger: { info: () => {}, warn: () => {}, error: () => {} },
     sync: { overlapSeconds: 300, lagSeconds: 0, initialLookbackDays: 30, reprobeHours: 24 },
-    lookahead: false,
     ...(quarantine ? { quarantine } : {}),
   };
   return { deps, events, tenant: () => tenant };
