@@ -31,7 +31,8 @@ function fakes(pages: IncidentPage[], quarantine?: QuarantineStore) {
       upsert: async () => tenant,
       update: async (_id: string, patch: TenantPatch) => {
         if (patch.incidentsRejected !== undefined) events.push(`tenant.incidentsRejected=${patch.incidentsRejected}`);
-        tenant = { ...tenant, ...patch };
+        const { source: _source, ...rest } = patch;
+        tenant = { ...tenant, ...rest };
         return tenant;
       },
       advanceCheckpoint: async (_id: string, checkpoint: string) => {
