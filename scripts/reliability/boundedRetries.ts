@@ -2,7 +2,8 @@
  * Bounded retries (issue 5 §7): a tenant whose API or token endpoint fails permanently, collected once; the
  * requests it caused are counted at the simulators and compared with the stated bound. The HTTP adapter makes at
  * most RETRY_LIMIT + 1 = 5 attempts per call; Graph's `$expand=alerts` fallback may repeat the first page once
- * without expand (so ≤ 10 on a 500); @azure/identity retries a failing token request 3 times (≤ 4 token calls).
+ * without expand after any 5xx, timeout or reset (so ≤ 10 there; not after a 429); @azure/identity retries a
+ * failing token request 3 times (≤ 4 token calls).
  */
 import { RETRY_LIMIT } from '../../shared/adapters/http.js';
 import type { SourceKind } from '../../shared/ports.js';
@@ -37,7 +38,7 @@ const tokenRequests = (stack: LocalStack, tenant: string) =>
 const CASES: readonly Case[] = [
   {
     failure: 'API 503 forever',
-    bound: () => ATTEMPTS,
+    bound: (src) => (src === 'graph' ? 2 * ATTEMPTS : ATTEMPTS),
     count: apiRequests,
     arm: (s, t, src) =>
       (src === 'graph' ? s.graph : s.legacy).inject({ match: (r) => r.tenantId === t, status: 503, times: Infinity }),
@@ -58,7 +59,7 @@ const CASES: readonly Case[] = [
   },
   {
     failure: 'API connection reset forever',
-    bound: () => ATTEMPTS,
+    bound: (src) => (src === 'graph' ? 2 * ATTEMPTS : ATTEMPTS),
     count: apiRequests,
     arm: (s, t, src) =>
       (src === 'graph' ? s.graph : s.legacy).inject({
