@@ -22,7 +22,7 @@ export interface KillOptions {
   readonly allocator: TenantAllocator;
   readonly source: SourceKind;
   readonly incidents: number;
-  /** Kill when the checkpoint of this page (1-based) is about to be written. */
+  /** Kill when this checkpoint write (1-based, after at least one page write) is about to reach storage. */
   readonly killAtPage: number;
   /**
    * Issue 14: the rerun collects from this other source (the tenant was switched while the killed run held
