@@ -308,6 +308,7 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
       tenants: services.tenants,
       tokens: services.tokens,
       source: services.source,
+      sources: registry,
       clock,
       logger,
     }),

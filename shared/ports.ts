@@ -323,6 +323,11 @@ export interface ConsentState {
   /** The tenant the link was made for (GUID), or undefined for an `organizations` link. */
   readonly tenantId?: string;
   readonly displayName?: string;
+  /**
+   * The source whose scope the link asked consent for, when the link named one (`sources check` issues Graph
+   * links): the callback verifies that source. Undefined: the tenant's own source, else `INCIDENT_SOURCE`.
+   */
+  readonly source?: SourceKind;
   readonly createdAt: string;
   readonly expiresAt: string;
 }

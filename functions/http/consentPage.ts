@@ -96,6 +96,11 @@ const FAILURES: Readonly<Record<ConsentReason, PageText>> = {
     what: 'The application was consented in tenant {tenantId}, but it cannot read security incidents ({code}). Nothing was registered.',
     todo: 'Make sure the incident read permission was accepted (Enterprise applications → the app → Permissions → Grant admin consent), then ask your service provider for a new consent link.',
   },
+  source_retired: {
+    title: 'Your consent was received, but it cannot be used yet',
+    what: 'Your service provider still collects tenant {tenantId} through a Microsoft API that has been retired ({code}). Nothing was changed.',
+    todo: 'Tell your service provider the code above: they need to move your organisation to Microsoft Graph and send you a new consent link.',
+  },
   temporarily_unavailable: {
     title: 'Please try again in a few minutes',
     what: 'Your consent was received, but the service could not verify it just now ({code}). Nothing was registered yet.',

@@ -1,7 +1,8 @@
 /**
  * The CLI's actions: each resolves services, calls one use case and maps the result to output and an exit code.
  */
-import { ConfigError, InputError, NotFoundError } from '../domain/errors.js';
+import { CollectorError, ConfigError, InputError, NotFoundError } from '../domain/errors.js';
+import { ErrorCode } from '../domain/errorCodes.js';
 import { parseDisplayName } from '../domain/inputLimits.js';
 import { isTenantId, parseTenantId } from '../domain/tenantId.js';
 import { requireTimestamp } from '../domain/time.js';
@@ -30,6 +31,7 @@ import {
   type VerifyOutcome,
 } from '../usecases/tenants.js';
 import { checkSources, type SourcesCheckReport } from '../usecases/sourcesCheck.js';
+import { SOURCE_RETIRED } from '../usecases/sourceChoice.js';
 import type { Io } from './io.js';
 import type { CommandHandlers } from './program.js';
 
@@ -204,7 +206,17 @@ export function createHandlers(
     async tenantsSetSource(tenantId, source) {
       parseTenantId(tenantId);
       const s = await services();
-      const t = await setTenantSource(s.tenantDeps(), tenantId, source);
+      let t;
+      try {
+        t = await setTenantSource(s.tenantDeps(), tenantId, source);
+      } catch (error) {
+        // A refused move (the legacy API is retired) is the caller's request, not a tenant failure: exit 2.
+        if (error instanceof CollectorError && error.code === SOURCE_RETIRED) {
+          io.err(`${SOURCE_RETIRED}: ${error.message}\n`);
+          return EXIT_USAGE;
+        }
+        throw error;
+      }
       io.err(
         `Tenant ${t.tenantId} now collects from ${t.source ?? `the default source (INCIDENT_SOURCE=${s.settings.incidentSource})`}; its checkpoint is kept.\n`,
       );
@@ -355,11 +367,16 @@ export function createHandlers(
   };
 }
 
-/** Map an error escaping a command to its message and exit code. */
+/**
+ * Map an error escaping a command to its message and exit code: 2 for the caller's mistake (config, input, a
+ * tenant the caller named that is not registered — TENANT_NOT_FOUND), 1 for anything else, including a row of ours
+ * found missing (e.g. TABLE_RUN_NOT_FOUND during `collect`), which is a failure, not a usage error.
+ */
 export function exitCodeOfError(error: unknown): { code: number; message: string } {
   if (error instanceof ConfigError) return { code: EXIT_USAGE, message: error.message };
   if (error instanceof InputError) return { code: EXIT_USAGE, message: error.message };
-  if (error instanceof NotFoundError) return { code: EXIT_USAGE, message: error.message };
+  if (error instanceof NotFoundError && error.code === ErrorCode.TENANT_NOT_FOUND)
+    return { code: EXIT_USAGE, message: error.message };
   const e = error instanceof Error ? error : new Error(String(error));
   return { code: EXIT_TENANT_FAILED, message: `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` };
 }

@@ -5,18 +5,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseDisplayName } from '../domain/inputLimits.js';
-import { ConfigError, InputError } from '../domain/errors.js';
+import { CollectorError, ConfigError, InputError } from '../domain/errors.js';
 import { afterSuccess } from '../domain/tenantState.js';
-import type {
-  Clock,
-  ConsentStateStore,
-  IncidentSource,
-  Logger,
-  TenantRecord,
-  TenantStore,
-  TokenProvider,
+import {
+  legacyRetired,
+  type Clock,
+  type ConsentStateStore,
+  type IncidentSource,
+  type Logger,
+  type SourceKind,
+  type SourceRegistry,
+  type TenantRecord,
+  type TenantStore,
+  type TokenProvider,
 } from '../ports.js';
-import { probeTenant, toFailure } from './collectTenant.js';
+import { toFailure } from './collectTenant.js';
+import { configuredSource, defaultSetting, SOURCE_RETIRED, sourcePair, sourceRetiredError } from './sourceChoice.js';
 import { isTenantId } from '../domain/tenantId.js';
 
 export const CONSENT_STATE_TTL_MS = 24 * 3_600_000;
@@ -127,6 +131,8 @@ export interface ConsentCallbackDeps {
   readonly tenants: TenantStore;
   readonly tokens: TokenProvider;
   readonly source: IncidentSource;
+  /** Every source by kind (see sourceChoice.ts); without it only `source`/`tokens` exist. */
+  readonly sources?: SourceRegistry;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -149,7 +155,8 @@ export type ConsentReason =
   | 'tenant_mismatch'
   | 'verification_failed'
   | 'missing_permissions'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  | 'source_retired';
 
 export type ConsentOutcome =
   | { readonly ok: true; readonly tenant: TenantRecord; readonly reconsented: boolean }
@@ -195,18 +202,27 @@ export async function completeConsent(deps: ConsentCallbackDeps, query: ConsentC
     return fail(400, 'tenant_mismatch', { tenantId });
   }
 
+  const existing = await deps.tenants.get(tenantId);
   try {
-    await probeTenant(deps, tenantId);
+    await probeConsentedSource(
+      deps,
+      tenantId,
+      record.source ?? (existing ? configuredSource(deps, existing) : undefined),
+    );
   } catch (error) {
     const failure = toFailure(error);
     deps.logger.warn('consent.verification_failed', { tenantId, errorCode: failure.code, kind: failure.kind });
+    if (failure.code === SOURCE_RETIRED) {
+      // Status unchanged (a new tenant is not registered); the operator's message names the moving command.
+      deps.logger.warn('consent.source_retired', { tenantId, message: failure.message });
+      return fail(409, 'source_retired', { code: failure.code, tenantId });
+    }
     if (failure.kind === 'missing_permissions')
       return fail(403, 'missing_permissions', { code: failure.code, tenantId });
     if (failure.kind === 'transient') return fail(503, 'temporarily_unavailable', { code: failure.code, tenantId });
     return fail(400, 'verification_failed', { code: failure.code, tenantId });
   }
 
-  const existing = await deps.tenants.get(tenantId);
   const displayName = record.displayName ?? existing?.displayName ?? tenantId;
   if (existing?.status === 'disabled') {
     // Consent does not override an operator's decision to disable the tenant.
@@ -223,4 +239,41 @@ export async function completeConsent(deps: ConsentCallbackDeps, query: ConsentC
   });
   deps.logger.info('consent.registered', { tenantId, reconsented: existing !== undefined });
   return { ok: true, tenant, reconsented: existing !== undefined };
+}
+
+/**
+ * Prove token and API access for a consenting tenant on the source its consent was for: the link's recorded
+ * source (a Graph link from `sources check` → Graph), else the tenant's own column, else `INCIDENT_SOURCE`
+ * (`auto`: Graph when its token carries the read role, else the legacy API). Nothing is written (the tenant may not
+ * be registered yet). The legacy API from 2027-02-01 (injected clock) → SOURCE_RETIRED before any call to it.
+ */
+async function probeConsentedSource(
+  deps: ConsentCallbackDeps,
+  tenantId: string,
+  consented: SourceKind | 'auto' | undefined,
+): Promise<SourceKind> {
+  const setting = consented ?? defaultSetting(deps);
+  const retiredCheck = () => {
+    if (legacyRetired(deps.clock.now())) throw sourceRetiredError(tenantId);
+  };
+  if (setting !== 'auto') {
+    if (setting === 'm365d') retiredCheck();
+    const pair = sourcePair(deps, setting);
+    await pair.tokens.getToken(tenantId);
+    await pair.source.probe(tenantId);
+    return setting;
+  }
+  const graph = sourcePair(deps, 'graph');
+  try {
+    await graph.tokens.getToken(tenantId);
+  } catch (error) {
+    if (!(error instanceof CollectorError) || error.kind !== 'missing_permissions') throw error;
+    retiredCheck();
+    const legacy = sourcePair(deps, 'm365d');
+    await legacy.tokens.getToken(tenantId);
+    await legacy.source.probe(tenantId);
+    return 'm365d';
+  }
+  await graph.source.probe(tenantId);
+  return 'graph';
 }

@@ -2,22 +2,24 @@
  * Tenant registry use cases (design §5 lifecycle): add (verify), enable/disable, remove, list.
  * Verification = one token (tid + roles checked) and one `$top=1` call.
  */
-import { InputError, NotFoundError } from '../domain/errors.js';
+import { CollectorError, InputError, NotFoundError } from '../domain/errors.js';
 import { parseDisplayName } from '../domain/inputLimits.js';
 import { parseTenantId } from '../domain/tenantId.js';
 import { afterFailure, afterSuccess, TENANT_STATUSES } from '../domain/tenantState.js';
-import type {
-  Clock,
-  IncidentSource,
-  Logger,
-  SnapshotStore,
-  SourceRegistry,
-  TenantRecord,
-  TenantStatus,
-  TenantStore,
-  TokenProvider,
+import {
+  legacyRetired,
+  type Clock,
+  type IncidentSource,
+  type Logger,
+  type SnapshotStore,
+  type SourceRegistry,
+  type TenantRecord,
+  type TenantStatus,
+  type TenantStore,
+  type TokenProvider,
 } from '../ports.js';
-import { probeTenant, probeTenantSource, toFailure, type Failure } from './collectTenant.js';
+import { probeTenantSource, toFailure, type Failure } from './collectTenant.js';
+import { SOURCE_RETIRED } from './sourceChoice.js';
 
 export interface TenantDeps {
   readonly tenants: TenantStore;
@@ -36,14 +38,36 @@ export interface VerifyOutcome {
   readonly failure?: Failure;
 }
 
-/** Verify a tenant now and store the status that explains the result. */
+/**
+ * Verify a tenant now and store the status that explains the result. The probe is on the tenant's own source
+ * (`probeTenantSource`: its column, else `INCIDENT_SOURCE`, `auto` falling back to the legacy API while Graph lacks
+ * the role), for a new tenant too: a tenant not yet stored is first stored `pending_consent`. SOURCE_RETIRED (the
+ * legacy API from 2027-02-01) leaves the status and failure count unchanged, as in collectTenant: the tenant did
+ * nothing wrong, it has to be moved (`tenants set-source <id> graph`, named in the error).
+ */
 export async function verifyTenant(deps: TenantDeps, tenantId: string, displayName?: string): Promise<VerifyOutcome> {
-  let current = await deps.tenants.get(tenantId);
+  let current =
+    (await deps.tenants.get(tenantId)) ??
+    (await deps.tenants.upsert(tenantId, {
+      displayName: displayName ?? tenantId,
+      status: 'pending_consent',
+      statusChangedAt: deps.clock.now().toISOString(),
+      consecutiveFailures: 0,
+    }));
   try {
-    if (current) current = await probeTenantSource(deps, current);
-    else await probeTenant(deps, tenantId);
+    current = await probeTenantSource(deps, current);
   } catch (error) {
     const failure = toFailure(error);
+    if (failure.code === SOURCE_RETIRED) {
+      const tenant = await deps.tenants.upsert(tenantId, {
+        ...(displayName !== undefined ? { displayName } : {}),
+        lastErrorCode: failure.code,
+        lastError: failure.message.slice(0, 1024),
+        lastProbeAt: deps.clock.now().toISOString(),
+      });
+      deps.logger.warn('tenant.verify_failed', { tenantId, errorCode: failure.code, status: tenant.status });
+      return { tenant, failure };
+    }
     const patch = afterFailure(current, failure, deps.clock.now(), { collected: false });
     const tenant = await deps.tenants.upsert(tenantId, {
       ...patch,
@@ -168,10 +192,10 @@ export const SOURCE_CHOICES = ['graph', 'm365d', 'default'] as const;
  * Set or clear a tenant's own source (design §4 `source` column). The checkpoint is kept: the next collection
  * starts from it (as an instant, with the usual overlap) on the new source, so no incident is missed across the
  * switch, and versions the old source already stored are not written again. Unknown tenant → NotFoundError; a bad
- * choice → InputError naming the argument.
+ * choice → InputError naming the argument; `m365d` from 2027-02-01 (injected clock) → CollectorError SOURCE_RETIRED.
  */
 export async function setTenantSource(
-  deps: Pick<TenantDeps, 'tenants' | 'logger'>,
+  deps: Pick<TenantDeps, 'tenants' | 'logger' | 'clock'>,
   tenantIdRaw: string,
   choice: string,
 ): Promise<TenantRecord> {
@@ -181,6 +205,12 @@ export async function setTenantSource(
       `source must be one of ${SOURCE_CHOICES.join(', ')}; got ${JSON.stringify(choice.slice(0, 40))}.`,
     );
   const tenant = await requireTenant(deps, tenantIdRaw);
+  if (choice === 'm365d' && legacyRetired(deps.clock.now()))
+    throw new CollectorError(
+      `The legacy incidents API stopped on 2027-02-01: tenant ${tenant.tenantId} cannot be moved to it (m365d). ` +
+        `Use "incident-collector tenants set-source ${tenant.tenantId} graph".`,
+      { code: SOURCE_RETIRED, kind: 'permanent' },
+    );
   const updated = await deps.tenants.update(tenant.tenantId, {
     source: choice === 'default' ? '' : (choice as 'graph' | 'm365d'),
   });

@@ -24,9 +24,11 @@ export function stateKey(state: string): string {
 function toRecord(row: Row): ConsentState {
   const tenantId = asOptionalString(row.tenantId);
   const displayName = asOptionalString(row.displayName);
+  const source = asOptionalString(row.source);
   return {
     ...(tenantId !== undefined ? { tenantId } : {}),
     ...(displayName !== undefined ? { displayName } : {}),
+    ...(source === 'graph' || source === 'm365d' ? { source } : {}),
     createdAt: asString(row.createdAt),
     expiresAt: asString(row.expiresAt),
   };
