@@ -3,12 +3,15 @@
  * pending tenants whose link expired.
  *
  * CSV: one customer per line, `tenant,displayName` — the tenant as a GUID (the link then accepts only that tenant)
- * or a domain (a sign-in hint, not enforced); the display name is optional. A first line whose first cell is neither
- * a GUID nor a domain is a header and skipped; blank lines are skipped; fields may be double-quoted (RFC 4180, `""`
- * inside quotes is one quote). A GUID row is registered `pending_consent` (an existing tenant keeps its status) with
+ * or a domain (a sign-in hint, not enforced); the display name is optional (`parseDisplayName`'s rule: at most 256
+ * characters, no control characters; not a GUID — a GUID there means swapped columns). The first line is a header and skipped only when its
+ * first cell is `tenant`, `tenantId`, `tenant id` or `domain` (any case); any other invalid row is an error naming
+ * its line. Blank lines are skipped; fields may be double-quoted (RFC 4180, `""` inside quotes is one quote; only
+ * spaces may follow the closing quote). A GUID row is registered `pending_consent` (an existing tenant keeps its status) with
  * `consentLinkExpiresAt`; a domain row only gets a link (the callback registers the tenant that consents).
  */
 import { InputError } from '../domain/errors.js';
+import { parseDisplayName } from '../domain/inputLimits.js';
 import { isTenantId } from '../domain/tenantId.js';
 import type { TenantRecord, TenantStore } from '../ports.js';
 import { createConsentLink, type ConsentLinkDeps } from './consent.js';
@@ -37,11 +40,16 @@ export interface OnboardingDeps {
 }
 
 const DOMAIN = /^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+/** A first line whose first cell is one of these is a header. */
+const HEADER_WORD = /^(tenant|tenantid|tenant id|domain)$/i;
 /** A file of links for hundreds of customers, not a data dump: refuse more rows than this. */
 export const MAX_CSV_ROWS = 5000;
 
-/** Split one CSV line into fields (double quotes, `""` escapes). Returns undefined for an unterminated quote. */
-function fields(line: string): string[] | undefined {
+/**
+ * Split one CSV line into fields (double quotes, `""` escapes). Returns the reason (for the error message) when a
+ * quoted field is not closed or text other than spaces follows its closing quote.
+ */
+function fields(line: string): string[] | string {
   const out: string[] = [];
   let i = 0;
   for (;;) {
@@ -49,7 +57,7 @@ function fields(line: string): string[] | undefined {
     if (line[i] === '"') {
       i++;
       for (;;) {
-        if (i >= line.length) return undefined;
+        if (i >= line.length) return 'a quoted field is not closed';
         if (line[i] === '"') {
           if (line[i + 1] === '"') {
             value += '"';
@@ -61,7 +69,11 @@ function fields(line: string): string[] | undefined {
         }
         value += line[i++];
       }
-      while (i < line.length && line[i] !== ',') i++;
+      while (i < line.length && line[i] !== ',') {
+        if (line[i] !== ' ' && line[i] !== '\t')
+          return `field ${out.length + 1} has text after its closing quote; quote the whole field`;
+        i++;
+      }
     } else {
       const end = line.indexOf(',', i);
       value = line.slice(i, end === -1 ? line.length : end);
@@ -81,19 +93,30 @@ export function parseOnboardingCsv(text: string): OnboardingRow[] {
     if (line.trim() === '') continue;
     const cells = fields(line);
     const where = `--from-csv line ${index + 1}`;
-    if (!cells) throw new InputError('--from-csv', `${where}: a quoted field is not closed.`);
+    if (typeof cells === 'string') throw new InputError('--from-csv', `${where}: ${cells}.`);
     const tenant = cells[0] ?? '';
     const valid = isTenantId(tenant) || DOMAIN.test(tenant);
     if (!valid) {
-      if (rows.length === 0 && index === lines.findIndex((l) => l.trim() !== '')) continue; // header
+      const firstLine = rows.length === 0 && index === lines.findIndex((l) => l.trim() !== '');
+      if (firstLine && HEADER_WORD.test(tenant)) continue; // header
       throw new InputError(
         '--from-csv',
         `${where}: the first column must be a tenant ID (GUID) or a domain such as contoso.onmicrosoft.com; got ${JSON.stringify(tenant.slice(0, 80))}.`,
       );
     }
     const name = cells[1];
-    if (name !== undefined && name.length > 256)
-      throw new InputError('--from-csv', `${where}: the display name must be at most 256 characters.`);
+    if (name !== undefined && isTenantId(name))
+      throw new InputError(
+        '--from-csv',
+        `${where}: the display name (column 2) is a tenant ID; the columns are tenant,displayName — are they swapped?`,
+      );
+    try {
+      // The rule every display name follows (inputLimits.ts), reported with the line.
+      parseDisplayName(name, 'the display name (column 2)');
+    } catch (error) {
+      if (error instanceof InputError) throw new InputError('--from-csv', `${where}: ${error.message}`);
+      throw error;
+    }
     rows.push({ tenant: isTenantId(tenant) ? tenant.toLowerCase() : tenant, ...(name ? { displayName: name } : {}) });
     if (rows.length > MAX_CSV_ROWS)
       throw new InputError('--from-csv', `--from-csv holds more than ${MAX_CSV_ROWS} rows; split the file.`);
@@ -166,10 +189,15 @@ export async function renewExpiredLinks(deps: OnboardingDeps, validDays?: number
   );
 }
 
-/** CSV text of issued links: header `tenant,displayName,tenantId,status,url,expiresAt`, fields quoted when needed. */
+/**
+ * CSV text of issued links: header `tenant,displayName,tenantId,status,url,expiresAt`, fields quoted when needed. A
+ * cell starting with `=`, `+`, `-` or `@` gets a leading `'` so a spreadsheet shows it as text and never runs it as
+ * a formula (OWASP "CSV injection").
+ */
 export function linksCsv(links: readonly IssuedLink[]): string {
   const quote = (v: string | null) => {
-    const s = v ?? '';
+    const raw = v ?? '';
+    const s = /^[=+\-@]/.test(raw) ? `'${raw}` : raw;
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   const lines = [['tenant', 'displayName', 'tenantId', 'status', 'url', 'expiresAt'].join(',')];

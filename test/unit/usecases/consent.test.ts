@@ -31,6 +31,17 @@ function setup() {
 }
 
 describe('createConsentLink', () => {
+  it('a name with a control character or over 256 characters is an InputError naming name, and nothing is stored', async () => {
+    const { w, linkDeps } = setup();
+
+    for (const name of ['Con\ntoso', 'Con\u0007toso', 'x'.repeat(257)])
+      await expect(createConsentLink(linkDeps, { tenant: T, name })).rejects.toMatchObject({
+        name: 'InputError',
+        field: 'name',
+      });
+    expect(w.consentStates.size).toBe(0);
+  });
+
   it('stores a one-time state bound to the named tenant (lower case) for 24 hours and builds the adminconsent URL', async () => {
     const { w, linkDeps } = setup();
 
