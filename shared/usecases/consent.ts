@@ -64,11 +64,18 @@ const STATE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * Make a one-time consent link (design §8). `validDays` (1–30, bulk onboarding) replaces the 24-hour life; the
- * returned `expiresAt` says which applies. Bad input → InputError naming the field.
+ * returned `expiresAt` says which applies. `source` asks consent for that source's scope instead of `deps.scope`
+ * (`sources check` asks for Graph whatever `INCIDENT_SOURCE` is) and is recorded on the state, so the callback
+ * verifies that source. Bad input → InputError naming the field.
  */
 export async function createConsentLink(
   deps: ConsentLinkDeps,
-  input: { tenant?: string; name?: string; validDays?: number },
+  input: {
+    tenant?: string;
+    name?: string;
+    validDays?: number;
+    source?: { readonly kind: SourceKind; readonly scope: string };
+  },
 ): Promise<ConsentLink> {
   if (!deps.redirectUri) {
     throw new ConfigError(
@@ -101,13 +108,14 @@ export async function createConsentLink(
   await deps.consentStates.save(state, {
     ...(boundTenant ? { tenantId: boundTenant } : {}),
     ...(name ? { displayName: name } : {}),
+    ...(input.source ? { source: input.source.kind } : {}),
     createdAt: now.toISOString(),
     expiresAt,
   });
   await pruneExpiredStates(deps, now);
   const url = new URL(`${deps.authorityHost}/${encodeURIComponent(authorityTenant)}/v2.0/adminconsent`);
   url.searchParams.set('client_id', deps.clientId);
-  url.searchParams.set('scope', deps.scope);
+  url.searchParams.set('scope', input.source?.scope ?? deps.scope);
   url.searchParams.set('redirect_uri', deps.redirectUri);
   url.searchParams.set('state', state);
   return { url: url.toString(), state, expiresAt };

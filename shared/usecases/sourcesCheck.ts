@@ -126,7 +126,13 @@ async function checkOne(deps: SourcesCheckDeps, tenant: TenantRecord, retired: b
   }
   let consentLink: SourceReadiness['consentLink'] = null;
   if (action === 'send_consent_link' && deps.consentLink?.redirectUri) {
-    const link = await createConsentLink(deps.consentLink, { tenant: id, name: tenant.displayName });
+    // The text asks for Graph consent: the link carries the Graph scope even with INCIDENT_SOURCE=m365d, and the
+    // callback verifies Graph.
+    const link = await createConsentLink(deps.consentLink, {
+      tenant: id,
+      name: tenant.displayName,
+      source: { kind: 'graph', scope: deps.sources.sourceFor('graph').source.scope },
+    });
     consentLink = { url: link.url, expiresAt: link.expiresAt };
   }
   return {

@@ -24,6 +24,18 @@ export function consentStateStoreContract(name: string, store: () => ConsentStat
       expect(await store().consume(newState())).toBeUndefined();
     });
 
+    it('the consented source of a Graph link (sources check) round-trips', async () => {
+      const state = newState();
+      const record = {
+        tenantId: newTenantId(),
+        source: 'graph' as const,
+        createdAt: '2026-11-24T12:00:00.000Z',
+        expiresAt: '2026-11-25T12:00:00.000Z',
+      };
+      await store().save(state, record);
+      expect(await store().consume(state)).toEqual(record);
+    });
+
     it('a record without a tenant (an organizations link) round-trips without one', async () => {
       const state = newState();
       await store().save(state, { createdAt: '2026-11-24T12:00:00.000Z', expiresAt: '2026-11-25T12:00:00.000Z' });

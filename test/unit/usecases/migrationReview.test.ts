@@ -5,9 +5,11 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { exitCodeOfError } from '../../../shared/cli/commands.js';
+import { ErrorCode } from '../../../shared/domain/errorCodes.js';
 import { CollectorError, InputError, NotFoundError } from '../../../shared/domain/errors.js';
 import type { IncidentSource, SourceKind, SourceSetting, TokenProvider } from '../../../shared/ports.js';
 import { completeConsent } from '../../../shared/usecases/consent.js';
+import { checkSources } from '../../../shared/usecases/sourcesCheck.js';
 import { SOURCE_RETIRED } from '../../../shared/usecases/sourceChoice.js';
 import { addTenant, setTenantSource, verifyTenant } from '../../../shared/usecases/tenants.js';
 import { fakeWorld } from '../../fakes/index.js';
@@ -27,19 +29,21 @@ function world(setting: SourceSetting, now: string, graphRole = true) {
     pages: async function* () {},
     probe: async (tenantId) => void calls.push(`probe:${kind}:${tenantId}`),
   });
-  const tokens = (kind: SourceKind, ok: boolean): TokenProvider => ({
+  const roles = { graph: graphRole, m365d: true };
+  const tokens = (kind: SourceKind): TokenProvider => ({
     getToken: async (tenantId) => {
       calls.push(`token:${kind}:${tenantId}`);
-      if (!ok) throw new CollectorError('no role', { code: 'TOKEN_ROLE_MISSING', kind: 'missing_permissions' });
+      if (!roles[kind])
+        throw new CollectorError('no role', { code: ErrorCode.MISSING_ROLE, kind: 'missing_permissions' });
       return 'token';
     },
   });
   const pairs = {
-    graph: { source: source('graph'), tokens: tokens('graph', graphRole) },
-    m365d: { source: source('m365d'), tokens: tokens('m365d', true) },
+    graph: { source: source('graph'), tokens: tokens('graph') },
+    m365d: { source: source('m365d'), tokens: tokens('m365d') },
   };
   const deps = { ...w, sources: { defaultSetting: setting, sourceFor: (k: SourceKind) => pairs[k] }, ...pairs.graph };
-  return { w, deps, calls };
+  return { w, deps, calls, roles };
 }
 
 describe('tenants add / verify on the tenant source', () => {
@@ -125,6 +129,35 @@ describe('consent callback after the cut-off', () => {
 
     expect(outcome).toMatchObject({ ok: true, tenant: { tenantId: T, status: 'active' } });
     expect(calls).toContain(`probe:m365d:${T}`);
+  });
+});
+
+describe('sources check consent links with INCIDENT_SOURCE=m365d', () => {
+  it('carry the Graph scope, and their callback verifies Graph (not the legacy API)', async () => {
+    const { w, deps, calls, roles } = world('m365d', BEFORE, false);
+    w.tenants.seed({ tenantId: T, displayName: 'Contoso', status: 'active', consecutiveFailures: 0 });
+    const consentLink = {
+      consentStates: w.consentStates,
+      clock: w.clock,
+      authorityHost: 'https://login.example',
+      clientId: 'client',
+      scope: 'm365d/.default',
+      redirectUri: 'https://app.example/api/consent/callback',
+      logger: w.logger,
+    };
+
+    const report = await checkSources({ ...deps, concurrency: 1, consentLink });
+    const line = report.tenants[0];
+    expect(line?.action).toBe('send_consent_link');
+    const url = new URL(line?.consentLink?.url ?? 'https://missing.example');
+    expect(url.searchParams.get('scope')).toBe('graph/.default');
+
+    roles.graph = true; // the admin consented to Graph
+    calls.length = 0;
+    const outcome = await completeConsent(deps, { state: url.searchParams.get('state') ?? '', tenant: T });
+
+    expect(outcome).toMatchObject({ ok: true });
+    expect(calls).toEqual([`token:graph:${T}`, `probe:graph:${T}`]);
   });
 });
 
