@@ -4,7 +4,10 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { invoke } from '../../shared/host/invoke.js';
-import { checkHealth } from '../../shared/usecases/health.js';
+import { checkHealth, LegacyCountCache } from '../../shared/usecases/health.js';
+
+/** One per process: anonymous callers must not make every request scan the Tenants table (60 s cache). */
+const legacyCount = new LegacyCountCache();
 
 export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return invoke(context, async (services) => {
@@ -14,6 +17,7 @@ export async function health(_request: HttpRequest, context: InvocationContext):
       tenants: services.tenants,
       clock: services.clock,
       defaultSource: services.sources.defaultSetting,
+      legacyCount,
     });
     return {
       status: report.status === 'unavailable' ? 503 : 200,

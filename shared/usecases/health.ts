@@ -47,6 +47,36 @@ export function collectsFromLegacy(tenant: TenantRecord, defaultSource: SourceSe
   return (tenant.source ?? defaultSource) !== 'graph';
 }
 
+/** How long the anonymous health endpoint reuses a count of tenants on the legacy API (ms). */
+export const LEGACY_COUNT_TTL_MS = 60_000;
+
+/**
+ * An in-process cache of "how many tenants collect from the legacy API", so an anonymous caller cannot make every
+ * request scan the Tenants table: a count is reused for `ttlMs` by the injected clock (a clock that went back
+ * reloads), concurrent misses share one scan, and a failed scan is not cached.
+ */
+export class LegacyCountCache {
+  private cached: { readonly at: number; readonly source: SourceSetting; readonly count: number } | undefined;
+  private loading: Promise<number> | undefined;
+
+  constructor(private readonly ttlMs: number = LEGACY_COUNT_TTL_MS) {}
+
+  /** The cached count when fresh, else the count of `tenants` (one `list()`), remembered at `clock.now()`. */
+  async count(tenants: TenantStore, clock: Clock, defaultSource: SourceSetting): Promise<number> {
+    const now = clock.now().getTime();
+    const c = this.cached;
+    if (c && c.source === defaultSource && now >= c.at && now - c.at < this.ttlMs) return c.count;
+    this.loading ??= countOnLegacy(tenants, defaultSource).finally(() => (this.loading = undefined));
+    const count = await this.loading;
+    this.cached = { at: now, source: defaultSource, count };
+    return count;
+  }
+}
+
+async function countOnLegacy(tenants: TenantStore, defaultSource: SourceSetting): Promise<number> {
+  return (await tenants.list()).filter((t) => collectsFromLegacy(t, defaultSource)).length;
+}
+
 export interface HealthDeps {
   readonly runs: RunStore;
   readonly logger: Logger;
@@ -54,6 +84,8 @@ export interface HealthDeps {
   readonly tenants?: TenantStore;
   readonly clock?: Clock;
   readonly defaultSource?: SourceSetting;
+  /** Reuse the legacy count across calls (the anonymous HTTP endpoint); absent → counted on every call. */
+  readonly legacyCount?: LegacyCountCache;
 }
 
 /** The health report; never throws (a storage failure is the `unavailable` report). */
@@ -62,8 +94,9 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
     const last = await deps.runs.lastFinished();
     const problems: HealthProblem[] = [];
     if (deps.tenants && deps.clock && deps.defaultSource && legacyDeadlineNear(deps.clock.now())) {
-      const defaultSource = deps.defaultSource;
-      const onLegacy = (await deps.tenants.list()).filter((t) => collectsFromLegacy(t, defaultSource)).length;
+      const onLegacy = deps.legacyCount
+        ? await deps.legacyCount.count(deps.tenants, deps.clock, deps.defaultSource)
+        : await countOnLegacy(deps.tenants, deps.defaultSource);
       if (onLegacy > 0)
         problems.push({
           code: LEGACY_SOURCE_IN_USE,

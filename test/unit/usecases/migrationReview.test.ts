@@ -9,6 +9,7 @@ import { ErrorCode } from '../../../shared/domain/errorCodes.js';
 import { CollectorError, InputError, NotFoundError } from '../../../shared/domain/errors.js';
 import type { IncidentSource, SourceKind, SourceSetting, TokenProvider } from '../../../shared/ports.js';
 import { completeConsent } from '../../../shared/usecases/consent.js';
+import { checkHealth, LegacyCountCache } from '../../../shared/usecases/health.js';
 import { checkSources } from '../../../shared/usecases/sourcesCheck.js';
 import { SOURCE_RETIRED } from '../../../shared/usecases/sourceChoice.js';
 import { addTenant, setTenantSource, verifyTenant } from '../../../shared/usecases/tenants.js';
@@ -158,6 +159,35 @@ describe('sources check consent links with INCIDENT_SOURCE=m365d', () => {
 
     expect(outcome).toMatchObject({ ok: true });
     expect(calls).toEqual([`token:graph:${T}`, `probe:graph:${T}`]);
+  });
+});
+
+describe('anonymous /api/health from 2027-01-01', () => {
+  it('reuses the legacy count for 60 s (injected clock) instead of scanning Tenants on every request', async () => {
+    const w = fakeWorld({ start: '2027-01-10T00:00:00.000Z' });
+    w.tenants.seed({ tenantId: T, displayName: 'Contoso', status: 'active', source: 'm365d' });
+    let scans = 0;
+    const tenants = Object.create(w.tenants) as typeof w.tenants; // the fake, with list() counted
+    tenants.list = async () => {
+      scans++;
+      return w.tenants.list();
+    };
+    const legacyCount = new LegacyCountCache();
+    const check = () =>
+      checkHealth({ runs: w.runs, logger: w.logger, tenants, clock: w.clock, defaultSource: 'graph', legacyCount });
+
+    const first = await check();
+    await w.tenants.update(T, { source: 'graph' });
+    const cached = await check();
+    w.clock.advance(59_999);
+    const stillCached = await check();
+    w.clock.advance(1);
+    const fresh = await check();
+
+    expect([first.status, cached.status, stillCached.status]).toEqual(['degraded', 'degraded', 'degraded']);
+    expect(first.problems?.[0]?.message).toMatch(/^1 tenant still collects/);
+    expect(fresh).toEqual({ status: 'ok', lastRunFinishedAt: null });
+    expect(scans).toBe(2);
   });
 });
 
