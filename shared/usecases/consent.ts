@@ -58,6 +58,18 @@ export interface ConsentLink {
   readonly expiresAt: string;
 }
 
+/**
+ * A stored display name, when a new link may carry it: names stored before display names were checked (control
+ * characters, over 256 characters) give undefined, so re-issuing a link never fails on an old name.
+ */
+export function storedNameForLink(name: string): string | undefined {
+  try {
+    return parseDisplayName(name, 'name');
+  } catch {
+    return undefined;
+  }
+}
+
 const DOMAIN = /^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 /** 32 random bytes, base64url: what createConsentLink issues. Anything else is rejected before storage. */
 const STATE = /^[A-Za-z0-9_-]{43}$/;

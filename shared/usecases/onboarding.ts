@@ -14,7 +14,7 @@ import { InputError } from '../domain/errors.js';
 import { parseDisplayName } from '../domain/inputLimits.js';
 import { isTenantId } from '../domain/tenantId.js';
 import type { TenantRecord, TenantStore } from '../ports.js';
-import { createConsentLink, type ConsentLinkDeps } from './consent.js';
+import { createConsentLink, storedNameForLink, type ConsentLinkDeps } from './consent.js';
 
 export interface OnboardingRow {
   /** GUID (lower-cased) or domain, as given. */
@@ -184,7 +184,11 @@ export async function renewExpiredLinks(deps: OnboardingDeps, validDays?: number
   );
   return issueLinks(
     deps,
-    due.map((t) => ({ tenant: t.tenantId, displayName: t.displayName })),
+    // A name stored before display names were checked (control characters) is kept as stored, not re-sent.
+    due.map((t) => ({
+      tenant: t.tenantId,
+      ...(storedNameForLink(t.displayName) !== undefined ? { displayName: t.displayName } : {}),
+    })),
     validDays,
   );
 }

@@ -19,7 +19,7 @@ import {
   type TenantStore,
 } from '../ports.js';
 import { toFailure } from './collectTenant.js';
-import { createConsentLink, type ConsentLinkDeps } from './consent.js';
+import { createConsentLink, storedNameForLink, type ConsentLinkDeps } from './consent.js';
 import { selectTenants } from './runCollection.js';
 
 export interface SourcesCheckDeps {
@@ -130,7 +130,8 @@ async function checkOne(deps: SourcesCheckDeps, tenant: TenantRecord, retired: b
     // callback verifies Graph.
     const link = await createConsentLink(deps.consentLink, {
       tenant: id,
-      name: tenant.displayName,
+      // A name stored before display names were checked (control characters) is left off the link, not fatal.
+      ...(storedNameForLink(tenant.displayName) !== undefined ? { name: tenant.displayName } : {}),
       source: { kind: 'graph', scope: deps.sources.sourceFor('graph').source.scope },
     });
     consentLink = { url: link.url, expiresAt: link.expiresAt };

@@ -5,7 +5,13 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { InputError } from '../../../shared/domain/errors.js';
-import { linksCsv, parseOnboardingCsv, type IssuedLink } from '../../../shared/usecases/onboarding.js';
+import {
+  linksCsv,
+  parseOnboardingCsv,
+  renewExpiredLinks,
+  type IssuedLink,
+} from '../../../shared/usecases/onboarding.js';
+import { fakeWorld } from '../../fakes/index.js';
 
 const G1 = '0a1b2c3d-0000-4000-8000-0000000000c1';
 const G2 = '0a1b2c3d-0000-4000-8000-0000000000c2';
@@ -82,5 +88,26 @@ describe('linksCsv', () => {
     expect(linksCsv([link('Contoso')]).split('\n')[1]).toBe(
       `${G1},Contoso,${G1},pending_consent,https://login.example/x,2026-12-01T00:00:00.000Z`,
     );
+  });
+});
+
+describe('renewExpiredLinks', () => {
+  it('a name stored before names were checked (a line break) does not stop the renewal and is kept as stored', async () => {
+    const w = fakeWorld();
+    w.tenants.seed({ tenantId: G1, displayName: 'Con\ntoso', status: 'pending_consent', consecutiveFailures: 0 });
+    const consentLink = {
+      consentStates: w.consentStates,
+      clock: w.clock,
+      authorityHost: 'https://login.example',
+      clientId: 'client',
+      scope: 'graph/.default',
+      redirectUri: 'https://app.example/api/consent/callback',
+      logger: w.logger,
+    };
+
+    const links = await renewExpiredLinks({ consentLink, tenants: w.tenants });
+
+    expect(links).toHaveLength(1);
+    expect((await w.tenants.get(G1))?.displayName).toBe('Con\ntoso');
   });
 });
