@@ -17,11 +17,26 @@ const BEARER = /(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi;
 const FORM_SECRET =
   /((?:client_secret|client_assertion|access_token|refresh_token|password|AccountKey|sig)=)[^&;\s"']+/gi;
 
-/** Mask anything that looks like a credential. */
+/**
+ * A PEM private-key block (`-----BEGIN [RSA |EC |ENCRYPTED ]PRIVATE KEY----- … -----END … PRIVATE KEY-----`),
+ * with real line breaks or with the `\n` / `\r\n` escapes JSON gives them.
+ */
+const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g;
+
+/**
+ * Mask anything that looks like a credential: JWTs, bearer tokens, form-encoded secrets, PEM private-key blocks,
+ * and every registered secret, both as read and in its JSON-escaped form (a PEM's newlines become `\n` on a line).
+ */
 export function redact(text: string): string {
-  let out = text.replace(JWT, '[redacted-jwt]').replace(BEARER, '$1[redacted]').replace(FORM_SECRET, '$1[redacted]');
+  let out = text
+    .replace(PRIVATE_KEY, '[redacted-private-key]')
+    .replace(JWT, '[redacted-jwt]')
+    .replace(BEARER, '$1[redacted]')
+    .replace(FORM_SECRET, '$1[redacted]');
   for (const secret of knownSecrets) {
-    if (out.includes(secret)) out = out.split(secret).join('[redacted-secret]');
+    for (const form of [secret, JSON.stringify(secret).slice(1, -1)]) {
+      if (out.includes(form)) out = out.split(form).join('[redacted-secret]');
+    }
   }
   return out;
 }
@@ -29,13 +44,15 @@ export function redact(text: string): string {
 export type LogLevel = 'info' | 'warn' | 'error';
 export type LogSink = (level: LogLevel, line: string) => void;
 
+/** JSON of the fields with every string value redacted before escaping (then the whole line again, by the caller). */
 function serialise(fields: Record<string, unknown>): string {
   return JSON.stringify(fields, (_key, value: unknown) => {
+    if (typeof value === 'string') return redact(value);
     if (typeof value === 'bigint') return value.toString();
     if (value instanceof Error)
       return {
         name: value.name,
-        message: value.message,
+        message: redact(value.message),
         ...('code' in value ? { code: (value as { code: unknown }).code } : {}),
       };
     return value;

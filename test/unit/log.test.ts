@@ -38,3 +38,28 @@ describe('failures carry no credentials', () => {
     expect(unexpected).toMatchObject({ kind: 'permanent', code: 'INTERNAL' });
   });
 });
+
+describe('private keys in log lines', () => {
+  const body =
+    'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDpemkeybodyline1\nQ2h1bmtPZlByaXZhdGVLZXlNYXRlcmlhbEZvclRlc3Rpbmc';
+  const pem = `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`;
+
+  it('masks a registered PEM carried in an error message (newlines JSON-escaped on the line)', () => {
+    registerSecret(pem);
+    const lines: string[] = [];
+    const log = createLogger((_l, line) => lines.push(line));
+    log.error('credential.failed', { error: new Error(`could not parse ${pem} as a key`), message: `raw ${pem}` });
+    expect(lines[0]).not.toContain('MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDpemkeybodyline1');
+    expect(lines[0]).not.toContain('Q2h1bmtPZlByaXZhdGVLZXlNYXRlcmlhbEZvclRlc3Rpbmc');
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ event: 'credential.failed' });
+  });
+
+  it('masks any unregistered PRIVATE KEY block, raw and \\n-escaped', () => {
+    const rsa = `-----BEGIN RSA PRIVATE KEY-----\nAAAAunregisteredkeymaterialBBBB\n-----END RSA PRIVATE KEY-----`;
+    expect(redact(`x ${rsa} y`)).toBe('x [redacted-private-key] y');
+    expect(redact(`x ${JSON.stringify(rsa).slice(1, -1)} y`)).toBe('x [redacted-private-key] y');
+    const lines: string[] = [];
+    createLogger((_l, line) => lines.push(line)).warn('x', { detail: { nested: [rsa] } });
+    expect(lines[0]).not.toContain('unregisteredkeymaterial');
+  });
+});
