@@ -10,6 +10,7 @@ import {
   type CredentialProblem,
   type PartnerCredentialRecord,
 } from '../domain/partnerCredential.js';
+import { redact } from '../log.js';
 import type { Clock } from '../ports.js';
 
 /** The token provider's two credential operations this use case needs. */
@@ -44,8 +45,9 @@ export interface CredentialsCheckResult {
   };
 }
 
+/** The error's code and redacted message (as `toFailure` does): upstream text may quote a token or secret. */
 function failure(error: unknown): { code: string; message: string } {
-  if (error instanceof CollectorError) return { code: error.code, message: error.message };
+  if (error instanceof CollectorError) return { code: error.code, message: redact(error.message) };
   return { code: 'UNKNOWN', message: error instanceof Error ? error.name : 'unknown error' };
 }
 
