@@ -18,7 +18,7 @@ import {
 } from '@azure/identity';
 import forge from 'node-forge';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { CollectorError } from '../domain/errors.js';
+import { CollectorError, isTransientNetworkCode } from '../domain/errors.js';
 import { ErrorCode } from '../domain/errorCodes.js';
 import type { PartnerCredentialRecord } from '../domain/partnerCredential.js';
 import { registerSecret } from '../log.js';
@@ -233,8 +233,9 @@ export interface FederatedCredentialOptions extends PartnerAuthority {
 
 /**
  * `federated`: the assertion is the managed identity's token for the token-exchange audience. The version is
- * constant (`federated`): there is nothing to rotate, so a refused assertion is re-tried once with a fresh token
- * and then reported. A managed-identity failure is a CollectorError `MANAGED_IDENTITY_UNAVAILABLE`.
+ * constant (`federated`): there is nothing to rotate, so `refresh()` returns the same material; the token provider's
+ * one re-read after a refusal asks the SDK again, which calls back here for the managed identity's (cached or new)
+ * token, and a second refusal is reported. A managed-identity failure is classified by `managedIdentityFailure`.
  */
 export class FederatedCredentialSource implements PartnerCredentialSource {
   readonly kind = 'federated' as const;
@@ -262,19 +263,67 @@ export class FederatedCredentialSource implements PartnerCredentialSource {
 
   private async assertion(): Promise<string> {
     let token: string | undefined;
-    let name: unknown;
+    let failure: unknown;
     try {
       token = (await this.managedIdentity.getToken(`${this.options.audience}/.default`))?.token;
     } catch (error) {
-      name = (error as { name?: unknown }).name;
+      failure = error;
     }
     if (token === undefined || token === '') {
-      throw new CollectorError(
-        `The managed identity ${this.options.managedIdentityClientId} gave no token for ${this.options.audience} (${typeof name === 'string' ? name : 'error'}).`,
-        { code: ErrorCode.MANAGED_IDENTITY_UNAVAILABLE, kind: 'credential_error' },
-      );
+      throw managedIdentityFailure(this.options.managedIdentityClientId, this.options.audience, failure);
     }
     // A JWT: the redactor masks every JWT shape already, so the hourly token is not added to its list.
     return token;
   }
+}
+
+const MI_OUTAGE_TEXT = /network unreachable|timed? ?out|timeout|socket hang up|endpoint, but it is not available/i;
+
+/** True when one link of an error chain says the managed-identity endpoint was down, slow or overloaded. */
+function isManagedIdentityOutage(link: Record<string, unknown>): boolean | undefined {
+  const status = typeof link.statusCode === 'number' ? link.statusCode : link.status;
+  const message = typeof link.message === 'string' ? link.message : '';
+  if (typeof status === 'number') {
+    if (status >= 500 || status === 408 || status === 429) return true;
+    // Docker Desktop's IMDS stand-in answers an unreachable network with 403 "... unreachable ...".
+    return status === 403 && /unreachable/i.test(message) ? true : false;
+  }
+  if (link.errorCode === 'network_error') return true;
+  if (typeof link.code === 'string' && isTransientNetworkCode(link.code)) return true;
+  if (link.name === 'AbortError' || link.name === 'TimeoutError') return true;
+  return MI_OUTAGE_TEXT.test(message) ? true : undefined;
+}
+
+/**
+ * The CollectorError for a managed identity that gave no token (`error`: what `getToken` threw, undefined when it
+ * answered without one). The error and its `cause` chain (as `@azure/identity` wraps MSAL and network errors) are
+ * read: an HTTP status decides first (5xx, 408, 429 → outage; other 4xx, e.g. IMDS 400 "Identity not found" →
+ * refusal), then network codes (`network_error`, `ECONNREFUSED`, …), aborts and timeouts. An outage is
+ * `MANAGED_IDENTITY_UNREACHABLE` (transient: the tenant is retried, the run is not stopped); anything else is
+ * `MANAGED_IDENTITY_UNAVAILABLE` (credential_error). The message names the identity and audience, never a token.
+ */
+export function managedIdentityFailure(clientId: string, audience: string, error: unknown): CollectorError {
+  let outage = false;
+  let name: unknown;
+  let link: unknown = error;
+  for (let depth = 0; depth < 5 && typeof link === 'object' && link !== null; depth += 1) {
+    const current = link as Record<string, unknown>;
+    name ??= current.name;
+    const verdict = isManagedIdentityOutage(current);
+    if (verdict !== undefined) {
+      outage = verdict;
+      if (typeof (current.statusCode ?? current.status) === 'number') break;
+    }
+    link = current.cause;
+  }
+  const reason = typeof name === 'string' ? name : 'error';
+  return outage
+    ? new CollectorError(
+        `The managed identity endpoint did not answer for ${clientId} (${audience}, ${reason}); retried later.`,
+        { code: ErrorCode.MANAGED_IDENTITY_UNREACHABLE, kind: 'transient' },
+      )
+    : new CollectorError(`The managed identity ${clientId} gave no token for ${audience} (${reason}).`, {
+        code: ErrorCode.MANAGED_IDENTITY_UNAVAILABLE,
+        kind: 'credential_error',
+      });
 }

@@ -58,6 +58,11 @@ export const ERROR_CATALOGUE = {
     meaning:
       'The managed identity (PARTNER_FEDERATED_CLIENT_ID) gave no token to present as federated client assertion.',
   },
+  MANAGED_IDENTITY_UNREACHABLE: {
+    kind: 'transient',
+    meaning:
+      'The managed identity endpoint (PARTNER_FEDERATED_CLIENT_ID) was unreachable, timed out or answered 5xx/429: retried, the credential is not blamed.',
+  },
   KEYVAULT_AUTH: {
     kind: 'credential_error',
     meaning: "The app's identity could not authenticate to Key Vault to read the partner secret.",
