@@ -38,12 +38,29 @@ function Change([string]$What, [string[]]$Arguments) {
 
 Need 'CONSENT_REDIRECT_URI'
 
-# 1. The app registration, multi-tenant.
-$exists = $false
-if ($App) { & az ad app show --id $App --query appId -o tsv 2>$null | Out-Null; $exists = ($LASTEXITCODE -eq 0) }
-if (-not $exists) {
+# 1. The app registration, multi-tenant. A new app is created only when PARTNER_CLIENT_ID is empty; a set one is
+# never replaced: a failing `az ad app show` (expired login, other tenant, throttling) or a not-found answer stops
+# the hook with the reason, so an operator error never leaves a second app with PARTNER_CLIENT_ID re-pointed.
+if ($App) {
+  # 'Continue' here: under 'Stop', Windows PowerShell turns redirected az stderr into a terminating error.
+  $ErrorActionPreference = 'Continue'
+  $showError = (& az ad app show --id $App --query appId -o tsv 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | ForEach-Object { "$_" }) -join "`n"
+  $showExit = $LASTEXITCODE
+  $ErrorActionPreference = 'Stop'
+  if ($showExit -ne 0) {
+    if ($showError -match 'Request_ResourceNotFound|does not exist') {
+      [Console]::Error.WriteLine("postprovision: the app registration PARTNER_CLIENT_ID $App does not exist in the signed-in tenant.")
+      [Console]::Error.WriteLine("  Sign in to the partner tenant (az login --tenant ...), or clear it (azd env set PARTNER_CLIENT_ID '') to create a new app.")
+      exit 3
+    }
+    [Console]::Error.WriteLine("postprovision: could not read the app registration $App (nothing changed):")
+    [Console]::Error.WriteLine($showError)
+    exit 1
+  }
+}
+else {
   $script:Changes++
-  if ($DryRun) { Write-Output "would: create the multi-tenant app registration '$AppName'"; $App = '' }
+  if ($DryRun) { Write-Output "would: create the multi-tenant app registration '$AppName'" }
   else {
     $App = Invoke-AzCli @('ad', 'app', 'create', '--display-name', $AppName, '--sign-in-audience', 'AzureADMultipleOrgs', '--query', 'appId', '-o', 'tsv')
     Write-Output "change: created the multi-tenant app registration '$AppName' ($App)"

@@ -45,19 +45,29 @@ need CONSENT_REDIRECT_URI
 CREDENTIAL="${PARTNER_CREDENTIAL:-federated}"
 SOURCE="${INCIDENT_SOURCE:-graph}"
 
-# 1. The app registration, multi-tenant.
-if [[ -z "$APP" ]] || ! az ad app show --id "$APP" --query appId -o tsv >/dev/null 2>&1; then
-  if [[ "$DRY_RUN" == "1" ]]; then
-    say "would: create the multi-tenant app registration '$APP_NAME'"
-    CHANGES=$((CHANGES + 1))
-    APP=""
-  else
-    APP="$(az ad app create --display-name "$APP_NAME" --sign-in-audience AzureADMultipleOrgs --query appId -o tsv)"
-    say "change: created the multi-tenant app registration '$APP_NAME' ($APP)"
-    CHANGES=$((CHANGES + 1))
-    azd env set PARTNER_CLIENT_ID "$APP" >/dev/null
-    say "note: PARTNER_CLIENT_ID is now $APP in the azd environment; run 'azd provision' once more so the app setting uses it."
+# 1. The app registration, multi-tenant. A new app is created only when PARTNER_CLIENT_ID is empty; a set one is
+# never replaced: a failing `az ad app show` (expired login, other tenant, throttling) or a not-found answer stops
+# the hook with the reason, so an operator error never leaves a second app with PARTNER_CLIENT_ID re-pointed.
+if [[ -n "$APP" ]]; then
+  if ! show_error="$(az ad app show --id "$APP" --query appId -o tsv 2>&1 >/dev/null)"; then
+    if grep -qE 'Request_ResourceNotFound|does not exist' <<<"$show_error"; then
+      say "postprovision: the app registration PARTNER_CLIENT_ID $APP does not exist in the signed-in tenant." >&2
+      say "  Sign in to the partner tenant (az login --tenant …), or clear it (azd env set PARTNER_CLIENT_ID '') to create a new app." >&2
+      exit 3
+    fi
+    say "postprovision: could not read the app registration $APP (nothing changed):" >&2
+    say "$show_error" >&2
+    exit 1
   fi
+elif [[ "$DRY_RUN" == "1" ]]; then
+  say "would: create the multi-tenant app registration '$APP_NAME'"
+  CHANGES=$((CHANGES + 1))
+else
+  APP="$(az ad app create --display-name "$APP_NAME" --sign-in-audience AzureADMultipleOrgs --query appId -o tsv)"
+  say "change: created the multi-tenant app registration '$APP_NAME' ($APP)"
+  CHANGES=$((CHANGES + 1))
+  azd env set PARTNER_CLIENT_ID "$APP" >/dev/null
+  say "note: PARTNER_CLIENT_ID is now $APP in the azd environment; run 'azd provision' once more so the app setting uses it."
 fi
 
 if [[ -n "$APP" ]]; then
@@ -68,10 +78,16 @@ if [[ -n "$APP" ]]; then
   fi
 
   # 2. The consent redirect URI (existing ones are kept).
-  mapfile -t uris < <(az ad app show --id "$APP" --query "web.redirectUris" -o tsv | sed '/^$/d')
-  if ! printf '%s\n' "${uris[@]}" | grep -qxF "$CONSENT_REDIRECT_URI"; then
-    change "add the redirect URI $CONSENT_REDIRECT_URI" \
-      az ad app update --id "$APP" --web-redirect-uris "${uris[@]}" "$CONSENT_REDIRECT_URI"
+  # (bash 3.2 on macOS has no array-reading builtin, and "${a[@]}" of an empty array fails under set -u, so the list is built
+  # with a while-read loop and always holds at least the new URI.)
+  current_uris="$(az ad app show --id "$APP" --query "web.redirectUris" -o tsv)"
+  if ! grep -qxF "$CONSENT_REDIRECT_URI" <<<"$current_uris"; then
+    uris=("--web-redirect-uris")
+    while IFS= read -r uri; do
+      [[ -n "$uri" ]] && uris+=("$uri")
+    done <<<"$current_uris"
+    uris+=("$CONSENT_REDIRECT_URI")
+    change "add the redirect URI $CONSENT_REDIRECT_URI" az ad app update --id "$APP" "${uris[@]}"
   fi
 
   # 3. The application permission(s) of the source.

@@ -21,7 +21,10 @@ const LEGACY_ROLE = '22222222-0000-0000-0000-00000000bbbb';
 const STUB = `#!/usr/bin/env bash
 printf '%s\\n' "$*" >> "$AZ_LOG"
 case "$*" in
-  "ad app show --id "*" --query appId -o tsv") if [[ -n "$STUB_APP_EXISTS" ]]; then echo "$PARTNER_CLIENT_ID"; else echo "ResourceNotFound" >&2; exit 3; fi ;;
+  "ad app show --id "*" --query appId -o tsv")
+    if [[ -n "$STUB_APP_EXISTS" ]]; then echo "$PARTNER_CLIENT_ID"
+    elif [[ -n "$STUB_SHOW_ERROR" ]]; then echo "$STUB_SHOW_ERROR" >&2; exit 1
+    else echo "ERROR: Resource '$PARTNER_CLIENT_ID' does not exist or one of its queried reference-property objects are not present. (Request_ResourceNotFound)" >&2; exit 3; fi ;;
   *"--query signInAudience -o tsv") echo "$STUB_AUDIENCE" ;;
   *"--query web.redirectUris -o tsv") printf '%s' "$STUB_REDIRECTS" ;;
   "ad sp show --id 00000003-0000-0000-c000-000000000000 "*) echo "${GRAPH_ROLE}" ;;
@@ -155,6 +158,37 @@ describe('infra/hooks/postprovision.sh', () => {
     expect(r.stdout).toContain(
       'would: set the audience of federated credential mine to api://AzureADTokenExchangeUSGov (was api://AzureADTokenExchange)',
     );
+  });
+
+  it('a failing app show (expired login) stops the hook with the az error: no second app, PARTNER_CLIENT_ID kept', () => {
+    const login = "ERROR: AADSTS700082: The refresh token has expired due to inactivity. Please run 'az login'.";
+    for (const args of [[], ['--dry-run']]) {
+      const r = run(
+        { ...outputs, ...fresh, STUB_APP_EXISTS: '', STUB_SHOW_ERROR: login, STUB_ALLOW_WRITES: '1' },
+        args,
+      );
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain('AADSTS700082');
+      expect(r.calls.filter((c) => c.startsWith('ad app create'))).toEqual([]);
+      expect(writes(r.calls)).toEqual([]);
+      expect(r.stdout).not.toContain('create');
+    }
+  });
+
+  it('a PARTNER_CLIENT_ID that does not exist is named, never replaced by a new app', () => {
+    const r = run({ ...outputs, ...fresh, STUB_APP_EXISTS: '', STUB_ALLOW_WRITES: '1' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`PARTNER_CLIENT_ID ${APP} does not exist`);
+    expect(writes(r.calls)).toEqual([]);
+  });
+
+  it('without PARTNER_CLIENT_ID a dry run plans the new app and reads nothing of it (bash 3.2: no mapfile)', () => {
+    const r = run({ ...outputs, ...fresh, PARTNER_CLIENT_ID: '' }, ['--dry-run']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("would: create the multi-tenant app registration 'Defender Incident Collector'");
+    expect(r.calls.filter((c) => c.startsWith('ad app show'))).toEqual([]);
+    expect(readFileSync(HOOK, 'utf8')).not.toMatch(/\bmapfile\b|\breadarray\b/);
   });
 
   it('certificate mode registers no federated credential; a missing azd output is named', () => {
