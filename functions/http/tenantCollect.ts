@@ -12,7 +12,13 @@ export async function tenantCollect(request: HttpRequest, context: InvocationCon
   return invoke(context, async (services) =>
     answerJson(services.logger, 'collect', async () => {
       const { message, ...accepted } = await requestCollection(
-        { tenants: services.tenants, runs: services.runs, clock: services.clock, logger: services.logger },
+        {
+          tenants: services.tenants,
+          runs: services.runs,
+          clock: services.clock,
+          logger: services.logger,
+          tokens: services.tokens,
+        },
         { tenantId: request.params.id, bodyText: await request.text(), querySince: request.query.get('since') },
       );
       context.extraOutputs.set(tenantCollectOutput, [message]);

@@ -4,7 +4,7 @@
  * {@link partnerCredentialProblem} and turns `degraded` when the answer says so.
  */
 import { credentialExpiryProblem, type CredentialProblem } from '../domain/partnerCredential.js';
-import type { Clock, RunStore } from '../ports.js';
+import type { Clock, RunRecord, RunStore } from '../ports.js';
 
 export type { CredentialProblem } from '../domain/partnerCredential.js';
 
@@ -17,7 +17,10 @@ export type { CredentialProblem } from '../domain/partnerCredential.js';
 export async function partnerCredentialProblem(deps: {
   readonly runs: Pick<RunStore, 'lastFinished'>;
   readonly clock: Clock;
+  /** The newest finished run when the caller has read it already (health does), so it is not read twice. */
+  readonly lastFinished?: RunRecord;
 }): Promise<CredentialProblem | undefined> {
-  const credential = (await deps.runs.lastFinished())?.credential;
+  const run = deps.lastFinished ?? (await deps.runs.lastFinished());
+  const credential = run?.credential;
   return credential === undefined ? undefined : credentialExpiryProblem(credential, deps.clock.now());
 }

@@ -2,10 +2,15 @@
  * Liveness: the app answers, and when the last run finished. Nothing about tenants, so a host may show it to an
  * anonymous caller. A storage outage reports `unavailable` (still no detail; the cause is logged).
  *
+ * With a clock, the partner credential recorded on the newest finished run (design §11, issue 13) is checked:
+ * expired or expiring within 30 days → `degraded` with a `CREDENTIAL_EXPIRED` / `CREDENTIAL_EXPIRING` problem; a
+ * Key Vault credential stored without an expiry → a `CREDENTIAL_EXPIRY_UNKNOWN` problem that alone leaves `ok`.
+ *
  * From 2027-01-01 (the injected clock) the report is `degraded` while any tenant still collects from the retiring
  * legacy API (design §11): `problems` then names how many, never which.
  */
 import { ensureError } from '../domain/errors.js';
+import { partnerCredentialProblem } from './credentialStatus.js';
 import {
   LEGACY_RETIREMENT,
   legacyDeadlineNear,
@@ -27,7 +32,10 @@ export interface HealthReport {
   /** `ok` and `degraded` are answered 200 by the HTTP host, `unavailable` 503. */
   readonly status: 'ok' | 'degraded' | 'unavailable';
   readonly lastRunFinishedAt: string | null;
-  /** Present only when `status` is `degraded`. */
+  /**
+   * Present when there is something to say: every `degraded` report has at least one; an `ok` report may carry
+   * problems that do not degrade by themselves (`CREDENTIAL_EXPIRY_UNKNOWN`). Never a secret or tenant ID.
+   */
   readonly problems?: readonly HealthProblem[];
 }
 
@@ -80,7 +88,10 @@ async function countOnLegacy(tenants: TenantStore, defaultSource: SourceSetting)
 export interface HealthDeps {
   readonly runs: RunStore;
   readonly logger: Logger;
-  /** With `tenants`, `clock` and `defaultSource`, the legacy-deadline check runs (design §11). */
+  /**
+   * With a clock, the recorded partner credential's expiry is checked; with `tenants`, `clock` and `defaultSource`,
+   * the legacy-deadline check runs too (design §11).
+   */
   readonly tenants?: TenantStore;
   readonly clock?: Clock;
   readonly defaultSource?: SourceSetting;
@@ -93,20 +104,29 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
   try {
     const last = await deps.runs.lastFinished();
     const problems: HealthProblem[] = [];
+    let degraded = false;
+    if (deps.clock) {
+      const credential = await partnerCredentialProblem({ runs: deps.runs, clock: deps.clock, lastFinished: last });
+      if (credential) {
+        problems.push({ code: credential.code, message: credential.message });
+        degraded ||= credential.degraded;
+      }
+    }
     if (deps.tenants && deps.clock && deps.defaultSource && legacyDeadlineNear(deps.clock.now())) {
       const onLegacy = deps.legacyCount
         ? await deps.legacyCount.count(deps.tenants, deps.clock, deps.defaultSource)
         : await countOnLegacy(deps.tenants, deps.defaultSource);
-      if (onLegacy > 0)
+      if (onLegacy > 0) {
+        degraded = true;
         problems.push({
           code: LEGACY_SOURCE_IN_USE,
           message: `${onLegacy} tenant${onLegacy === 1 ? '' : 's'} still collect${onLegacy === 1 ? 's' : ''} from the legacy incidents API, which stops on ${LEGACY_RETIREMENT.slice(0, 10)}: run "incident-collector sources check".`,
         });
+      }
     }
     const lastRunFinishedAt = last?.finishedAt ?? null;
-    return problems.length > 0
-      ? { status: 'degraded', lastRunFinishedAt, problems }
-      : { status: 'ok', lastRunFinishedAt };
+    const status = degraded ? 'degraded' : 'ok';
+    return problems.length > 0 ? { status, lastRunFinishedAt, problems } : { status, lastRunFinishedAt };
   } catch (error) {
     deps.logger.error('health.storage_failed', { message: ensureError(error).message });
     return { status: 'unavailable', lastRunFinishedAt: null };

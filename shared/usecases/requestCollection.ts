@@ -5,9 +5,9 @@
  */
 import { ConflictError, InputError } from '../domain/errors.js';
 import { requireTimestamp } from '../domain/time.js';
-import type { Clock, Logger, RunStore, TenantStatus, TenantStore } from '../ports.js';
+import type { Clock, Logger, RunStore, TenantStatus, TenantStore, TokenProvider } from '../ports.js';
 import type { TenantCollectMessage } from './planRun.js';
-import { newRunId } from './runCollection.js';
+import { newRunId, readCredentialRecord } from './runCollection.js';
 import { requireTenant } from './tenants.js';
 
 /** What requestCollection reads and writes. */
@@ -16,6 +16,11 @@ export interface CollectionRequestDeps {
   readonly runs: RunStore;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * When given, the partner credential's kind, version and expiry are recorded on the run row like a scheduled
+   * run's, so health (which reads the newest finished run, design §11) still sees the expiry after a manual run.
+   */
+  readonly tokens?: Pick<TokenProvider, 'describeCredential'>;
 }
 
 /** The statuses a collection would skip: a manual collect of them is refused with what to do instead. */
@@ -80,6 +85,9 @@ export async function requestCollection(
   const now = deps.clock.now();
   const runId = newRunId(now);
   const startedAt = now.toISOString();
+  const credential = deps.tokens
+    ? await readCredentialRecord({ tokens: deps.tokens, logger: deps.logger }, runId)
+    : undefined;
   await deps.runs.create({
     runId,
     startedAt,
@@ -92,6 +100,7 @@ export async function requestCollection(
     incidentsChanged: 0,
     pages: 0,
     deadLetters: 0,
+    ...(credential !== undefined ? { credential } : {}),
   });
   const message: TenantCollectMessage = {
     runId,
