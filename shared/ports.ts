@@ -299,6 +299,12 @@ export interface RunRecord {
   readonly deadLetters: number;
   /** The partner credential as read when the run started (kind, version, expiry), when it could be read. */
   readonly credential?: PartnerCredentialRecord;
+  /**
+   * The partner-credential error code (`isPartnerCredentialCode`) a worker of this run met after the token
+   * provider's one re-read (design §7): later workers of the run record their tenant `credential_error` with it
+   * without calling Entra. Absent while the credential has not been refused in this run.
+   */
+  readonly credentialFailure?: string;
 }
 
 export interface RunStore {
@@ -315,6 +321,11 @@ export interface RunStore {
   /** Whether a queued tenant's outcome is already counted in the run; TABLE_RUN_NOT_FOUND when the run is gone. */
   isSettled(runId: string, startedAt: string, slot: number): Promise<boolean>;
   finish(runId: string, startedAt: string, finishedAt: string): Promise<void>;
+  /**
+   * Note on the run that the partner credential was refused with `code` (design §7, the queue path's "stop the
+   * run"); the counters are untouched. NotFoundError TABLE_RUN_NOT_FOUND when the run does not exist.
+   */
+  markCredentialFailure(runId: string, startedAt: string, code: string): Promise<void>;
   /** The most recent finished run, for health. */
   lastFinished(): Promise<RunRecord | undefined>;
 }

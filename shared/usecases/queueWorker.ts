@@ -16,6 +16,8 @@ import { collectTenant, LEASE_HELD, LEASE_LOST, type CollectDeps } from './colle
 import { planRun, type PlanDeps, type RunPlan, type TenantCollectMessage } from './planRun.js';
 import { isTenantId } from '../domain/tenantId.js';
 import { ErrorCode } from '../domain/errorCodes.js';
+import { isPartnerCredentialCode } from '../domain/partnerCredential.js';
+import { recordCredentialRefusal } from './runCollection.js';
 
 /** Keep equal to host.json `extensions.queues.maxDequeueCount` (a test checks it). */
 export const MAX_DEQUEUE_COUNT = 5;
@@ -199,6 +201,18 @@ export async function processCollectMessage(deps: WorkerDeps, delivered: Deliver
   const settledBefore = delivered.dequeueCount > 1 ? await alreadyCounted(deps, message) : undefined;
   if (decideDelivery({ phase: 'delivered', settled: settledBefore }) === 'duplicate') return duplicate();
 
+  // Design §7 on the queue path: once a worker of this run met a refused partner credential (after the token
+  // provider's one re-read), the other tenants are recorded credential_error without calling Entra.
+  const refusal = await credentialFailureOf(deps, message);
+  if (refusal !== undefined) {
+    const result = await recordCredentialRefusal(deps, message.tenantId, message.runId, {
+      code: refusal,
+      message: `The partner credential was refused (${refusal}) earlier in this run; Entra was not called again.`,
+    });
+    deps.logger.warn('queue.credential_refused_in_run', { ...where, errorCode: refusal });
+    return { action: 'completed', result, runFinished: await recordTenantInRun(deps, message, result) };
+  }
+
   let runFinished = false;
   const collect = (): Promise<TenantRunResult> =>
     collectTenant(deps, {
@@ -224,6 +238,8 @@ export async function processCollectMessage(deps: WorkerDeps, delivered: Deliver
       if (isBusy(result)) holder = await leaseHolder(deps, message);
     }
   }
+  if (result.error !== undefined && isPartnerCredentialCode(result.error.code))
+    await markCredentialFailure(deps, message, result.error.code);
   const action = decideDelivery({
     phase: 'collected',
     result,
@@ -251,6 +267,22 @@ export async function processCollectMessage(deps: WorkerDeps, delivered: Deliver
     default:
       // 'complete' (a collection's last step is never 'collect' or 'duplicate'): settle recorded the outcome.
       return { action: 'completed', result, runFinished };
+  }
+}
+
+/** The refused-credential code noted on the message's run, if any (undefined too when the run row is gone). */
+async function credentialFailureOf(deps: WorkerDeps, message: TenantCollectMessage): Promise<string | undefined> {
+  return (await deps.runs.get(message.runId, message.runStartedAt))?.credentialFailure;
+}
+
+/** Note the refusal on the run for its later workers; a run row that is gone only loses the shortcut. */
+async function markCredentialFailure(deps: WorkerDeps, message: TenantCollectMessage, code: string): Promise<void> {
+  try {
+    await deps.runs.markCredentialFailure(message.runId, message.runStartedAt, code);
+    deps.logger.warn('queue.credential_refused', { runId: message.runId, tenantId: message.tenantId, errorCode: code });
+  } catch (error) {
+    if (!isRunNotFound(error)) throw error;
+    deps.logger.warn('queue.run_not_found', { runId: message.runId, tenantId: message.tenantId });
   }
 }
 

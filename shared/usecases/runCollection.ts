@@ -17,6 +17,30 @@ import { afterFailure, runDecision } from '../domain/tenantState.js';
 import type { Logger, RunStore, TenantRecord, TenantRunResult, TokenProvider } from '../ports.js';
 import { collectTenant, type CollectDeps } from './collectTenant.js';
 
+/**
+ * A tenant of a run whose partner credential was refused (design §7: re-read once, then stop the run): record it
+ * `credential_error` with `error` (code and redacted message of the refusal) without calling Entra, and return its
+ * run result. A tenant this run would skip anyway (disabled, awaiting consent) keeps its status and is `skipped`.
+ * `known` is the tenant as already read (re-read first), used when it is gone from the store.
+ */
+export async function recordCredentialRefusal(
+  deps: Pick<CollectDeps, 'tenants' | 'clock' | 'sync'>,
+  tenantId: string,
+  runId: string,
+  error: { readonly code: string; readonly message: string },
+  known?: TenantRecord,
+): Promise<TenantRunResult> {
+  const current = (await deps.tenants.get(tenantId)) ?? known;
+  const empty = { tenantId, incidentsFetched: 0, incidentsChanged: 0, pages: 0 };
+  if (current === undefined || runDecision(current, deps.clock.now(), deps.sync.reprobeHours) === 'skip')
+    return { ...empty, status: 'skipped' };
+  await deps.tenants.update(
+    tenantId,
+    afterFailure(current, { kind: 'credential_error', ...error }, deps.clock.now(), { collected: true, runId }),
+  );
+  return { ...empty, status: 'failed', error: { ...error, kind: 'credential_error' } };
+}
+
 export interface RunDeps extends CollectDeps {
   readonly runs: RunStore;
   readonly concurrency: number;
@@ -131,27 +155,9 @@ export async function runCollection(deps: RunDeps, request: RunRequest): Promise
       return r;
     },
     async (tenant) => {
-      // The partner credential is broken: every tenant due now would fail the same way. Record it without calling
-      // Entra; tenants this run would have skipped anyway (disabled, awaiting consent) keep their status.
+      // The partner credential is broken: every tenant due now would fail the same way.
       const error = { code: secretFailure?.code ?? 'AADSTS7000215', message: secretFailure?.message ?? '' };
-      const current = (await deps.tenants.get(tenant.tenantId)) ?? tenant;
-      let r: TenantRunResult;
-      if (runDecision(current, deps.clock.now(), deps.sync.reprobeHours) === 'skip') {
-        r = { tenantId: tenant.tenantId, status: 'skipped', incidentsFetched: 0, incidentsChanged: 0, pages: 0 };
-      } else {
-        await deps.tenants.update(
-          tenant.tenantId,
-          afterFailure(current, { kind: 'credential_error', ...error }, deps.clock.now(), { collected: true, runId }),
-        );
-        r = {
-          tenantId: tenant.tenantId,
-          status: 'failed',
-          incidentsFetched: 0,
-          incidentsChanged: 0,
-          pages: 0,
-          error: { ...error, kind: 'credential_error' },
-        };
-      }
+      const r = await recordCredentialRefusal(deps, tenant.tenantId, runId, error, tenant);
       await deps.runs.recordTenant(runId, startedAt, r);
       request.onTenantDone?.(r, tenants.length);
       return r;

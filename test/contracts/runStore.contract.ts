@@ -99,6 +99,34 @@ export function runStoreContract(name: string, setup: () => { store: RunStore; c
       expect((await store.get(id, startedAt))?.tenantsOk).toBe(1);
     });
 
+    it('markCredentialFailure notes the refused credential code on the run, keeping its counters', async () => {
+      const { store, clock } = setup();
+      const id = newRunId();
+      const startedAt = clock.iso();
+      await store.create(run(id, startedAt, 3));
+      const refused: TenantRunResult = {
+        tenantId: 'x',
+        status: 'failed',
+        incidentsFetched: 0,
+        incidentsChanged: 0,
+        pages: 0,
+        error: { code: 'AADSTS7000215', message: 'refused', kind: 'credential_error' },
+      };
+      await store.recordTenant(id, startedAt, refused, 0);
+      expect((await store.get(id, startedAt))?.credentialFailure).toBeUndefined();
+      await store.markCredentialFailure(id, startedAt, 'AADSTS7000215');
+      await store.recordTenant(id, startedAt, refused, 1);
+      expect(await store.get(id, startedAt)).toEqual({
+        ...run(id, startedAt, 3),
+        tenantsFailed: 2,
+        credentialFailure: 'AADSTS7000215',
+      });
+      await expect(store.markCredentialFailure(newRunId(), startedAt, 'AADSTS7000215')).rejects.toMatchObject({
+        name: 'NotFoundError',
+        code: ErrorCode.TABLE_RUN_NOT_FOUND,
+      });
+    });
+
     it('a missing run is NotFoundError TABLE_RUN_NOT_FOUND for recording, settling and finishing', async () => {
       const { store, clock } = setup();
       const id = newRunId();

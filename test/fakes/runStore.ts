@@ -11,7 +11,10 @@ import { isSlotSettled, withSlotSettled } from '../../shared/domain/runSlots.js'
 import type { Clock, RunRecord, RunStore, TenantRunResult } from '../../shared/ports.js';
 import { Faults } from './journal.js';
 
-type Counter = Exclude<keyof RunRecord, 'runId' | 'startedAt' | 'finishedAt' | 'trigger'>;
+type Counter = Exclude<
+  keyof RunRecord,
+  'runId' | 'startedAt' | 'finishedAt' | 'trigger' | 'credential' | 'credentialFailure'
+>;
 const LOOKBACK_DAYS = 7;
 const DAY_MS = 86_400_000;
 
@@ -88,6 +91,13 @@ export class FakeRunStore implements RunStore {
     const row = this.rows.get(this.key(runId, startedAt));
     if (!row) throw new NotFoundError('The run to finish does not exist.', ErrorCode.TABLE_RUN_NOT_FOUND);
     row.run = { ...row.run, finishedAt };
+  }
+
+  async markCredentialFailure(runId: string, startedAt: string, code: string): Promise<void> {
+    this.faults.check('markCredentialFailure');
+    const row = this.rows.get(this.key(runId, startedAt));
+    if (!row) throw runNotFound();
+    row.run = { ...row.run, credentialFailure: code };
   }
 
   async lastFinished(): Promise<RunRecord | undefined> {

@@ -55,6 +55,7 @@ function toRecord(row: Row): RunRecord {
     trigger: asString(row.trigger),
     ...counters,
     ...credentialOf(row),
+    ...(asOptionalString(row.credentialFailure) ? { credentialFailure: asOptionalString(row.credentialFailure) } : {}),
   };
 }
 
@@ -215,6 +216,18 @@ export class TableRunStore implements RunStore {
       if (hasStatus(error, 404))
         throw new NotFoundError('The run to finish does not exist.', ErrorCode.TABLE_RUN_NOT_FOUND);
       throw toTableError(error, 'finish run');
+    }
+  }
+
+  async markCredentialFailure(runId: string, startedAt: string, code: string): Promise<void> {
+    try {
+      await this.table.updateEntity(
+        { partitionKey: runPartition(startedAt), rowKey: assertSafeKey(runId, 'run ID'), credentialFailure: code },
+        'Merge',
+      );
+    } catch (error) {
+      if (hasStatus(error, 404)) throw runNotFound();
+      throw toTableError(error, 'mark run credential failure');
     }
   }
 

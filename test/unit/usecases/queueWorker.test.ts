@@ -258,3 +258,43 @@ describe('processCollectMessage', () => {
     expect(await w.runs.get(RUN, STARTED)).toMatchObject({ deadLetters: 1, finishedAt: STARTED });
   });
 });
+
+describe('processCollectMessage: a refused partner credential stops the queued run (design §7)', () => {
+  it('the first refusal is noted on the run; later workers record credential_error without calling Entra', async () => {
+    const ids = [T, '0a1b2c3d-0000-4000-8000-00000000000c', '0a1b2c3d-0000-4000-8000-00000000000d'];
+    const w = fakeWorld({
+      source: {
+        scripts: Object.fromEntries(ids.map((id) => [id, { pages: [{ incidents: [], checkpoint: STARTED }] }])),
+      },
+    });
+    for (const id of ids) {
+      w.tenants.seed({ tenantId: id, displayName: id, status: 'active', consentedAt: '2026-01-01T00:00:00Z' });
+      w.tokens.failsWith(id, 'credential_error', 'AADSTS7000215');
+    }
+    await w.runs.create(run(ids.length));
+
+    const outcomes = [];
+    for (const [slot, id] of ids.entries())
+      outcomes.push(
+        await processCollectMessage(w, {
+          body: { runId: RUN, runStartedAt: STARTED, tenantId: id, slot },
+          dequeueCount: 1,
+          owner: `inv-${slot}`,
+        }),
+      );
+
+    expect(new Set(w.tokens.calls.map((c) => ids.find((id) => c.includes(id))))).toEqual(new Set([T]));
+    for (const o of outcomes)
+      expect(o).toMatchObject({
+        action: 'completed',
+        result: { status: 'failed', error: { code: 'AADSTS7000215', kind: 'credential_error' } },
+      });
+    for (const id of ids)
+      expect(await w.tenants.get(id)).toMatchObject({ status: 'credential_error', lastErrorCode: 'AADSTS7000215' });
+    expect(await w.runs.get(RUN, STARTED)).toMatchObject({
+      tenantsFailed: 3,
+      credentialFailure: 'AADSTS7000215',
+      finishedAt: STARTED,
+    });
+  });
+});
