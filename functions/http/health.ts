@@ -1,6 +1,7 @@
 /**
- * `GET /api/health` (anonymous): liveness, the time of the last finished run, and from 2027-01-01 how many tenants
- * still use the legacy API (`degraded`, still 200); no tenant data; 503 when storage fails.
+ * `GET /api/health` (anonymous): liveness, the time of the last finished run, the partner credential's expiry as
+ * that run recorded it (`degraded` within 30 days), and from 2027-01-01 how many tenants still use the legacy API
+ * (`degraded`, still 200); no tenant data, no secret; 503 when storage fails.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { invoke } from '../../shared/host/invoke.js';
