@@ -6,7 +6,7 @@
 import { MAX_RUN_SLOTS } from '../domain/runSlots.js';
 import { runDecision } from '../domain/tenantState.js';
 import type { Clock, Logger, RunStore, TenantStore, TokenProvider } from '../ports.js';
-import { newRunId, readCredentialRecord } from './runCollection.js';
+import { newRunId, newRunRecord, readCredentialRecord } from './runCollection.js';
 
 export interface PlanDeps {
   readonly tenants: TenantStore;
@@ -46,20 +46,16 @@ export async function planRun(deps: PlanDeps, trigger: string): Promise<RunPlan>
     : undefined;
   // Like a CLI run, tenantsPlanned counts every tenant considered and the ones not due are already counted as
   // skipped, so the run is complete when ok + failed + skipped + deadLetters reaches tenantsPlanned.
-  await deps.runs.create({
-    runId,
-    startedAt,
-    trigger,
-    tenantsPlanned: tenants.length,
-    tenantsOk: 0,
-    tenantsFailed: 0,
-    tenantsSkipped: tenants.length - due.length,
-    incidentsFetched: 0,
-    incidentsChanged: 0,
-    pages: 0,
-    deadLetters: 0,
-    ...(credential !== undefined ? { credential } : {}),
-  });
+  await deps.runs.create(
+    newRunRecord({
+      runId,
+      startedAt,
+      trigger,
+      tenantsPlanned: tenants.length,
+      tenantsSkipped: tenants.length - due.length,
+      credential,
+    }),
+  );
   deps.logger.info('run.planned', { runId, tenantCount: due.length, skipped: tenants.length - due.length, trigger });
   return {
     runId,

@@ -7,7 +7,7 @@ import { ConflictError, InputError } from '../domain/errors.js';
 import { requireTimestamp } from '../domain/time.js';
 import type { Clock, Logger, RunStore, TenantStatus, TenantStore, TokenProvider } from '../ports.js';
 import type { TenantCollectMessage } from './planRun.js';
-import { newRunId, readCredentialRecord } from './runCollection.js';
+import { newRunId, newRunRecord, readCredentialRecord } from './runCollection.js';
 import { requireTenant } from './tenants.js';
 
 /** What requestCollection reads and writes. */
@@ -88,20 +88,7 @@ export async function requestCollection(
   const credential = deps.tokens
     ? await readCredentialRecord({ tokens: deps.tokens, logger: deps.logger }, runId)
     : undefined;
-  await deps.runs.create({
-    runId,
-    startedAt,
-    trigger: 'manual',
-    tenantsPlanned: 1,
-    tenantsOk: 0,
-    tenantsFailed: 0,
-    tenantsSkipped: 0,
-    incidentsFetched: 0,
-    incidentsChanged: 0,
-    pages: 0,
-    deadLetters: 0,
-    ...(credential !== undefined ? { credential } : {}),
-  });
+  await deps.runs.create(newRunRecord({ runId, startedAt, trigger: 'manual', tenantsPlanned: 1, credential }));
   const message: TenantCollectMessage = {
     runId,
     runStartedAt: startedAt,

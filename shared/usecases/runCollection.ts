@@ -14,7 +14,7 @@ import {
 } from '../domain/partnerCredential.js';
 import { runLeaseOwner } from '../domain/runSlots.js';
 import { afterFailure, runDecision } from '../domain/tenantState.js';
-import type { Logger, RunStore, TenantRecord, TenantRunResult, TokenProvider } from '../ports.js';
+import type { Logger, RunRecord, RunStore, TenantRecord, TenantRunResult, TokenProvider } from '../ports.js';
 import { collectTenant, type CollectDeps } from './collectTenant.js';
 
 /**
@@ -101,6 +101,34 @@ export function newRunId(startedAt: Date): string {
     .replace(/\.\d+Z$/, 'Z')}-${randomUUID().slice(0, 8)}`;
 }
 
+/**
+ * A new `Runs` row: every counter 0 except `tenantsSkipped` (tenants counted skipped up front, e.g. not due), and the
+ * partner credential record when it could be read. Written once by whoever starts a run (CLI, timer, manual collect).
+ */
+export function newRunRecord(run: {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly trigger: string;
+  readonly tenantsPlanned: number;
+  readonly tenantsSkipped?: number;
+  readonly credential?: PartnerCredentialRecord | undefined;
+}): RunRecord {
+  return {
+    runId: run.runId,
+    startedAt: run.startedAt,
+    trigger: run.trigger,
+    tenantsPlanned: run.tenantsPlanned,
+    tenantsOk: 0,
+    tenantsFailed: 0,
+    tenantsSkipped: run.tenantsSkipped ?? 0,
+    incidentsFetched: 0,
+    incidentsChanged: 0,
+    pages: 0,
+    deadLetters: 0,
+    ...(run.credential !== undefined ? { credential: run.credential } : {}),
+  };
+}
+
 /** Resolve `--tenant` filters against the registry; unknown tenants are a usage error. */
 export function selectTenants(all: readonly TenantRecord[], requested: readonly string[] | undefined): TenantRecord[] {
   if (!requested || requested.length === 0) return [...all];
@@ -120,20 +148,9 @@ export async function runCollection(deps: RunDeps, request: RunRequest): Promise
   const runId = newRunId(startedDate);
   const tenants = selectTenants(await deps.tenants.list(), request.tenantIds);
   const credential = await readCredentialRecord(deps, runId);
-  await deps.runs.create({
-    runId,
-    startedAt,
-    trigger: request.trigger,
-    tenantsPlanned: tenants.length,
-    tenantsOk: 0,
-    tenantsFailed: 0,
-    tenantsSkipped: 0,
-    incidentsFetched: 0,
-    incidentsChanged: 0,
-    pages: 0,
-    deadLetters: 0,
-    ...(credential !== undefined ? { credential } : {}),
-  });
+  await deps.runs.create(
+    newRunRecord({ runId, startedAt, trigger: request.trigger, tenantsPlanned: tenants.length, credential }),
+  );
   deps.logger.info('run.started', { runId, tenantCount: tenants.length, trigger: request.trigger });
 
   let secretFailure: TenantRunResult['error'] | undefined;
