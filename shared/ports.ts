@@ -364,3 +364,124 @@ export interface Logger {
   warn(event: string, fields?: Record<string, unknown>): void;
   error(event: string, fields?: Record<string, unknown>): void;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The change feed and its delivery (design §9). The seams between event recording (the snapshot write path),
+// the delivery engine (usecases/delivery*), the sinks (webhook, Log Analytics) and the subscription store.
+// ---------------------------------------------------------------------------------------------------------------
+
+export type IncidentEventType = 'incident.created' | 'incident.updated';
+
+/** `data` of an incident event (design §9). */
+export interface IncidentEventData {
+  readonly tenantId: string;
+  readonly incidentId: string;
+  /** The API's own `lastUpdate…` string of this version. */
+  readonly lastUpdateTime: string;
+  readonly source: SourceKind;
+  /** Per tenant, strictly increasing in the order versions were written; gaps allowed. */
+  readonly sequence: number;
+  /** The incident's own values as the API returned them (title = Graph displayName / legacy incidentName). */
+  readonly severity?: unknown;
+  readonly status?: unknown;
+  readonly title?: unknown;
+  /** `incident.updated` only: top-level keys whose value differs from the previous stored version. */
+  readonly changedFields?: readonly string[];
+  /** `incident.updated` only: previous values of `changedFields` (alerts excluded; keys the previous lacked omitted). */
+  readonly previous?: JsonObject;
+  /** Exactly as the API returned it; without `alerts` when `truncated`. */
+  readonly incident: JsonObject;
+  /** Present (true) only when the incident's JSON exceeds 1 MiB. */
+  readonly truncated?: true;
+  /** With `truncated`: how many alerts were left out. */
+  readonly alertCount?: number;
+}
+
+/** A CloudEvents 1.0 event in JSON structured mode (design §9). */
+export interface IncidentCloudEvent {
+  readonly specversion: '1.0';
+  /** `<tenantId>/<incidentId>/<lastUpdateTime>`: the same version always has the same id. */
+  readonly id: string;
+  /** `/tenants/<tenantId>` */
+  readonly source: string;
+  readonly type: IncidentEventType;
+  /** `incidents/<incidentId>` */
+  readonly subject: string;
+  /** The version's snapshotAt, ISO 8601 UTC. */
+  readonly time: string;
+  readonly datacontenttype: 'application/json';
+  readonly data: IncidentEventData;
+}
+
+/**
+ * One recorded event, as the event log keeps it: enough to route and filter without reading the payload. Written
+ * in the same Table transaction as the history row of its version, so neither exists without the other.
+ */
+export interface EventEntry {
+  readonly tenantId: string;
+  readonly sequence: number;
+  readonly incidentId: string;
+  readonly lastUpdateTime: string;
+  readonly type: IncidentEventType;
+  /** snapshotAt of the version, ISO 8601 UTC (the CloudEvent `time`). */
+  readonly time: string;
+  /** The incident's severity as the API returned it (for subscription filters), when it had one. */
+  readonly severity?: string;
+}
+
+/** The durable change feed: per tenant, entries in `sequence` order. */
+export interface EventLog {
+  /** Entries of one tenant with sequence > `afterSequence`, ascending, at most `limit`. */
+  read(tenantId: string, afterSequence: number, limit: number): Promise<EventEntry[]>;
+  /** The full CloudEvent of an entry (reads its version and the one before it for changedFields/previous). */
+  cloudEvent(entry: EventEntry): Promise<IncidentCloudEvent>;
+}
+
+/** How one delivery attempt ended (a sink's answer, classified per design §9). */
+export type DeliveryOutcome =
+  | { readonly kind: 'delivered'; readonly status?: number }
+  /** Retry on the schedule: another status, a timeout, a connection error, a 429/5xx from Logs Ingestion. */
+  | { readonly kind: 'retry'; readonly code: string; readonly message: string; readonly status?: number }
+  /** Webhook answered 410: the subscription is disabled until `subscriptions enable`. */
+  | { readonly kind: 'gone'; readonly status: 410 };
+
+/** Where a webhook subscription's events go; `secret` is `whsec_<base64>` (never logged). */
+export interface WebhookTarget {
+  readonly url: string;
+  readonly secret: string;
+}
+
+/** A Log Analytics subscription's destination (Azure Monitor Logs Ingestion API). */
+export interface LogAnalyticsTarget {
+  /** Data collection endpoint, `https://…ingest.monitor.azure.com`. */
+  readonly endpoint: string;
+  /** Data collection rule immutable ID, `dcr-…`. */
+  readonly ruleId: string;
+  /** Stream name, e.g. `Custom-DefenderIncidents_CL`. */
+  readonly stream: string;
+}
+
+/** Sends one event to a webhook: one POST, signed per Standard Webhooks, no redirects, DELIVERY_TIMEOUT_SECONDS. */
+export interface WebhookSender {
+  send(target: WebhookTarget, event: IncidentCloudEvent, options?: PageOptions): Promise<DeliveryOutcome>;
+}
+
+/** Sends events as rows to Logs Ingestion, batched by the sender; one outcome for the whole call. */
+export interface LogAnalyticsSender {
+  send(
+    target: LogAnalyticsTarget,
+    events: readonly IncidentCloudEvent[],
+    options?: PageOptions,
+  ): Promise<DeliveryOutcome>;
+}
+
+/**
+ * Webhook subscription secrets (design §9): in Azure a Key Vault of their own (the collector's identity never gains
+ * write access to the partner credential's vault); the `SubscriptionSecrets` table only when no vault is set.
+ */
+export interface SubscriptionSecretStore {
+  put(subscriptionId: string, secret: string): Promise<void>;
+  /** NotFoundError when absent. */
+  get(subscriptionId: string): Promise<string>;
+  delete(subscriptionId: string): Promise<void>;
+}
