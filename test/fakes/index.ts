@@ -16,6 +16,7 @@ import { ScriptedTokenProvider } from './tokenProvider.js';
 
 export { ManualClock } from './clock.js';
 export { FakeConsentStateStore } from './consentStateStore.js';
+export { FakeEventLog } from './eventLog.js';
 export { ScriptedIncidentSource, type PageScript, type ScriptedSourceOptions } from './incidentSource.js';
 export { Faults, Journal } from './journal.js';
 export { FakeLeaseStore } from './leaseStore.js';
