@@ -31,6 +31,12 @@ export type ConsentState = 'granted' | 'none' | 'revoked' | 'sp_missing' | 'no_r
 export type ConsentOutcome = 'grant' | 'deny' | 'grant_without_roles';
 
 export const VAULT_AUDIENCE = 'https://vault.azure.net';
+/**
+ * The Azure Monitor Logs Ingestion audience (the SDK asks for `https://monitor.azure.com/.default`). The vault
+ * reader (the collector's identity locally) and the managed identities get tokens for it like for the vault: any
+ * `https://…/.default` scope is issued to them with `aud` = its origin.
+ */
+export const MONITOR_AUDIENCE = 'https://monitor.azure.com';
 
 export interface EntraSimOptions {
   readonly partnerClientId: string;

@@ -5,6 +5,11 @@
  * returns the newest. A certificate (`setCertificate`) is served as Key Vault serves it: through its secret
  * (`contentType` `application/x-pem-file` or `application/x-pkcs12`, `managed: true`, `kid`), and with attributes
  * (`exp`, `nbf`) under `GET /certificates/{name}[/{version}]`.
+ * Writes, as the SecretClient sends them: `PUT /secrets/{name}` (a new version), `DELETE /secrets/{name}` (soft
+ * delete: the secret moves to `/deletedsecrets/{name}`, readable there until purged), `DELETE /deletedsecrets/{name}`
+ * (purge: 403 when the vault has purge protection). Only the identities in `writers` (client IDs, the token's
+ * `appid`: Key Vault Secrets Officer on this vault) may write; every other caller gets 403 `ForbiddenByRbac`.
+ * Writing a name that is deleted but not purged answers 409 `ObjectIsDeletedButRecoverable`, as Key Vault does.
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { checkBearer } from './bearer.js';
@@ -33,19 +38,55 @@ export interface SecretOptions {
 }
 
 const ROUTE = /^\/(secrets|certificates)\/([0-9a-zA-Z-]+)(?:\/([0-9a-f]{32})?)?\/?$/;
+const DELETED_ROUTE = /^\/deletedsecrets\/([0-9a-zA-Z-]+)\/?$/;
+
+/** Options of one simulated vault. */
+export interface KeyVaultSimOptions {
+  /** Client IDs allowed to write secrets (Key Vault Secrets Officer); default none: the vault is read-only. */
+  readonly writers?: readonly string[];
+  /** Purge protection: a deleted secret cannot be purged (default false). */
+  readonly purgeProtection?: boolean;
+}
+
+interface DeletedSecret {
+  readonly versions: SecretVersion[];
+  readonly deletedDate: number;
+}
 
 export class KeyVaultSim extends SimServer {
   /** Successful secret reads (200 answers). */
   reads = 0;
   private readonly secrets = new Map<string, SecretVersion[]>();
+  private readonly deleted = new Map<string, DeletedSecret>();
   private readonly versions: Prng;
+  private readonly writers: Set<string>;
+  private readonly purgeProtection: boolean;
 
   constructor(
     private readonly entra: EntraSim,
     seed = 'vault',
+    options: KeyVaultSimOptions = {},
   ) {
     super();
     this.versions = new Prng(`${seed}:versions`);
+    this.writers = new Set((options.writers ?? []).map((w) => w.toLowerCase()));
+    this.purgeProtection = options.purgeProtection ?? false;
+  }
+
+  /** Let this client ID write secrets (a role assignment of Key Vault Secrets Officer). */
+  allowWriter(clientId: string): void {
+    this.writers.add(clientId.toLowerCase());
+  }
+
+  /** The current value of a secret (newest version), or undefined when absent or deleted. */
+  secretValue(name: string): string | undefined {
+    const list = this.secrets.get(name.toLowerCase());
+    return list?.[list.length - 1]?.value;
+  }
+
+  /** True while a deleted secret is recoverable (soft-deleted, not purged). */
+  isDeleted(name: string): boolean {
+    return this.deleted.has(name.toLowerCase());
   }
 
   /** Store a new version of the secret (the newest is what a version-less read returns). */
@@ -81,7 +122,7 @@ export class KeyVaultSim extends SimServer {
     options: SecretOptions & { certificate?: SecretVersion['certificate'] },
   ): string {
     const version = this.versions.hex(32);
-    const list = this.secrets.get(name) ?? [];
+    const list = this.secrets.get(name.toLowerCase()) ?? [];
     const seconds = (d: Date | undefined) => (d === undefined ? undefined : Math.floor(d.getTime() / 1000));
     const exp = seconds(options.expiresOn);
     const nbf = seconds(options.notBefore);
@@ -94,11 +135,12 @@ export class KeyVaultSim extends SimServer {
       ...(nbf !== undefined ? { nbf } : {}),
       ...(options.certificate !== undefined ? { certificate: options.certificate } : {}),
     });
-    this.secrets.set(name, list);
+    this.secrets.set(name.toLowerCase(), list);
     return version;
   }
 
   protected kindOf(_method: string, path: string): string | undefined {
+    if (DELETED_ROUTE.test(path)) return 'deletedsecret';
     const m = ROUTE.exec(path);
     return m ? (m[1] === 'certificates' ? 'certificate' : 'secret') : undefined;
   }
@@ -108,11 +150,19 @@ export class KeyVaultSim extends SimServer {
     if (!auth.ok) return this.challenge(auth.reason);
     if (auth.claims.tid !== this.entra.homeTenantId)
       return json(401, { error: { code: 'Unauthorized', message: 'AKV10032: Invalid issuer.' } });
+    const deletedRoute = DELETED_ROUTE.exec(ctx.req.path);
+    if (deletedRoute) return this.deletedSecret(ctx, (deletedRoute[1] ?? '').toLowerCase(), auth.claims.appid);
     const m = ROUTE.exec(ctx.req.path);
+    if (m && m[1] === 'secrets' && m[3] === undefined && (ctx.req.method === 'PUT' || ctx.req.method === 'DELETE')) {
+      const refused = this.refuseWrite(auth.claims.appid, ctx.req.method === 'PUT' ? 'set' : 'delete');
+      if (refused) return refused;
+      const name = m[2] ?? '';
+      return ctx.req.method === 'PUT' ? this.putSecret(name, ctx.body) : this.deleteSecret(name);
+    }
     if (!m || ctx.req.method !== 'GET')
       return json(404, { error: { code: 'NotFound', message: `No route for ${ctx.req.method} ${ctx.req.path}` } });
     const [, collection, name = '', wanted] = m;
-    const all = this.secrets.get(name) ?? [];
+    const all = this.secrets.get(name.toLowerCase()) ?? [];
     const list = collection === 'certificates' ? all.filter((v) => v.certificate !== undefined) : all;
     const found = wanted ? list.find((v) => v.version === wanted) : list[list.length - 1];
     if (found && collection === 'certificates') {
@@ -143,6 +193,99 @@ export class KeyVaultSim extends SimServer {
       ...(found.certificate !== undefined ? { kid: `${this.url}/keys/${name}/${found.version}`, managed: true } : {}),
       attributes: this.attributes(found),
       tags: {},
+    });
+  }
+
+  private refuseWrite(appid: unknown, action: string): SimResponse | undefined {
+    if (typeof appid === 'string' && this.writers.has(appid.toLowerCase())) return undefined;
+    return json(403, {
+      error: {
+        code: 'Forbidden',
+        message: `Caller is not authorized to perform action on resource. Action: 'Microsoft.KeyVault/vaults/secrets/${action}/action'`,
+        innererror: { code: 'ForbiddenByRbac' },
+      },
+    });
+  }
+
+  private putSecret(name: string, body: string): SimResponse {
+    const key = name.toLowerCase();
+    if (this.deleted.has(key))
+      return json(409, {
+        error: {
+          code: 'Conflict',
+          message: `Secret ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`,
+          innererror: { code: 'ObjectIsDeletedButRecoverable' },
+        },
+      });
+    let parsed: { value?: unknown; contentType?: unknown };
+    try {
+      parsed = JSON.parse(body) as { value?: unknown; contentType?: unknown };
+    } catch {
+      return json(400, { error: { code: 'BadParameter', message: 'The request body is not JSON.' } });
+    }
+    if (typeof parsed.value !== 'string')
+      return json(400, { error: { code: 'BadParameter', message: 'Property value is required.' } });
+    const version = this.addVersion(name, parsed.value, {
+      ...(typeof parsed.contentType === 'string' ? { contentType: parsed.contentType } : {}),
+    });
+    const found = this.secrets.get(key)?.find((v) => v.version === version) as SecretVersion;
+    return json(200, {
+      value: found.value,
+      id: `${this.url}/secrets/${name}/${version}`,
+      ...(found.contentType !== undefined ? { contentType: found.contentType } : {}),
+      attributes: this.attributes(found),
+      tags: {},
+    });
+  }
+
+  private deleteSecret(name: string): SimResponse {
+    const key = name.toLowerCase();
+    const versions = this.secrets.get(key);
+    if (!versions) return this.notFound(name);
+    this.secrets.delete(key);
+    const deletedDate = Math.floor(Date.now() / 1000);
+    this.deleted.set(key, { versions, deletedDate });
+    return json(200, this.deletedBundle(name, { versions, deletedDate }));
+  }
+
+  private deletedSecret(ctx: RouteContext, key: string, appid: unknown): SimResponse {
+    const entry = this.deleted.get(key);
+    if (ctx.req.method === 'GET') {
+      if (!entry)
+        return json(404, { error: { code: 'SecretNotFound', message: `Deleted Secret not found: ${key}` } });
+      return json(200, this.deletedBundle(key, entry));
+    }
+    if (ctx.req.method !== 'DELETE')
+      return json(404, { error: { code: 'NotFound', message: `No route for ${ctx.req.method} ${ctx.req.path}` } });
+    const refused = this.refuseWrite(appid, 'purge');
+    if (refused) return refused;
+    if (!entry) return json(404, { error: { code: 'SecretNotFound', message: `Deleted Secret not found: ${key}` } });
+    if (this.purgeProtection)
+      return json(403, {
+        error: {
+          code: 'Forbidden',
+          message: `Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.`,
+        },
+      });
+    this.deleted.delete(key);
+    return { status: 204 };
+  }
+
+  private deletedBundle(name: string, entry: DeletedSecret): Record<string, unknown> {
+    const newest = entry.versions[entry.versions.length - 1] as SecretVersion;
+    return {
+      recoveryId: `${this.url}/deletedsecrets/${name}`,
+      deletedDate: entry.deletedDate,
+      scheduledPurgeDate: entry.deletedDate + 90 * 86400,
+      id: `${this.url}/secrets/${name}/${newest.version}`,
+      attributes: this.attributes(newest),
+      tags: {},
+    };
+  }
+
+  private notFound(name: string): SimResponse {
+    return json(404, {
+      error: { code: 'SecretNotFound', message: `A secret with (name/id) ${name} was not found in this key vault.` },
     });
   }
 

@@ -51,6 +51,8 @@ export interface RouteContext {
   readonly req: SimRequest;
   readonly headers: IncomingMessage['headers'];
   readonly body: string;
+  /** The body bytes as received (a gzip-encoded body is only readable from these). */
+  readonly rawBody: Buffer;
 }
 
 export function json(status: number, body: unknown, headers?: Record<string, string>): SimResponse {
@@ -70,14 +72,14 @@ function bearerTenant(authorization: string | undefined): string | undefined {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   if (req.method === 'GET' || req.method === 'HEAD') {
     req.resume();
-    return '';
+    return Buffer.alloc(0);
   }
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 interface ActiveFault extends Fault {
@@ -161,12 +163,13 @@ export abstract class SimServer {
       at: Date.now(),
     };
     this.requests.push(simReq);
-    const body = await readBody(req);
+    const rawBody = await readBody(req);
+    const body = rawBody.toString('utf8');
     if (this.latencyMs > 0) await sleep(this.latencyMs);
     await this.onRequest?.(simReq);
     const fault = this.takeFault(simReq);
-    if (fault) return this.answerFault(fault, { req: simReq, headers: req.headers, body }, res);
-    const answer = await this.route({ req: simReq, headers: req.headers, body });
+    if (fault) return this.answerFault(fault, { req: simReq, headers: req.headers, body, rawBody }, res);
+    const answer = await this.route({ req: simReq, headers: req.headers, body, rawBody });
     this.send(res, simReq, answer);
   }
 

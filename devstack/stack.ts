@@ -1,7 +1,8 @@
 /**
- * startLocalStack: the whole outside world of the collector on 127.0.0.1 — Entra ID, Key Vault, Microsoft Graph
- * and the legacy Defender API as HTTPS simulators sharing one run-time CA, plus Azurite — and the environment
- * (design §3 settings) that points the collector at them.
+ * startLocalStack: the whole outside world of the collector on 127.0.0.1 — Entra ID, Key Vault (the partner
+ * credential's vault, read-only to the collector, and the subscription-secrets vault it may write), Microsoft Graph,
+ * the legacy Defender API and an Azure Monitor Logs Ingestion endpoint as HTTPS simulators sharing one run-time CA,
+ * plus Azurite — and the environment (design §3 settings) that points the collector at them.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +20,7 @@ import { EntraSim } from './entra.js';
 import { GRAPH_READ_ROLES, GraphSim } from './graph.js';
 import { KeyVaultSim } from './keyVault.js';
 import { LEGACY_READ_ROLES, LegacySim } from './legacy.js';
+import { LogsIngestionSim } from './logsIngestion.js';
 import { Prng } from './prng.js';
 import type { SimServer } from './simServer.js';
 import { DefenderWorld, type SimTenantSpec } from './world.js';
@@ -30,6 +32,10 @@ export { EntraSim } from './entra.js';
 export { KeyVaultSim } from './keyVault.js';
 export { GraphSim } from './graph.js';
 export { LegacySim } from './legacy.js';
+export { LogsIngestionSim } from './logsIngestion.js';
+
+/** The stream of the stack's data collection rule (the custom table `DefenderIncidents_CL`, as the Bicep names it). */
+export const LOG_ANALYTICS_STREAM = 'Custom-DefenderIncidents_CL';
 
 export const PARTNER_SECRET_NAME = 'partner-client-secret';
 /** The Key Vault certificate the stack's `certificate` mode uses. */
@@ -75,6 +81,12 @@ export interface LocalStack {
   readonly keyVault: KeyVaultSim;
   readonly graph: GraphSim;
   readonly legacy: LegacySim;
+  /** The subscription-secrets vault (`SUBSCRIPTION_VAULT_URL`): the collector's identity may write it. */
+  readonly subscriptionVault: KeyVaultSim;
+  /** The Logs Ingestion endpoint with one data collection rule the collector's identity may publish to. */
+  readonly logsIngestion: LogsIngestionSim;
+  /** What `subscriptions add --log-analytics --endpoint … --rule … --stream …` takes for the stack's rule. */
+  readonly logAnalytics: { readonly endpoint: string; readonly ruleId: string; readonly stream: string };
   readonly azurite?: Azurite;
   /** The partner app's current secret (also in the Key Vault sim under PARTNER_SECRET_NAME). */
   readonly partnerSecret: string;
@@ -144,7 +156,13 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       readerSecret,
       partnerSecrets: [partnerSecret],
     });
+    // The partner credential's vault: nobody writes it through the collector (design §9).
     const keyVault = new KeyVaultSim(entra, `vault:${seed}`);
+    const subscriptionVault = new KeyVaultSim(entra, `subscription-vault:${seed}`, {
+      writers: [readerClientId],
+      purgeProtection: true,
+    });
+    const logsIngestion = new LogsIngestionSim(entra);
     const timeScale = options.timeScale ?? 1;
     const quotaClock = options.quotaClock ? { quotaClock: options.quotaClock } : {};
     const graph = new GraphSim(world, entra, {
@@ -158,8 +176,9 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       ...(options.legacyQuotaPerMinute !== undefined ? { quotaPerMinute: options.legacyQuotaPerMinute } : {}),
       ...(options.legacyQuotaPerHour !== undefined ? { quotaPerHour: options.legacyQuotaPerHour } : {}),
     });
-    for (const server of [entra, keyVault, graph, legacy]) started.push(server);
-    await Promise.all([entra, keyVault, graph, legacy].map((s) => s.start(certs)));
+    const servers = [entra, keyVault, subscriptionVault, logsIngestion, graph, legacy];
+    for (const server of servers) started.push(server);
+    await Promise.all(servers.map((s) => s.start(certs)));
     azurite = await azuriteStarting;
 
     entra.latencyMs = options.latency?.tokenMs ?? 0;
@@ -192,6 +211,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
         audience: SIM_TOKEN_EXCHANGE_AUDIENCE,
       });
       managedIdentity = { clientId, principalId };
+      subscriptionVault.allowWriter(clientId);
       Object.assign(credentialEnv, {
         PARTNER_CREDENTIAL: 'federated',
         PARTNER_FEDERATED_CLIENT_ID: clientId,
@@ -199,6 +219,16 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
         IDENTITY_HEADER: entra.identityHeader,
       });
     }
+    // The collector's identities (the vault reader; the managed identity in `federated` mode) publish to the rule.
+    const logAnalytics = {
+      endpoint: logsIngestion.url,
+      ruleId: `dcr-${new Prng(`stack:${seed}:dcr`).hex(32)}`,
+      stream: LOG_ANALYTICS_STREAM,
+    };
+    logsIngestion.addRule(logAnalytics.ruleId, [LOG_ANALYTICS_STREAM], [
+      readerClientId,
+      ...(managedIdentity ? [managedIdentity.clientId] : []),
+    ]);
     const redirectUri = `https://127.0.0.1:${await freePort()}/api/consent/callback`;
     entra.addRedirectUri(redirectUri);
 
@@ -206,6 +236,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       PARTNER_CLIENT_ID: partnerClientId,
       KEY_VAULT_URL: keyVault.url,
       PARTNER_SECRET_NAME,
+      SUBSCRIPTION_VAULT_URL: subscriptionVault.url,
       AZURE_AUTHORITY_HOST: entra.url,
       GRAPH_ENDPOINT: graph.url,
       M365D_ENDPOINT: legacy.url,
@@ -228,6 +259,9 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       keyVault,
       graph,
       legacy,
+      subscriptionVault,
+      logsIngestion,
+      logAnalytics,
       ...(azurite ? { azurite } : {}),
       partnerSecret,
       ...(partnerCertificate ? { partnerCertificate } : {}),
