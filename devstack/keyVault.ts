@@ -251,8 +251,7 @@ export class KeyVaultSim extends SimServer {
   private deletedSecret(ctx: RouteContext, key: string, appid: unknown): SimResponse {
     const entry = this.deleted.get(key);
     if (ctx.req.method === 'GET') {
-      if (!entry)
-        return json(404, { error: { code: 'SecretNotFound', message: `Deleted Secret not found: ${key}` } });
+      if (!entry) return json(404, { error: { code: 'SecretNotFound', message: `Deleted Secret not found: ${key}` } });
       return json(200, this.deletedBundle(key, entry));
     }
     if (ctx.req.method !== 'DELETE')

@@ -138,7 +138,9 @@ export class LogsIngestionSim extends SimServer {
     const auth = await checkBearer(ctx.headers.authorization, this.entra.publicKey, MONITOR_AUDIENCE);
     if (!auth.ok) {
       if (auth.reason === 'missing')
-        return { response: error(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.") };
+        return {
+          response: error(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing."),
+        };
       if (auth.reason === 'audience')
         return {
           response: error(
@@ -169,7 +171,11 @@ export class LogsIngestionSim extends SimServer {
       };
     if (!rule.streams.has(stream))
       return {
-        response: error(404, 'InvalidStream', `Stream '${stream}' is not declared by data collection rule '${ruleId}'.`),
+        response: error(
+          404,
+          'InvalidStream',
+          `Stream '${stream}' is not declared by data collection rule '${ruleId}'.`,
+        ),
       };
     if (ctx.rawBody.length > LOGS_INGESTION_MAX_BYTES)
       return { response: error(413, 'ContentLengthLimitExceeded', 'The request body exceeds 1 MB.') };

@@ -225,10 +225,11 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       ruleId: `dcr-${new Prng(`stack:${seed}:dcr`).hex(32)}`,
       stream: LOG_ANALYTICS_STREAM,
     };
-    logsIngestion.addRule(logAnalytics.ruleId, [LOG_ANALYTICS_STREAM], [
-      readerClientId,
-      ...(managedIdentity ? [managedIdentity.clientId] : []),
-    ]);
+    logsIngestion.addRule(
+      logAnalytics.ruleId,
+      [LOG_ANALYTICS_STREAM],
+      [readerClientId, ...(managedIdentity ? [managedIdentity.clientId] : [])],
+    );
     const redirectUri = `https://127.0.0.1:${await freePort()}/api/consent/callback`;
     entra.addRedirectUri(redirectUri);
 

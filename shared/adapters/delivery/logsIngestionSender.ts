@@ -202,7 +202,7 @@ function invalidTarget(target: LogAnalyticsTarget): DeliveryOutcome | undefined 
     return {
       kind: 'retry',
       code: 'LOGS_INGESTION_TARGET_INVALID',
-      message: 'The subscription\'s data collection endpoint is not an https:// URL.',
+      message: "The subscription's data collection endpoint is not an https:// URL.",
     };
   if (target.ruleId.trim() === '' || target.stream.trim() === '')
     return {
@@ -274,7 +274,9 @@ function failureOutcome(error: unknown, target: LogAnalyticsTarget, rowCount: nu
   const failedRows = failures.reduce((n, f) => n + f.failedLogs.length, 0);
   const where = `rule ${target.ruleId}, stream ${target.stream}`;
   const partial =
-    failedRows > 0 && failedRows < rowCount ? ` (${failedRows} of ${rowCount} rows refused; all will be sent again)` : '';
+    failedRows > 0 && failedRows < rowCount
+      ? ` (${failedRows} of ${rowCount} rows refused; all will be sent again)`
+      : '';
   return {
     kind: 'retry',
     code: chosen?.code ?? 'LOGS_INGESTION_FAILED',
