@@ -60,7 +60,8 @@ export class KeyVaultSim extends SimServer {
   private readonly deleted = new Map<string, DeletedSecret>();
   private readonly versions: Prng;
   private readonly writers: Set<string>;
-  private readonly purgeProtection: boolean;
+  /** Purge protection of the vault (a test may turn it off to see the purge happen). */
+  purgeProtection: boolean;
 
   constructor(
     private readonly entra: EntraSim,

@@ -76,6 +76,11 @@ export interface Settings {
   /** Key Vault URL, or undefined when the local-only `PARTNER_CLIENT_SECRET` is used. */
   readonly keyVaultUrl?: string;
   readonly partnerSecretName: string;
+  /**
+   * `SUBSCRIPTION_VAULT_URL`: the Key Vault of webhook subscription secrets (design §9), never the partner
+   * credential's vault; undefined when unset (local development: the `SubscriptionSecrets` table).
+   */
+  readonly subscriptionVaultUrl?: string;
   /** `PARTNER_CLIENT_SECRET` as given (not blank); StaticSecretProvider normalises it (credentialValue.ts). */
   readonly partnerClientSecret?: string;
   /** `PARTNER_CREDENTIAL` and what that kind needs. */
@@ -257,6 +262,29 @@ export function loadSettings(env: Env = process.env): Settings {
       : stripSlash(
           parse('KEY_VAULT_URL', httpsUrl, keyVaultRaw, 'an https:// URL such as https://myvault.vault.azure.net'),
         );
+  const subscriptionVaultRaw = present(env, 'SUBSCRIPTION_VAULT_URL');
+  const subscriptionVaultUrl =
+    subscriptionVaultRaw === undefined
+      ? undefined
+      : stripSlash(
+          parse(
+            'SUBSCRIPTION_VAULT_URL',
+            httpsUrl,
+            subscriptionVaultRaw,
+            'the https:// URL of the Key Vault for webhook subscription secrets, such as https://myvault.vault.azure.net',
+          ),
+        );
+  // The collector writes subscription secrets: its identity must never gain write access to the partner credential.
+  if (
+    subscriptionVaultUrl !== undefined &&
+    keyVaultUrl !== undefined &&
+    new URL(subscriptionVaultUrl).host.toLowerCase() === new URL(keyVaultUrl).host.toLowerCase()
+  ) {
+    throw new ConfigError(
+      'SUBSCRIPTION_VAULT_URL',
+      'Setting SUBSCRIPTION_VAULT_URL is invalid: it names the vault of the partner credential (KEY_VAULT_URL); subscription secrets need a vault of their own, so the collector never gets write access to the partner credential.',
+    );
+  }
   const partnerSecretName = parse(
     'PARTNER_SECRET_NAME',
     secretName,
@@ -343,6 +371,7 @@ export function loadSettings(env: Env = process.env): Settings {
     partnerClientId,
     ...(keyVaultUrl !== undefined ? { keyVaultUrl } : {}),
     partnerSecretName,
+    ...(subscriptionVaultUrl !== undefined ? { subscriptionVaultUrl } : {}),
     ...(partnerClientSecret !== undefined ? { partnerClientSecret } : {}),
     partnerCredential,
     ...(partnerTenantId !== undefined ? { partnerTenantId } : {}),

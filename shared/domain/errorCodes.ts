@@ -136,6 +136,11 @@ export const ERROR_CATALOGUE = {
     meaning: "The tenant's source is not built in this process (a host given a single source): a wiring bug.",
   },
   TENANT_NOT_FOUND: { kind: 'not_found', meaning: 'No tenant is registered with this ID.' },
+  SUBSCRIPTION_SECRET_NOT_FOUND: {
+    kind: 'not_found',
+    meaning:
+      "The webhook subscription's secret is not in the subscription vault (SUBSCRIPTION_VAULT_URL): deleted, or never stored there.",
+  },
   CONFLICT: {
     kind: 'conflict',
     meaning: "The tenant's current state forbids the request (e.g. collect a disabled tenant).",

@@ -98,10 +98,27 @@ describe('loadSettings (design §3)', () => {
     [{ CONSENT_REDIRECT_URI: 'not a url' }, 'CONSENT_REDIRECT_URI'],
     [{ PARTNER_SECRET_NAME: 'bad name!' }, 'PARTNER_SECRET_NAME'],
     [{ GRAPH_ENDPOINT: 'ftp://x' }, 'GRAPH_ENDPOINT'],
+    [{ SUBSCRIPTION_VAULT_URL: 'http://kv-subs.vault.azure.net' }, 'SUBSCRIPTION_VAULT_URL'],
+    [{ SUBSCRIPTION_VAULT_URL: 'kv-subs' }, 'SUBSCRIPTION_VAULT_URL'],
+    [{ SUBSCRIPTION_VAULT_URL: 'https://KV-Collector.vault.azure.net' }, 'SUBSCRIPTION_VAULT_URL'],
   ])('a bad %p names %s', (override, setting) => {
     const e = errorOf({ ...valid, ...override });
     expect(e.setting).toBe(setting);
     expect(e.message).toContain(setting);
+  });
+
+  it('reads SUBSCRIPTION_VAULT_URL without its trailing slash; unset (or blank) leaves it undefined', () => {
+    expect(
+      loadSettings({ ...valid, SUBSCRIPTION_VAULT_URL: 'https://kv-subs.vault.azure.net/' }).subscriptionVaultUrl,
+    ).toBe('https://kv-subs.vault.azure.net');
+    expect(loadSettings(valid).subscriptionVaultUrl).toBeUndefined();
+    expect(loadSettings({ ...valid, SUBSCRIPTION_VAULT_URL: ' ' }).subscriptionVaultUrl).toBeUndefined();
+  });
+
+  it('refuses the partner credential vault as the subscription vault, saying why', () => {
+    const e = errorOf({ ...valid, SUBSCRIPTION_VAULT_URL: 'https://kv-collector.vault.azure.net' });
+    expect(e.setting).toBe('SUBSCRIPTION_VAULT_URL');
+    expect(e.message).toMatch(/partner credential \(KEY_VAULT_URL\)/);
   });
 
   it('never echoes a secret value in an error', () => {
