@@ -1,5 +1,5 @@
 metadata name = 'Defender incident collector'
-metadata description = 'A locked-down, serverless collector of Microsoft Defender incidents across customer tenants: Function App (Flex Consumption, Node 22) with a user-assigned identity, Entra-only Storage, an RBAC Key Vault for the partner app secret, and Entra-only Application Insights.'
+metadata description = 'A locked-down, serverless collector of Microsoft Defender incidents across customer tenants: Function App (Flex Consumption, Node 22) with a user-assigned identity, Entra-only Storage, an RBAC Key Vault for the partner app secret, an RBAC Key Vault of its own for webhook subscription secrets, Entra-only Application Insights, and optionally Log Analytics delivery (data collection endpoint, rule and custom table).'
 
 targetScope = 'resourceGroup'
 
@@ -117,6 +117,18 @@ param deployerPrincipalId string = ''
 ])
 param deployerPrincipalType string = 'User'
 
+@description('Optional. Purge protection on the webhook subscription-secrets vault (SUBSCRIPTION_VAULT_URL). On, a removed subscription\'s secret stays soft-deleted (unreadable, recoverable) for the retention period; Azure never lets it be turned off again.')
+param subscriptionVaultPurgeProtection bool = true
+
+@description('Optional. Deliver incident events to a Log Analytics workspace (e.g. the partner\'s Microsoft Sentinel) through the Logs Ingestion API: creates a data collection endpoint, a data collection rule, the custom table DefenderIncidents_CL in the workspace, and gives the app\'s identity Monitoring Metrics Publisher on the rule. Off: none of these exist.')
+param logAnalyticsDelivery bool = false
+
+@description('Optional. Resource ID of the Log Analytics workspace that receives the incidents, with logAnalyticsDelivery (in any resource group or subscription; the deployer needs write access to it to create the table). Empty: the collector\'s own workspace.')
+param logAnalyticsWorkspaceId string = ''
+
+@description('Optional. Region of the data collection endpoint and rule, with logAnalyticsDelivery: the region of that workspace.')
+param logAnalyticsLocation string = location
+
 @description('Optional. Tags applied to every resource, in addition to azd-env-name.')
 param tags object = {}
 
@@ -130,6 +142,9 @@ var names = {
   identity: 'id-${resourceToken}'
   storage: 'st${resourceToken}'
   keyVault: 'kv-${resourceToken}'
+  subscriptionVault: 'kvsub-${resourceToken}'
+  dataCollectionEndpoint: 'dce-${resourceToken}'
+  dataCollectionRule: 'dcr-${resourceToken}'
   workspace: 'log-${resourceToken}'
   appInsights: 'appi-${resourceToken}'
   plan: 'plan-${resourceToken}'
@@ -152,6 +167,42 @@ var tableNames = [
   'ConsentStates'
   'RejectedIncidents'
 ]
+
+// Log Analytics delivery (design §9): the sender posts rows with these columns to the stream; the rule's
+// transformation renames the two the workspace reserves (TenantId, Title) before they reach the table.
+var incidentTableName = 'DefenderIncidents_CL'
+var incidentStreamName = 'Custom-DefenderIncidents_CL'
+var incidentStreamColumns = [
+  { name: 'TimeGenerated', type: 'datetime' }
+  { name: 'TenantId', type: 'string' }
+  { name: 'IncidentId', type: 'string' }
+  { name: 'LastUpdateTime', type: 'datetime' }
+  { name: 'Source', type: 'string' }
+  { name: 'EventType', type: 'string' }
+  { name: 'Severity', type: 'string' }
+  { name: 'Status', type: 'string' }
+  { name: 'Title', type: 'string' }
+  { name: 'ChangedFields', type: 'dynamic' }
+  { name: 'Incident', type: 'dynamic' }
+]
+var incidentTransformKql = 'source | project-rename CustomerTenantId = TenantId, IncidentTitle = Title'
+var incidentTableColumns = [
+  { name: 'TimeGenerated', type: 'datetime', description: 'When the collector stored this incident version (event time).' }
+  { name: 'CustomerTenantId', type: 'string', description: 'Customer tenant ID of the incident (the event\'s TenantId).' }
+  { name: 'IncidentId', type: 'string', description: 'Incident ID in that tenant.' }
+  { name: 'LastUpdateTime', type: 'datetime', description: 'The incident\'s own last-update time of this version.' }
+  { name: 'Source', type: 'string', description: 'graph or m365d.' }
+  { name: 'EventType', type: 'string', description: 'incident.created or incident.updated.' }
+  { name: 'Severity', type: 'string', description: 'Severity as the API returned it.' }
+  { name: 'Status', type: 'string', description: 'Status as the API returned it.' }
+  { name: 'IncidentTitle', type: 'string', description: 'Title (Graph displayName / legacy incidentName; the event\'s Title).' }
+  { name: 'ChangedFields', type: 'dynamic', description: 'incident.updated: top-level keys that changed.' }
+  { name: 'Incident', type: 'dynamic', description: 'The incident as the API returned it.' }
+]
+var deliveryWorkspaceId = empty(logAnalyticsWorkspaceId)
+  ? resourceId('Microsoft.OperationalInsights/workspaces', names.workspace)
+  : logAnalyticsWorkspaceId
+var deliveryWorkspaceParts = split(deliveryWorkspaceId, '/')
 
 // Built-in role definition IDs (the same in every tenant and cloud).
 var roles = {
@@ -196,6 +247,17 @@ module keyVault 'modules/keyVault.bicep' = {
   }
 }
 
+// Webhook subscription secrets (design §9): a vault of their own, the only one the app's identity may write.
+module subscriptionVault 'modules/keyVault.bicep' = {
+  name: 'subscriptionVault'
+  params: {
+    name: names.subscriptionVault
+    location: location
+    tags: allTags
+    enablePurgeProtection: subscriptionVaultPurgeProtection
+  }
+}
+
 module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
   params: {
@@ -205,6 +267,40 @@ module monitoring 'modules/monitoring.bicep' = {
     tags: allTags
     retentionInDays: logRetentionInDays
   }
+}
+
+// The custom table lives in the destination workspace, which may sit in another resource group or subscription.
+module incidentTable 'modules/incidentTable.bicep' = if (logAnalyticsDelivery) {
+  name: 'incidentTable'
+  scope: resourceGroup(deliveryWorkspaceParts[2], deliveryWorkspaceParts[4])
+  params: {
+    workspaceName: last(deliveryWorkspaceParts)
+    tableName: incidentTableName
+    columns: incidentTableColumns
+  }
+  // The default workspace is the collector's own, created by the monitoring module.
+  dependsOn: [
+    monitoring
+  ]
+}
+
+module logAnalytics 'modules/logAnalyticsDelivery.bicep' = if (logAnalyticsDelivery) {
+  name: 'logAnalyticsDelivery'
+  params: {
+    endpointName: names.dataCollectionEndpoint
+    ruleName: names.dataCollectionRule
+    location: logAnalyticsLocation
+    tags: allTags
+    workspaceResourceId: deliveryWorkspaceId
+    streamName: incidentStreamName
+    streamColumns: incidentStreamColumns
+    outputStreamName: incidentStreamName
+    transformKql: incidentTransformKql
+  }
+  // The rule is validated against the table it writes to.
+  dependsOn: [
+    incidentTable
+  ]
 }
 
 // Least privilege, each role at the one resource it is needed on. The Functions host needs Blob Data Owner
@@ -249,14 +345,39 @@ module roleAssignments 'modules/roleAssignments.json' = {
         description: 'Send telemetry to Application Insights with Entra authentication'
       }
       {
+        scope: subscriptionVault.outputs.id
+        roleDefinitionId: roles.keyVaultSecretsOfficer
+        principalId: identity.outputs.principalId
+        principalType: 'ServicePrincipal'
+        description: 'Store, read and delete webhook subscription secrets (never the partner credential vault)'
+      }
+      {
+        // Only with logAnalyticsDelivery (an empty principal skips the item); the rule exists by then (dependsOn).
+        scope: resourceId('Microsoft.Insights/dataCollectionRules', names.dataCollectionRule)
+        roleDefinitionId: roles.monitoringMetricsPublisher
+        principalId: logAnalyticsDelivery ? identity.outputs.principalId : ''
+        principalType: 'ServicePrincipal'
+        description: 'Send incident rows to the data collection rule (Logs Ingestion API)'
+      }
+      {
         scope: keyVault.outputs.id
         roleDefinitionId: roles.keyVaultSecretsOfficer
         principalId: deployerPrincipalId
         principalType: deployerPrincipalType
         description: 'Deployer stores the partner app secret (az keyvault secret set)'
       }
+      {
+        scope: subscriptionVault.outputs.id
+        roleDefinitionId: roles.keyVaultSecretsOfficer
+        principalId: deployerPrincipalId
+        principalType: deployerPrincipalType
+        description: 'Deployer runs subscriptions add/remove from the CLI, which stores and deletes webhook secrets'
+      }
     ]
   }
+  dependsOn: [
+    logAnalytics
+  ]
 }
 
 module functionApp 'modules/functionApp.bicep' = {
@@ -276,6 +397,7 @@ module functionApp 'modules/functionApp.bicep' = {
     deploymentContainerName: storage.outputs.deploymentContainerName
     appInsightsName: names.appInsights
     keyVaultUri: keyVault.outputs.uri
+    subscriptionVaultUri: subscriptionVault.outputs.uri
     partnerSecretName: partnerSecretName
     partnerCredentialKind: partnerCredentialKind
     partnerCertificateName: partnerCertificateName
@@ -341,3 +463,15 @@ output TOKEN_EXCHANGE_AUDIENCE string = (cloud == 'gcchigh' || cloud == 'dod')
 
 @description('The partner\'s home tenant (PARTNER_TENANT_ID), where the app registration lives.')
 output PARTNER_TENANT_ID string = tenant().tenantId
+
+@description('Name of the Key Vault of webhook subscription secrets (SUBSCRIPTION_VAULT_URL).')
+output SUBSCRIPTION_VAULT_NAME string = subscriptionVault.outputs.name
+
+@description('With logAnalyticsDelivery: logs ingestion URL of the data collection endpoint (subscriptions add --log-analytics --endpoint). Empty otherwise.')
+output LOG_ANALYTICS_ENDPOINT string = logAnalytics.?outputs.endpoint ?? ''
+
+@description('With logAnalyticsDelivery: immutable ID of the data collection rule (--rule). Empty otherwise.')
+output LOG_ANALYTICS_RULE_ID string = logAnalytics.?outputs.ruleImmutableId ?? ''
+
+@description('With logAnalyticsDelivery: the stream to post to (--stream). Empty otherwise.')
+output LOG_ANALYTICS_STREAM string = logAnalyticsDelivery ? incidentStreamName : ''

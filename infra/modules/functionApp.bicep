@@ -42,6 +42,9 @@ param appInsightsName string
 @description('Required. URI of the Key Vault holding the partner app secret (KEY_VAULT_URL).')
 param keyVaultUri string
 
+@description('Required. URI of the Key Vault of webhook subscription secrets (SUBSCRIPTION_VAULT_URL), never the partner credential vault.')
+param subscriptionVaultUri string
+
 @description('Required. Name of the secret in that vault (PARTNER_SECRET_NAME).')
 param partnerSecretName string
 
@@ -187,6 +190,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     PARTNER_CLIENT_ID: partnerClientId
     KEY_VAULT_URL: keyVaultUri
     PARTNER_SECRET_NAME: partnerSecretName
+    SUBSCRIPTION_VAULT_URL: subscriptionVaultUri
     // Each mode reads only its own companion setting; all are set so a mode switch needs one setting change.
     PARTNER_CREDENTIAL: partnerCredentialKind
     PARTNER_CERTIFICATE_NAME: partnerCertificateName

@@ -1,4 +1,4 @@
-metadata description = 'Key Vault that holds the partner app\'s client secret. RBAC only (no access policies), soft delete and purge protection on. The secret value is set by the operator (az keyvault secret set), never by this template.'
+metadata description = 'A Key Vault of the collector: the partner credential\'s vault, or the vault of webhook subscription secrets. RBAC only (no access policies), soft delete on, purge protection on unless turned off. No secret value is ever set by this template.'
 
 @description('Required. Globally unique vault name (3–24 letters, digits and dashes).')
 @minLength(3)
@@ -16,6 +16,9 @@ param tags object = {}
 @maxValue(90)
 param softDeleteRetentionInDays int = 90
 
+@description('Optional. Purge protection: a deleted vault or secret cannot be purged before its retention ends. Once on, Azure never lets it be turned off.')
+param enablePurgeProtection bool = true
+
 resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   name: name
   location: location
@@ -30,7 +33,8 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: softDeleteRetentionInDays
-    enablePurgeProtection: true
+    // Azure accepts only true or an absent property (never false): absent leaves purge protection off.
+    enablePurgeProtection: enablePurgeProtection ? true : null
     enabledForDeployment: false
     enabledForDiskEncryption: false
     enabledForTemplateDeployment: false
@@ -48,5 +52,5 @@ output id string = vault.id
 @description('Name of the vault.')
 output name string = vault.name
 
-@description('Vault URI, e.g. https://<name>.vault.azure.net/ (becomes KEY_VAULT_URL).')
+@description('Vault URI, e.g. https://<name>.vault.azure.net/ (becomes KEY_VAULT_URL or SUBSCRIPTION_VAULT_URL).')
 output uri string = vault.properties.vaultUri

@@ -25,6 +25,10 @@ export interface ArmResource {
   readonly existing?: boolean;
   readonly condition?: Json;
   readonly scope?: string;
+  /** Module deployments into another subscription / resource group. */
+  readonly subscriptionId?: string;
+  readonly resourceGroup?: string;
+  readonly dependsOn?: string[];
   readonly sku?: JsonObject;
   readonly tags?: Json;
   readonly identity?: JsonObject;

@@ -5,6 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { loadSettings } from '../../shared/config/settings.js';
+import { toIncidentRow } from '../../shared/adapters/delivery/logsIngestionSender.js';
 import {
   allResources,
   type ArmTemplate,
@@ -64,6 +65,7 @@ const EXPECTED_APP_SETTINGS = [
   'PARTNER_CLIENT_ID',
   'KEY_VAULT_URL',
   'PARTNER_SECRET_NAME',
+  'SUBSCRIPTION_VAULT_URL',
   'PARTNER_CREDENTIAL',
   'PARTNER_CERTIFICATE_NAME',
   'PARTNER_FEDERATED_CLIENT_ID',
@@ -199,17 +201,38 @@ suite('compiled template: Function App', () => {
 });
 
 suite('compiled template: Key Vault', () => {
-  const vault = () => propertiesOf('Microsoft.KeyVault/vaults');
+  /** Both vaults: the partner credential's and the webhook subscription secrets'. */
+  const vaults = () => ofType(template, 'Microsoft.KeyVault/vaults');
 
-  it('uses RBAC authorization, with no access policies', () => {
-    expect(vault().enableRbacAuthorization).toBe(true);
-    expect(vault().accessPolicies).toBeUndefined();
+  it('deploys two vaults from the one vault module: the partner credential vault and the subscription vault', () => {
+    expect(
+      vaults()
+        .map((v) => v.scope.path.join('/'))
+        .sort(),
+    ).toEqual(['keyVault', 'subscriptionVault']);
+    const name = (module: string) => text(resolve("[parameters('name')]", moduleScope(template, module)));
+    expect(name('keyVault')).not.toBe(name('subscriptionVault'));
   });
 
-  it('has soft delete and purge protection on, standard SKU', () => {
-    expect(vault().enableSoftDelete).toBe(true);
-    expect(vault().enablePurgeProtection).toBe(true);
-    expect(objectAt(vault().sku, 'name')).toBe('standard');
+  it('uses RBAC authorization, with no access policies', () => {
+    for (const { resource } of vaults()) {
+      expect(resource.properties?.enableRbacAuthorization).toBe(true);
+      expect(resource.properties?.accessPolicies).toBeUndefined();
+    }
+  });
+
+  it('has soft delete on, purge protection on by default (a parameter for the subscription vault), standard SKU', () => {
+    for (const { resource, scope } of vaults()) {
+      expect(resource.properties?.enableSoftDelete).toBe(true);
+      expect(resource.properties?.enablePurgeProtection).toBe(
+        "[if(parameters('enablePurgeProtection'), true(), null())]",
+      );
+      expect(resolve("[parameters('enablePurgeProtection')]", scope)).toBe(true);
+      expect(objectAt(resource.properties?.sku, 'name')).toBe('standard');
+    }
+    const passed = moduleScope(template, 'subscriptionVault').deployment?.properties?.parameters;
+    expect(passed?.enablePurgeProtection?.value).toBe("[parameters('subscriptionVaultPurgeProtection')]");
+    expect(moduleScope(template, 'keyVault').deployment?.properties?.parameters?.enablePurgeProtection).toBeUndefined();
   });
 
   it('never holds a secret value: no secret resources, no secret-valued parameters', () => {
@@ -261,7 +284,7 @@ suite('compiled template: role assignments', () => {
   };
   const identityPrincipal = moduleOutput('identity', 'principalId');
 
-  it('grants the identity exactly the five data roles, each scoped to its own resource', () => {
+  it('grants the identity exactly its data roles, each scoped to its own resource', () => {
     const forIdentity = assignments().filter((a) => identityPrincipal.test(a.principalId));
     const expected: Array<[string, RegExp]> = [
       [ROLE.storageBlobDataOwner, moduleOutput('storage', 'id')],
@@ -269,20 +292,54 @@ suite('compiled template: role assignments', () => {
       [ROLE.storageTableDataContributor, moduleOutput('storage', 'id')],
       [ROLE.keyVaultSecretsUser, moduleOutput('keyVault', 'id')],
       [ROLE.monitoringMetricsPublisher, moduleOutput('monitoring', 'appInsightsId')],
+      [ROLE.keyVaultSecretsOfficer, moduleOutput('subscriptionVault', 'id')],
     ];
     expect(forIdentity.map((a) => a.roleDefinitionId).sort()).toEqual(expected.map(([role]) => role).sort());
     for (const [role, scope] of expected) {
-      const assignment = forIdentity.find((a) => a.roleDefinitionId === role);
-      expect(assignment?.scope).toMatch(scope);
+      const assignment = forIdentity.find((a) => a.roleDefinitionId === role && scope.test(a.scope));
       expect(assignment?.principalType).toBe('ServicePrincipal');
     }
   });
 
-  it('gives the deployer only Key Vault Secrets Officer on the vault, and only when a principal is given', () => {
-    const others = assignments().filter((a) => !identityPrincipal.test(a.principalId));
+  it('never gives the collector write access to the partner credential vault: only Secrets User there', () => {
+    const identityOrConditional = assignments().filter((a) => a.principalId.includes("'identity'"));
+    const onPartnerVault = identityOrConditional.filter((a) => moduleOutput('keyVault', 'id').test(a.scope));
+    expect(onPartnerVault.map((a) => a.roleDefinitionId)).toEqual([ROLE.keyVaultSecretsUser]);
+    const officer = identityOrConditional.filter((a) => a.roleDefinitionId === ROLE.keyVaultSecretsOfficer);
+    expect(officer.map((a) => a.scope)).toEqual([expect.stringMatching(moduleOutput('subscriptionVault', 'id'))]);
+  });
+
+  it('gives the identity Monitoring Metrics Publisher on the data collection rule only, and only with logAnalyticsDelivery', () => {
+    const onRule = assignments().filter((a) => a.scope.includes('Microsoft.Insights/dataCollectionRules'));
+    expect(onRule).toEqual([
+      {
+        scope: "[resourceId('Microsoft.Insights/dataCollectionRules', variables('names').dataCollectionRule)]",
+        roleDefinitionId: ROLE.monitoringMetricsPublisher,
+        principalId: expect.stringMatching(
+          /^\[if\(parameters\('logAnalyticsDelivery'\), reference\(resourceId\('Microsoft\.Resources\/deployments', 'identity'\), '[^']+'\)\.outputs\.principalId\.value, ''\)\]$/,
+        ),
+        principalType: 'ServicePrincipal',
+      },
+    ]);
+    // The one assignment loop skips an empty principal, and waits for the rule.
+    expect(moduleScope(template, 'roleAssignments').deployment?.dependsOn).toEqual(
+      expect.arrayContaining(["[resourceId('Microsoft.Resources/deployments', 'logAnalyticsDelivery')]"]),
+    );
+    // No other role anywhere touches Log Analytics or the workspace.
+    expect(assignments().filter((a) => /OperationalInsights|dataCollectionEndpoints/.test(a.scope))).toEqual([]);
+  });
+
+  it('gives the deployer only Key Vault Secrets Officer on the two vaults, and only when a principal is given', () => {
+    const others = assignments().filter((a) => !a.principalId.includes("'identity'"));
     expect(others).toEqual([
       {
         scope: expect.stringMatching(moduleOutput('keyVault', 'id')),
+        roleDefinitionId: ROLE.keyVaultSecretsOfficer,
+        principalId: '',
+        principalType: 'User',
+      },
+      {
+        scope: expect.stringMatching(moduleOutput('subscriptionVault', 'id')),
         roleDefinitionId: ROLE.keyVaultSecretsOfficer,
         principalId: '',
         principalType: 'User',
@@ -404,6 +461,7 @@ suite('compiled template: app settings', () => {
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=11111111-2222-3333-4444-555555555555;Authorization=AAD',
       PARTNER_CLIENT_ID: '99999999-8888-7777-6666-555555555555',
       KEY_VAULT_URL: 'https://kv-abc123xyz.vault.azure.net/',
+      SUBSCRIPTION_VAULT_URL: 'https://kvsub-abc123xyz.vault.azure.net/',
       PARTNER_FEDERATED_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
       PARTNER_TENANT_ID: '77777777-6666-5555-4444-333333333333',
       CONSENT_REDIRECT_URI: 'https://func-abc123xyz.azurewebsites.net/api/consent/callback',
@@ -426,6 +484,10 @@ suite('compiled template: app settings', () => {
       clientId: '11111111-2222-3333-4444-555555555555',
     });
     expect(parsed.keyVaultUrl).toBe('https://kv-abc123xyz.vault.azure.net');
+    expect(parsed.subscriptionVaultUrl).toBe('https://kvsub-abc123xyz.vault.azure.net');
+    expect(text(sourceExpression(values.SUBSCRIPTION_VAULT_URL!, scope))).toMatch(
+      moduleOutput('subscriptionVault', 'uri'),
+    );
     expect(parsed.partnerClientSecret).toBeUndefined();
     // The managed identity the app runs as is the federated credential: PARTNER_FEDERATED_CLIENT_ID = its client ID.
     expect(text(sourceExpression(values.PARTNER_FEDERATED_CLIENT_ID!, scope))).toMatch(
@@ -438,6 +500,114 @@ suite('compiled template: app settings', () => {
     });
     expect(parsed.partnerTenantId).toBe('77777777-6666-5555-4444-333333333333');
     expect(parsed.consentRedirectUri).toBe('https://func-abc123xyz.azurewebsites.net/api/consent/callback');
+  });
+});
+
+suite('compiled template: Log Analytics delivery', () => {
+  const DELIVERY_TYPES = [
+    'Microsoft.Insights/dataCollectionEndpoints',
+    'Microsoft.Insights/dataCollectionRules',
+    'Microsoft.OperationalInsights/workspaces/tables',
+  ];
+  const deliveryModules = ['incidentTable', 'logAnalyticsDelivery'];
+
+  it('is off by default, and every resource it adds sits in a module deployed only with logAnalyticsDelivery', () => {
+    expect(template.parameters?.logAnalyticsDelivery).toMatchObject({ type: 'bool', defaultValue: false });
+    for (const type of DELIVERY_TYPES) {
+      const found = ofType(template, type);
+      expect(found).toHaveLength(1);
+      expect(deliveryModules).toContain(found[0]?.scope.path[0]);
+    }
+    for (const module of deliveryModules)
+      expect(moduleScope(template, module).deployment?.condition).toBe("[parameters('logAnalyticsDelivery')]");
+    // Outside those modules, nothing of Log Analytics delivery exists (the collector's own workspace aside).
+    const outside = allResources(template).filter(
+      (l) => !deliveryModules.includes(l.scope.path[0] ?? '') && DELIVERY_TYPES.includes(l.resource.type),
+    );
+    expect(outside).toEqual([]);
+    const outputs = template.outputs ?? {};
+    for (const name of ['LOG_ANALYTICS_ENDPOINT', 'LOG_ANALYTICS_RULE_ID'])
+      expect(text(outputs[name]?.value)).toMatch(/^\[coalesce\(tryGet\(if\(parameters\('logAnalyticsDelivery'\), /);
+    expect(text(outputs.LOG_ANALYTICS_STREAM?.value)).toBe(
+      "[if(parameters('logAnalyticsDelivery'), variables('incidentStreamName'), '')]",
+    );
+  });
+
+  it('creates the table DefenderIncidents_CL with the design §9 columns, Incident dynamic, no reserved column name', () => {
+    const { resource, scope } = single(template, 'Microsoft.OperationalInsights/workspaces/tables');
+    expect(resolve("[parameters('tableName')]", scope)).toBe('DefenderIncidents_CL');
+    const columns = resolve("[parameters('columns')]", scope) as Array<{ name: string; type: string }>;
+    expect(columns.map((c) => [c.name, c.type])).toEqual([
+      ['TimeGenerated', 'datetime'],
+      ['CustomerTenantId', 'string'],
+      ['IncidentId', 'string'],
+      ['LastUpdateTime', 'datetime'],
+      ['Source', 'string'],
+      ['EventType', 'string'],
+      ['Severity', 'string'],
+      ['Status', 'string'],
+      ['IncidentTitle', 'string'],
+      ['ChangedFields', 'dynamic'],
+      ['Incident', 'dynamic'],
+    ]);
+    // Names Log Analytics keeps for itself cannot be custom columns: the rule renames TenantId and Title.
+    for (const reserved of ['TenantId', 'Title', 'Type', 'id', 'UniqueId', '_ResourceId', '_SubscriptionId'])
+      expect(columns.map((c) => c.name)).not.toContain(reserved);
+    expect(objectAt(resource.properties, 'plan')).toBe('Analytics');
+  });
+
+  it("declares the stream with exactly the columns the sender writes, and renames the reserved ones into the table's", () => {
+    const { resource, scope } = single(template, 'Microsoft.Insights/dataCollectionRules');
+    const stream = resolve("[parameters('streamName')]", scope);
+    expect(stream).toBe('Custom-DefenderIncidents_CL');
+    const declared = resolve("[parameters('streamColumns')]", scope) as Array<{ name: string; type: string }>;
+    const row = toIncidentRow({
+      specversion: '1.0',
+      id: 't/1/x',
+      source: '/tenants/t',
+      type: 'incident.updated',
+      subject: 'incidents/1',
+      time: '2026-11-29T12:00:00.000Z',
+      datacontenttype: 'application/json',
+      data: {
+        tenantId: 't',
+        incidentId: '1',
+        lastUpdateTime: '2026-11-29T11:00:00Z',
+        source: 'graph',
+        sequence: 1,
+        severity: 'high',
+        status: 'active',
+        title: 'x',
+        changedFields: ['status'],
+        incident: {},
+      },
+    });
+    expect(declared.map((c) => c.name)).toEqual(Object.keys(row));
+    expect(declared.filter((c) => c.type === 'dynamic').map((c) => c.name)).toEqual(['ChangedFields', 'Incident']);
+    expect(resolve("[parameters('transformKql')]", scope)).toBe(
+      'source | project-rename CustomerTenantId = TenantId, IncidentTitle = Title',
+    );
+    const flows = objectAt(resource.properties, 'dataFlows') as Json[];
+    expect(flows).toHaveLength(1);
+    expect(text(objectAt(flows[0], 'outputStream'))).toBe("[parameters('outputStreamName')]");
+    expect(resolve("[parameters('outputStreamName')]", scope)).toBe('Custom-DefenderIncidents_CL');
+    expect(text(objectAt(resource.properties, 'dataCollectionEndpointId'))).toMatch(/dataCollectionEndpoints/);
+  });
+
+  it("targets the workspace given as a parameter, by default the collector's own, through a module scoped to its resource group", () => {
+    expect(template.parameters?.logAnalyticsWorkspaceId?.defaultValue).toBe('');
+    expect(text(template.variables?.deliveryWorkspaceId)).toBe(
+      "[if(empty(parameters('logAnalyticsWorkspaceId')), resourceId('Microsoft.OperationalInsights/workspaces', variables('names').workspace), parameters('logAnalyticsWorkspaceId'))]",
+    );
+    const table = moduleScope(template, 'incidentTable').deployment;
+    expect(table?.subscriptionId).toBe("[variables('deliveryWorkspaceParts')[2]]");
+    expect(table?.resourceGroup).toBe("[variables('deliveryWorkspaceParts')[4]]");
+    const rule = moduleScope(template, 'logAnalyticsDelivery');
+    expect(text(sourceExpression("[parameters('workspaceResourceId')]", rule))).toBe(
+      text(template.variables?.deliveryWorkspaceId),
+    );
+    // The rule is created after the table it writes to.
+    expect(rule.deployment?.dependsOn?.[0]).toMatch(/'incidentTable'\)\]$/);
   });
 });
 
