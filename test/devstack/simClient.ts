@@ -12,7 +12,7 @@ export interface RawAnswer {
 export function request(
   stack: LocalStack,
   url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
 ): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const req = https.request(
