@@ -200,7 +200,7 @@ export class StaticSecretProvider implements SecretProvider {
  * credentials locally. A non-Microsoft authority (a local stand-in) needs instance discovery off.
  */
 export function createAzureCredential(
-  settings: Settings,
+  settings: Pick<Settings, 'authorityHost' | 'isMicrosoftAuthority'>,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): TokenCredential {
   const clientId = env.AZURE_CLIENT_ID?.trim();

@@ -66,8 +66,8 @@ export interface IncidentRow {
 export const MAX_ROW_BYTES = 1_000_000;
 
 export interface LogsIngestionSenderOptions {
-  /** Settings of the process: the cloud picks the token audience; the identity is built from them by default. */
-  readonly settings: Pick<Settings, 'cloud'> & Partial<Settings>;
+  /** Settings of the process: the cloud picks the token audience; the default identity uses the authority. */
+  readonly settings: Pick<Settings, 'cloud' | 'authorityHost' | 'isMicrosoftAuthority'>;
   /** The environment the default identity reads (`AZURE_CLIENT_ID` etc.; default process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /**
@@ -105,7 +105,7 @@ export function createLogsIngestionSender(options: LogsIngestionSenderOptions): 
   const clients = new Map<string, LogsIngestionClient>();
 
   const identity = (): TokenCredential => {
-    credential ??= createAzureCredential(options.settings as Settings, options.env);
+    credential ??= createAzureCredential(options.settings, options.env);
     return credential;
   };
 

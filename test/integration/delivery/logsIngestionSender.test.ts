@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { ClientSecretCredential } from '@azure/identity';
 import { createLogsIngestionSender } from '../../../shared/adapters/delivery/logsIngestionSender.js';
+import { loadSettings } from '../../../shared/config/settings.js';
 import type { IncidentCloudEvent, LogAnalyticsTarget } from '../../../shared/ports.js';
 import { startLocalStack, type LocalStack } from '../../../devstack/stack.js';
 
@@ -74,7 +75,7 @@ describe('createLogsIngestionSender against the Logs Ingestion simulator', () =>
 
   const sender = (extra: Partial<Parameters<typeof createLogsIngestionSender>[0]> = {}) =>
     createLogsIngestionSender({
-      settings: { cloud: 'public' },
+      settings: { cloud: 'public', authorityHost: stack.entra.url, isMicrosoftAuthority: false },
       credential,
       retryDelayInMs: 10,
       ...extra,
@@ -128,6 +129,15 @@ describe('createLogsIngestionSender against the Logs Ingestion simulator', () =>
     expect(stack.entra.tokenRequests(stack.env.AZURE_TENANT_ID).map((r) => r.scope)).toContain(
       'https://monitor.azure.com/.default',
     );
+  });
+
+  it("builds the collector's identity from the settings when no credential is given (AZURE_CLIENT_ID/SECRET here)", async () => {
+    const settings = loadSettings({ ...stack.env, AzureWebJobsStorage: 'UseDevelopmentStorage=true' });
+
+    const outcome = await createLogsIngestionSender({ settings, env: stack.env }).send(target, [event(2)]);
+
+    expect(outcome).toEqual({ kind: 'delivered', status: 204 });
+    expect(stack.logsIngestion.rows(target.ruleId, target.stream).at(-1)).toMatchObject({ IncidentId: '2' });
   });
 
   it('waits out a 429 Retry-After inside the call and then delivers', async () => {
