@@ -15,3 +15,4 @@ import './http/tenantDisable.js';
 import './http/tenantEnable.js';
 import './http/tenantDelete.js';
 import './http/health.js';
+import './http/status.js';

@@ -24,6 +24,8 @@ import { LEGACY_RETIREMENT, legacyDeadlineNear } from './ports.js';
 import type {
   Clock,
   ConsentStateStore,
+  DeliveryHealth,
+  SubscriptionSummary,
   IncidentSource,
   SourceRegistry,
   LeaseStore,
@@ -38,7 +40,9 @@ import type {
 } from './ports.js';
 import type { CollectDeps } from './usecases/collectTenant.js';
 import type { ConsentCallbackDeps, ConsentLinkDeps } from './usecases/consent.js';
+import type { HealthDeps } from './usecases/health.js';
 import type { PlanDeps } from './usecases/planRun.js';
+import type { StatusViewDeps } from './usecases/statusView.js';
 import type { RunDeps } from './usecases/runCollection.js';
 import type { TenantDeps } from './usecases/tenants.js';
 
@@ -81,6 +85,13 @@ export interface Services {
   /** The token provider with its credential description (`credentials check`, Runs rows). */
   readonly entraTokens: EntraTokenProvider;
   readonly http: IncidentHttp;
+  /**
+   * Delivery's dead-letter count for health (design §9, §11): set by the delivery wiring; while undefined, health
+   * reports no dead-letter problem.
+   */
+  readonly deliveryHealth?: () => Promise<DeliveryHealth>;
+  /** Delivery's subscriptions for the status page: set by the delivery wiring; while undefined it says none. */
+  readonly subscriptionList?: () => Promise<readonly SubscriptionSummary[]>;
   /** Create the tables once per process. */
   ready(): Promise<void>;
   collectDeps(): CollectDeps;
@@ -89,6 +100,10 @@ export interface Services {
   tenantDeps(): TenantDeps;
   consentLinkDeps(): ConsentLinkDeps;
   consentCallbackDeps(): ConsentCallbackDeps;
+  /** Health (design §11), with delivery's count when wired. */
+  healthDeps(): HealthDeps;
+  /** The operator's view: health plus runs and delivery's subscriptions when wired. */
+  statusDeps(): StatusViewDeps;
 }
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -311,6 +326,19 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
       sources: registry,
       clock,
       logger,
+    }),
+    healthDeps: () => ({
+      runs: services.runs,
+      tenants: services.tenants,
+      clock,
+      logger,
+      defaultSource: settings.incidentSource,
+      staleAfterMinutes: settings.staleAfterMinutes,
+      ...(services.deliveryHealth ? { deliveryHealth: services.deliveryHealth } : {}),
+    }),
+    statusDeps: () => ({
+      ...services.healthDeps(),
+      ...(services.subscriptionList ? { subscriptions: services.subscriptionList } : {}),
     }),
   };
   return services;

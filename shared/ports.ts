@@ -328,7 +328,15 @@ export interface RunStore {
   markCredentialFailure(runId: string, startedAt: string, code: string): Promise<void>;
   /** The most recent finished run, for health. */
   lastFinished(): Promise<RunRecord | undefined>;
+  /**
+   * Up to `limit` (1–{@link MAX_RECENT_RUNS}) runs, finished or not, newest `startedAt` first, from the date
+   * partitions of the last 7 days by the store's clock (the status page's "last runs"). InputError `limit` otherwise.
+   */
+  recent(limit: number): Promise<RunRecord[]>;
 }
+
+/** The most runs `RunStore.recent` returns in one call. */
+export const MAX_RECENT_RUNS = 200;
 
 export interface ConsentState {
   /** The tenant the link was made for (GUID), or undefined for an `organizations` link. */
@@ -484,4 +492,31 @@ export interface SubscriptionSecretStore {
   /** NotFoundError when absent. */
   get(subscriptionId: string): Promise<string>;
   delete(subscriptionId: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What health and the status page read from delivery (design §9, §11). Delivery fills these; the operator's view
+// works without them ("No subscriptions", no dead-letter problem).
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Delivery's contribution to health (design §11 "events were dead-lettered in the last 24 hours"). */
+export interface DeliveryHealth {
+  /** Events given up on (dead-lettered) in the last 24 hours, over all subscriptions. */
+  readonly deadLetteredLast24h: number;
+}
+
+/** One subscription as `subscriptions list --json` prints it (design §9): the status page shows these. */
+export interface SubscriptionSummary {
+  readonly id: string;
+  /** `webhook`, `log_analytics`, … as delivery names them. */
+  readonly kind: string;
+  /** The receiver's URL (webhooks); never a secret. */
+  readonly url?: string;
+  /** The subscription's filters as configured (tenants, severities, types, …). */
+  readonly filters: JsonObject;
+  readonly status: 'active' | 'disabled';
+  /** Events waiting to be delivered (the backlog). */
+  readonly pending: number;
+  /** Events given up on. */
+  readonly deadLettered: number;
 }

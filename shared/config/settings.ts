@@ -101,11 +101,21 @@ export interface Settings {
   readonly syncInitialLookbackDays: number;
   readonly reprobeHours: number;
   readonly tenantConcurrency: number;
+  /**
+   * `STALE_AFTER_MINUTES` (design §11): how old the newest finished run may be before health is `unhealthy`; also
+   * the age a tenant's last success may have to count in `coverage`. Whole minutes, 1–10080 (7 days: health looks
+   * back 7 days of runs).
+   */
+  readonly staleAfterMinutes: number;
   /** True when the authority is a Microsoft login host (instance discovery stays on). */
   readonly isMicrosoftAuthority: boolean;
 }
 
 export const DEFAULT_TENANT_CONCURRENCY = 16;
+/** `STALE_AFTER_MINUTES` default (design §11): a missed hourly run and a bit is still fine, two are not. */
+export const DEFAULT_STALE_AFTER_MINUTES = 150;
+/** Health reads the `Runs` partitions of the last 7 days, so a run may be at most that stale to be seen. */
+export const MAX_STALE_AFTER_MINUTES = 7 * 24 * 60;
 
 const MICROSOFT_LOGIN_HOSTS = new Set([
   'login.microsoftonline.com',
@@ -366,6 +376,12 @@ export function loadSettings(env: Env = process.env): Settings {
     present(env, 'TENANT_CONCURRENCY') ?? String(DEFAULT_TENANT_CONCURRENCY),
     'a whole number between 1 and 256',
   );
+  const staleAfterMinutes = parse(
+    'STALE_AFTER_MINUTES',
+    intIn(1, MAX_STALE_AFTER_MINUTES),
+    present(env, 'STALE_AFTER_MINUTES') ?? String(DEFAULT_STALE_AFTER_MINUTES),
+    `whole minutes between 1 and ${MAX_STALE_AFTER_MINUTES}`,
+  );
   const isMicrosoftAuthority = MICROSOFT_LOGIN_HOSTS.has(new URL(authorityHost).hostname);
   return Object.freeze({
     partnerClientId,
@@ -388,6 +404,7 @@ export function loadSettings(env: Env = process.env): Settings {
     syncInitialLookbackDays,
     reprobeHours,
     tenantConcurrency,
+    staleAfterMinutes,
     isMicrosoftAuthority,
   });
 }

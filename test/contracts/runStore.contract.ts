@@ -159,5 +159,26 @@ export function runStoreContract(name: string, setup: () => { store: RunStore; c
       clock.advance(8 * 86_400_000);
       expect(await store.lastFinished()).toBeUndefined();
     });
+
+    it('recent lists the newest runs of the last 7 days first, finished or not, and refuses a bad limit', async () => {
+      const { store, clock } = setup();
+      // Far from every other test's runs, which the lookback must not see.
+      clock.advance(800 * 86_400_000);
+      const at = (msAgo: number) => new Date(clock.now().getTime() - msAgo).toISOString();
+      const old = newRunId();
+      await store.create(run(old, at(8 * 86_400_000)));
+      const ids = [newRunId(), newRunId(), newRunId(), newRunId()];
+      const starts = [at(3 * 86_400_000), at(86_400_000 + 5_000), at(60_000), at(1_000)];
+      for (const [i, id] of ids.entries()) await store.create(run(id, starts[i] as string));
+      await store.finish(ids[1] as string, starts[1] as string, at(86_400_000));
+
+      const all = await store.recent(50);
+      expect(all.map((r) => r.runId)).toEqual([ids[3], ids[2], ids[1], ids[0]]);
+      expect(all[2]).toMatchObject({ finishedAt: at(86_400_000), tenantsPlanned: 3 });
+      expect((await store.recent(2)).map((r) => r.runId)).toEqual([ids[3], ids[2]]);
+      expect((await store.recent(3)).map((r) => r.runId)).toEqual([ids[3], ids[2], ids[1]]);
+      for (const bad of [0, 201, 1.5, Number.NaN])
+        await expect(store.recent(bad)).rejects.toMatchObject({ name: 'InputError', field: 'limit' });
+    });
   });
 }

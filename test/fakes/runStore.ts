@@ -1,10 +1,11 @@
 /**
  * In-memory RunStore, faithful to TableRunStore: runs keyed by (UTC start date, run ID); create keeps the first
  * row; counters and the settled-slot bits change together, so a slot is counted once; a missing run is
- * NotFoundError TABLE_RUN_NOT_FOUND; lastFinished looks back 7 date partitions from the injected clock, newest first.
+ * NotFoundError TABLE_RUN_NOT_FOUND; lastFinished and recent look back 7 date partitions from the injected clock,
+ * newest first.
  */
 import { assertSafeKey } from '../../shared/adapters/tables/keys.js';
-import { runPartition } from '../../shared/adapters/tables/runStore.js';
+import { newestFirst, requireRecentLimit, runPartition } from '../../shared/adapters/tables/runStore.js';
 import { ErrorCode } from '../../shared/domain/errorCodes.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { isSlotSettled, withSlotSettled } from '../../shared/domain/runSlots.js';
@@ -98,6 +99,20 @@ export class FakeRunStore implements RunStore {
     const row = this.rows.get(this.key(runId, startedAt));
     if (!row) throw runNotFound();
     row.run = { ...row.run, credentialFailure: code };
+  }
+
+  async recent(limit: number): Promise<RunRecord[]> {
+    this.faults.check('recent');
+    requireRecentLimit(limit);
+    const today = this.clock.now().getTime();
+    const partitions = new Set(
+      Array.from({ length: LOOKBACK_DAYS }, (_, day) => new Date(today - day * DAY_MS).toISOString().slice(0, 10)),
+    );
+    return [...this.rows.entries()]
+      .filter(([key]) => partitions.has(key.slice(0, 10)))
+      .map(([, { run }]) => ({ ...run }))
+      .sort(newestFirst)
+      .slice(0, limit);
   }
 
   async lastFinished(): Promise<RunRecord | undefined> {

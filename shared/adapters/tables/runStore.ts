@@ -1,15 +1,15 @@
 /**
  * RunStore on the `Runs` table (PK the UTC date `yyyy-mm-dd` of startedAt, RK runId). Counters are updated with
  * ETag-guarded read-modify-write, retried on 412, so concurrent workers never lose an increment.
- * lastFinished() reads the most recent few date partitions (a day holds ~24 scheduled runs), newest first.
+ * lastFinished() and recent() read the most recent few date partitions (a day holds ~24 scheduled runs), newest first.
  * `settledSlots` (binary, one bit per queued tenant) is written in the same guarded write as the counters, so a
  * redelivered message is counted once (domain/runSlots.ts).
  */
 import type { TableClient } from '@azure/data-tables';
-import { CollectorError, NotFoundError } from '../../domain/errors.js';
+import { CollectorError, InputError, NotFoundError } from '../../domain/errors.js';
 import { isSlotSettled, withSlotSettled } from '../../domain/runSlots.js';
 import type { PartnerCredentialRecord } from '../../domain/partnerCredential.js';
-import type { Clock, RunRecord, RunStore, TenantRunResult } from '../../ports.js';
+import { MAX_RECENT_RUNS, type Clock, type RunRecord, type RunStore, type TenantRunResult } from '../../ports.js';
 import { asNumber, asOptionalString, asString } from './entityValues.js';
 import { assertSafeKey } from './keys.js';
 import type { TableClients } from './tableClients.js';
@@ -33,6 +33,19 @@ const LOOKBACK_DAYS = 7;
 const DAY_MS = 86_400_000;
 
 type Row = Record<string, unknown> & { rowKey?: string; etag?: string };
+
+/** `RunStore.recent`'s limit, checked: a whole number 1–MAX_RECENT_RUNS, else InputError naming `limit`. */
+export function requireRecentLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECENT_RUNS)
+    throw new InputError('limit', `limit must be a whole number between 1 and ${MAX_RECENT_RUNS}; got ${limit}.`);
+  return limit;
+}
+
+/** Newest start first; equal starts by run ID, descending (run IDs begin with the start time). */
+export function newestFirst(a: RunRecord, b: RunRecord): number {
+  if (a.startedAt !== b.startedAt) return a.startedAt < b.startedAt ? 1 : -1;
+  return a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0;
+}
 
 /** The PartitionKey of a run: the UTC date of its start. */
 export function runPartition(startedAt: string): string {
@@ -231,18 +244,36 @@ export class TableRunStore implements RunStore {
     }
   }
 
-  async lastFinished(): Promise<RunRecord | undefined> {
+  /** Every run of one date partition (`finishedOnly`: those with a finishedAt), in the table's order. */
+  private async partition(date: string, finishedOnly: boolean): Promise<RunRecord[]> {
+    return tableCall('list runs', async () => {
+      const rows: RunRecord[] = [];
+      const filter = `PartitionKey eq '${date}'${finishedOnly ? " and finishedAt gt ''" : ''}`;
+      for await (const row of this.table.listEntities<Row>({ queryOptions: { filter } })) rows.push(toRecord(row));
+      return rows;
+    });
+  }
+
+  /** The date partitions to read, today (by the clock) first. */
+  private partitions(): string[] {
     const today = this.clock.now().getTime();
-    for (let day = 0; day < LOOKBACK_DAYS; day++) {
-      const partition = new Date(today - day * DAY_MS).toISOString().slice(0, 10);
-      const finished = await tableCall('list runs', async () => {
-        const rows: RunRecord[] = [];
-        for await (const row of this.table.listEntities<Row>({
-          queryOptions: { filter: `PartitionKey eq '${partition}' and finishedAt gt ''` },
-        }))
-          rows.push(toRecord(row));
-        return rows;
-      });
+    return Array.from({ length: LOOKBACK_DAYS }, (_, day) => new Date(today - day * DAY_MS).toISOString().slice(0, 10));
+  }
+
+  async recent(limit: number): Promise<RunRecord[]> {
+    requireRecentLimit(limit);
+    const out: RunRecord[] = [];
+    // A partition holds only runs started that day, so every run of a newer partition is newer than an older one's.
+    for (const date of this.partitions()) {
+      out.push(...(await this.partition(date, false)).sort(newestFirst));
+      if (out.length >= limit) break;
+    }
+    return out.slice(0, limit);
+  }
+
+  async lastFinished(): Promise<RunRecord | undefined> {
+    for (const date of this.partitions()) {
+      const finished = await this.partition(date, true);
       const latest = finished.reduce<RunRecord | undefined>(
         (best, r) => (!best || (r.finishedAt ?? '') > (best.finishedAt ?? '') ? r : best),
         undefined,

@@ -33,12 +33,21 @@ describe('loadSettings (design §3)', () => {
       syncLagSeconds: 300,
       syncInitialLookbackDays: 30,
       reprobeHours: 24,
+      staleAfterMinutes: 150,
       keyVaultUrl: 'https://kv-collector.vault.azure.net',
       isMicrosoftAuthority: true,
     });
     expect(Object.isFrozen(s)).toBe(true);
     expect(scopeFor(s)).toBe('https://graph.microsoft.com/.default');
     expect(scopeFor(s, 'm365d')).toBe('https://api.security.microsoft.com/.default');
+  });
+
+  it('reads STALE_AFTER_MINUTES in whole minutes up to 7 days (the runs health looks back through)', () => {
+    expect(loadSettings({ ...valid, STALE_AFTER_MINUTES: '90' }).staleAfterMinutes).toBe(90);
+    expect(loadSettings({ ...valid, STALE_AFTER_MINUTES: '10080' }).staleAfterMinutes).toBe(10080);
+    expect(errorOf({ ...valid, STALE_AFTER_MINUTES: '-1' }).message).toMatch(
+      /^Setting STALE_AFTER_MINUTES is invalid: expected whole minutes between 1 and 10080/,
+    );
   });
 
   it('accepts INCIDENT_SOURCE=auto; consent links and new tenants then use the Graph scope', () => {
@@ -94,6 +103,9 @@ describe('loadSettings (design §3)', () => {
     [{ SYNC_INITIAL_LOOKBACK_DAYS: '0' }, 'SYNC_INITIAL_LOOKBACK_DAYS'],
     [{ REPROBE_HOURS: '1.5' }, 'REPROBE_HOURS'],
     [{ TENANT_CONCURRENCY: '0' }, 'TENANT_CONCURRENCY'],
+    [{ STALE_AFTER_MINUTES: '0' }, 'STALE_AFTER_MINUTES'],
+    [{ STALE_AFTER_MINUTES: '10081' }, 'STALE_AFTER_MINUTES'],
+    [{ STALE_AFTER_MINUTES: '2h' }, 'STALE_AFTER_MINUTES'],
     [{ COLLECT_SCHEDULE: '0 * * * *' }, 'COLLECT_SCHEDULE'],
     [{ CONSENT_REDIRECT_URI: 'not a url' }, 'CONSENT_REDIRECT_URI'],
     [{ PARTNER_SECRET_NAME: 'bad name!' }, 'PARTNER_SECRET_NAME'],

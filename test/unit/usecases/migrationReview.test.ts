@@ -9,7 +9,7 @@ import { ErrorCode } from '../../../shared/domain/errorCodes.js';
 import { CollectorError, InputError, NotFoundError } from '../../../shared/domain/errors.js';
 import type { IncidentSource, SourceKind, SourceSetting, TokenProvider } from '../../../shared/ports.js';
 import { completeConsent } from '../../../shared/usecases/consent.js';
-import { checkHealth, LegacyCountCache } from '../../../shared/usecases/health.js';
+import { checkHealth, TenantListCache } from '../../../shared/usecases/health.js';
 import { checkSources } from '../../../shared/usecases/sourcesCheck.js';
 import { SOURCE_RETIRED } from '../../../shared/usecases/sourceChoice.js';
 import { addTenant, setTenantSource, verifyTenant } from '../../../shared/usecases/tenants.js';
@@ -163,7 +163,7 @@ describe('sources check consent links with INCIDENT_SOURCE=m365d', () => {
 });
 
 describe('anonymous /api/health from 2027-01-01', () => {
-  it('reuses the legacy count for 60 s (injected clock) instead of scanning Tenants on every request', async () => {
+  it('reuses one Tenants read for 60 s (injected clock) instead of scanning Tenants on every request', async () => {
     const w = fakeWorld({ start: '2027-01-10T00:00:00.000Z' });
     w.tenants.seed({ tenantId: T, displayName: 'Contoso', status: 'active', source: 'm365d' });
     let scans = 0;
@@ -172,9 +172,19 @@ describe('anonymous /api/health from 2027-01-01', () => {
       scans++;
       return w.tenants.list();
     };
-    const legacyCount = new LegacyCountCache();
-    const check = () =>
-      checkHealth({ runs: w.runs, logger: w.logger, tenants, clock: w.clock, defaultSource: 'graph', legacyCount });
+    const tenantCache = new TenantListCache();
+    const check = async () => {
+      const report = await checkHealth({
+        runs: w.runs,
+        logger: w.logger,
+        tenants,
+        clock: w.clock,
+        defaultSource: 'graph',
+        staleAfterMinutes: 150,
+        tenantCache,
+      });
+      return report.problems.map((p) => p.code);
+    };
 
     const first = await check();
     await w.tenants.update(T, { source: 'graph' });
@@ -184,9 +194,12 @@ describe('anonymous /api/health from 2027-01-01', () => {
     w.clock.advance(1);
     const fresh = await check();
 
-    expect([first.status, cached.status, stillCached.status]).toEqual(['degraded', 'degraded', 'degraded']);
-    expect(first.problems?.[0]?.message).toMatch(/^1 tenant still collects/);
-    expect(fresh).toEqual({ status: 'ok', lastRunFinishedAt: null });
+    expect([first, cached, stillCached]).toEqual([
+      ['NO_RUN_YET', 'LEGACY_SOURCE_IN_USE'],
+      ['NO_RUN_YET', 'LEGACY_SOURCE_IN_USE'],
+      ['NO_RUN_YET', 'LEGACY_SOURCE_IN_USE'],
+    ]);
+    expect(fresh).toEqual(['NO_RUN_YET']);
     expect(scans).toBe(2);
   });
 });
