@@ -95,9 +95,7 @@ const ADVICE_HEADERS = ['Tenant', 'Status', 'Since', 'State and last error', 'Fi
 
 function headline(h: HealthReport): string {
   const coverage =
-    h.coverage === null
-      ? 'no collectable tenant'
-      : `${percent(h.coverage)} of collectable tenants collected in time`;
+    h.coverage === null ? 'no collectable tenant' : `${percent(h.coverage)} of collectable tenants collected in time`;
   const run = h.lastRun
     ? `last run finished ${when(h.lastRun.finishedAt)}: ${h.lastRun.ok} ok, ${h.lastRun.failed} failed, ${h.lastRun.skipped} skipped`
     : 'no run finished yet';
@@ -120,7 +118,9 @@ function needsAction(view: StatusView, code: string | undefined): string {
   if (total === 0) return `${title}\n<p>None: every tenant is collecting or waiting for its admin.</p>`;
   const more =
     total > shown.length
-      ? `<p>${total - shown.length} more not shown: filter the list below by status (${TENANT_STATUSES.filter((s) => (view.health.tenants[s] ?? 0) > 0)
+      ? `<p>${total - shown.length} more not shown: filter the list below by status (${TENANT_STATUSES.filter(
+          (s) => (view.health.tenants[s] ?? 0) > 0,
+        )
           .map((s) => `<a href="${href({ status: s }, code)}#all-tenants">${e(s)}</a>`)
           .join(', ')}).</p>`
       : '';
@@ -145,7 +145,8 @@ function statusFilter(view: StatusView, code: string | undefined): string {
 function pager(view: StatusView, code: string | undefined): string {
   const { page, pages, status } = view.tenants;
   if (pages <= 1) return '';
-  const link = (p: number, label: string) => `<li><a href="${href({ status, page: p }, code)}#all-tenants">${e(label)}</a></li>`;
+  const link = (p: number, label: string) =>
+    `<li><a href="${href({ status, page: p }, code)}#all-tenants">${e(label)}</a></li>`;
   const items: string[] = [];
   if (page > 1) items.push(link(page - 1, 'Previous'));
   items.push(`<li><span aria-current="page">Page ${page} of ${pages}</span></li>`);

@@ -330,7 +330,11 @@ export async function readHealth(deps: HealthDeps): Promise<HealthSnapshot> {
   const rank: Record<Effect, number> = { unhealthy: 0, degraded: 1, none: 2 };
   const sorted = [...found].sort((a, b) => rank[HEALTH_PROBLEMS[a.code]] - rank[HEALTH_PROBLEMS[b.code]]);
   const effects = new Set(sorted.map((p) => HEALTH_PROBLEMS[p.code]));
-  const status: HealthStatus = effects.has('unhealthy') ? 'unhealthy' : effects.has('degraded') ? 'degraded' : 'healthy';
+  const status: HealthStatus = effects.has('unhealthy')
+    ? 'unhealthy'
+    : effects.has('degraded')
+      ? 'degraded'
+      : 'healthy';
   return {
     report: {
       status,

@@ -5,7 +5,13 @@
  */
 import { errorCodeInfo } from '../domain/errorCodes.js';
 import { isPartnerCredentialCode } from '../domain/partnerCredential.js';
-import { LEGACY_RETIREMENT, legacyRetired, type SourceSetting, type TenantRecord, type TenantStatus } from '../ports.js';
+import {
+  LEGACY_RETIREMENT,
+  legacyRetired,
+  type SourceSetting,
+  type TenantRecord,
+  type TenantStatus,
+} from '../ports.js';
 import { collectsFromLegacy } from './health.js';
 
 /** The CLI's name, as operators type it. */
