@@ -31,6 +31,8 @@ import {
   type VerifyOutcome,
 } from '../usecases/tenants.js';
 import { checkSources, type SourcesCheckReport } from '../usecases/sourcesCheck.js';
+import { readHealth, type HealthReport } from '../usecases/health.js';
+import { adviseTenants, type TenantAdvice } from '../usecases/tenantAdvice.js';
 import { SOURCE_RETIRED } from '../usecases/sourceChoice.js';
 import type { Io } from './io.js';
 import type { CommandHandlers } from './program.js';
@@ -106,6 +108,39 @@ export function sourcesTable(report: SourcesCheckReport): string {
     .filter((t) => t.consentLink !== null)
     .map((t) => `Consent link for ${t.tenantId} (valid until ${t.consentLink?.expiresAt}):\n${t.consentLink?.url}\n`);
   return table(rows) + (links.length ? `\n${links.join('')}` : '');
+}
+
+/** `status` without --json: the health headline and problems, then one block per tenant that needs action. */
+export function statusText(report: HealthReport, needsAction: readonly TenantAdvice[]): string {
+  const lines = [`Health: ${report.status} (checked ${report.checkedAt})`];
+  const r = report.lastRun;
+  lines.push(
+    r
+      ? `Last run: ${r.runId} finished ${r.finishedAt}: ${r.ok} ok, ${r.failed} failed, ${r.skipped} skipped`
+      : 'Last run: none finished',
+  );
+  lines.push(
+    `Coverage: ${report.coverage === null ? 'no collectable tenant' : `${(Math.floor(report.coverage * 1000) / 10).toFixed(1)} % of collectable tenants collected in time`}`,
+  );
+  const counts = Object.entries(report.tenants)
+    .filter(([, n]) => (n ?? 0) > 0)
+    .map(([status, n]) => `${n} ${status}`);
+  lines.push(`Tenants: ${counts.length ? counts.join(', ') : 'none'}`);
+  if (report.problems.length) {
+    lines.push('', 'Problems:');
+    for (const p of report.problems) lines.push(`  ${p.code}: ${p.message}`);
+  }
+  lines.push('', needsAction.length ? `Tenants that need action (${needsAction.length}):` : 'No tenant needs action.');
+  for (const a of needsAction) {
+    lines.push(
+      '',
+      `${a.tenantId} (${a.displayName}): ${a.status}${a.since ? ` since ${a.since}` : ''}`,
+      `  ${a.problem}`,
+      `  Fix: ${a.fix}`,
+      ...a.commands.map((c) => `  $ ${c}`),
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 export function exitCodeOf(results: readonly TenantRunResult[]): number {
@@ -294,6 +329,18 @@ export function createHandlers(
       for (const p of result.problems) io.err(`warning: ${p.code}: ${p.message}\n`);
       return result.proof.status === 'failed' ? EXIT_TENANT_FAILED : EXIT_OK;
     },
+    async status(opts) {
+      const s = await services();
+      const { report, tenants } = await readHealth(s.healthDeps());
+      const needsAction = adviseTenants(tenants, {
+        now: s.clock.now(),
+        defaultSource: s.settings.incidentSource,
+      }).filter((a) => a.needsAction);
+      if (opts.json) await io.out(`${JSON.stringify({ ...report, needsAction })}\n`);
+      else await io.out(statusText(report, needsAction));
+      return report.status === 'unhealthy' ? EXIT_TENANT_FAILED : EXIT_OK;
+    },
+
     async consentLink(opts) {
       parseDisplayName(opts.name, '--name');
       const validDays = parseValidDays(opts.validDays);

@@ -24,6 +24,7 @@ export interface CommandHandlers {
   incidentsExport(opts: { tenant?: string; history: boolean; since?: string }): Promise<number>;
   demo(opts: { source: 'graph' | 'm365d' }): Promise<number>;
   credentialsCheck(opts: { json: boolean }): Promise<number>;
+  status(opts: { json: boolean }): Promise<number>;
 }
 
 const collectTenantOption = (value: string, previous: string[]): string[] => [...previous, value];
@@ -126,6 +127,14 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
     )
     .option('--json', 'print one JSON object on stdout', false)
     .action((opts: { json: boolean }) => run(() => handlers.credentialsCheck(opts))());
+
+  program
+    .command('status')
+    .description(
+      'Health (as GET /api/health answers it) and the tenants that need action, each with the fix and the command to run; exit 1 when unhealthy.',
+    )
+    .option('--json', 'print one JSON object on stdout: the health report plus needsAction', false)
+    .action((opts: { json: boolean }) => run(() => handlers.status(opts))());
 
   program
     .command('demo')
