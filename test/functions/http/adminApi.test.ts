@@ -51,10 +51,17 @@ describe('admin API and health through the function handlers', () => {
     await h?.stop();
   });
 
-  it('health answers ok with no finished run yet, and no tenant data', async () => {
+  it('health answers degraded (200) with no finished run yet, and no tenant data', async () => {
     const response = await health(h.request({ path: '/api/health' }), h.context('health'));
     expect(response.status).toBe(200);
-    expect(response.jsonBody).toEqual({ status: 'ok', lastRunFinishedAt: null });
+    expect(response.jsonBody).toMatchObject({
+      status: 'degraded',
+      lastRun: null,
+      tenants: { active: 2 },
+      coverage: 0,
+      problems: [{ code: 'NO_RUN_YET', message: expect.any(String) }],
+    });
+    expect(JSON.stringify(response.jsonBody)).not.toMatch(/Alpha|Beta|ad000000/);
   });
 
   it('lists and gets tenants; 400 for a bad ID, 404 for an unknown one', async () => {
@@ -95,14 +102,27 @@ describe('admin API and health through the function handlers', () => {
     const run = await h.services.runs.get(message.runId, message.runStartedAt);
     expect(run).toMatchObject({ trigger: 'manual', tenantsPlanned: 1, tenantsOk: 1 });
 
+    // A minute later (the health endpoint reuses its Tenants read for up to a minute unless a run finished).
+    h.setClockOffset(61_000);
     const response = await health(h.request({ path: '/api/health' }), h.context('health'));
     // The manual run recorded the partner credential; the stack's secret has no expiry, which health names
-    // without degrading (design §11).
+    // without degrading (design §11). Only A was collected, so half the collectable tenants are covered.
     expect(response.jsonBody).toEqual({
-      status: 'ok',
-      lastRunFinishedAt: run?.finishedAt,
+      status: 'healthy',
+      checkedAt: expect.any(String),
+      lastRun: {
+        runId: run?.runId,
+        startedAt: run?.startedAt,
+        finishedAt: run?.finishedAt,
+        ok: 1,
+        failed: 0,
+        skipped: 0,
+      },
+      tenants: expect.objectContaining({ active: 2 }),
+      coverage: 0.5,
       problems: [{ code: 'CREDENTIAL_EXPIRY_UNKNOWN', message: expect.stringContaining('no expiry date') }],
     });
+    h.setClockOffset(0);
     expect(JSON.stringify(response.jsonBody)).not.toContain(A);
   });
 
