@@ -25,7 +25,7 @@ table{width:100%;border-collapse:collapse;background:#fff;border:1px solid #d8db
 th,td{text-align:left;vertical-align:top;padding:.45rem .6rem;border-bottom:1px solid #e4e6ea}
 th{background:#eef0f3;font-weight:600}
 caption{text-align:left;caption-side:top;padding:.25rem 0;color:#4a4f57}
-code{font:0.9em/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#eef0f3;padding:.05rem .3rem;border-radius:.25rem;word-break:break-all}
+code{font:0.9em/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#eef0f3;padding:.05rem .3rem;border-radius:.25rem;overflow-wrap:anywhere}
 .cmd{display:block;margin-top:.3rem}
 .muted{color:#4a4f57}
 nav ul{display:flex;flex-wrap:wrap;gap:.4rem;margin:.25rem 0 .75rem;padding:0;list-style:none}
@@ -34,6 +34,7 @@ nav [aria-current]{background:#0b4a8b;color:#fff;border-color:#0b4a8b}
 a{color:#0b4a8b}
 @media (max-width:40rem){
  main{padding:.6rem}
+ caption{display:block}
  table,thead,tbody,tr,th,td{display:block}
  thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
  tr{border-bottom:2px solid #d8dbe0;padding:.35rem 0}
