@@ -81,6 +81,14 @@ param reprobeHours int = 24
 @maxValue(256)
 param tenantConcurrency int = 16
 
+@description('Optional. Minutes the newest finished run may be old before health is unhealthy (STALE_AFTER_MINUTES).')
+@minValue(1)
+@maxValue(10080)
+param staleAfterMinutes int = 150
+
+@description('Optional. Client ID of an Entra app registration (this tenant, ID tokens enabled, redirect URI https://<app>/.auth/login/aad/callback) that operators sign in with before any page or API except /api/consent/callback and /api/health. Empty (default): built-in sign-in off.')
+param operatorSignInClientId string = ''
+
 @description('Optional. Upper bound of Flex Consumption instances.')
 @minValue(40)
 @maxValue(1000)
@@ -410,6 +418,8 @@ module functionApp 'modules/functionApp.bicep' = {
     syncInitialLookbackDays: syncInitialLookbackDays
     reprobeHours: reprobeHours
     tenantConcurrency: tenantConcurrency
+    staleAfterMinutes: staleAfterMinutes
+    operatorSignInClientId: operatorSignInClientId
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }

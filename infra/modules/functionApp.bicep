@@ -81,6 +81,12 @@ param reprobeHours int
 @description('Required. TENANT_CONCURRENCY.')
 param tenantConcurrency int
 
+@description('Required. STALE_AFTER_MINUTES: how old the newest finished run may be before health is unhealthy.')
+param staleAfterMinutes int
+
+@description('Required. Client ID of the Entra app registration operators sign in with (App Service Authentication); empty: sign-in off.')
+param operatorSignInClientId string
+
 @description('Required. Upper bound of instances Flex Consumption scales out to.')
 param maximumInstanceCount int
 
@@ -205,6 +211,53 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     SYNC_INITIAL_LOOKBACK_DAYS: string(syncInitialLookbackDays)
     REPROBE_HOURS: string(reprobeHours)
     TENANT_CONCURRENCY: string(tenantConcurrency)
+    STALE_AFTER_MINUTES: string(staleAfterMinutes)
+  }
+}
+
+// Built-in Entra sign-in (App Service Authentication), only when an operator sign-in app is given: every path
+// then needs a signed-in operator of this tenant (on top of the function key), except the two that must stay
+// anonymous — the customer admin's return from consent, and health for probes and monitors.
+resource signIn 'Microsoft.Web/sites/config@2024-11-01' = if (!empty(operatorSignInClientId)) {
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'RedirectToLoginPage'
+      redirectToProvider: 'azureactivedirectory'
+      excludedPaths: [
+        '/api/consent/callback'
+        '/api/health'
+      ]
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          // ID tokens only: no client secret to store. Sign-in is limited to this (the partner's) tenant.
+          clientId: operatorSignInClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            operatorSignInClientId
+            'api://${operatorSignInClientId}'
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
   }
 }
 

@@ -9,6 +9,7 @@ import { toIncidentRow } from '../../shared/adapters/delivery/logsIngestionSende
 import {
   allResources,
   type ArmTemplate,
+  type Located,
   isExpression,
   type Json,
   moduleScope,
@@ -79,6 +80,7 @@ const EXPECTED_APP_SETTINGS = [
   'SYNC_INITIAL_LOOKBACK_DAYS',
   'REPROBE_HOURS',
   'TENANT_CONCURRENCY',
+  'STALE_AFTER_MINUTES',
 ];
 
 function propertiesOf(type: string): Record<string, Json> {
@@ -154,6 +156,46 @@ suite('compiled template: storage', () => {
     expect(
       text(sourceExpression(objectAt(storage, 'authentication', 'userAssignedIdentityResourceId') as Json, site.scope)),
     ).toMatch(moduleOutput('identity', 'id'));
+  });
+});
+
+/** The one `Microsoft.Web/sites/config` child named `name` (appsettings, authsettingsV2). */
+function siteConfig(name: string): Located {
+  const found = ofType(template, 'Microsoft.Web/sites/config').filter((l) => l.resource.name.endsWith(`'${name}')]`));
+  if (found.length !== 1) throw new Error(`Expected exactly one sites/config ${name}, found ${found.length}.`);
+  return found[0] as Located;
+}
+
+suite('compiled template: built-in Entra sign-in for operators', () => {
+  it('is off by default: the authsettingsV2 config exists only when operatorSignInClientId is given', () => {
+    const auth = siteConfig('authsettingsV2');
+    expect(auth.resource.condition).toBe("[not(empty(parameters('operatorSignInClientId')))]");
+    expect(resolve("[parameters('operatorSignInClientId')]", auth.scope)).toBe('');
+    expect(template.parameters?.operatorSignInClientId?.defaultValue).toBe('');
+  });
+
+  it('requires sign-in everywhere except the consent callback and health, which stay anonymous', () => {
+    const props = siteConfig('authsettingsV2').resource.properties ?? {};
+    expect(objectAt(props, 'platform', 'enabled')).toBe(true);
+    expect(objectAt(props, 'globalValidation')).toEqual({
+      requireAuthentication: true,
+      unauthenticatedClientAction: 'RedirectToLoginPage',
+      redirectToProvider: 'azureactivedirectory',
+      excludedPaths: ['/api/consent/callback', '/api/health'],
+    });
+    expect(objectAt(props, 'httpSettings', 'requireHttps')).toBe(true);
+  });
+
+  it("signs operators in with Entra ID of the deployment's own tenant, with no client secret stored", () => {
+    const props = siteConfig('authsettingsV2').resource.properties ?? {};
+    const aad = objectAt(props, 'identityProviders', 'azureActiveDirectory');
+    expect(objectAt(aad, 'enabled')).toBe(true);
+    expect(objectAt(aad, 'registration', 'clientId')).toBe("[parameters('operatorSignInClientId')]");
+    expect(objectAt(aad, 'registration', 'openIdIssuer')).toBe(
+      "[format('{0}{1}/v2.0', environment().authentication.loginEndpoint, tenant().tenantId)]",
+    );
+    expect(JSON.stringify(props)).not.toMatch(/clientSecret/i);
+    expect(objectAt(props, 'login', 'tokenStore', 'enabled')).toBe(false);
   });
 });
 
@@ -373,8 +415,7 @@ suite('compiled template: role assignments', () => {
 
 suite('compiled template: app settings', () => {
   const settings = () => {
-    const located = single(template, 'Microsoft.Web/sites/config');
-    expect(located.resource.name).toMatch(/'appsettings'\)\]$/);
+    const located = siteConfig('appsettings');
     return { values: (located.resource.properties ?? {}) as Record<string, Json>, scope: located.scope };
   };
 
@@ -444,6 +485,7 @@ suite('compiled template: app settings', () => {
     expect(value('SYNC_INITIAL_LOOKBACK_DAYS')).toBe('30');
     expect(value('REPROBE_HOURS')).toBe('24');
     expect(value('TENANT_CONCURRENCY')).toBe('16');
+    expect(value('STALE_AFTER_MINUTES')).toBe('150');
   });
 
   it("is accepted by the app's own settings loader, in its identity-based form", () => {
