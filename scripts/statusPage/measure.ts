@@ -98,7 +98,11 @@ async function main(): Promise<void> {
 
     const call = async (query: Record<string, string> = {}) => {
       const request = new functions.HttpRequest({ method: 'GET', url: 'http://127.0.0.1/api/status', query });
-      const context = new functions.InvocationContext({ invocationId: 'measure', functionName: 'status', logHandler: () => {} });
+      const context = new functions.InvocationContext({
+        invocationId: 'measure',
+        functionName: 'status',
+        logHandler: () => {},
+      });
       const started = performance.now();
       const answer = await status(request, context);
       return { ms: performance.now() - started, html: String(answer.body ?? ''), status: answer.status };
