@@ -9,7 +9,9 @@ import { stderrLogger } from '../log.js';
 import { runCollection } from '../usecases/runCollection.js';
 import { addTenant } from '../usecases/tenants.js';
 import { exportIncidents } from '../usecases/exportIncidents.js';
-import { exitCodeOf, summaryTable, table } from './commands.js';
+import { readHealth } from '../usecases/health.js';
+import { adviseTenants } from '../usecases/tenantAdvice.js';
+import { exitCodeOf, statusText, summaryTable, table } from './commands.js';
 import type { Io } from './io.js';
 
 /** The simulators ship with the source tree (devstack/), not with the deployment package. */
@@ -82,6 +84,14 @@ export async function runDemo(io: Io, options: DemoOptions = {}): Promise<number
       rows.push([names.get(spec.tenantId) ?? spec.tenantId, String(stored), newest?.text ?? '']);
     }
     await io.out(`\nStored snapshots (Azurite tables Incidents + IncidentHistory):\n${table(rows)}`);
+    const { report, tenants } = await readHealth(services.healthDeps());
+    const needsAction = adviseTenants(tenants, {
+      now: services.clock.now(),
+      defaultSource: settings.incidentSource,
+    }).filter((a) => a.needsAction);
+    await io.out(
+      `\nHealth, as GET /api/health and "incident-collector status" report it:\n${statusText(report, needsAction)}`,
+    );
     await io.out(
       `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Against Azure, set the settings of README "Configuration" and run "incident-collector collect".\n`,
     );

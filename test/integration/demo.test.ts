@@ -18,6 +18,10 @@ describe('demo', () => {
       const rows = out.split('\n').filter((l) => / ok /.test(l));
       expect(rows).toHaveLength(3);
       expect(out).toMatch(/Contoso Ltd\s+120\s/);
+      // Health after the run: every tenant collected in time (the legacy source is named as needing action).
+      expect(out).toMatch(/^Health: healthy \(checked /m);
+      expect(out).toContain('Coverage: 100.0 % of collectable tenants collected in time');
+      expect(out).toContain(source === 'graph' ? 'No tenant needs action.' : 'Tenants that need action (3):');
     },
   );
 
