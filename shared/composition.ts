@@ -26,6 +26,8 @@ import type {
   ConsentStateStore,
   DeliveryHealth,
   SubscriptionSummary,
+  EventLog,
+  IncidentReader,
   IncidentSource,
   SourceRegistry,
   LeaseStore,
@@ -72,6 +74,10 @@ export interface Services {
   readonly snapshots: SnapshotStore;
   readonly runs: RunStore;
   readonly consentStates: ConsentStateStore;
+  /** The change feed: one entry per stored version, per tenant in sequence order (design §9). */
+  readonly events: EventLog;
+  /** Bounded reads of stored incidents for the HTTP read API (design §10). */
+  readonly incidents: IncidentReader;
   /** The primary source (`graph` for `INCIDENT_SOURCE=graph|auto`, else `m365d`): consent, new tenants. */
   readonly source: IncidentSource;
   /** Tokens for the primary source's scope and roles. */
@@ -258,6 +264,12 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
     },
     get consentStates() {
       return tables().consentStates;
+    },
+    get events() {
+      return tables().events;
+    },
+    get incidents() {
+      return tables().incidents;
     },
     get source() {
       return source();

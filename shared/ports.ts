@@ -242,6 +242,11 @@ export interface SnapshotQuery {
 export interface WriteResult {
   /** New versions written (new history rows). */
   readonly changed: number;
+  /**
+   * The event entries recorded with those versions (one per new history row, design §9), in sequence order.
+   * Stores that record events report them; absent when nothing was written.
+   */
+  readonly events?: readonly EventEntry[];
 }
 
 /** One tenant's page writes within one collection (see SnapshotStore.writer). */
@@ -264,6 +269,57 @@ export interface SnapshotStore {
   latest(query?: SnapshotQuery): AsyncIterable<StoredSnapshot>;
   history(query?: SnapshotQuery): AsyncIterable<StoredSnapshot>;
   purgeTenant(tenantId: string): Promise<void>;
+}
+
+/** One latest version as the read API lists it (design §10): the summary columns, never the payload. */
+export interface IncidentSummary {
+  readonly tenantId: string;
+  readonly incidentId: string;
+  /** The API's own `lastUpdate…` string. */
+  readonly lastUpdateTime: string;
+  readonly source: SourceKind;
+  /** ISO 8601 UTC. */
+  readonly snapshotAt: string;
+  /** The incident's own values as stored in the summary columns (title = displayName / incidentName); '' when absent. */
+  readonly status: string;
+  readonly severity: string;
+  readonly title: string;
+}
+
+/** A page request of latest versions (design §10); every filter optional. */
+export interface LatestPageQuery {
+  /** Lower-case tenant ID. */
+  readonly tenantId?: string;
+  /** Inclusive, compared as instants against `lastUpdateTime`. */
+  readonly since?: string;
+  /** Case-insensitive. */
+  readonly status?: string;
+  /** Case-insensitive. */
+  readonly severity?: string;
+  /** Rows wanted, 1..500. */
+  readonly top: number;
+  /** The opaque token of the previous page. */
+  readonly continuationToken?: string;
+}
+
+export interface LatestPage {
+  /** At most `top` rows (fewer is possible before the last page: follow the token). */
+  readonly value: IncidentSummary[];
+  /** Opaque; absent on the last page. */
+  readonly continuationToken?: string;
+}
+
+/**
+ * Reads for the HTTP read API (design §10), bounded per call: one page of latest summaries (never the whole table),
+ * one incident's latest version, or its versions streamed oldest first.
+ */
+export interface IncidentReader {
+  /** InputError naming `continuationToken` when the token is not one this reader issued. */
+  latestPage(query: LatestPageQuery): Promise<LatestPage>;
+  /** The latest stored version, or undefined when the incident is not stored. */
+  latestOf(tenantId: string, incidentId: string): Promise<StoredSnapshot | undefined>;
+  /** Every stored version of the incident, oldest first (none when unknown). */
+  versionsOf(tenantId: string, incidentId: string): AsyncIterable<StoredSnapshot>;
 }
 
 export type RunTenantOutcome = 'ok' | 'failed' | 'skipped';

@@ -141,6 +141,11 @@ export const ERROR_CATALOGUE = {
     meaning:
       "The webhook subscription's secret is not in the subscription vault (SUBSCRIPTION_VAULT_URL): deleted, or never stored there.",
   },
+  INCIDENT_NOT_FOUND: { kind: 'not_found', meaning: 'No incident with this ID is stored for the tenant.' },
+  EVENT_NOT_FOUND: {
+    kind: 'not_found',
+    meaning: 'The event or the incident version it belongs to is not stored (e.g. the tenant was purged).',
+  },
   CONFLICT: {
     kind: 'conflict',
     meaning: "The tenant's current state forbids the request (e.g. collect a disabled tenant).",

@@ -35,30 +35,55 @@ const DEFAULT_LIMITS: BatchLimits = { maxOperations: MAX_BATCH_OPERATIONS, maxBo
 
 /** Group by partition (first-seen order), then fill batches greedily in input order. */
 export function planBatches(ops: readonly BatchOp[], limits: BatchLimits = DEFAULT_LIMITS): BatchOp[][] {
-  const byPartition = new Map<string, BatchOp[]>();
-  for (const op of ops) {
-    const list = byPartition.get(op.entity.partitionKey);
-    if (list) list.push(op);
-    else byPartition.set(op.entity.partitionKey, [op]);
+  return planGroupedBatches(
+    ops.map((op) => [op]),
+    limits,
+  );
+}
+
+/**
+ * Like planBatches, for operations that must commit together: each group (e.g. a version's history row and its
+ * event row) lands whole in one transaction, never split across two. Groups are taken by partition (first-seen
+ * order of their first operation), then greedily in input order. Throws RangeError for a group that cannot be one
+ * transaction (more than one partition, more operations than the limit, or a RowKey twice).
+ */
+export function planGroupedBatches(
+  groups: readonly (readonly BatchOp[])[],
+  limits: BatchLimits = DEFAULT_LIMITS,
+): BatchOp[][] {
+  const byPartition = new Map<string, (readonly BatchOp[])[]>();
+  for (const group of groups) {
+    const first = group[0];
+    if (first === undefined) continue;
+    const pk = first.entity.partitionKey;
+    const keys = new Set(group.map((op) => op.entity.rowKey));
+    if (group.some((op) => op.entity.partitionKey !== pk) || keys.size !== group.length)
+      throw new RangeError('A transaction group must hold distinct rows of one partition.');
+    if (group.length > limits.maxOperations) throw new RangeError('A transaction group exceeds the operation limit.');
+    const list = byPartition.get(pk);
+    if (list) list.push(group);
+    else byPartition.set(pk, [group]);
   }
   const batches: BatchOp[][] = [];
-  for (const partitionOps of byPartition.values()) {
+  for (const partitionGroups of byPartition.values()) {
     let current: BatchOp[] = [];
     let size = 0;
     let keys = new Set<string>();
-    for (const op of partitionOps) {
-      const opSize = operationSize(op);
+    for (const group of partitionGroups) {
+      const groupSize = group.reduce((n, op) => n + operationSize(op), 0);
       const full =
-        current.length >= limits.maxOperations || size + opSize > limits.maxBodyBytes || keys.has(op.entity.rowKey);
+        current.length + group.length > limits.maxOperations ||
+        size + groupSize > limits.maxBodyBytes ||
+        group.some((op) => keys.has(op.entity.rowKey));
       if (full && current.length > 0) {
         batches.push(current);
         current = [];
         size = 0;
         keys = new Set();
       }
-      current.push(op);
-      size += opSize;
-      keys.add(op.entity.rowKey);
+      current.push(...group);
+      size += groupSize;
+      for (const op of group) keys.add(op.entity.rowKey);
     }
     if (current.length > 0) batches.push(current);
   }

@@ -42,7 +42,16 @@ export async function submitBatchesSettled(
   ops: readonly BatchOp[],
   concurrency = BATCH_CONCURRENCY,
 ): Promise<BatchOutcome[]> {
-  return mapBounded(planBatches(ops), concurrency, async (batch) => {
+  return submitPlannedSettled(client, planBatches(ops), concurrency);
+}
+
+/** Submit already planned transactions (see planGroupedBatches); report each batch's outcome, in plan order. */
+export async function submitPlannedSettled(
+  client: TableClient,
+  batches: readonly (readonly BatchOp[])[],
+  concurrency = BATCH_CONCURRENCY,
+): Promise<BatchOutcome[]> {
+  return mapBounded(batches, concurrency, async (batch) => {
     try {
       const response = await client.submitTransaction(batch.map(toTransactionAction));
       return { ops: batch, etags: etagsOf(batch, response) };

@@ -22,10 +22,14 @@ function invalidKey(what: string): CollectorError {
   });
 }
 
-/** The RowKey form of an incident ID. */
+/**
+ * The RowKey form of an incident ID. A leading `~` is escaped too (`%7E`): RowKeys starting with `~` are the
+ * IncidentHistory partition's event rows (see eventRowKey), and no incident key may sort among them.
+ */
 export function encodeKey(id: string): string {
   if (id === '') throw invalidKey('incident ID (empty)');
-  const key = id.replace(UNSAFE, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  const escaped = id.replace(UNSAFE, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  const key = escaped.startsWith('~') ? `%7E${escaped.slice(1)}` : escaped;
   if (key.length > MAX_ID_KEY_LENGTH) throw invalidKey('incident ID (too long)');
   return key;
 }
@@ -57,4 +61,38 @@ export function idKeyOfHistoryRowKey(rowKey: string): string {
 /** Tenant IDs are GUIDs in any case; every table keys them lower case. */
 export function tenantKey(tenantId: string): string {
   return assertSafeKey(tenantId.trim().toLowerCase(), 'tenant ID');
+}
+
+/**
+ * Event rows (design §9) live in the IncidentHistory partition of their tenant, next to the history rows, so a
+ * version's history row and its event row are written in one entity-group transaction. Their RowKeys start with
+ * `~` (0x7E), which sorts after every incident key (encodeKey never yields a leading `~`), so history scans stop
+ * before them (`RowKey lt '~'`) and "entries after sequence N" is one range query.
+ */
+export const EVENT_ROW_PREFIX = '~ev_';
+/** Every RowKey of the history partition at or above this is not a history row. */
+export const NON_HISTORY_ROW_FROM = '~';
+/** The first RowKey after every event row (`` ` `` follows `_`). */
+export const EVENT_ROWS_END = '~ev`';
+/** Digits of a sequence in a RowKey: Number.MAX_SAFE_INTEGER has 16. */
+export const SEQUENCE_DIGITS = 16;
+
+/** The RowKey of the event with this sequence (a safe non-negative integer), zero-padded so it sorts numerically. */
+export function eventRowKey(sequence: number): string {
+  if (!Number.isSafeInteger(sequence) || sequence < 0) throw invalidKey(`event sequence (${String(sequence)})`);
+  return `${EVENT_ROW_PREFIX}${String(sequence).padStart(SEQUENCE_DIGITS, '0')}`;
+}
+
+/** The sequence of an event RowKey, or undefined when the key is not one. */
+export function sequenceOfEventRowKey(rowKey: string): number | undefined {
+  if (!rowKey.startsWith(EVENT_ROW_PREFIX)) return undefined;
+  const digits = rowKey.slice(EVENT_ROW_PREFIX.length);
+  if (!/^\d{16}$/.test(digits)) return undefined;
+  const value = Number(digits);
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** Whether a RowKey of the IncidentHistory table is a history row (not an event row or other `~` row). */
+export function isHistoryRowKey(rowKey: string): boolean {
+  return !rowKey.startsWith(NON_HISTORY_ROW_FROM);
 }

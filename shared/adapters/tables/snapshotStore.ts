@@ -2,16 +2,27 @@
  * SnapshotStore on Table Storage: `Incidents` (latest version per incident), `IncidentHistory` (one immutable row
  * per version) and `PayloadChunks` (compressed payloads too large for one entity).
  *
- * Write order for a page: payload chunks, then history rows (upserts: idempotent), then latest rows. Latest rows
- * are written with ETag conditions (create when absent, If-Match when present) so that a concurrent or stale
- * writer can never replace a newer version: on 409/412 the affected rows are re-read and re-decided.
+ * Write order for a page: payload chunks, then history rows, then latest rows. Latest rows are written with ETag
+ * conditions (create when absent, If-Match when present) so that a concurrent or stale writer can never replace a
+ * newer version: on 409/412 the affected rows are re-read and re-decided.
+ *
+ * Events (design §9): every new history row is created together with one event row (RowKey `~ev_<sequence>`, see
+ * keys.ts) in the same entity-group transaction of the tenant's IncidentHistory partition, so neither exists without
+ * the other. Both are creates, never upserts: a version whose history row already exists (a re-run page, an overlap
+ * re-read, a rerun after a crash between transactions) fails its transaction with 409 instead of adding a second
+ * event; the writer then reads which versions exist, drops them and submits the rest again. Sequences come from an
+ * EventSequenceClock per writer, seeded from the stored event rows (see its docstring), and the transactions of
+ * one write are submitted one after another in sequence order, so a reader of "entries after sequence N" never sees
+ * a later sequence committed before an earlier one of the same writer.
  */
 import type { TableClient } from '@azure/data-tables';
 import { mapBounded } from '../../lib/bounded.js';
 import { CollectorError } from '../../domain/errors.js';
 import { compareInstants, toFixedWidth } from '../../domain/time.js';
+import { entrySeverity, EventSequenceClock, toMicros, typeVersions } from '../../domain/incidentEvent.js';
 import type {
   Clock,
+  EventEntry,
   FetchedIncident,
   SnapshotQuery,
   SnapshotStore,
@@ -20,11 +31,26 @@ import type {
   StoredSnapshot,
   WriteResult,
 } from '../../ports.js';
-import { type BatchOp } from './batchPlanner.js';
-import { BATCH_CONCURRENCY, type BatchOutcome, submitBatches, submitBatchesSettled } from './batchWriter.js';
+import { type BatchOp, planGroupedBatches } from './batchPlanner.js';
+import {
+  BATCH_CONCURRENCY,
+  type BatchOutcome,
+  submitBatches,
+  submitBatchesSettled,
+  submitPlannedSettled,
+} from './batchWriter.js';
 import type { PlainEntity } from './entitySize.js';
 import { asOptionalString, asString } from './entityValues.js';
-import { decodeKey, historyRowKey, tenantKey } from './keys.js';
+import {
+  decodeKey,
+  EVENT_ROWS_END,
+  eventRowKey,
+  historyRowKey,
+  isHistoryRowKey,
+  NON_HISTORY_ROW_FROM,
+  sequenceOfEventRowKey,
+  tenantKey,
+} from './keys.js';
 import { lookupFilter, planKeyLookups } from './keyLookupPlan.js';
 import { LatestIndex } from './latestIndex.js';
 import { chunkCount, chunkKeyOf, chunkRowKey, compressedBytes, decodeIncident } from './payloadCodec.js';
@@ -47,9 +73,17 @@ const LATEST_COLUMNS = ['RowKey', 'contentHash', 'lastUpdateKey'];
 
 /** Attempts at the latest rows when concurrent writers keep winning the ETag race. */
 const MAX_LATEST_ATTEMPTS = 5;
+/** Attempts at a write's (history row, event row) pairs when transactions keep meeting rows written meanwhile. */
+const MAX_HISTORY_ATTEMPTS = 5;
 const SOURCES: ReadonlySet<string> = new Set(['graph', 'm365d']);
 
 type Entity = Record<string, unknown> & { partitionKey?: string; rowKey?: string; etag?: string };
+
+/** The entry's severity (subscription filters): the API's string, capped like the summary columns. */
+function optionalSeverity(incident: FetchedIncident['incident']): { severity?: string } {
+  const severity = entrySeverity(incident);
+  return severity === undefined ? {} : { severity: severity.slice(0, 1024) };
+}
 
 function toStoredLatest(row: Entity): StoredLatest {
   return { hash: asString(row.contentHash), lastUpdateKey: asString(row.lastUpdateKey), etag: asString(row.etag) };
@@ -72,6 +106,31 @@ function rememberWritten(index: LatestIndex, outcomes: readonly BatchOutcome[]):
       });
     }
   }
+}
+
+/**
+ * A writer's event sequence: seeded lazily (one range query of the tenant's event rows, only when the writer first
+ * records an event), re-seeded after a transaction met a row written by someone else.
+ */
+class SequenceSource {
+  private clock: EventSequenceClock | undefined;
+
+  constructor(private readonly seed: () => Promise<EventSequenceClock>) {}
+
+  async get(): Promise<EventSequenceClock> {
+    return (this.clock ??= await this.seed());
+  }
+
+  reset(): void {
+    this.clock = undefined;
+  }
+}
+
+/** A version about to be written with its event. */
+interface Pair {
+  readonly version: IncidentVersion;
+  readonly historyKey: string;
+  readonly row: PlainEntity;
 }
 
 export class TableSnapshotStore implements SnapshotStore {
@@ -105,14 +164,37 @@ export class TableSnapshotStore implements SnapshotStore {
     source: SourceKind,
     incidents: readonly FetchedIncident[],
   ): Promise<WriteResult> {
-    return this.write(tenantKey(rawTenantId), source, incidents, undefined);
+    const tenantId = tenantKey(rawTenantId);
+    return this.write(tenantId, source, incidents, undefined, this.sequenceSource(tenantId));
   }
 
-  /** Pages of one collection share an index of the tenant's latest rows (see LatestIndex). */
+  /**
+   * Pages of one collection share an index of the tenant's latest rows (see LatestIndex) and one event sequence
+   * clock (seeded once, at its first event).
+   */
   writer(rawTenantId: string): SnapshotWriter {
     const tenantId = tenantKey(rawTenantId);
     const index = new LatestIndex();
-    return { writePage: (source, incidents) => this.write(tenantId, source, incidents, index) };
+    const sequences = this.sequenceSource(tenantId);
+    return { writePage: (source, incidents) => this.write(tenantId, source, incidents, index, sequences) };
+  }
+
+  private sequenceSource(tenantId: string): SequenceSource {
+    return new SequenceSource(async () => {
+      const seedMicros = toMicros(this.clock.now());
+      return new EventSequenceClock(await this.highestSequenceFrom(tenantId, seedMicros), seedMicros);
+    });
+  }
+
+  /** The largest stored event sequence ≥ `fromSequence` of the tenant, or undefined (one range query, keys only). */
+  private async highestSequenceFrom(tenantId: string, fromSequence: number): Promise<number | undefined> {
+    const filter = lookupFilter(tenantId, { kind: 'range', from: eventRowKey(fromSequence), to: EVENT_ROWS_END });
+    let highest: number | undefined;
+    for (const row of await this.query(this.historyTable, filter, ['RowKey'], 'read event sequence')) {
+      const sequence = sequenceOfEventRowKey(asString(row.rowKey));
+      if (sequence !== undefined && (highest === undefined || sequence > highest)) highest = sequence;
+    }
+    return highest;
   }
 
   private async write(
@@ -120,6 +202,7 @@ export class TableSnapshotStore implements SnapshotStore {
     source: SourceKind,
     incidents: readonly FetchedIncident[],
     index: LatestIndex | undefined,
+    sequences: SequenceSource,
   ): Promise<WriteResult> {
     if (incidents.length === 0) return { changed: 0 };
     const versions = incidents.map(toVersion);
@@ -132,18 +215,16 @@ export class TableSnapshotStore implements SnapshotStore {
     if (plan.history.length === 0) return { changed: 0 };
 
     const existing = await this.existingHistoryKeys(tenantId, plan.maybeExisting);
-    const changed =
-      plan.certainlyNew +
-      plan.maybeExisting.filter((v) => !existing.has(historyRowKey(v.idKey, v.lastUpdateKey))).length;
 
-    const encoder = new RowEncoder({ tenantId, source, snapshotAt: this.clock.now().toISOString() });
+    const snapshotAt = this.clock.now().toISOString();
+    const encoder = new RowEncoder({ tenantId, source, snapshotAt });
     // The first stored copy of a version stays (design §4): an older version already in history is not rewritten,
     // whichever source read it.
-    const historyRows = plan.history
-      .map((v) => historyRowKey(v.idKey, v.lastUpdateKey))
-      .map((key, i) => ({ key, v: plan.history[i] as IncidentVersion }))
+    const encodedHistory = plan.history
+      .map((v) => ({ v, key: historyRowKey(v.idKey, v.lastUpdateKey) }))
       .filter(({ key }) => !existing.has(key))
-      .map(({ key, v }) => encoder.encode(v, key));
+      .map(({ v, key }) => ({ v, key, encoded: encoder.encode(v, key) }));
+    const historyRows = encodedHistory.map((h) => h.encoded);
     const latestRows = new Map(plan.latest.map((v) => [v.idKey, encoder.encode(v, v.idKey)] as const));
 
     // Chunks first (content-addressed, shared by the history and latest rows of one version), so no row ever
@@ -157,14 +238,103 @@ export class TableSnapshotStore implements SnapshotStore {
       'write payload chunks',
       this.concurrency,
     );
-    await submitBatches(
-      this.historyTable,
-      historyRows.map((r) => ({ kind: 'upsert', entity: r.row })),
-      'write incident history',
-      this.concurrency,
+    const events = await this.writeHistory(
+      tenantId,
+      encodedHistory.map((h) => ({ version: h.v, historyKey: h.key, row: h.encoded.row })),
+      stored,
+      snapshotAt,
+      sequences,
     );
     await this.writeLatest(tenantId, new Map([...latestRows].map(([k, r]) => [k, r.row])), plan.latest, stored, index);
-    return { changed };
+    return events.length > 0 ? { changed: events.length, events } : { changed: 0 };
+  }
+
+  /**
+   * Create each new version's history row and event row in one transaction, transactions one after another in
+   * sequence order. A transaction that fails with 409 met a row written meanwhile (the version's history row from
+   * an earlier run, or — with a stale second writer — the same sequence): the versions that exist are dropped (an
+   * incident with a stored version makes later versions `incident.updated`), the clock re-seeded, the rest retried.
+   * Returns the entries recorded, in sequence order.
+   */
+  private async writeHistory(
+    tenantId: string,
+    pairs: readonly Pair[],
+    stored: ReadonlyMap<string, StoredLatest>,
+    snapshotAt: string,
+    sequences: SequenceSource,
+  ): Promise<EventEntry[]> {
+    const recorded: EventEntry[] = [];
+    const storedIncidents = new Set(stored.keys());
+    let pending = pairs;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const clock = await sequences.get();
+      const typed = typeVersions(
+        pending.map((p) => ({ ...p, idKey: p.version.idKey, lastUpdateKey: p.version.lastUpdateKey })),
+        (idKey) => storedIncidents.has(idKey),
+      );
+      const groups = typed.map(({ version: pair, type }) => {
+        const entry: EventEntry = {
+          tenantId,
+          sequence: clock.next(this.clock.now().getTime()),
+          incidentId: pair.version.incidentId,
+          lastUpdateTime: pair.version.lastUpdateTime,
+          type,
+          time: snapshotAt,
+          ...optionalSeverity(pair.version.incident),
+        };
+        const eventRow: PlainEntity = {
+          partitionKey: tenantId,
+          rowKey: eventRowKey(entry.sequence),
+          incidentId: entry.incidentId,
+          lastUpdateTime: entry.lastUpdateTime,
+          type: entry.type,
+          time: entry.time,
+          ...(entry.severity !== undefined ? { severity: entry.severity } : {}),
+          historyRowKey: pair.historyKey,
+        };
+        return {
+          pair,
+          entry,
+          ops: [
+            { kind: 'create', entity: pair.row },
+            { kind: 'create', entity: eventRow },
+          ] satisfies BatchOp[],
+        };
+      });
+      const byHistoryKey = new Map(groups.map((g) => [g.pair.historyKey, g] as const));
+      const batches = planGroupedBatches(groups.map((g) => g.ops));
+      let failedAt = -1;
+      let failure: unknown;
+      for (const [i, batch] of batches.entries()) {
+        const [outcome] = await submitPlannedSettled(this.historyTable, [batch], 1);
+        if (outcome?.error !== undefined) {
+          failedAt = i;
+          failure = outcome.error;
+          break;
+        }
+        for (const op of batch) {
+          const group = byHistoryKey.get(op.entity.rowKey);
+          if (group) {
+            recorded.push(group.entry);
+            storedIncidents.add(group.pair.version.idKey);
+          }
+        }
+      }
+      if (failedAt < 0) return recorded;
+      if (!hasStatus(failure, 409) || attempt >= MAX_HISTORY_ATTEMPTS)
+        throw toTableError(failure, 'write incident history');
+      const unsent = batches
+        .slice(failedAt)
+        .flatMap((batch) => batch.flatMap((op) => byHistoryKey.get(op.entity.rowKey)?.pair ?? []));
+      const exists = await this.existingHistoryKeys(
+        tenantId,
+        unsent.map((p) => p.version),
+      );
+      for (const p of unsent) if (exists.has(p.historyKey)) storedIncidents.add(p.version.idKey);
+      pending = unsent.filter((p) => !exists.has(p.historyKey));
+      sequences.reset();
+    }
+    return recorded;
   }
 
   /** The stored latest rows of these keys: from the index when it can answer, else from the table. */
@@ -286,18 +456,25 @@ export class TableSnapshotStore implements SnapshotStore {
   }
 
   latest(query: SnapshotQuery = {}): AsyncIterable<StoredSnapshot> {
-    return this.scan(this.incidents, query, 'read latest incidents');
+    return this.scan(this.incidents, query, 'read latest incidents', false);
   }
 
+  /** History rows only: the partition's event rows (RowKeys from `~`) are outside the query's range. */
   history(query: SnapshotQuery = {}): AsyncIterable<StoredSnapshot> {
-    return this.scan(this.historyTable, query, 'read incident history');
+    return this.scan(this.historyTable, query, 'read incident history', true);
   }
 
-  private async *scan(client: TableClient, query: SnapshotQuery, operation: string): AsyncGenerator<StoredSnapshot> {
+  private async *scan(
+    client: TableClient,
+    query: SnapshotQuery,
+    operation: string,
+    historyOnly: boolean,
+  ): AsyncGenerator<StoredSnapshot> {
     const since = query.since === undefined ? undefined : toFixedWidth(query.since);
     const filters: string[] = [];
     if (query.tenantId !== undefined)
       filters.push(`PartitionKey eq '${tenantKey(query.tenantId).replace(/'/g, "''")}'`);
+    if (historyOnly) filters.push(`RowKey lt '${NON_HISTORY_ROW_FROM}'`);
     // Prefilter on the fixed-width column, then compare exactly as instants.
     if (since !== undefined) filters.push(`lastUpdateKey ge '${since}'`);
     const pages = client
@@ -312,6 +489,7 @@ export class TableSnapshotStore implements SnapshotStore {
       }
       if (next.done) return;
       for (const row of next.value) {
+        if (historyOnly && !isHistoryRowKey(asString(row.rowKey))) continue;
         const lastUpdateTime = asString(row.lastUpdateTime);
         if (since !== undefined && compareInstants(lastUpdateTime, since) < 0) continue;
         yield await this.toSnapshot(row, lastUpdateTime);
@@ -319,7 +497,8 @@ export class TableSnapshotStore implements SnapshotStore {
     }
   }
 
-  private async toSnapshot(row: Entity, lastUpdateTime: string): Promise<StoredSnapshot> {
+  /** A stored row (latest or history, all columns) as a snapshot, its payload decoded (chunks read when split). */
+  async toSnapshot(row: Entity, lastUpdateTime: string = asString(row.lastUpdateTime)): Promise<StoredSnapshot> {
     const tenantId = asString(row.partitionKey);
     const hash = asString(row.contentHash);
     const count = chunkCount(row);

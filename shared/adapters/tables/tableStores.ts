@@ -2,6 +2,8 @@
 import type { StorageSettings } from '../../config/settings.js';
 import type { Clock } from '../../ports.js';
 import { TableConsentStateStore } from './consentStateStore.js';
+import { TableEventLog } from './eventLog.js';
+import { TableIncidentReader } from './incidentReader.js';
 import { TableLeaseStore } from './leaseStore.js';
 import { TableQuarantineStore } from './quarantineStore.js';
 import { TableRunStore } from './runStore.js';
@@ -23,23 +25,30 @@ export interface TableStores {
   readonly runs: TableRunStore;
   readonly consentStates: TableConsentStateStore;
   readonly quarantine: TableQuarantineStore;
+  /** The change feed the snapshot store records into (design §9). */
+  readonly events: TableEventLog;
+  /** Bounded reads for the HTTP read API (design §10). */
+  readonly incidents: TableIncidentReader;
   ensureTables(): Promise<void>;
 }
 
 export function createTableStores(storage: StorageSettings, options: TableStoreOptions = {}): TableStores {
   const clients = createTableClients(storage, options);
   const clock = options.clock !== undefined ? { clock: options.clock } : {};
+  const snapshots = new TableSnapshotStore(clients, {
+    ...clock,
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+  });
   return {
     clients,
     tenants: new TableTenantStore(clients),
     leases: new TableLeaseStore(clients, clock),
-    snapshots: new TableSnapshotStore(clients, {
-      ...clock,
-      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-    }),
+    snapshots,
     runs: new TableRunStore(clients, clock),
     consentStates: new TableConsentStateStore(clients),
     quarantine: new TableQuarantineStore(clients, clock),
+    events: new TableEventLog(clients, snapshots),
+    incidents: new TableIncidentReader(clients, snapshots),
     ensureTables: () => clients.ensureTables(),
   };
 }
