@@ -22,7 +22,7 @@ export function snapshotStoreContract(name: string, store: () => SnapshotStore):
     it('writes a page to latest and history, round-tripping the incident, keyed by the lower-case tenant', async () => {
       const tenant = newTenantId();
       const page = [incident('1', '2026-11-20T10:00:00.1234567Z'), incident('2', '2026-11-20T10:00:01Z')];
-      expect(await store().writePage(tenant.toUpperCase(), 'graph', page)).toEqual({ changed: 2 });
+      expect(await store().writePage(tenant.toUpperCase(), 'graph', page)).toMatchObject({ changed: 2 });
       const latest = await collect(store().latest({ tenantId: tenant }));
       expect(latest.map((s) => [s.tenantId, s.incidentId, s.source, s.lastUpdateTime])).toEqual([
         [tenant, '1', 'graph', '2026-11-20T10:00:00.1234567Z'],
@@ -36,22 +36,24 @@ export function snapshotStoreContract(name: string, store: () => SnapshotStore):
       const tenant = newTenantId();
       const page = [incident('1', '2026-11-20T10:00:00Z')];
       await store().writePage(tenant, 'graph', page);
-      expect(await store().writePage(tenant, 'graph', page)).toEqual({ changed: 0 });
+      expect(await store().writePage(tenant, 'graph', page)).toMatchObject({ changed: 0 });
       const writer = store().writer?.(tenant);
-      if (writer) expect(await writer.writePage('graph', page)).toEqual({ changed: 0 });
+      if (writer) expect(await writer.writePage('graph', page)).toMatchObject({ changed: 0 });
       expect(await collect(store().history({ tenantId: tenant }))).toHaveLength(1);
     });
 
     it('an empty page writes nothing', async () => {
       const tenant = newTenantId();
-      expect(await store().writePage(tenant, 'graph', [])).toEqual({ changed: 0 });
+      expect(await store().writePage(tenant, 'graph', [])).toMatchObject({ changed: 0 });
       expect(await collect(store().latest({ tenantId: tenant }))).toEqual([]);
     });
 
     it('a new version adds a history row and replaces latest', async () => {
       const tenant = newTenantId();
       await store().writePage(tenant, 'graph', [incident('1', '2026-11-20T10:00:00Z')]);
-      expect(await store().writePage(tenant, 'graph', [incident('1', '2026-11-20T11:00:00Z', 'resolved')])).toEqual({
+      expect(
+        await store().writePage(tenant, 'graph', [incident('1', '2026-11-20T11:00:00Z', 'resolved')]),
+      ).toMatchObject({
         changed: 1,
       });
       const latest = await collect(store().latest({ tenantId: tenant }));
@@ -63,7 +65,7 @@ export function snapshotStoreContract(name: string, store: () => SnapshotStore):
       const tenant = newTenantId();
       const same = (at: string): FetchedIncident => ({ incidentId: '1', lastUpdateTime: at, incident: { id: '1' } });
       await store().writePage(tenant, 'graph', [same('2026-11-20T10:00:00Z')]);
-      expect(await store().writePage(tenant, 'graph', [same('2026-11-20T11:00:00Z')])).toEqual({ changed: 0 });
+      expect(await store().writePage(tenant, 'graph', [same('2026-11-20T11:00:00Z')])).toMatchObject({ changed: 0 });
       expect((await collect(store().latest({ tenantId: tenant }))).map((s) => s.lastUpdateTime)).toEqual([
         '2026-11-20T10:00:00Z',
       ]);
@@ -72,14 +74,18 @@ export function snapshotStoreContract(name: string, store: () => SnapshotStore):
     it('an older version written after a newer one goes to history but never regresses latest', async () => {
       const tenant = newTenantId();
       await store().writePage(tenant, 'graph', [incident('1', '2026-11-20T11:00:00Z', 'resolved')]);
-      expect(await store().writePage(tenant, 'graph', [incident('1', '2026-11-20T10:00:00Z')])).toEqual({ changed: 1 });
+      expect(await store().writePage(tenant, 'graph', [incident('1', '2026-11-20T10:00:00Z')])).toMatchObject({
+        changed: 1,
+      });
       const latest = await collect(store().latest({ tenantId: tenant }));
       expect(latest.map((s) => s.lastUpdateTime)).toEqual(['2026-11-20T11:00:00Z']);
       expect(versions(await collect(store().history({ tenantId: tenant })))).toEqual([
         '1@2026-11-20T10:00:00Z',
         '1@2026-11-20T11:00:00Z',
       ]);
-      expect(await store().writePage(tenant, 'graph', [incident('1', '2026-11-20T10:00:00Z')])).toEqual({ changed: 0 });
+      expect(await store().writePage(tenant, 'graph', [incident('1', '2026-11-20T10:00:00Z')])).toMatchObject({
+        changed: 0,
+      });
     });
 
     it('two versions of one incident in one page: both in history, latest gets the newest', async () => {
@@ -98,10 +104,10 @@ export function snapshotStoreContract(name: string, store: () => SnapshotStore):
         writePage: (source: 'graph' | 'm365d', page: readonly FetchedIncident[]) =>
           store().writePage(tenant, source, page),
       };
-      expect(await writer.writePage('graph', [incident('1', '2026-11-20T10:00:00Z')])).toEqual({ changed: 1 });
+      expect(await writer.writePage('graph', [incident('1', '2026-11-20T10:00:00Z')])).toMatchObject({ changed: 1 });
       await store().writePage(tenant, 'graph', [incident('1', '2026-11-20T12:00:00Z', 'resolved')]);
 
-      expect(await writer.writePage('graph', [incident('1', '2026-11-20T11:00:00Z', 'inProgress')])).toEqual({
+      expect(await writer.writePage('graph', [incident('1', '2026-11-20T11:00:00Z', 'inProgress')])).toMatchObject({
         changed: 1,
       });
 

@@ -30,6 +30,16 @@ export class FakeEventLog implements EventLog {
     return entry;
   }
 
+  /** The tenant's highest sequence, or undefined before its first event. */
+  lastSequence(tenantId: string): number | undefined {
+    return this.byTenant.get(tenantId.toLowerCase())?.at(-1)?.entry.sequence;
+  }
+
+  /** Forget the tenant's events (its snapshots were purged, as purging the history partition removes them). */
+  purge(tenantId: string): void {
+    this.byTenant.delete(tenantId.toLowerCase());
+  }
+
   /** Every tenant with at least one event. */
   tenants(): string[] {
     return [...this.byTenant.keys()].sort();

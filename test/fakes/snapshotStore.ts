@@ -2,13 +2,17 @@
  * In-memory SnapshotStore, faithful to TableSnapshotStore: the same page planning (planPage: unchanged content is
  * skipped, every other version goes to history keyed by version, the newest per incident becomes latest unless the
  * stored latest is newer), history written before latest, idempotent re-writes, `since` inclusive and compared as
- * instants, rows listed by tenant then RowKey, tenant IDs lower case, payloads returned as copies.
+ * instants, rows listed by tenant then RowKey, tenant IDs lower case, payloads returned as copies. Every new history
+ * row records one event into `events` (a FakeEventLog) by the Table store's rules: the same sequence clock, types
+ * and CloudEvent (shared/domain/incidentEvent.ts), the first stored copy of a version kept.
  */
 import { historyRowKey, tenantKey } from '../../shared/adapters/tables/keys.js';
 import { planPage, toVersion, type StoredLatest } from '../../shared/adapters/tables/snapshotRows.js';
 import { compareInstants } from '../../shared/domain/time.js';
+import { buildCloudEvent, EventSequenceClock, toMicros, typeVersions } from '../../shared/domain/incidentEvent.js';
 import type {
   Clock,
+  EventEntry,
   FetchedIncident,
   JsonObject,
   SnapshotQuery,
@@ -18,6 +22,7 @@ import type {
   StoredSnapshot,
   WriteResult,
 } from '../../shared/ports.js';
+import { FakeEventLog } from './eventLog.js';
 import { Faults, Journal } from './journal.js';
 
 interface Row {
@@ -50,6 +55,8 @@ export class FakeSnapshotStore implements SnapshotStore {
   constructor(
     private readonly clock: Clock,
     readonly journal = new Journal(),
+    /** The change feed this store records into: one event per new history row. */
+    readonly events = new FakeEventLog(),
   ) {}
 
   writer(tenantId: string): SnapshotWriter {
@@ -75,9 +82,6 @@ export class FakeSnapshotStore implements SnapshotStore {
         stored.set(v.idKey, { hash: row.snapshot.contentHash, lastUpdateKey: row.lastUpdateKey, etag: row.etag });
     }
     const plan = planPage(versions, stored);
-    const changed =
-      plan.certainlyNew +
-      plan.maybeExisting.filter((v) => !history.has(historyRowKey(v.idKey, v.lastUpdateKey))).length;
     const snapshotAt = this.clock.now().toISOString();
     const row = (v: (typeof versions)[number]): Row => ({
       snapshot: {
@@ -92,11 +96,39 @@ export class FakeSnapshotStore implements SnapshotStore {
       lastUpdateKey: v.lastUpdateKey,
       etag: `W/"${++this.etags}"`,
     });
-    for (const v of plan.history) history.set(historyRowKey(v.idKey, v.lastUpdateKey), row(v));
+    // The first stored copy of a version stays; only new history rows get an event (in sequence order).
+    const fresh = plan.history.filter((v) => !history.has(historyRowKey(v.idKey, v.lastUpdateKey)));
+    const seedMicros = toMicros(this.clock.now());
+    const last = this.events.lastSequence(tenantId);
+    const sequences = new EventSequenceClock(last !== undefined && last >= seedMicros ? last : undefined, seedMicros);
+    const recorded: EventEntry[] = [];
+    for (const { version: v, type } of typeVersions(fresh, (idKey) => stored.has(idKey))) {
+      const key = historyRowKey(v.idKey, v.lastUpdateKey);
+      const previous = [...history.entries()]
+        .filter(([k]) => k.startsWith(`${v.idKey}_`) && k.length === key.length && k < key)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .at(-1)?.[1];
+      history.set(key, row(v));
+      const entry: EventEntry = {
+        tenantId,
+        sequence: sequences.next(this.clock.now().getTime()),
+        incidentId: v.incidentId,
+        lastUpdateTime: v.lastUpdateTime,
+        type,
+        time: snapshotAt,
+      };
+      const event = buildCloudEvent({
+        entry,
+        source,
+        incident: copy(v.incident),
+        ...(previous !== undefined ? { previous: copy(previous.snapshot.incident) } : {}),
+      });
+      recorded.push(this.events.append(event));
+    }
     for (const v of plan.latest) latest.set(v.idKey, row(v));
     this.writes.push({ tenantId, incidentIds: incidents.map((i) => i.incidentId) });
     this.journal.add(`write ${tenantId} ${incidents.map((i) => i.incidentId).join(',')}`);
-    return { changed };
+    return recorded.length > 0 ? { changed: recorded.length, events: recorded } : { changed: 0 };
   }
 
   private partition(table: Partitions, tenantId: string): Map<string, Row> {
@@ -137,6 +169,7 @@ export class FakeSnapshotStore implements SnapshotStore {
     const tenantId = tenantKey(rawTenantId);
     this.latestRows.delete(tenantId);
     this.historyRows.delete(tenantId);
+    this.events.purge(tenantId);
     this.journal.add(`purge ${tenantId}`);
   }
 }

@@ -1,6 +1,7 @@
 /** The Table adapters on Azurite pass the same contract suites as the in-memory fakes (test/unit/contracts). */
 import { afterAll, beforeAll } from '@jest/globals';
 import { consentStateStoreContract } from '../../contracts/consentStateStore.contract.js';
+import { eventLogContract } from '../../contracts/eventLog.contract.js';
 import { leaseStoreContract } from '../../contracts/leaseStore.contract.js';
 import { runStoreContract } from '../../contracts/runStore.contract.js';
 import { snapshotStoreContract } from '../../contracts/snapshotStore.contract.js';
@@ -24,3 +25,4 @@ leaseStoreContract('Table adapter on Azurite', () => ({ store: fx.stores.leases,
 runStoreContract('Table adapter on Azurite', () => ({ store: fx.stores.runs, clock }));
 snapshotStoreContract('Table adapter on Azurite', () => fx.stores.snapshots);
 consentStateStoreContract('Table adapter on Azurite', () => fx.stores.consentStates);
+eventLogContract('Table adapter on Azurite', () => ({ store: fx.stores.snapshots, events: fx.stores.events, clock }));

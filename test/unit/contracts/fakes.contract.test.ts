@@ -1,5 +1,6 @@
 /** The in-memory fakes pass the same contract suites as the Table adapters (test/integration/tables/contracts.test.ts). */
 import { consentStateStoreContract } from '../../contracts/consentStateStore.contract.js';
+import { eventLogContract } from '../../contracts/eventLog.contract.js';
 import { leaseStoreContract } from '../../contracts/leaseStore.contract.js';
 import { runStoreContract } from '../../contracts/runStore.contract.js';
 import { snapshotStoreContract } from '../../contracts/snapshotStore.contract.js';
@@ -24,3 +25,4 @@ leaseStoreContract('in-memory fake', () => ({ store: leases, clock }));
 runStoreContract('in-memory fake', () => ({ store: runs, clock }));
 snapshotStoreContract('in-memory fake', () => snapshots);
 consentStateStoreContract('in-memory fake', () => consentStates);
+eventLogContract('in-memory fake', () => ({ store: snapshots, events: snapshots.events, clock }));
