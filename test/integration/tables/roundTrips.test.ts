@@ -10,7 +10,7 @@ import { createRequestCounter } from './requestCounter.js';
 import {
   byId,
   collect,
-  countRows,
+  historyAndEvents,
   fetched,
   graphIncident,
   newTenantId,
@@ -55,7 +55,7 @@ async function writeAll(
 const latestOf = async (tenantId: string) => byId(await collect(fx.stores.snapshots.latest({ tenantId })));
 
 describe('a collection writer', () => {
-  it('writes 1,000 new incidents in pages of 50 with one read of the partition and the transactions alone', async () => {
+  it('writes 1,000 new incidents in pages of 50 with one read of the partition, one event-sequence seed and the transactions alone', async () => {
     const tenantId = newTenantId();
     const all = incidents(1000, 3_000_000);
     const writer = fx.stores.snapshots.writer(tenantId);
@@ -64,13 +64,20 @@ describe('a collection writer', () => {
     expect(await writeAll((page) => writer.writePage('graph', page), all, 50)).toBe(1000);
 
     expect(counter.byKind.get('GET Incidents')).toBe(1);
+    // The writer's event sequence is seeded once, at its first event (one range read of the event rows).
+    expect(counter.byKind.get('GET IncidentHistory')).toBe(1);
+    // A page of 50: 50 (history row, event row) pairs = one transaction of 100, and one of latest rows.
     expect(counter.byKind.get('POST $batch')).toBe(40);
-    expect(counter.total).toBe(41);
+    expect(counter.total).toBe(42);
     process.stderr.write(`[tables] writer, 1000 new incidents in pages of 50: ${counter.total} round trips\n`);
     const stored = await latestOf(tenantId);
     expect(stored.size).toBe(1000);
     expect(stored.get('3000999')?.lastUpdateTime).toBe(all[999]?.lastUpdateTime);
-    expect(await countRows(fx.stores.clients.client('history'), tenantId)).toBe(1000);
+    expect(await historyAndEvents(fx.stores.clients.client('history'), tenantId)).toEqual({
+      versions: 1000,
+      events: 1000,
+      other: 0,
+    });
   });
 
   it('re-writing the same pages in a new collection reads the partition once and writes nothing', async () => {
@@ -99,7 +106,11 @@ describe('a collection writer', () => {
     expect(counter.byKind.get('POST $batch')).toBe(8);
     const stored = await latestOf(tenantId);
     expect([...stored.values()].every((s) => s.incident.status === 'v2')).toBe(true);
-    expect(await countRows(fx.stores.clients.client('history'), tenantId)).toBe(300);
+    expect(await historyAndEvents(fx.stores.clients.client('history'), tenantId)).toEqual({
+      versions: 300,
+      events: 300,
+      other: 0,
+    });
   });
 
   it('falls back to per-page lookups when the partition does not fit in one response, with the same results', async () => {

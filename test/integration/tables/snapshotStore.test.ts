@@ -5,6 +5,7 @@ import {
   byId,
   collect,
   countRows,
+  historyAndEvents,
   fetched,
   graphIncident,
   newTenantId,
@@ -125,7 +126,11 @@ describe('TableSnapshotStore versions', () => {
     );
     expect((await fx.stores.snapshots.writePage(tenantId, 'graph', page)).changed).toBe(30);
     expect((await fx.stores.snapshots.writePage(tenantId, 'graph', page)).changed).toBe(0);
-    expect(await countRows(fx.stores.clients.client('history'), tenantId)).toBe(30);
+    expect(await historyAndEvents(fx.stores.clients.client('history'), tenantId)).toEqual({
+      versions: 30,
+      events: 30,
+      other: 0,
+    });
     expect(await countRows(fx.stores.clients.client('incidents'), tenantId)).toBe(30);
   });
 
@@ -156,7 +161,11 @@ describe('TableSnapshotStore versions', () => {
     const [snap] = await latest(tenantId);
     expect(snap?.lastUpdateTime).toBe('2026-11-20T12:00:00.5Z');
     expect(snap?.incident).toEqual(newer);
-    expect(await countRows(fx.stores.clients.client('history'), tenantId)).toBe(2);
+    expect(await historyAndEvents(fx.stores.clients.client('history'), tenantId)).toEqual({
+      versions: 2,
+      events: 2,
+      other: 0,
+    });
   });
 
   it('two versions of one incident in one page: both in history, latest gets the newest', async () => {
@@ -180,7 +189,11 @@ describe('TableSnapshotStore versions', () => {
       [...versions].reverse().map((v) => fx.stores.snapshots.writePage(tenantId, 'graph', [fetched(v)])),
     );
     expect((await latest(tenantId))[0]?.incident).toEqual(versions[7]);
-    expect(await countRows(fx.stores.clients.client('history'), tenantId)).toBe(8);
+    expect(await historyAndEvents(fx.stores.clients.client('history'), tenantId)).toEqual({
+      versions: 8,
+      events: 8,
+      other: 0,
+    });
   });
 
   it('filters by since, inclusive and compared as instants across precisions', async () => {

@@ -48,6 +48,26 @@ export async function countRows(client: TableClient, partitionKey: string): Prom
   return n;
 }
 
+/**
+ * Rows of a tenant's IncidentHistory partition by kind: history rows (versions) and event rows (RowKeys from `~ev_`),
+ * counted from the raw table. Every version has exactly one event, so tests expect both equal.
+ */
+export async function historyAndEvents(
+  client: TableClient,
+  partitionKey: string,
+): Promise<{ versions: number; events: number; other: number }> {
+  const counts = { versions: 0, events: 0, other: 0 };
+  for await (const row of client.listEntities({
+    queryOptions: { filter: `PartitionKey eq '${partitionKey}'`, select: ['RowKey'] },
+  })) {
+    const key = String(row.rowKey);
+    if (!key.startsWith('~')) counts.versions++;
+    else if (key.startsWith('~ev_')) counts.events++;
+    else counts.other++;
+  }
+  return counts;
+}
+
 /** Deterministic pseudo-random bytes (mulberry32), so large payloads are poorly compressible yet reproducible. */
 export function seededBytes(seed: number, length: number): Buffer {
   let a = seed >>> 0;
