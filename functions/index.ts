@@ -16,3 +16,5 @@ import './http/tenantEnable.js';
 import './http/tenantDelete.js';
 import './http/health.js';
 import './http/status.js';
+import './http/incidentsList.js';
+import './http/incidentGet.js';

@@ -82,6 +82,8 @@ describe('the built function app in plain Node', () => {
       'consentCallback',
       'consentLink',
       'health',
+      'incidentGet',
+      'incidentsList',
       'status',
       'tenantCollect',
       'tenantDelete',
@@ -135,6 +137,8 @@ describe('the built function app in plain Node', () => {
       tenantDisable: http('tenantDisable', 'tenants/{id}/disable', 'POST', 'function'),
       tenantEnable: http('tenantEnable', 'tenants/{id}/enable', 'POST', 'function'),
       tenantDelete: http('tenantDelete', 'tenants/{id}', 'DELETE', 'function'),
+      incidentsList: http('incidentsList', 'incidents', 'GET', 'function'),
+      incidentGet: http('incidentGet', 'tenants/{tenantId}/incidents/{incidentId}', 'GET', 'function'),
     });
   });
 });
