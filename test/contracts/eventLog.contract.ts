@@ -242,11 +242,17 @@ export function eventLogContract(name: string, subject: () => EventLogSubject): 
       const tenant = newTenantId();
       await store.writePage(tenant, 'graph', [graph('71', '2026-11-20T10:00:00Z')]);
       await store.writePage(tenant, 'graph', [graph('71', '2026-11-20T11:00:00Z', { status: 'resolved' })]);
+      // A non-ASCII incident key sorts after `~`: it is still history, not an event row.
+      await store.writePage(tenant, 'graph', [graph('é72', '2026-11-20T09:00:00Z')]);
       const history = await collect(store.history({ tenantId: tenant }));
-      expect(history.map((s) => s.lastUpdateTime)).toEqual(['2026-11-20T10:00:00Z', '2026-11-20T11:00:00Z']);
+      expect(history.map((s) => `${s.incidentId}@${s.lastUpdateTime}`)).toEqual([
+        '71@2026-11-20T10:00:00Z',
+        '71@2026-11-20T11:00:00Z',
+        'é72@2026-11-20T09:00:00Z',
+      ]);
       expect(await collect(store.history({ tenantId: tenant, since: '2026-11-20T10:30:00Z' }))).toHaveLength(1);
-      expect(await collect(store.latest({ tenantId: tenant }))).toHaveLength(1);
-      expect(await all(tenant)).toHaveLength(2);
+      expect(await collect(store.latest({ tenantId: tenant }))).toHaveLength(2);
+      expect(await all(tenant)).toHaveLength(3);
     });
 
     it('an incident over 1 MiB of JSON is sent without alerts, flagged truncated with alertCount', async () => {

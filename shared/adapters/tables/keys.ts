@@ -65,15 +65,16 @@ export function tenantKey(tenantId: string): string {
 
 /**
  * Event rows (design §9) live in the IncidentHistory partition of their tenant, next to the history rows, so a
- * version's history row and its event row are written in one entity-group transaction. Their RowKeys start with
- * `~` (0x7E), which sorts after every incident key (encodeKey never yields a leading `~`), so history scans stop
- * before them (`RowKey lt '~'`) and "entries after sequence N" is one range query.
+ * version's history row and its event row are written in one entity-group transaction. Their RowKeys are
+ * `~ev_` + the sequence in 16 digits: encodeKey never yields a leading `~`, so no incident key starts with it, the
+ * event rows form one contiguous range ("entries after sequence N" is one range query), and history scans exclude
+ * exactly that range (HISTORY_ROWS_FILTER). Incident keys of ASCII IDs (every ID the APIs issue) sort before it.
  */
 export const EVENT_ROW_PREFIX = '~ev_';
-/** Every RowKey of the history partition at or above this is not a history row. */
-export const NON_HISTORY_ROW_FROM = '~';
 /** The first RowKey after every event row (`` ` `` follows `_`). */
 export const EVENT_ROWS_END = '~ev`';
+/** The $filter clause that keeps history rows and leaves out the event rows of a history partition. */
+export const HISTORY_ROWS_FILTER = `(RowKey lt '${EVENT_ROW_PREFIX}' or RowKey ge '${EVENT_ROWS_END}')`;
 /** Digits of a sequence in a RowKey: Number.MAX_SAFE_INTEGER has 16. */
 export const SEQUENCE_DIGITS = 16;
 
@@ -92,7 +93,7 @@ export function sequenceOfEventRowKey(rowKey: string): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
 }
 
-/** Whether a RowKey of the IncidentHistory table is a history row (not an event row or other `~` row). */
+/** Whether a RowKey of the IncidentHistory table is a history row (incident keys never start with `~`). */
 export function isHistoryRowKey(rowKey: string): boolean {
-  return !rowKey.startsWith(NON_HISTORY_ROW_FROM);
+  return !rowKey.startsWith('~');
 }

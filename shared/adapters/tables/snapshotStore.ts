@@ -47,7 +47,7 @@ import {
   eventRowKey,
   historyRowKey,
   isHistoryRowKey,
-  NON_HISTORY_ROW_FROM,
+  HISTORY_ROWS_FILTER,
   sequenceOfEventRowKey,
   tenantKey,
 } from './keys.js';
@@ -459,7 +459,7 @@ export class TableSnapshotStore implements SnapshotStore {
     return this.scan(this.incidents, query, 'read latest incidents', false);
   }
 
-  /** History rows only: the partition's event rows (RowKeys from `~`) are outside the query's range. */
+  /** History rows only: the query leaves out the partition's event rows (the `~ev_` range). */
   history(query: SnapshotQuery = {}): AsyncIterable<StoredSnapshot> {
     return this.scan(this.historyTable, query, 'read incident history', true);
   }
@@ -474,7 +474,7 @@ export class TableSnapshotStore implements SnapshotStore {
     const filters: string[] = [];
     if (query.tenantId !== undefined)
       filters.push(`PartitionKey eq '${tenantKey(query.tenantId).replace(/'/g, "''")}'`);
-    if (historyOnly) filters.push(`RowKey lt '${NON_HISTORY_ROW_FROM}'`);
+    if (historyOnly) filters.push(HISTORY_ROWS_FILTER);
     // Prefilter on the fixed-width column, then compare exactly as instants.
     if (since !== undefined) filters.push(`lastUpdateKey ge '${since}'`);
     const pages = client

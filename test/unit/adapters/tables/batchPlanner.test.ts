@@ -4,6 +4,7 @@ import {
   type BatchOp,
   operationSize,
   planBatches,
+  planGroupedBatches,
 } from '../../../../shared/adapters/tables/batchPlanner.js';
 
 const op = (pk: string, rk: string, bytes = 10): BatchOp => ({
@@ -47,5 +48,37 @@ describe('planBatches', () => {
 
   it('estimates binary as base64 on the wire', () => {
     expect(operationSize(op('p', 'r', 300_000))).toBeGreaterThan(400_000);
+  });
+});
+
+describe('planGroupedBatches', () => {
+  it('never splits a group across transactions', () => {
+    // 99 single rows, then a pair: the pair would straddle the 100th slot, so it starts the next batch whole.
+    const groups = [
+      ...Array.from({ length: 99 }, (_, i) => [op('p', `r${String(i).padStart(3, '0')}`)]),
+      [op('p', 'h1'), op('p', '~ev_1')],
+      [op('p', 'h2'), op('p', '~ev_2')],
+    ];
+    const batches = planGroupedBatches(groups);
+    expect(batches.map((b) => b.length)).toEqual([99, 4]);
+    expect(batches[1]?.map((o) => o.entity.rowKey)).toEqual(['h1', '~ev_1', 'h2', '~ev_2']);
+  });
+
+  it('fills by body size with whole groups', () => {
+    const big = Math.floor(BATCH_BODY_BUDGET_BYTES / 3);
+    const batches = planGroupedBatches([
+      [op('p', 'a', big), op('p', '~a')],
+      [op('p', 'b', big), op('p', '~b')],
+      [op('p', 'c', big), op('p', '~c')],
+    ]);
+    expect(batches.map((b) => b.map((o) => o.entity.rowKey))).toEqual([
+      ['a', '~a', 'b', '~b'],
+      ['c', '~c'],
+    ]);
+  });
+
+  it('refuses a group that cannot be one transaction', () => {
+    expect(() => planGroupedBatches([[op('p', 'a'), op('q', 'b')]])).toThrow(RangeError);
+    expect(() => planGroupedBatches([[op('p', 'a'), op('p', 'a')]])).toThrow(RangeError);
   });
 });

@@ -3,9 +3,13 @@ import {
   assertSafeKey,
   decodeKey,
   encodeKey,
-  historyRowKey,
+  EVENT_ROW_PREFIX,
+  eventRowKey,
   HISTORY_SUFFIX_LENGTH,
+  historyRowKey,
   idKeyOfHistoryRowKey,
+  isHistoryRowKey,
+  sequenceOfEventRowKey,
 } from '../../../../shared/adapters/tables/keys.js';
 
 describe('table keys', () => {
@@ -39,5 +43,27 @@ describe('table keys', () => {
     expect(rk).toBe('a_b_2026-11-20T10:00:00.1234567Z');
     expect(rk.length - 'a_b'.length).toBe(HISTORY_SUFFIX_LENGTH);
     expect(idKeyOfHistoryRowKey(rk)).toBe('a_b');
+  });
+});
+
+describe('event row keys', () => {
+  it('sort numerically after every history key, and parse back', () => {
+    const keys = [eventRowKey(9), eventRowKey(10), eventRowKey(1_732_000_000_000_000)];
+    expect([...keys].sort()).toEqual(keys);
+    expect(keys.map(sequenceOfEventRowKey)).toEqual([9, 10, 1_732_000_000_000_000]);
+    expect(eventRowKey(Number.MAX_SAFE_INTEGER)).toBe('~ev_9007199254740991');
+    expect(historyRowKey(encodeKey('123'), '2026-11-20T10:00:00.0000000Z') < EVENT_ROW_PREFIX).toBe(true);
+    expect(encodeKey('\u{10FFFF}zz').startsWith(EVENT_ROW_PREFIX)).toBe(false);
+    expect(isHistoryRowKey(historyRowKey('123', '2026-11-20T10:00:00.0000000Z'))).toBe(true);
+    expect(isHistoryRowKey(keys[0] as string)).toBe(false);
+    expect(sequenceOfEventRowKey('123_2026-11-20T10:00:00.0000000Z')).toBeUndefined();
+    expect(() => eventRowKey(-1)).toThrow();
+    expect(() => eventRowKey(1.5)).toThrow();
+  });
+
+  it('an incident ID starting with ~ is escaped, so it never sorts among event rows', () => {
+    expect(encodeKey('~ev_1')).toBe('%7Eev_1');
+    expect(decodeKey(encodeKey('~ev_1'))).toBe('~ev_1');
+    expect(encodeKey('a~b')).toBe('a~b');
   });
 });
