@@ -79,7 +79,10 @@ export async function measureConcurrency(
 
   let figures: TruthFigures = { ...ZERO_TRUTH };
   for (const t of tenants)
-    figures = addFigures(figures, await compareWithTruth(a.services.snapshots, stack.world, source, t));
+    figures = addFigures(
+      figures,
+      await compareWithTruth(a.services.snapshots, stack.world, source, t, stack.env.AzureWebJobsStorage),
+    );
   return {
     source,
     tenants: tenants.length,

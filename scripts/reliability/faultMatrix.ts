@@ -91,7 +91,10 @@ export async function runFaultCase(
 
   let figures: TruthFigures = { ...ZERO_TRUTH };
   for (const t of tenants)
-    figures = addFigures(figures, await compareWithTruth(second.services.snapshots, stack.world, source, t));
+    figures = addFigures(
+      figures,
+      await compareWithTruth(second.services.snapshots, stack.world, source, t, stack.env.AzureWebJobsStorage),
+    );
   for (const r of [...run1.tenants, ...run2.tenants]) if (r.error) options.messages.push(r.error.message);
 
   const byId1 = new Map(run1.tenants.map((r) => [r.tenantId, r]));

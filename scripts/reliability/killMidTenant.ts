@@ -116,6 +116,7 @@ export async function killMidTenant(options: KillOptions): Promise<KillRow> {
     stack.world,
     options.switchTo ? 'per-row' : source,
     victim,
+    stack.env.AzureWebJobsStorage,
   );
   return {
     source,

@@ -57,6 +57,9 @@ async function main(): Promise<number> {
           r.stale +
           r.duplicateHistory +
           r.historyGaps +
+          r.versionsWithoutEvent +
+          r.eventsWithoutVersion +
+          r.duplicateEvents +
           r.foreign +
           r.checkpointRegressions +
           r.bystandersNotOk +
@@ -91,7 +94,16 @@ async function main(): Promise<number> {
     for (const k of kills)
       check(
         k.killedAtPoint &&
-          k.lost + k.stale + k.duplicateHistory + k.historyGaps + k.checkpointRegressions + k.notRecovered === 0,
+          k.lost +
+            k.stale +
+            k.duplicateHistory +
+            k.historyGaps +
+            k.versionsWithoutEvent +
+            k.eventsWithoutVersion +
+            k.duplicateEvents +
+            k.checkpointRegressions +
+            k.notRecovered ===
+            0,
       );
 
     progress('storage outage…');
@@ -119,7 +131,16 @@ async function main(): Promise<number> {
       if (o.dataSurvived)
         check(
           o.outageHappened &&
-            o.lost + o.stale + o.duplicateHistory + o.historyGaps + o.checkpointRegressions + o.notRecovered === 0,
+            o.lost +
+              o.stale +
+              o.duplicateHistory +
+              o.historyGaps +
+              o.versionsWithoutEvent +
+              o.eventsWithoutVersion +
+              o.duplicateEvents +
+              o.checkpointRegressions +
+              o.notRecovered ===
+              0,
         );
 
     progress('concurrency…');
@@ -127,7 +148,17 @@ async function main(): Promise<number> {
     for (const source of SOURCES)
       races.push(await measureConcurrency(stack, allocator, source, quick ? 4 : 8, logLines));
     for (const c of races)
-      check(c.lost + c.stale + c.duplicateHistory + c.checkpointRegressions + c.lostCheckpointUpdates === 0);
+      check(
+        c.lost +
+          c.stale +
+          c.duplicateHistory +
+          c.versionsWithoutEvent +
+          c.eventsWithoutVersion +
+          c.duplicateEvents +
+          c.checkpointRegressions +
+          c.lostCheckpointUpdates ===
+          0,
+      );
 
     progress('isolation…');
     const isolation = await measureIsolation(stack, allocator, SOURCES, logLines);

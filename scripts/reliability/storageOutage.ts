@@ -121,7 +121,10 @@ export async function storageOutage(options: OutageOptions): Promise<OutageRow> 
   await recorder.observeStore(second.services.tenants, tenants);
   let figures: TruthFigures = { ...ZERO_TRUTH };
   for (const t of tenants)
-    figures = addFigures(figures, await compareWithTruth(second.services.snapshots, stack.world, options.source, t));
+    figures = addFigures(
+      figures,
+      await compareWithTruth(second.services.snapshots, stack.world, options.source, t, stack.env.AzureWebJobsStorage),
+    );
   await proxy.stop();
   return {
     source: options.source,

@@ -3,8 +3,12 @@
  * lost — an incident the API has that the store has no latest row for;
  * stale — a latest row whose content differs from what the API returns now;
  * duplicateHistory — two history rows of one incident with identical content (the same version written twice);
- * historyGaps — a latest row whose version has no history row.
+ * historyGaps — a latest row whose version has no history row;
+ * versionsWithoutEvent / eventsWithoutVersion / duplicateEvents — from the raw IncidentHistory partition: a history
+ * row no event row points to, an event row whose history row is missing, and every event beyond the first for one
+ * version (design §9: exactly one event per stored version).
  */
+import { TableClient } from '@azure/data-tables';
 import { contentHash } from '../../shared/adapters/tables/canonicalJson.js';
 import type { SnapshotStore, SourceKind } from '../../shared/ports.js';
 import type { DefenderWorld } from '../../devstack/stack.js';
@@ -16,6 +20,9 @@ export interface TruthFigures {
   historyGaps: number;
   /** Rows of incidents the API does not have for this tenant (another tenant's data, or invented). */
   foreign: number;
+  versionsWithoutEvent: number;
+  eventsWithoutVersion: number;
+  duplicateEvents: number;
 }
 
 export const ZERO_TRUTH: Readonly<TruthFigures> = Object.freeze({
@@ -24,6 +31,9 @@ export const ZERO_TRUTH: Readonly<TruthFigures> = Object.freeze({
   duplicateHistory: 0,
   historyGaps: 0,
   foreign: 0,
+  versionsWithoutEvent: 0,
+  eventsWithoutVersion: 0,
+  duplicateEvents: 0,
 });
 
 export function addFigures(a: TruthFigures, b: TruthFigures): TruthFigures {
@@ -33,6 +43,9 @@ export function addFigures(a: TruthFigures, b: TruthFigures): TruthFigures {
     duplicateHistory: a.duplicateHistory + b.duplicateHistory,
     historyGaps: a.historyGaps + b.historyGaps,
     foreign: a.foreign + b.foreign,
+    versionsWithoutEvent: a.versionsWithoutEvent + b.versionsWithoutEvent,
+    eventsWithoutVersion: a.eventsWithoutVersion + b.eventsWithoutVersion,
+    duplicateEvents: a.duplicateEvents + b.duplicateEvents,
   };
 }
 
@@ -51,6 +64,7 @@ export async function compareWithTruth(
   world: DefenderWorld,
   source: SourceKind | 'per-row',
   tenantId: string,
+  storageConnectionString: string | undefined,
 ): Promise<TruthFigures> {
   const truths = {
     graph: truthOf(world, 'graph', tenantId),
@@ -80,5 +94,39 @@ export async function compareWithTruth(
     versions.add(version);
   }
   for (const [id, hash] of latestHashes) if (!versions.has(`${id}\u0000${hash}`)) figures.historyGaps++;
-  return figures;
+  return { ...figures, ...(await eventTruth(storageConnectionString, tenantId)) };
+}
+
+/**
+ * Versions and events of one tenant counted from the raw IncidentHistory partition (keys and the event rows'
+ * `historyRowKey` only): event rows are the RowKeys starting `~ev_`, every other row is a version.
+ */
+export async function eventTruth(
+  connectionString: string | undefined,
+  tenantId: string,
+): Promise<Pick<TruthFigures, 'versionsWithoutEvent' | 'eventsWithoutVersion' | 'duplicateEvents'>> {
+  if (connectionString === undefined) throw new Error('eventTruth needs the storage connection string (Azurite).');
+  const client = TableClient.fromConnectionString(connectionString, 'IncidentHistory', {
+    allowInsecureConnection: true,
+  });
+  const versions = new Set<string>();
+  const events = new Map<string, number>();
+  for await (const row of client.listEntities<{ historyRowKey?: unknown }>({
+    queryOptions: { filter: `PartitionKey eq '${tenantId.toLowerCase()}'`, select: ['RowKey', 'historyRowKey'] },
+  })) {
+    const key = String(row.rowKey);
+    if (key.startsWith('~ev_')) {
+      const target = String(row.historyRowKey);
+      events.set(target, (events.get(target) ?? 0) + 1);
+    } else versions.add(key);
+  }
+  let versionsWithoutEvent = 0;
+  for (const v of versions) if (!events.has(v)) versionsWithoutEvent++;
+  let eventsWithoutVersion = 0;
+  let duplicateEvents = 0;
+  for (const [target, count] of events) {
+    if (!versions.has(target)) eventsWithoutVersion += count;
+    else duplicateEvents += count - 1;
+  }
+  return { versionsWithoutEvent, eventsWithoutVersion, duplicateEvents };
 }
