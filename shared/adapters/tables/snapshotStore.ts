@@ -14,6 +14,11 @@
  * EventSequenceClock per writer, seeded from the stored event rows (see its docstring), and the transactions of
  * one write are submitted one after another in sequence order, so a reader of "entries after sequence N" never sees
  * a later sequence committed before an earlier one of the same writer.
+ *
+ * `incident.created` is decided from the stored latest row (none → the oldest new version of the incident is its
+ * first), which costs no extra read. One case it cannot see: a crash after a version's history transaction but
+ * before its latest row, and the incident changing before the rerun — the rerun's newer version is then typed
+ * `incident.created` although an older version is stored (its CloudEvent still has a unique id and sequence).
  */
 import type { TableClient } from '@azure/data-tables';
 import { mapBounded } from '../../lib/bounded.js';
