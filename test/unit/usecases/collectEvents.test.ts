@@ -1,0 +1,97 @@
+/**
+ * The change feed through collectTenant (design §9) on the fakes: every new version written by a collection gets
+ * exactly one event — a first collection, an overlap re-read, a failed run and its rerun, a changed incident and
+ * two versions of one incident in one page — with sequences strictly increasing per tenant across runs.
+ */
+import { describe, expect, it } from '@jest/globals';
+import type { FetchedIncident, IncidentPage } from '../../../shared/ports.js';
+import { collectTenant, type CollectRequest } from '../../../shared/usecases/collectTenant.js';
+import { fakeWorld } from '../../fakes/index.js';
+
+const T = '0a1b2c3d-0000-4000-8000-0000000000e1';
+
+function incident(id: string, at: string, status = 'active'): FetchedIncident {
+  return { incidentId: id, lastUpdateTime: at, incident: { id, lastUpdateDateTime: at, status, severity: 'low' } };
+}
+
+describe('collectTenant records one event per new version', () => {
+  let pages: IncidentPage[] = [];
+  let failAtPage: number | undefined;
+  const w = fakeWorld({
+    source: {
+      scripts: {
+        [T]: {
+          pages: () => pages,
+          get failAt() {
+            return failAtPage === undefined ? undefined : { page: failAtPage, error: new Error('connection reset') };
+          },
+        },
+      },
+    },
+  });
+  w.tenants.seed({ tenantId: T, displayName: 'Contoso', status: 'active', consentedAt: '2026-01-01T00:00:00.000Z' });
+  let run = 0;
+  const collect = () => {
+    w.clock.advance(3_600_000);
+    const runId = `run-${++run}`;
+    const request: CollectRequest = { tenantId: T, runId, owner: `run:${runId}/worker-1` };
+    return collectTenant(w, request);
+  };
+  const versions = async () =>
+    (await w.snapshots.events.read(T, -1, 1000)).map(
+      (e) => `${e.incidentId}@${e.lastUpdateTime.slice(11, 16)} ${e.type}`,
+    );
+
+  it('a first collection: one incident.created per incident', async () => {
+    pages = [
+      { incidents: [incident('1', '2026-11-24T10:00:00Z'), incident('2', '2026-11-24T10:30:00Z')] },
+      { incidents: [incident('3', '2026-11-24T11:00:00Z')], checkpoint: '2026-11-24T11:00:00Z' },
+    ];
+    expect((await collect()).incidentsChanged).toBe(3);
+    expect(await versions()).toEqual([
+      '1@10:00 incident.created',
+      '2@10:30 incident.created',
+      '3@11:00 incident.created',
+    ]);
+  });
+
+  it('re-reading the same versions (overlap, rerun) adds no event', async () => {
+    expect((await collect()).incidentsChanged).toBe(0);
+    expect(await versions()).toHaveLength(3);
+  });
+
+  it('a run failing after its first page, then a rerun: each new version once', async () => {
+    pages = [
+      { incidents: [incident('1', '2026-11-24T12:00:00Z', 'resolved'), incident('4', '2026-11-24T12:00:00Z')] },
+      { incidents: [incident('5', '2026-11-24T12:30:00Z')], checkpoint: '2026-11-24T12:30:00Z' },
+    ];
+    failAtPage = 2;
+    expect((await collect()).status).toBe('failed');
+    failAtPage = undefined;
+    expect((await collect()).incidentsChanged).toBe(1);
+    expect((await versions()).slice(3)).toEqual([
+      '1@12:00 incident.updated',
+      '4@12:00 incident.created',
+      '5@12:30 incident.created',
+    ]);
+    const updated = (await w.snapshots.events.read(T, -1, 1000))[3]!;
+    const event = await w.snapshots.events.cloudEvent(updated);
+    expect(event.data).toMatchObject({ changedFields: ['status'], previous: { status: 'active' } });
+  });
+
+  it('two versions of one incident in a page: both recorded, in version order; sequences only grow', async () => {
+    pages = [
+      {
+        incidents: [incident('6', '2026-11-24T13:30:00Z', 'resolved'), incident('6', '2026-11-24T13:00:00Z')],
+        checkpoint: '2026-11-24T13:30:00Z',
+      },
+    ];
+    expect((await collect()).incidentsChanged).toBe(2);
+    expect((await versions()).slice(6)).toEqual(['6@13:00 incident.created', '6@13:30 incident.updated']);
+    const sequences = (await w.snapshots.events.read(T, -1, 1000)).map((e) => e.sequence);
+    for (let i = 1; i < sequences.length; i++) expect(sequences[i]).toBeGreaterThan(sequences[i - 1]!);
+    const history = [];
+    for await (const s of w.snapshots.history({ tenantId: T })) history.push(s);
+    expect(history).toHaveLength(sequences.length);
+  });
+});
