@@ -4,6 +4,7 @@
  * the legacy Defender API and an Azure Monitor Logs Ingestion endpoint as HTTPS simulators sharing one run-time CA,
  * plus Azurite — and the environment (design §3 settings) that points the collector at them.
  */
+import { AppInsightsSim } from './appInsights.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -28,6 +29,7 @@ import { DefenderWorld, type SimTenantSpec } from './world.js';
 export type { SimTenantSpec } from './world.js';
 export type { Fault, SimRequest } from './simServer.js';
 export { DefenderWorld } from './world.js';
+export { AppInsightsSim } from './appInsights.js';
 export { EntraSim } from './entra.js';
 export { KeyVaultSim } from './keyVault.js';
 export { GraphSim } from './graph.js';
@@ -69,6 +71,11 @@ export interface StackOptions {
    * trusting it. The secret is registered in every mode.
    */
   credential?: 'secret' | 'certificate' | 'federated';
+  /**
+   * Start the Application Insights ingestion stand-in (devstack/appInsights.ts) and put its connection string in
+   * `env` (APPLICATIONINSIGHTS_CONNECTION_STRING): the collector then sends its telemetry there. Default false.
+   */
+  appInsights?: boolean;
 }
 
 export interface LocalStack {
@@ -94,6 +101,8 @@ export interface LocalStack {
   readonly partnerCertificate?: PartnerCertificate;
   /** With `credential: 'federated'`: the managed identity the app trusts. */
   readonly managedIdentity?: { readonly clientId: string; readonly principalId: string };
+  /** With `appInsights: true`: the ingestion stand-in the collector's telemetry goes to. */
+  readonly appInsights?: AppInsightsSim;
   trustInProcess(): void;
   stop(): Promise<void>;
 }
@@ -136,8 +145,9 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
   const ca = await writeCaFile(certs.caPem);
   const started: SimServer[] = [];
   let azurite: Azurite | undefined;
+  const appInsights = options.appInsights ? new AppInsightsSim() : undefined;
   const cleanup = async () => {
-    await Promise.all(started.map((s) => s.stop()));
+    await Promise.all([...started.map((s) => s.stop()), appInsights?.stop()]);
     await azurite?.stop();
     await rm(ca.dir, { recursive: true, force: true });
   };
@@ -179,6 +189,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     const servers = [entra, keyVault, subscriptionVault, logsIngestion, graph, legacy];
     for (const server of servers) started.push(server);
     await Promise.all(servers.map((s) => s.start(certs)));
+    await appInsights?.start(certs);
     azurite = await azuriteStarting;
 
     entra.latencyMs = options.latency?.tokenMs ?? 0;
@@ -249,6 +260,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       AZURE_CLIENT_SECRET: readerSecret,
       NODE_EXTRA_CA_CERTS: ca.file,
       ...(azurite ? { AzureWebJobsStorage: azurite.connectionString } : {}),
+      ...(appInsights ? { APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.connectionString() } : {}),
     };
     let stopped = false;
     return {
@@ -267,6 +279,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       partnerSecret,
       ...(partnerCertificate ? { partnerCertificate } : {}),
       ...(managedIdentity ? { managedIdentity } : {}),
+      ...(appInsights ? { appInsights } : {}),
       trustInProcess: () => trustCa(certs.caPem),
       stop: async () => {
         if (stopped) return;

@@ -20,9 +20,10 @@ import {
 } from './adapters/partnerCredential.js';
 import { normaliseCredential } from './domain/credentialValue.js';
 import { registerSecret, stderrLogger } from './log.js';
-import { LEGACY_RETIREMENT, legacyDeadlineNear } from './ports.js';
+import { LEGACY_RETIREMENT, legacyDeadlineNear, noMetrics } from './ports.js';
 import type {
   Clock,
+  CollectorMetrics,
   ConsentStateStore,
   DeliveryHealth,
   SubscriptionSummary,
@@ -63,6 +64,8 @@ export interface ServiceOptions {
   readonly tables?: TableStoreOptions;
   /** Environment for the Key Vault/Storage identity (AZURE_CLIENT_ID…); defaults to process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Where the core's metrics go (shared/telemetry/ when telemetry is on); default: nowhere. */
+  readonly metrics?: CollectorMetrics;
 }
 
 export interface Services {
@@ -98,6 +101,8 @@ export interface Services {
   readonly deliveryHealth?: () => Promise<DeliveryHealth>;
   /** Delivery's subscriptions for the status page: set by the delivery wiring; while undefined it says none. */
   readonly subscriptionList?: () => Promise<readonly SubscriptionSummary[]>;
+  /** The process's metrics (`noMetrics` when telemetry is off). */
+  readonly metrics: CollectorMetrics;
   /** Create the tables once per process. */
   ready(): Promise<void>;
   collectDeps(): CollectDeps;
@@ -135,6 +140,7 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
   const logger = options.logger ?? stderrLogger();
   const clock = options.clock ?? systemClock;
   const env = options.env ?? process.env;
+  const metrics = options.metrics ?? noMetrics;
   if (settings.partnerClientSecret !== undefined)
     registerSecret(normaliseCredential(settings.partnerClientSecret).value);
 
@@ -185,7 +191,7 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
         );
     }
   });
-  const http = lazy(() => createIncidentHttp({ logger, ...options.http }));
+  const http = lazy(() => createIncidentHttp({ logger, metrics, ...options.http }));
   // One token provider, limiter and source per source kind, each built on first use.
   const tokensFor = (kind: SourceKind): EntraTokenProvider =>
     new EntraTokenProvider({
@@ -250,6 +256,7 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
     settings,
     logger,
     clock,
+    metrics,
     get tenants() {
       return tables().tenants;
     },
@@ -302,6 +309,7 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
       clock,
       logger,
       sync,
+      metrics,
     }),
     runDeps: () => ({ ...services.collectDeps(), runs: services.runs, concurrency: settings.tenantConcurrency }),
     planDeps: () => ({

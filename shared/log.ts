@@ -59,13 +59,93 @@ function serialise(fields: Record<string, unknown>): string {
   });
 }
 
-/** A logger writing one redacted JSON object per line to `sink`. */
+/** A value OpenTelemetry can carry as one attribute. */
+export type LogAttribute = string | number | boolean | string[] | number[] | boolean[];
+
+/**
+ * One log line as structured data, for telemetry: every field a separate attribute (nested objects flattened to
+ * `a.b` keys, nulls dropped), taken from the already redacted line, so nothing reaches an exporter that the line
+ * would not show. `time`, `level` and `event` are attributes too.
+ */
+export interface LogRecordData {
+  readonly level: LogLevel;
+  readonly event: string;
+  /** ISO-8601 UTC instant the line was written. */
+  readonly time: string;
+  readonly attributes: Readonly<Record<string, LogAttribute>>;
+}
+
+/** Receives every line any logger of this module writes, as structured data (telemetry). */
+export type LogRecordListener = (record: LogRecordData) => void;
+
+const recordListeners = new Set<LogRecordListener>();
+
+/**
+ * Send every line written from now on (by any logger of this module, whatever its sink or level filter) to
+ * `listener` as well. Returns the function that stops it. A listener that throws is ignored: telemetry never
+ * breaks logging.
+ */
+export function addLogRecordListener(listener: LogRecordListener): () => void {
+  recordListeners.add(listener);
+  return () => void recordListeners.delete(listener);
+}
+
+function isPrimitiveArray(value: unknown[]): value is string[] | number[] | boolean[] {
+  const kinds = new Set(value.map((v) => typeof v));
+  return kinds.size <= 1 && [...kinds].every((k) => k === 'string' || k === 'number' || k === 'boolean');
+}
+
+function flatten(value: unknown, prefix: string, out: Record<string, LogAttribute>): void {
+  if (value === null || value === undefined) return;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+    out[prefix] = value;
+  } else if (Array.isArray(value)) {
+    if (isPrimitiveArray(value)) out[prefix] = value;
+    else value.forEach((item, i) => flatten(item, `${prefix}.${i}`, out));
+  } else if (typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) flatten(inner, prefix ? `${prefix}.${key}` : key, out);
+  }
+}
+
+/** The attributes of a redacted JSON line (see LogRecordData). */
+export function toLogRecord(line: string): LogRecordData {
+  const parsed = JSON.parse(line) as Record<string, unknown>;
+  const attributes: Record<string, LogAttribute> = {};
+  flatten(parsed, '', attributes);
+  return {
+    level: parsed.level as LogLevel,
+    event: String(parsed.event),
+    time: String(parsed.time),
+    attributes,
+  };
+}
+
+function notifyListeners(line: string): void {
+  if (recordListeners.size === 0) return;
+  let record: LogRecordData;
+  try {
+    record = toLogRecord(line);
+  } catch {
+    return;
+  }
+  for (const listener of recordListeners) {
+    try {
+      listener(record);
+    } catch {
+      // Telemetry must never break the product's logging.
+    }
+  }
+}
+
+/** A logger writing one redacted JSON object per line to `sink` (and to every record listener). */
 export function createLogger(
   sink: LogSink,
   base: Record<string, unknown> = {},
 ): Logger & { child(extra: Record<string, unknown>): Logger } {
   const write = (level: LogLevel, event: string, fields?: Record<string, unknown>) => {
-    sink(level, redact(serialise({ time: new Date().toISOString(), level, event, ...base, ...fields })));
+    const line = redact(serialise({ time: new Date().toISOString(), level, event, ...base, ...fields }));
+    sink(level, line);
+    notifyListeners(line);
   };
   return {
     info: (event, fields) => write('info', event, fields),

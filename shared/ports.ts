@@ -429,6 +429,39 @@ export interface Logger {
   error(event: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * The collector's metrics (issue 12): what the core reports, with no OpenTelemetry type in sight. The adapter in
+ * shared/telemetry/ turns each call into an OTel instrument measurement (names in its docstring); `noMetrics` drops
+ * everything (telemetry off, unit tests). Tenant IDs are attributes: bounded by the number of customer tenants.
+ */
+export interface CollectorMetrics {
+  /** `count` new IncidentHistory versions were written for `tenantId` from `source` (one page's `changed`). */
+  incidentVersionsWritten(tenantId: string, source: SourceKind, count: number): void;
+  /** One tenant's collection ended: `status` of the run result, and its error code when it has one. */
+  tenantOutcome(tenantId: string, status: TenantRunResult['status'], errorCode?: string): void;
+  /**
+   * The tenant's checkpoint after a successful collection (an API `lastUpdate…` instant, ISO-8601): the gauge
+   * reports its age in seconds (now − checkpoint) each time metrics are exported.
+   */
+  checkpoint(tenantId: string, checkpoint: string): void;
+  /** The incidents API (or Entra) was retried for `tenantId`: `status` is the HTTP status, undefined on a network error; 429 counts as throttled too. */
+  httpRetry(tenantId: string, status: number | undefined): void;
+  /** Delivery (design §9): events waiting for `subscriptionId` (new and retrying) after a delivery pass. */
+  deliveryBacklog(subscriptionId: string, pending: number): void;
+  /** Delivery (design §9): `count` events of `subscriptionId` were dead-lettered (their last attempt failed). */
+  deadLettered(subscriptionId: string, count: number): void;
+}
+
+/** Metrics that go nowhere: the default when telemetry is off. */
+export const noMetrics: CollectorMetrics = {
+  incidentVersionsWritten: () => undefined,
+  tenantOutcome: () => undefined,
+  checkpoint: () => undefined,
+  httpRetry: () => undefined,
+  deliveryBacklog: () => undefined,
+  deadLettered: () => undefined,
+};
+
 // ---------------------------------------------------------------------------------------------------------------
 // The change feed and its delivery (design §9). The seams between event recording (the snapshot write path),
 // the delivery engine (usecases/delivery*), the sinks (webhook, Log Analytics) and the subscription store.

@@ -12,7 +12,7 @@ import {
   isTransientNetworkCode,
   TRANSIENT_NETWORK_CODES,
 } from '../domain/errors.js';
-import type { JsonObject, Logger, TokenProvider } from '../ports.js';
+import type { CollectorMetrics, JsonObject, Logger, TokenProvider } from '../ports.js';
 import type { RateLimiter } from './rateLimiter.js';
 import { RequestStats } from './requestStats.js';
 import { apiErrorOf, parseRetryAfter, parseTryAgainIn, retryDelayMs, type BackoffOptions } from './retryPolicy.js';
@@ -38,6 +38,8 @@ export interface IncidentHttpOptions {
   readonly backoff?: Partial<BackoffOptions>;
   readonly stats?: RequestStats;
   readonly logger?: Logger;
+  /** Retries and 429s are counted here too (issue 12), per tenant. */
+  readonly metrics?: CollectorMetrics;
 }
 
 /** Who a request is for: the tenant's token provider and limiter are consulted on every attempt. */
@@ -141,7 +143,7 @@ function buildClient(options: IncidentHttpOptions, stats: RequestStats, backoff:
       errorCodes: RETRY_ERROR_CODES,
       // got refuses to retry when Retry-After exceeds this; we cap the wait ourselves in calculateDelay.
       maxRetryAfter: 86_400_000,
-      calculateDelay: (retry) => delayFor(retry, backoff, stats, options.logger),
+      calculateDelay: (retry) => delayFor(retry, backoff, stats, options.logger, options.metrics),
     },
     hooks: {
       beforeRequest: [
@@ -161,7 +163,13 @@ function buildClient(options: IncidentHttpOptions, stats: RequestStats, backoff:
 }
 
 /** got's retry hook: our delay, told to the limiter on 429 so every caller for the tenant pauses. */
-function delayFor(retry: RetryObject, backoff: BackoffOptions, stats: RequestStats, logger?: Logger): number {
+function delayFor(
+  retry: RetryObject,
+  backoff: BackoffOptions,
+  stats: RequestStats,
+  logger?: Logger,
+  metrics?: CollectorMetrics,
+): number {
   if (retry.computedValue === 0) return 0;
   const { tenant } = retry.error.options.context as RequestContext;
   const response = retry.error.response;
@@ -176,6 +184,7 @@ function delayFor(retry: RetryObject, backoff: BackoffOptions, stats: RequestSta
     tenant.limiter?.penalize(tenant.tenantId, delay);
   }
   stats.recordRetry(tenant.tenantId);
+  metrics?.httpRetry(tenant.tenantId, status);
   logger?.warn('http_retry', {
     tenantId: tenant.tenantId,
     status,

@@ -2,7 +2,8 @@
 import { CommanderError } from 'commander';
 import { loadSettings } from '../config/settings.js';
 import { createServices, type Services } from '../composition.js';
-import { stderrLogger } from '../log.js';
+import { redact, stderrLogger } from '../log.js';
+import { disabledTelemetry, startTelemetry, type Telemetry } from '../telemetry/index.js';
 import { createHandlers, exitCodeOfError } from './commands.js';
 import { runDemo } from './demo.js';
 import { processIo, type Io } from './io.js';
@@ -15,8 +16,10 @@ export async function main(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<number> {
   let services: Services | undefined;
+  // Telemetry (issue 12) only with APPLICATIONINSIGHTS_CONNECTION_STRING; stderr logging is unchanged either way.
+  let telemetry: Telemetry = disabledTelemetry;
   const getServices = async (): Promise<Services> => {
-    services ??= createServices(loadSettings(env), { logger: stderrLogger('warn'), env });
+    services ??= createServices(loadSettings(env), { logger: stderrLogger('warn'), env, metrics: telemetry.metrics });
     await services.ready();
     return services;
   };
@@ -29,6 +32,7 @@ export async function main(
     },
   );
   try {
+    telemetry = await startTelemetry(env, { disableOfflineStorage: true });
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (error) {
@@ -36,5 +40,10 @@ export async function main(
     const { code, message } = exitCodeOfError(error);
     io.err(`error: ${message}\n`);
     return code;
+  } finally {
+    // Everything this command recorded is exported before it exits (a CLI run does not live to the next interval).
+    await telemetry.shutdown().catch((error: unknown) => {
+      io.err(`warning: telemetry could not be flushed: ${redact((error as Error).message)}\n`);
+    });
   }
 }

@@ -7,12 +7,28 @@
 import { createServices, type Services } from '../composition.js';
 import { loadSettings } from '../config/settings.js';
 import { createInvocationLogger } from './invocationLogger.js';
+import { startTelemetry, type Telemetry } from '../telemetry/index.js';
 
 let pending: Promise<Services> | undefined;
 
+let telemetry: Promise<Telemetry> | undefined;
+
+/**
+ * The process's telemetry (issue 12), started once: on with APPLICATIONINSIGHTS_CONNECTION_STRING, exporting in the
+ * background for the life of the worker (the exporter's own interval; no flush per invocation).
+ */
+function hostTelemetry(): Promise<Telemetry> {
+  telemetry ??= startTelemetry(process.env).catch((error: unknown) => {
+    telemetry = undefined;
+    throw error;
+  });
+  return telemetry;
+}
+
 async function build(): Promise<Services> {
   const settings = loadSettings(process.env);
-  const services = createServices(settings, { logger: createInvocationLogger() });
+  const { metrics } = await hostTelemetry();
+  const services = createServices(settings, { logger: createInvocationLogger(), metrics });
   await services.ready();
   return services;
 }

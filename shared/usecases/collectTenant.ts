@@ -13,6 +13,7 @@ import { withLookahead } from './pageLookahead.js';
 import { chooseSource, SOURCE_RETIRED } from './sourceChoice.js';
 import type {
   Clock,
+  CollectorMetrics,
   IncidentSource,
   Lease,
   LeaseStore,
@@ -57,6 +58,8 @@ export interface CollectDeps {
    * than dropping them.
    */
   readonly quarantine?: QuarantineStore;
+  /** Where versions written, outcomes and checkpoints are counted (issue 12); absent: not counted. */
+  readonly metrics?: CollectorMetrics;
 }
 
 export interface CollectRequest {
@@ -157,6 +160,7 @@ export async function collectTenant(deps: CollectDeps, request: CollectRequest):
   const held = { lease: acquired };
   try {
     const outcome = await collectUnderLease(deps, request, held);
+    deps.metrics?.tenantOutcome(tenantId, outcome.status, outcome.error?.code);
     // A lost lease belongs to another worker now: that worker's outcome is the one to settle.
     if (outcome.error?.code !== LEASE_LOST) await request.settle?.(outcome);
     return outcome;
@@ -208,6 +212,7 @@ async function collectUnderLease(
     });
     tenant = chosen.tenant;
     const source = chosen.source;
+    let checkpoint = tenant.checkpoint;
 
     const window = computeWindow({
       ...(tenant.checkpoint ? { checkpoint: tenant.checkpoint } : {}),
@@ -237,6 +242,7 @@ async function collectUnderLease(
         if (page.incidents.length > 0) {
           const written = await writer.writePage(source.kind, page.incidents);
           counts.changed += written.changed;
+          if (written.changed > 0) deps.metrics?.incidentVersionsWritten(tenantId, source.kind, written.changed);
         }
         if (page.rejected !== undefined && page.rejected.length > 0) {
           // Kept, not dropped, and never a reason to fail the tenant: the page's good incidents are written above.
@@ -244,11 +250,13 @@ async function collectUnderLease(
           counts.rejected += page.rejected.length;
         }
         // Only after the page is durably written (design §6.5); never in a finally after an error.
-        if (page.checkpoint !== undefined) await deps.tenants.advanceCheckpoint(tenantId, page.checkpoint);
+        if (page.checkpoint !== undefined)
+          checkpoint = (await deps.tenants.advanceCheckpoint(tenantId, page.checkpoint)) ?? checkpoint;
         held.lease = await keepLease(deps.leases, held.lease, deps.clock);
       }
     }
     await deps.tenants.update(tenantId, afterSuccess(tenant, deps.clock.now(), { collected: true }));
+    if (checkpoint !== undefined) deps.metrics?.checkpoint(tenantId, checkpoint);
     log.info('tenant.collected', {
       runId: request.runId,
       tenantId,
