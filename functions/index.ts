@@ -3,6 +3,7 @@
  * function. Files live under their trigger (`http/`, `queue/`, `timer/`) and each exports its handler under its
  * registration name. Nothing here builds clients; services are created on the first invocation.
  */
+import './telemetry.js';
 import './timer/collectSchedule.js';
 import './queue/collectTenant.js';
 import './queue/collectTenantPoison.js';

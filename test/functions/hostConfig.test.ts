@@ -29,6 +29,11 @@ describe('host.json', () => {
       expect.arrayContaining(['Exception', 'Request']),
     );
   });
+
+  it('exports the host telemetry through OpenTelemetry, like the worker (issue 12)', async () => {
+    const host = (await readJson('host.json')) as { telemetryMode?: string };
+    expect(host.telemetryMode).toBe('OpenTelemetry');
+  });
 });
 
 describe('local.settings.json', () => {
