@@ -114,6 +114,10 @@ param storageSkuName string = 'Standard_LRS'
 @maxValue(730)
 param logRetentionInDays int = 30
 
+@description('Required. E-mail address of the operator the collector\'s alerts go to (action group).')
+@minLength(3)
+param alertEmail string
+
 @description('Optional. Object ID of the person or pipeline deploying (azd fills it in). It gets Key Vault Secrets Officer on the vault, and nothing else, so it can store the partner secret. Empty: no assignment.')
 param deployerPrincipalId string = ''
 
@@ -220,6 +224,7 @@ var roles = {
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
 }
 
 // ---------- Resources ----------
@@ -311,6 +316,20 @@ module logAnalytics 'modules/logAnalyticsDelivery.bicep' = if (logAnalyticsDeliv
   ]
 }
 
+// Alert rules and the operator workbook over the telemetry the app sends (issue 12).
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    namePrefix: resourceToken
+    location: location
+    tags: allTags
+    appInsightsId: monitoring.outputs.appInsightsId
+    alertEmail: alertEmail
+    // The rule reads one day of telemetry every 15 minutes: the threshold is kept within [15, 1380] minutes.
+    staleAfterMinutes: max(15, min(staleAfterMinutes, 1380))
+  }
+}
+
 // Least privilege, each role at the one resource it is needed on. The Functions host needs Blob Data Owner
 // (leases, keys, the Flex deployment package) and Queue Data Contributor (queue triggers) on its storage.
 module roleAssignments 'modules/roleAssignments.json' = {
@@ -366,6 +385,34 @@ module roleAssignments 'modules/roleAssignments.json' = {
         principalId: logAnalyticsDelivery ? identity.outputs.principalId : ''
         principalType: 'ServicePrincipal'
         description: 'Send incident rows to the data collection rule (Logs Ingestion API)'
+      }
+      {
+        scope: monitoring.outputs.appInsightsId
+        roleDefinitionId: roles.reader
+        principalId: alerts.outputs.rulePrincipalIds[0]
+        principalType: 'ServicePrincipal'
+        description: 'Alert rule "no successful run" queries the collector telemetry'
+      }
+      {
+        scope: monitoring.outputs.appInsightsId
+        roleDefinitionId: roles.reader
+        principalId: alerts.outputs.rulePrincipalIds[1]
+        principalType: 'ServicePrincipal'
+        description: 'Alert rule "tenant failing or credential refused" queries the collector telemetry'
+      }
+      {
+        scope: monitoring.outputs.appInsightsId
+        roleDefinitionId: roles.reader
+        principalId: alerts.outputs.rulePrincipalIds[2]
+        principalType: 'ServicePrincipal'
+        description: 'Alert rule "events dead-lettered" queries the collector telemetry'
+      }
+      {
+        scope: monitoring.outputs.appInsightsId
+        roleDefinitionId: roles.reader
+        principalId: alerts.outputs.rulePrincipalIds[3]
+        principalType: 'ServicePrincipal'
+        description: 'Alert rule "partner credential expiring" queries the collector telemetry'
       }
       {
         scope: keyVault.outputs.id
@@ -450,6 +497,9 @@ output PARTNER_SECRET_NAME string = partnerSecretName
 
 @description('Name of the storage account holding the collector tables.')
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name
+
+@description('Resource ID of the operator workbook (tenant health, runs, incidents).')
+output WORKBOOK_ID string = alerts.outputs.workbookId
 
 @description('Name of the Application Insights component to watch runs in.')
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName

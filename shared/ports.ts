@@ -437,6 +437,11 @@ export interface Logger {
 export interface CollectorMetrics {
   /** `count` new IncidentHistory versions were written for `tenantId` from `source` (one page's `changed`). */
   incidentVersionsWritten(tenantId: string, source: SourceKind, count: number): void;
+  /**
+   * `count` incidents of `severity` (the API's own value, lower case; `unknown` when absent) were read for `tenantId`
+   * in one page (new or updated in the collection window, re-reads of the overlap included).
+   */
+  incidentsFetched(tenantId: string, severity: string, count: number): void;
   /** One tenant's collection ended: `status` of the run result, and its error code when it has one. */
   tenantOutcome(tenantId: string, status: TenantRunResult['status'], errorCode?: string): void;
   /**
@@ -455,6 +460,7 @@ export interface CollectorMetrics {
 /** Metrics that go nowhere: the default when telemetry is off. */
 export const noMetrics: CollectorMetrics = {
   incidentVersionsWritten: () => undefined,
+  incidentsFetched: () => undefined,
   tenantOutcome: () => undefined,
   checkpoint: () => undefined,
   httpRetry: () => undefined,

@@ -10,6 +10,7 @@
  *
  * Metrics (App Insights `customMetrics`, meter `defender-incident-collector`):
  * - `collector.incident_versions_written` (counter; tenantId, source)
+ * - `collector.incidents_fetched` (counter; tenantId, severity): incidents read, by the API's severity
  * - `collector.tenant_outcomes` (counter; tenantId, status `ok|failed|skipped`, errorCode or `none`)
  * - `collector.checkpoint_age` (gauge, seconds; tenantId): now − the tenant's checkpoint, for tenants this process
  *   collected successfully
@@ -111,6 +112,9 @@ export function startAzureMonitor(options: AzureMonitorOptions): Telemetry {
   const versions = meter.createCounter('collector.incident_versions_written', {
     description: 'New IncidentHistory versions written (one per new or changed incident version).',
   });
+  const fetched = meter.createCounter('collector.incidents_fetched', {
+    description: 'Incidents read from the API, by tenant and severity (overlap re-reads included).',
+  });
   const outcomes = meter.createCounter('collector.tenant_outcomes', {
     description: 'Tenant collections ended, by status (ok, failed, skipped) and error code.',
   });
@@ -144,6 +148,7 @@ export function startAzureMonitor(options: AzureMonitorOptions): Telemetry {
 
   const collectorMetrics: CollectorMetrics = {
     incidentVersionsWritten: (tenantId, source, count) => versions.add(count, { tenantId, source }),
+    incidentsFetched: (tenantId, severity, count) => fetched.add(count, { tenantId, severity }),
     tenantOutcome: (tenantId, status, errorCode) =>
       outcomes.add(1, { tenantId, status, errorCode: errorCode ?? 'none' }),
     checkpoint: (tenantId, checkpoint) => {

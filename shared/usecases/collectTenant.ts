@@ -14,6 +14,7 @@ import { chooseSource, SOURCE_RETIRED } from './sourceChoice.js';
 import type {
   Clock,
   CollectorMetrics,
+  FetchedIncident,
   IncidentSource,
   Lease,
   LeaseStore,
@@ -239,6 +240,7 @@ async function collectUnderLease(
       for await (const page of pages) {
         counts.pages += 1;
         counts.fetched += page.incidents.length;
+        if (deps.metrics) countBySeverity(deps.metrics, tenantId, page.incidents);
         if (page.incidents.length > 0) {
           const written = await writer.writePage(source.kind, page.incidents);
           counts.changed += written.changed;
@@ -325,6 +327,16 @@ async function quarantine(
   return updated.incidentsRejected ?? total + kept;
 }
 
+/** Report a page's incidents by severity (the API's value, lower case). */
+function countBySeverity(metrics: CollectorMetrics, tenantId: string, incidents: readonly FetchedIncident[]): void {
+  const bySeverity = new Map<string, number>();
+  for (const { incident } of incidents) {
+    const severity = typeof incident.severity === 'string' ? incident.severity.toLowerCase() : 'unknown';
+    bySeverity.set(severity, (bySeverity.get(severity) ?? 0) + 1);
+  }
+  for (const [severity, count] of bySeverity) metrics.incidentsFetched(tenantId, severity, count);
+}
+
 /** Renew the lease when half of it has elapsed; losing it stops this collection (another worker owns it now). */
 async function keepLease(leases: LeaseStore, lease: Lease, clock: Clock): Promise<Lease> {
   // The lease store stamps expiresAt with the same clock.
@@ -390,7 +402,20 @@ async function recordRetired(deps: CollectDeps, tenantId: string, failure: Failu
 async function recordFailure(deps: CollectDeps, tenantId: string, failure: Failure, runId: string): Promise<void> {
   try {
     const current = await deps.tenants.get(tenantId);
-    await deps.tenants.update(tenantId, afterFailure(current, failure, deps.clock.now(), { collected: true, runId }));
+    const stored = await deps.tenants.update(
+      tenantId,
+      afterFailure(current, failure, deps.clock.now(), { collected: true, runId }),
+    );
+    // The tenant's status after this failure (`failing` after N runs in a row, `credential_error`…): the alert
+    // "a tenant failing or credential error" (infra/modules/monitoring.bicep) reads it from here.
+    deps.logger.info('tenant.failure_recorded', {
+      runId,
+      tenantId,
+      status: stored.status,
+      consecutiveFailures: stored.consecutiveFailures,
+      errorCode: failure.code,
+      kind: failure.kind,
+    });
   } catch (error) {
     // Storage itself may be what failed; the run result still carries the failure.
     deps.logger.error('tenant.record_failure_failed', {

@@ -3,7 +3,7 @@
  * asks for is asserted on what Azure would receive, not on the Bicep source.
  */
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadSettings } from '../../shared/config/settings.js';
 import { toIncidentRow } from '../../shared/adapters/delivery/logsIngestionSender.js';
 import {
@@ -42,6 +42,7 @@ const ROLE = {
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
+  reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
 } as const;
 
 /** Roles that would make the identity more than a data reader/writer of its own resources. */
@@ -371,8 +372,23 @@ suite('compiled template: role assignments', () => {
     expect(assignments().filter((a) => /OperationalInsights|dataCollectionEndpoints/.test(a.scope))).toEqual([]);
   });
 
+  const alertRulePrincipal =
+    /^\[reference\(resourceId\('Microsoft\.Resources\/deployments', 'alerts'\), '[^']+'\)\.outputs\.rulePrincipalIds\.value\[(\d+)\]\]$/;
+
+  it('gives each alert rule identity Reader on the Application Insights component only', () => {
+    const forRules = assignments().filter((a) => alertRulePrincipal.test(a.principalId));
+    expect(forRules.map((a) => Number(alertRulePrincipal.exec(a.principalId)?.[1])).sort()).toEqual([0, 1, 2, 3]);
+    for (const a of forRules) {
+      expect(a.roleDefinitionId).toBe(ROLE.reader);
+      expect(a.scope).toMatch(moduleOutput('monitoring', 'appInsightsId'));
+      expect(a.principalType).toBe('ServicePrincipal');
+    }
+  });
+
   it('gives the deployer only Key Vault Secrets Officer on the two vaults, and only when a principal is given', () => {
-    const others = assignments().filter((a) => !a.principalId.includes("'identity'"));
+    const others = assignments().filter(
+      (a) => !a.principalId.includes("'identity'") && !alertRulePrincipal.test(a.principalId),
+    );
     expect(others).toEqual([
       {
         scope: expect.stringMatching(moduleOutput('keyVault', 'id')),
@@ -410,6 +426,131 @@ suite('compiled template: role assignments', () => {
     expect(objectAt(only?.resource.properties, 'roleDefinitionId')).toBe(
       `[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', ${item}.roleDefinitionId)]`,
     );
+  });
+});
+
+suite('compiled template: alerts and workbook (issue 12)', () => {
+  const alerts = () => moduleScope(template, 'alerts');
+  type Rule = { key: string; query: string; severity: number };
+  /** The module's rule list with every parameter reference resolved to its default (e.g. STALE_AFTER_MINUTES 150). */
+  const rules = (): Rule[] => {
+    const scope = alerts();
+    const raw = scope.template.variables?.rules;
+    if (!Array.isArray(raw)) throw new Error('alerts.bicep must define its rules as a list variable.');
+    const defaults = (name: string) => String(scope.template.parameters?.[name]?.defaultValue);
+    return raw.map((item) => {
+      const query = objectAt(item, 'query');
+      let kql = text(query);
+      const format = /^\[format\('((?:[^']|'')*)'((?:, parameters\('\w+'\))*)\)\]$/.exec(kql);
+      if (format) {
+        const args = [...(format[2] ?? '').matchAll(/parameters\('(\w+)'\)/g)].map((m) => defaults(m[1] as string));
+        kql = (format[1] ?? '').replace(/''/g, "'").replace(/\{(\d+)\}/g, (_m, i: string) => args[Number(i)] ?? '');
+      }
+      return { key: text(objectAt(item, 'key')), query: kql, severity: Number(objectAt(item, 'severity')) };
+    });
+  };
+  /** Every event name the product logs (string literals of logger calls and the documented delivery event). */
+  const loggedEvents = (() => {
+    const names = new Set<string>();
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const file = join(dir, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (file.endsWith('.ts'))
+          for (const m of readFileSync(file, 'utf8').matchAll(/\.(?:info|warn|error)\(\s*'([a-z_]+\.[a-z_.]+)'/g))
+            names.add(m[1] as string);
+      }
+    };
+    walk('shared');
+    names.add('delivery.deadlettered');
+    return names;
+  })();
+
+  it('has one enabled e-mail action group fed by the alertEmail parameter', () => {
+    const group = single(template, 'Microsoft.Insights/actionGroups');
+    expect(objectAt(group.resource.properties, 'enabled')).toBe(true);
+    const receivers = objectAt(group.resource.properties, 'emailReceivers');
+    expect(Array.isArray(receivers) && receivers.length).toBe(1);
+    const address = text(objectAt((receivers as Json[])[0], 'emailAddress'));
+    expect(text(sourceExpression(address, group.scope))).toBe("[parameters('alertEmail')]");
+    expect(template.parameters?.alertEmail?.type).toBe('string');
+  });
+
+  it('has the four alert rules, each enabled, on the App Insights component, notifying the action group', () => {
+    expect(rules().map((r) => r.key)).toEqual([
+      'no-successful-run',
+      'tenant-failing',
+      'events-deadlettered',
+      'credential-expiring',
+    ]);
+    const rule = single(template, 'Microsoft.Insights/scheduledQueryRules');
+    expect(rule.scope.path).toEqual(['alerts']);
+    expect(text(objectAt((rule.resource as unknown as { copy?: Json }).copy, 'count'))).toBe(
+      "[length(variables('rules'))]",
+    );
+    const properties = rule.resource.properties as Record<string, Json>;
+    expect(properties.enabled).toBe(true);
+    expect(rule.resource.kind).toBe('LogAlert');
+    const scopes = properties.scopes as Json[];
+    expect(scopes).toHaveLength(1);
+    expect(text(sourceExpression(text(scopes[0]), rule.scope))).toMatch(moduleOutput('monitoring', 'appInsightsId'));
+    const groups = objectAt(properties, 'actions', 'actionGroups') as Json[];
+    const group = single(template, 'Microsoft.Insights/actionGroups');
+    expect(groups).toEqual([
+      `[resourceId('Microsoft.Insights/actionGroups', ${text(group.resource.name).slice(1, -1)})]`,
+    ]);
+    const criteria = objectAt(properties, 'criteria', 'allOf') as Json[];
+    expect(criteria).toHaveLength(1);
+    expect(criteria[0]).toMatchObject({ timeAggregation: 'Count', operator: 'GreaterThan', threshold: 0 });
+    expect(objectAt(rule.resource as unknown as Json, 'identity', 'type')).toBe('SystemAssigned');
+  });
+
+  it('queries events the product really logs, by the dimensions it sends', () => {
+    const byKey = new Map(rules().map((r) => [r.key, r.query]));
+    for (const query of byKey.values()) {
+      for (const m of query.matchAll(/"([a-z_]+\.[a-z_.]+)"/g)) expect(loggedEvents).toContain(m[1]);
+      expect(query).toMatch(/customDimensions\.event/);
+    }
+    expect(byKey.get('no-successful-run')).toContain('"run.finished"');
+    expect(byKey.get('no-successful-run')).toContain('ago(150m)');
+    expect(byKey.get('tenant-failing')).toMatch(/"failing", "credential_error"/);
+    expect(byKey.get('tenant-failing')).toContain('customDimensions.tenantId');
+    expect(byKey.get('tenant-failing')).toContain('customDimensions.errorCode');
+    expect(byKey.get('events-deadlettered')).toContain('"delivery.deadlettered"');
+    expect(byKey.get('credential-expiring')).toContain('"credential.read"');
+    expect(byKey.get('credential-expiring')).toMatch(
+      /credentialDaysLeft\)\n\| where isnotnull\(daysLeft\) and daysLeft <= 30/,
+    );
+  });
+
+  it('passes STALE_AFTER_MINUTES from the root parameter (default 150, as design §3)', () => {
+    expect(template.parameters?.staleAfterMinutes?.defaultValue).toBe(150);
+    const passed = alerts().deployment?.properties?.parameters?.staleAfterMinutes?.value;
+    expect(passed).toBe("[max(15, min(parameters('staleAfterMinutes'), 1380))]");
+  });
+
+  it('has a shared workbook on the component with tenant health, runs over time and incidents by customer and severity', () => {
+    const workbook = single(template, 'Microsoft.Insights/workbooks');
+    expect(workbook.resource.kind).toBe('shared');
+    const properties = workbook.resource.properties as Record<string, Json>;
+    expect(properties.category).toBe('workbook');
+    expect(text(sourceExpression(text(properties.sourceId), workbook.scope))).toMatch(
+      moduleOutput('monitoring', 'appInsightsId'),
+    );
+    const data = resolve(properties.serializedData as Json, workbook.scope);
+    expect(typeof data).toBe('string');
+    const parsed = JSON.parse(data as string) as {
+      version: string;
+      items: Array<{ name: string; content: { query?: string } }>;
+    };
+    expect(parsed.version).toBe('Notebook/1.0');
+    const queries = new Map(parsed.items.map((i) => [i.name, i.content.query ?? '']));
+    expect(queries.get('tenantHealth')).toContain('"tenant.failed"');
+    expect(queries.get('runsOverTime')).toContain('"run.finished"');
+    expect(queries.get('incidentsBySeverity')).toContain('"collector.incidents_fetched"');
+    expect(queries.get('incidentsBySeverity')).toContain('customDimensions.severity');
+    for (const query of queries.values())
+      for (const m of query.matchAll(/event\) == "([a-z_]+\.[a-z_.]+)"/g)) expect(loggedEvents).toContain(m[1]);
   });
 });
 

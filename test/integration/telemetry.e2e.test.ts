@@ -144,6 +144,11 @@ describe('telemetry through the Azure Monitor exporter to the ingestion stand-in
         .reduce((total, m) => total + m.value, 0);
     expect(sum('collector.incident_versions_written', { tenantId: OK, source: 'graph' })).toBe(5);
     expect(sum('collector.tenant_outcomes', { tenantId: OK, status: 'ok', errorCode: 'none' })).toBe(1);
+    const fetchedBySeverity = metrics.filter(
+      (m) => m.name === 'collector.incidents_fetched' && m.properties.tenantId === OK,
+    );
+    expect(fetchedBySeverity.reduce((total, m) => total + m.value, 0)).toBe(5);
+    for (const m of fetchedBySeverity) expect(m.properties.severity).toMatch(/^[a-z]+$/);
     const failedOutcome = metrics.find(
       (m) => m.name === 'collector.tenant_outcomes' && m.properties.tenantId === FAILING,
     );

@@ -132,6 +132,7 @@ describe('delivery telemetry hook', () => {
     const calls: string[] = [];
     const metrics: CollectorMetrics = {
       incidentVersionsWritten: () => undefined,
+      incidentsFetched: () => undefined,
       tenantOutcome: () => undefined,
       checkpoint: () => undefined,
       httpRetry: () => undefined,
