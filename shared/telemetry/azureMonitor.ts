@@ -18,6 +18,9 @@
  *   (counter; tenantId): the incidents API's retries and the 429s among them
  * - `collector.delivery_backlog` (gauge; subscriptionId) and `collector.delivery_deadlettered` (counter;
  *   subscriptionId): fed by the delivery engine through the same port
+ *
+ * Process-wide effects, as the distro is process-wide: it registers the global OTel providers, and
+ * `OTEL_NODE_RESOURCE_DETECTORS` defaults to `env,os` here when unset (see below).
  */
 import { format } from 'node:util';
 import { ManagedIdentityCredential } from '@azure/identity';
@@ -71,12 +74,12 @@ export function startAzureMonitor(options: AzureMonitorOptions): Telemetry {
       : options.authentication.clientId !== undefined
         ? new ManagedIdentityCredential({ clientId: options.authentication.clientId })
         : new ManagedIdentityCredential();
-  // The distro points the Azure SDK logger and the OTel diagnostics at console.log (stdout, which the CLI reserves
-  // for results) and turns Azure SDK warnings on for the whole process: put both back as they were (AZURE_LOG_LEVEL
-  // decides, on stderr) and send OTel's own warnings to stderr, redacted.
   // The SDK's default host detector resolves the machine ID asynchronously, and every record exported before it
   // settles logs an OTel error: use the synchronous detectors unless the operator chose others.
   process.env.OTEL_NODE_RESOURCE_DETECTORS ??= 'env,os';
+  // The distro points the Azure SDK logger and the OTel diagnostics at console.log (stdout, which the CLI reserves
+  // for results) and turns Azure SDK warnings on for the whole process: put both back as they were (AZURE_LOG_LEVEL
+  // decides, on stderr) and send OTel's own warnings to stderr, redacted.
   const azureLog = AzureLogger.log;
   const azureLevel = getLogLevel();
   useAzureMonitor({
