@@ -6,6 +6,7 @@
 
 import type { FailureKind } from './domain/errors.js';
 import type { PartnerCredentialRecord } from './domain/partnerCredential.js';
+import type { SubscriptionRecord, SubscriptionStatus } from './domain/subscription.js';
 
 export type SourceKind = 'graph' | 'm365d';
 
@@ -614,4 +615,99 @@ export interface SubscriptionSummary {
   readonly pending: number;
   /** Events given up on. */
   readonly deadLettered: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Subscriptions and delivery state (design §9). Record types live in domain/subscription.ts.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The `Subscriptions` table (PK `subscription`, RK subscription ID). Never holds a secret. */
+export interface SubscriptionStore {
+  /** Store a new subscription (its ID is fresh). */
+  add(record: SubscriptionRecord): Promise<void>;
+  get(id: string): Promise<SubscriptionRecord | undefined>;
+  /** Every subscription, by ID. */
+  list(): Promise<SubscriptionRecord[]>;
+  /** Set `active` (clears `disabledReason`) or `disabled` with a reason. NotFoundError SUBSCRIPTION_NOT_FOUND. */
+  setStatus(id: string, status: SubscriptionStatus, reason?: string): Promise<SubscriptionRecord>;
+  /** Delete the row; NotFoundError SUBSCRIPTION_NOT_FOUND when absent. */
+  remove(id: string): Promise<void>;
+}
+
+/**
+ * The events of one incident a subscription still owes (design §9 order per (subscription, incident)): the head
+ * (`sequences[0]`) is retried on the schedule; the rest wait behind it, in version order.
+ */
+export interface PendingIncident {
+  readonly tenantId: string;
+  readonly incidentId: string;
+  /** Event sequences of this incident still to deliver, ascending. */
+  readonly sequences: readonly number[];
+  /** Failed attempts of the head so far (0: the head was never tried). */
+  readonly attempt: number;
+  /** ISO 8601 UTC: when the head is tried next. */
+  readonly nextAttemptAt: string;
+  readonly lastErrorCode?: string;
+  readonly lastError?: string;
+}
+
+/** An event given up on after the last attempt of the schedule: kept, listable, replayable. */
+export interface DeadLetter {
+  readonly subscriptionId: string;
+  readonly tenantId: string;
+  readonly sequence: number;
+  readonly incidentId: string;
+  /** The CloudEvent id (`<tenantId>/<incidentId>/<lastUpdateTime>`). */
+  readonly eventId: string;
+  readonly type: IncidentEventType;
+  /** The event's `time` (snapshotAt), ISO 8601 UTC. */
+  readonly eventTime: string;
+  readonly attempts: number;
+  readonly lastErrorCode: string;
+  readonly lastError: string;
+  readonly deadLetteredAt: string;
+}
+
+/** One subscription's delivery state for one tenant: its cursor and its incidents awaiting a retry. */
+export interface PairState {
+  /** The highest sequence handled (delivered, filtered out, or queued as pending); undefined: never stored. */
+  readonly cursor?: number;
+  /** Opaque version of the cursor row for saveCursor's condition (undefined: no row). */
+  readonly cursorVersion?: string;
+  /**
+   * True once a replay has set the cursor: from then on the cursor alone decides (events written before the
+   * subscription was created are no longer skipped).
+   */
+  readonly replayed?: boolean;
+  readonly pending: readonly PendingIncident[];
+}
+
+/** One subscription's whole delivery state, read in one partition query (a delivery pass, `subscriptions list`). */
+export interface SubscriptionDeliveryState {
+  /** Tenant ID → cursor. */
+  readonly cursors: ReadonlyMap<string, number>;
+  readonly pending: readonly PendingIncident[];
+  readonly deadLetters: readonly DeadLetter[];
+}
+
+/**
+ * The `DeliveryState` table: PK subscription ID; RK `<tenant>|c` (cursor), `<tenant>|p|<incident key>` (pending
+ * incident), `<tenant>|d|<sequence, 16 digits>` (dead letter). Writers of one (subscription, tenant) hold its lease.
+ */
+export interface DeliveryStateStore {
+  state(subscriptionId: string): Promise<SubscriptionDeliveryState>;
+  pair(subscriptionId: string, tenantId: string): Promise<PairState>;
+  /**
+   * Move the cursor to `sequence` if the row is still at `version` (undefined: the row must not exist yet). Returns
+   * the new version, or undefined when someone else (a replay) changed it meanwhile and nothing was written.
+   */
+  saveCursor(subscriptionId: string, tenantId: string, sequence: number, version?: string): Promise<string | undefined>;
+  /** Set the cursor unconditionally and mark it replayed (PairState.replayed). */
+  resetCursor(subscriptionId: string, tenantId: string, sequence: number): Promise<void>;
+  putPending(subscriptionId: string, pending: PendingIncident): Promise<void>;
+  deletePending(subscriptionId: string, tenantId: string, incidentId: string): Promise<void>;
+  addDeadLetter(letter: DeadLetter): Promise<void>;
+  deleteDeadLetter(subscriptionId: string, tenantId: string, sequence: number): Promise<void>;
+  /** Delete every row of the subscription (after `subscriptions remove`). */
+  purge(subscriptionId: string): Promise<void>;
 }

@@ -107,6 +107,18 @@ export interface Settings {
    * back 7 days of runs).
    */
   readonly staleAfterMinutes: number;
+  /** `DELIVERY_TIMEOUT_SECONDS`: how long a webhook may take to answer one POST (design §9), seconds. */
+  readonly deliveryTimeoutSeconds: number;
+  /**
+   * `DELIVERY_RETRY_SCHEDULE`: the waits in seconds between delivery attempts (design §9); an event is attempted
+   * `length + 1` times, then dead-lettered.
+   */
+  readonly deliveryRetrySchedule: readonly number[];
+  /**
+   * `SUBSCRIPTION_VAULT_URL`: the Key Vault of webhook subscription secrets (an `https://` URL); undefined = the
+   * `SubscriptionSecrets` table (local development only).
+   */
+  readonly subscriptionVaultUrl?: string;
   /** True when the authority is a Microsoft login host (instance discovery stays on). */
   readonly isMicrosoftAuthority: boolean;
 }
@@ -116,6 +128,30 @@ export const DEFAULT_TENANT_CONCURRENCY = 16;
 export const DEFAULT_STALE_AFTER_MINUTES = 150;
 /** Health reads the `Runs` partitions of the last 7 days, so a run may be at most that stale to be seen. */
 export const MAX_STALE_AFTER_MINUTES = 7 * 24 * 60;
+/** `DELIVERY_TIMEOUT_SECONDS` default (design §3). */
+export const DEFAULT_DELIVERY_TIMEOUT_SECONDS = 15;
+/** `DELIVERY_RETRY_SCHEDULE` default (design §3, §9): 7 waits = 8 attempts. */
+export const DEFAULT_DELIVERY_RETRY_SCHEDULE = '5,300,1800,7200,18000,36000,36000';
+
+/**
+ * Parse `DELIVERY_RETRY_SCHEDULE`: 1–20 comma-separated whole seconds, each 1–604800 (a week). Throws ConfigError
+ * naming the setting.
+ */
+export function parseRetrySchedule(raw: string): number[] {
+  const parts = raw.split(',').map((p) => p.trim());
+  const valid =
+    parts.length >= 1 &&
+    parts.length <= 20 &&
+    parts.every((p) => /^\d+$/.test(p) && Number(p) >= 1 && Number(p) <= 7 * 86400);
+  if (!valid) {
+    const shown = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
+    throw new ConfigError(
+      'DELIVERY_RETRY_SCHEDULE',
+      `Setting DELIVERY_RETRY_SCHEDULE is invalid: expected 1 to 20 comma-separated whole seconds between 1 and 604800, e.g. "${DEFAULT_DELIVERY_RETRY_SCHEDULE}"; got ${shown}.`,
+    );
+  }
+  return parts.map(Number);
+}
 
 const MICROSOFT_LOGIN_HOSTS = new Set([
   'login.microsoftonline.com',
@@ -382,6 +418,27 @@ export function loadSettings(env: Env = process.env): Settings {
     present(env, 'STALE_AFTER_MINUTES') ?? String(DEFAULT_STALE_AFTER_MINUTES),
     `whole minutes between 1 and ${MAX_STALE_AFTER_MINUTES}`,
   );
+  const deliveryTimeoutSeconds = parse(
+    'DELIVERY_TIMEOUT_SECONDS',
+    intIn(1, 300),
+    present(env, 'DELIVERY_TIMEOUT_SECONDS') ?? String(DEFAULT_DELIVERY_TIMEOUT_SECONDS),
+    'whole seconds between 1 and 300',
+  );
+  const deliveryRetrySchedule = Object.freeze(
+    parseRetrySchedule(present(env, 'DELIVERY_RETRY_SCHEDULE') ?? DEFAULT_DELIVERY_RETRY_SCHEDULE),
+  );
+  const vaultRaw = present(env, 'SUBSCRIPTION_VAULT_URL');
+  const subscriptionVaultUrl =
+    vaultRaw === undefined
+      ? undefined
+      : stripSlash(
+          parse(
+            'SUBSCRIPTION_VAULT_URL',
+            httpsUrl,
+            vaultRaw,
+            'an https:// URL of the Key Vault holding webhook subscription secrets',
+          ),
+        );
   const isMicrosoftAuthority = MICROSOFT_LOGIN_HOSTS.has(new URL(authorityHost).hostname);
   return Object.freeze({
     partnerClientId,
@@ -405,6 +462,9 @@ export function loadSettings(env: Env = process.env): Settings {
     reprobeHours,
     tenantConcurrency,
     staleAfterMinutes,
+    deliveryTimeoutSeconds,
+    deliveryRetrySchedule,
+    ...(subscriptionVaultUrl !== undefined ? { subscriptionVaultUrl } : {}),
     isMicrosoftAuthority,
   });
 }

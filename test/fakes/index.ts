@@ -62,3 +62,10 @@ export function fakeWorld(options: { start?: string; source?: ScriptedSourceOpti
     sync: TEST_SYNC,
   };
 }
+export {
+  FakeDeliveryStateStore,
+  FakeSubscriptionSecrets,
+  FakeSubscriptionStore,
+  ScriptedWebhookSender,
+  type SentEvent,
+} from './delivery.js';

@@ -1,0 +1,571 @@
+/**
+ * The delivery engine (design §9): one pass sends every event that is due to every active subscription — new
+ * events after each (subscription, tenant) cursor, and retries whose time has come — and returns the figures.
+ *
+ * State (DeliveryStateStore, table `DeliveryState`, PK subscription ID):
+ * - `<tenant>|c`: the cursor, the highest sequence of the tenant's events this subscription has handled (delivered,
+ *   filtered out, or moved into a pending row). ETag-guarded, so a replay that moves it back wins over a pass.
+ * - `<tenant>|p|<incident>`: a pending incident: the sequences of its events still owed, the head retried on
+ *   `DELIVERY_RETRY_SCHEDULE`, the rest waiting behind it. An incident with a pending row gets no new event sent
+ *   before its head is delivered or dead-lettered; every other incident goes on.
+ * - `<tenant>|d|<sequence>`: a dead letter (after the schedule's last wait), kept until replayed.
+ *
+ * Concurrency: a (subscription, tenant) pair is worked by the holder of the lease `delivery|<sub>|<tenant>` only
+ * (Leases table). The lease lasts 4 × the webhook timeout (at least a minute) and is renewed before a send when
+ * less than half of it is left, so it never runs out during one send: two deliverers never send events of one
+ * incident at once. A crash leaves the cursor at its last saved point: the events after it are sent again (same
+ * body), and sequences already in a pending row are not added twice.
+ *
+ * Cost of one pass, with S active subscriptions, T tenants, E new events, R due retries:
+ * 1 query of Subscriptions + 1 of Tenants + S partition queries of DeliveryState (cursors, pending, dead letters)
+ * + T range queries of the event log (one per tenant, from the lowest cursor of the subscriptions that want it; a
+ * tenant with no new events costs that one query and nothing else) + per pair with work: lease acquire/release
+ * (2–4 operations), one pair query, one cursor write; per event sent: one CloudEvent read (EventLog.cloudEvent)
+ * and one POST; per failure or queued event: one pending-row write. Idle: 2 + S + T queries.
+ */
+import { randomUUID } from 'node:crypto';
+import { matchesFilters, wantsTenant, type SubscriptionRecord } from '../domain/subscription.js';
+import { ensureError } from '../domain/errors.js';
+import { mapBounded } from '../lib/bounded.js';
+import type {
+  Clock,
+  DeliveryOutcome,
+  DeliveryStateStore,
+  EventEntry,
+  EventLog,
+  IncidentCloudEvent,
+  Lease,
+  LeaseStore,
+  LogAnalyticsSender,
+  Logger,
+  PendingIncident,
+  SubscriptionDeliveryState,
+  SubscriptionSecretStore,
+  SubscriptionStore,
+  TenantStore,
+  WebhookSender,
+} from '../ports.js';
+
+/** What a delivery pass needs (the composition root builds it; unit specs use fakes). */
+export interface DeliverDeps {
+  readonly subscriptions: SubscriptionStore;
+  readonly state: DeliveryStateStore;
+  readonly events: EventLog;
+  /** Registered tenants: whose event logs a pass reads (with every tenant that has delivery state). */
+  readonly tenants: TenantStore;
+  readonly leases: LeaseStore;
+  readonly secrets: SubscriptionSecretStore;
+  readonly webhook: WebhookSender;
+  /** Absent until a Logs Ingestion sender is configured: log-analytics events then stay pending (not dropped). */
+  readonly logAnalytics?: LogAnalyticsSender;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** `DELIVERY_RETRY_SCHEDULE`, seconds between attempts. */
+  readonly retrySchedule: readonly number[];
+  /** `DELIVERY_TIMEOUT_SECONDS`: sizes the pair lease. */
+  readonly timeoutSeconds: number;
+  /** (subscription, tenant) pairs worked at once per subscription (default 4); subscriptions run side by side. */
+  readonly concurrency?: number;
+  /** Events read from a tenant's log per pass (default 500); the rest wait for the next pass. */
+  readonly readLimit?: number;
+  /** Lease owner name (default a fresh UUID per pass). */
+  readonly owner?: string;
+}
+
+/** Figures of one pass (`deliver --json`). */
+export interface DeliveryResult {
+  /** Events acknowledged by their receiver in this pass. */
+  readonly delivered: number;
+  /** Attempts that failed in this pass and will be retried. */
+  readonly failed: number;
+  /** Events given up on in this pass (after the schedule's last attempt). */
+  readonly deadLettered: number;
+  /** Events still owed after the pass: awaiting a retry or behind one, or not reached (beyond the read limit, a pair another deliverer holds, a disabled or unserved subscription). */
+  readonly pending: number;
+}
+
+/** A pass's figures plus what decides `deliver`'s exit code (not part of `--json`). */
+export interface DeliveryReport extends DeliveryResult {
+  /** Events awaiting a retry after the pass (also those whose retry was not due yet). */
+  readonly retrying: number;
+  /** Subscriptions whose events cannot be sent at all (e.g. no Logs Ingestion sender configured), with why. */
+  readonly blocked: readonly { readonly subscriptionId: string; readonly code: string; readonly message: string }[];
+}
+
+/** The lease key of a (subscription, tenant) pair in the Leases table. */
+export function pairLeaseKey(subscriptionId: string, tenantId: string): string {
+  return `delivery|${subscriptionId}|${tenantId.toLowerCase()}`;
+}
+
+export const NO_LOG_ANALYTICS_SENDER = 'LOG_ANALYTICS_NOT_CONFIGURED';
+
+interface Counters {
+  delivered: number;
+  failed: number;
+  deadLettered: number;
+  pending: number;
+  retrying: number;
+}
+
+function addSeconds(now: Date, seconds: number): string {
+  return new Date(now.getTime() + seconds * 1000).toISOString();
+}
+
+/** Run one delivery pass over every active subscription. Store errors of one pair are logged; the pass goes on. */
+export async function deliverPass(deps: DeliverDeps): Promise<DeliveryReport> {
+  const owner = deps.owner ?? `deliver-${randomUUID()}`;
+  const readLimit = deps.readLimit ?? 500;
+  const counters: Counters = { delivered: 0, failed: 0, deadLettered: 0, pending: 0, retrying: 0 };
+  const blocked: { subscriptionId: string; code: string; message: string }[] = [];
+  const all = await deps.subscriptions.list();
+  const registered = (await deps.tenants.list()).map((t) => t.tenantId.toLowerCase());
+  const states = new Map<string, SubscriptionDeliveryState>();
+  await mapBounded(all, 8, async (sub) => {
+    states.set(sub.id, await deps.state.state(sub.id));
+  });
+  for (const sub of all) {
+    const st = states.get(sub.id);
+    for (const p of st?.pending ?? []) {
+      counters.pending += p.sequences.length;
+      if (sub.status === 'active') counters.retrying += p.sequences.length;
+    }
+  }
+  const active = all.filter((s) => s.status === 'active');
+  const tenantIds = new Set(registered);
+  for (const st of states.values()) {
+    for (const t of st.cursors.keys()) tenantIds.add(t);
+    for (const p of st.pending) tenantIds.add(p.tenantId);
+  }
+
+  // One range query per tenant, from the lowest cursor among the active subscriptions that want the tenant.
+  const shared = new Map<string, { from: number; entries: EventEntry[] }>();
+  await mapBounded([...tenantIds].sort(), 8, async (tenantId) => {
+    const wanting = active.filter((s) => wantsTenant(s.filters, tenantId));
+    if (wanting.length === 0) return;
+    const from = Math.min(...wanting.map((s) => states.get(s.id)?.cursors.get(tenantId) ?? 0));
+    shared.set(tenantId, { from, entries: await deps.events.read(tenantId, from, readLimit) });
+  });
+
+  const engine = new PassEngine(deps, owner, readLimit, counters, shared);
+  await Promise.all(
+    active.map(async (sub) => {
+      const st = states.get(sub.id) as SubscriptionDeliveryState;
+      if (sub.kind === 'log-analytics' && !deps.logAnalytics) {
+        const message = `No Logs Ingestion sender is configured: the events of log-analytics subscription ${sub.id} stay pending.`;
+        blocked.push({ subscriptionId: sub.id, code: NO_LOG_ANALYTICS_SENDER, message });
+        deps.logger.error('delivery.blocked', { subscriptionId: sub.id, code: NO_LOG_ANALYTICS_SENDER, message });
+        for (const [tenantId, read] of shared)
+          counters.pending += engine.unhandled(sub, st.cursors.get(tenantId), read.entries);
+        return;
+      }
+      const now = deps.clock.now().getTime();
+      const pairs = [...shared.keys()].filter((tenantId) => {
+        if (!wantsTenant(sub.filters, tenantId)) return false;
+        const cursor = st.cursors.get(tenantId);
+        const read = shared.get(tenantId);
+        const hasNew = read !== undefined && read.entries.some((e) => e.sequence > (cursor ?? 0));
+        const due = st.pending.some((p) => p.tenantId === tenantId && Date.parse(p.nextAttemptAt) <= now);
+        return hasNew || due;
+      });
+      // Pending incidents of tenants the subscription no longer reads from (e.g. a tenant filter) still retry.
+      for (const p of st.pending)
+        if (!pairs.includes(p.tenantId) && Date.parse(p.nextAttemptAt) <= now) pairs.push(p.tenantId);
+      await mapBounded(pairs, deps.concurrency ?? 4, (tenantId) => engine.pair(sub, tenantId, st));
+    }),
+  );
+  return { ...counters, retrying: counters.retrying, blocked };
+}
+
+/** One pass's work on (subscription, tenant) pairs. */
+class PassEngine {
+  private readonly gone = new Set<string>();
+  private readonly secretCache = new Map<string, Promise<string>>();
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly deps: DeliverDeps,
+    private readonly owner: string,
+    private readonly readLimit: number,
+    private readonly counters: Counters,
+    private readonly shared: ReadonlyMap<string, { from: number; entries: EventEntry[] }>,
+  ) {
+    this.leaseMs = Math.max(60_000, deps.timeoutSeconds * 4000);
+  }
+
+  /** How many of `entries` after `cursor` the subscription wants (for the pending figure of an unserved pair). */
+  unhandled(sub: SubscriptionRecord, cursor: number | undefined, entries: readonly EventEntry[]): number {
+    return entries.filter(
+      (e) =>
+        e.sequence > (cursor ?? 0) && matchesFilters(sub.filters, e) && Date.parse(e.time) >= Date.parse(sub.createdAt),
+    ).length;
+  }
+
+  /** Work one pair under its lease; a pair another deliverer holds is left to it (its events count as pending). */
+  async pair(sub: SubscriptionRecord, tenantId: string, overview: SubscriptionDeliveryState): Promise<void> {
+    const { deps } = this;
+    const key = pairLeaseKey(sub.id, tenantId);
+    let lease: Lease | undefined;
+    try {
+      lease = await deps.leases.acquire(key, this.owner, this.leaseMs);
+    } catch (error) {
+      deps.logger.warn('delivery.lease_failed', {
+        subscriptionId: sub.id,
+        tenantId,
+        error: ensureError(error).message,
+      });
+    }
+    if (!lease) {
+      const read = this.shared.get(tenantId);
+      this.counters.pending += read ? this.unhandled(sub, overview.cursors.get(tenantId), read.entries) : 0;
+      return;
+    }
+    const before = overview.pending.filter((p) => p.tenantId === tenantId).reduce((n, p) => n + p.sequences.length, 0);
+    const run = new PairRun(this, sub, tenantId, lease);
+    try {
+      await run.work();
+    } catch (error) {
+      deps.logger.error('delivery.pair_failed', {
+        subscriptionId: sub.id,
+        tenantId,
+        error: ensureError(error).message,
+      });
+    } finally {
+      this.counters.pending += run.owed() - before;
+      this.counters.retrying += run.retryingAfter() - before;
+      await deps.leases.release(run.lease).catch(() => undefined);
+    }
+  }
+
+  get d(): DeliverDeps {
+    return this.deps;
+  }
+
+  get limit(): number {
+    return this.readLimit;
+  }
+
+  get figures(): Counters {
+    return this.counters;
+  }
+
+  get leaseDurationMs(): number {
+    return this.leaseMs;
+  }
+
+  sharedRead(tenantId: string): { from: number; entries: EventEntry[] } | undefined {
+    return this.shared.get(tenantId);
+  }
+
+  isGone(subscriptionId: string): boolean {
+    return this.gone.has(subscriptionId);
+  }
+
+  /** A 410: disable the subscription (its events wait, undelivered, until `subscriptions enable`). */
+  async markGone(sub: SubscriptionRecord, status: number): Promise<void> {
+    if (this.gone.has(sub.id)) return;
+    this.gone.add(sub.id);
+    await this.deps.subscriptions.setStatus(sub.id, 'disabled', `HTTP_${status}`);
+    this.deps.logger.warn('delivery.subscription_disabled', { subscriptionId: sub.id, code: `HTTP_${status}` });
+  }
+
+  /** Send one event through the subscription's sink; an unexpected sink error is a retry, never a crash. */
+  async send(sub: SubscriptionRecord, event: IncidentCloudEvent): Promise<DeliveryOutcome> {
+    try {
+      if (sub.kind === 'webhook') {
+        let secret = this.secretCache.get(sub.id);
+        if (!secret) {
+          secret = this.deps.secrets.get(sub.id);
+          this.secretCache.set(sub.id, secret);
+        }
+        return await this.deps.webhook.send({ url: sub.url ?? '', secret: await secret }, event);
+      }
+      const sender = this.deps.logAnalytics;
+      if (!sender)
+        return {
+          kind: 'retry',
+          code: NO_LOG_ANALYTICS_SENDER,
+          message: 'No Logs Ingestion sender is configured.',
+        };
+      return await sender.send({ endpoint: sub.endpoint ?? '', ruleId: sub.ruleId ?? '', stream: sub.stream ?? '' }, [
+        event,
+      ]);
+    } catch (error) {
+      const e = ensureError(error) as Error & { code?: unknown };
+      return { kind: 'retry', code: typeof e.code === 'string' ? e.code : 'SEND_FAILED', message: e.message };
+    }
+  }
+}
+
+/** The work on one pair while its lease is held. */
+class PairRun {
+  private cursor: number | undefined;
+  private version: string | undefined;
+  private savedCursor: number | undefined;
+  private readonly pending = new Map<string, PendingIncident>();
+  private stopped = false;
+  private unread = 0;
+  /** Whether events written before the subscription was created are skipped (until a replay moves the cursor). */
+  private skipOlder = true;
+
+  constructor(
+    private readonly engine: PassEngine,
+    private readonly sub: SubscriptionRecord,
+    private readonly tenantId: string,
+    public lease: Lease,
+  ) {}
+
+  /** Events this pair still owes after the work: in pending rows, plus wanted events not reached. */
+  owed(): number {
+    return this.retryingAfter() + this.unread;
+  }
+
+  /** Events in pending rows after the work. */
+  retryingAfter(): number {
+    let n = 0;
+    for (const p of this.pending.values()) n += p.sequences.length;
+    return n;
+  }
+
+  private get deps(): DeliverDeps {
+    return this.engine.d;
+  }
+
+  async work(): Promise<void> {
+    const { deps, sub, tenantId } = this;
+    const fresh = await deps.state.pair(sub.id, tenantId);
+    this.cursor = fresh.cursor;
+    this.savedCursor = fresh.cursor;
+    this.version = fresh.cursorVersion;
+    this.skipOlder = fresh.replayed !== true;
+    for (const p of fresh.pending) this.pending.set(p.incidentId, p);
+    try {
+      // 1. Retries that are due, oldest head first.
+      await this.drainDue();
+      // 2. New events after the cursor.
+      const entries = await this.newEntries();
+      for (const [i, entry] of entries.entries()) {
+        if (!(await this.canSend())) {
+          this.unread += this.engine.unhandled(sub, this.cursor, entries.slice(i));
+          break;
+        }
+        await this.handle(entry);
+      }
+      // 3. Replayed versions queued before a waiting head are due at once.
+      await this.drainDue();
+    } finally {
+      await this.saveCursor();
+    }
+  }
+
+  private async drainDue(): Promise<void> {
+    const due = [...this.pending.values()]
+      .filter((p) => Date.parse(p.nextAttemptAt) <= this.deps.clock.now().getTime())
+      .sort((a, b) => (a.sequences[0] ?? 0) - (b.sequences[0] ?? 0));
+    for (const p of due) {
+      if (!(await this.canSend())) return;
+      await this.drain(p.incidentId);
+    }
+  }
+
+  /** Entries after this pair's cursor: from the pass's shared read when it covers them, else a read of our own. */
+  private async newEntries(): Promise<EventEntry[]> {
+    const after = this.cursor ?? 0;
+    const read = this.engine.sharedRead(this.tenantId);
+    if (read && (read.from === after || (read.from < after && read.entries.length < this.engine.limit)))
+      return read.entries.filter((e) => e.sequence > after);
+    return this.deps.events.read(this.tenantId, after, this.engine.limit);
+  }
+
+  /** False once the subscription is gone or the lease cannot be kept; renews the lease when half of it is used. */
+  private async canSend(): Promise<boolean> {
+    if (this.stopped || this.engine.isGone(this.sub.id)) return false;
+    const left = Date.parse(this.lease.expiresAt) - this.deps.clock.now().getTime();
+    if (left < this.engine.leaseDurationMs / 2) {
+      const renewed = await this.deps.leases.renew(this.lease, this.engine.leaseDurationMs);
+      if (!renewed) {
+        this.deps.logger.warn('delivery.lease_lost', { subscriptionId: this.sub.id, tenantId: this.tenantId });
+        this.stopped = true;
+        return false;
+      }
+      this.lease = renewed;
+    }
+    return true;
+  }
+
+  private async handle(entry: EventEntry): Promise<void> {
+    const { sub } = this;
+    if (this.skipOlder && Date.parse(entry.time) < Date.parse(sub.createdAt)) {
+      // Written before the subscription existed: only `replay` sends it.
+      this.cursor = entry.sequence;
+      return;
+    }
+    if (!matchesFilters(sub.filters, entry)) {
+      this.cursor = entry.sequence;
+      return;
+    }
+    const waiting = this.pending.get(entry.incidentId);
+    if (waiting) {
+      // An earlier version of this incident awaits a retry: this one queues behind it.
+      if (!waiting.sequences.includes(entry.sequence)) {
+        const sequences = [...waiting.sequences, entry.sequence].sort((a, b) => a - b);
+        // A replayed version older than the waiting head goes first, and at once (a fresh first attempt).
+        const queued: PendingIncident =
+          sequences[0] === entry.sequence
+            ? {
+                tenantId: waiting.tenantId,
+                incidentId: waiting.incidentId,
+                sequences,
+                attempt: 0,
+                nextAttemptAt: this.deps.clock.now().toISOString(),
+              }
+            : { ...waiting, sequences };
+        await this.deps.state.putPending(sub.id, queued);
+        this.pending.set(entry.incidentId, queued);
+      }
+      this.cursor = entry.sequence;
+      return;
+    }
+    const outcome = await this.attempt(entry);
+    if (outcome.kind === 'gone') return;
+    if (outcome.kind === 'retry') {
+      const p: PendingIncident = {
+        tenantId: this.tenantId,
+        incidentId: entry.incidentId,
+        sequences: [entry.sequence],
+        attempt: 0,
+        nextAttemptAt: this.deps.clock.now().toISOString(),
+      };
+      await this.failed(p, outcome, entry);
+    }
+    this.cursor = entry.sequence;
+  }
+
+  /** Send the head of a pending incident and those behind it while they succeed. */
+  private async drain(incidentId: string): Promise<void> {
+    let p = this.pending.get(incidentId);
+    while (p && p.sequences.length > 0 && Date.parse(p.nextAttemptAt) <= this.deps.clock.now().getTime()) {
+      if (!(await this.canSend())) return;
+      const head = p.sequences[0] as number;
+      const [entry] = await this.deps.events.read(this.tenantId, head - 1, 1);
+      if (!entry || entry.sequence !== head) {
+        // The event is gone from the log (tenant purged): nothing left to send for it.
+        this.deps.logger.warn('delivery.event_missing', {
+          subscriptionId: this.sub.id,
+          tenantId: this.tenantId,
+          sequence: head,
+        });
+        p = await this.advance(p);
+        continue;
+      }
+      const outcome = await this.attempt(entry);
+      if (outcome.kind === 'gone') return;
+      if (outcome.kind === 'delivered') {
+        p = await this.advance(p);
+        continue;
+      }
+      p = await this.failed(p, outcome, entry);
+      if (p && p.attempt > 0) return;
+    }
+  }
+
+  /** Drop the head; store what remains (the next head due now) or delete the row. */
+  private async advance(p: PendingIncident): Promise<PendingIncident | undefined> {
+    const rest = p.sequences.slice(1);
+    if (rest.length === 0) {
+      await this.deps.state.deletePending(this.sub.id, this.tenantId, p.incidentId);
+      this.pending.delete(p.incidentId);
+      return undefined;
+    }
+    const next: PendingIncident = {
+      tenantId: p.tenantId,
+      incidentId: p.incidentId,
+      sequences: rest,
+      attempt: 0,
+      nextAttemptAt: this.deps.clock.now().toISOString(),
+    };
+    await this.deps.state.putPending(this.sub.id, next);
+    this.pending.set(p.incidentId, next);
+    return next;
+  }
+
+  /**
+   * Count a failed attempt of `p`'s head: schedule the next one, or dead-letter the head after the last (then the
+   * next version is due at once). Returns the stored pending incident, or undefined when none is left.
+   */
+  private async failed(
+    p: PendingIncident,
+    outcome: { code: string; message: string },
+    entry: EventEntry,
+  ): Promise<PendingIncident | undefined> {
+    const { deps } = this;
+    const attempt = p.attempt + 1;
+    const now = deps.clock.now();
+    const wait = deps.retrySchedule[attempt - 1];
+    if (wait === undefined) {
+      await deps.state.addDeadLetter({
+        subscriptionId: this.sub.id,
+        tenantId: this.tenantId,
+        sequence: entry.sequence,
+        incidentId: entry.incidentId,
+        eventId: `${entry.tenantId}/${entry.incidentId}/${entry.lastUpdateTime}`,
+        type: entry.type,
+        eventTime: entry.time,
+        attempts: attempt,
+        lastErrorCode: outcome.code,
+        lastError: outcome.message,
+        deadLetteredAt: now.toISOString(),
+      });
+      this.engine.figures.deadLettered++;
+      deps.logger.warn('delivery.dead_lettered', {
+        subscriptionId: this.sub.id,
+        tenantId: this.tenantId,
+        sequence: entry.sequence,
+        attempts: attempt,
+        code: outcome.code,
+      });
+      return this.advance(p);
+    }
+    this.engine.figures.failed++;
+    const next: PendingIncident = {
+      ...p,
+      attempt,
+      nextAttemptAt: addSeconds(now, wait),
+      lastErrorCode: outcome.code,
+      lastError: outcome.message.slice(0, 1024),
+    };
+    await deps.state.putPending(this.sub.id, next);
+    this.pending.set(p.incidentId, next);
+    deps.logger.info('delivery.retry_scheduled', {
+      subscriptionId: this.sub.id,
+      tenantId: this.tenantId,
+      sequence: entry.sequence,
+      attempt,
+      code: outcome.code,
+      nextAttemptAt: next.nextAttemptAt,
+    });
+    return next;
+  }
+
+  /** One attempt: read the CloudEvent, send it, count a delivery, turn a 410 into a disabled subscription. */
+  private async attempt(entry: EventEntry): Promise<DeliveryOutcome> {
+    const event = await this.deps.events.cloudEvent(entry);
+    const outcome = await this.engine.send(this.sub, event);
+    if (outcome.kind === 'delivered') this.engine.figures.delivered++;
+    if (outcome.kind === 'gone') {
+      this.stopped = true;
+      await this.engine.markGone(this.sub, outcome.status);
+    }
+    return outcome;
+  }
+
+  private async saveCursor(): Promise<void> {
+    if (this.cursor === undefined || this.cursor === this.savedCursor) return;
+    const version = await this.deps.state.saveCursor(this.sub.id, this.tenantId, this.cursor, this.version);
+    if (version === undefined) {
+      this.deps.logger.warn('delivery.cursor_moved', { subscriptionId: this.sub.id, tenantId: this.tenantId });
+      return;
+    }
+    this.savedCursor = this.cursor;
+    this.version = version;
+  }
+}

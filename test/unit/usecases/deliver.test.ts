@@ -1,0 +1,366 @@
+/**
+ * The delivery engine (design §9) on fakes: filters, order per incident under retries (others not held up), the
+ * retry schedule on an injected clock → dead letter → replay, 410 → disabled → enable, subscriptions added later,
+ * two deliverers at once, the same body on redelivery, log-analytics without a sender kept pending.
+ */
+import { describe, expect, it } from '@jest/globals';
+import type { SubscriptionInput } from '../../../shared/domain/subscription.js';
+import type { DeliveryOutcome, IncidentCloudEvent, IncidentEventType } from '../../../shared/ports.js';
+import { deliverPass, type DeliverDeps } from '../../../shared/usecases/deliver.js';
+import {
+  addSubscription,
+  enableSubscription,
+  listDeadLetters,
+  listSubscriptions,
+  replaySubscription,
+  type SubscriptionDeps,
+} from '../../../shared/usecases/subscriptions.js';
+import {
+  FakeDeliveryStateStore,
+  FakeEventLog,
+  FakeLeaseStore,
+  FakeSubscriptionSecrets,
+  FakeSubscriptionStore,
+  FakeTenantStore,
+  Journal,
+  ManualClock,
+  RecordingLogger,
+  ScriptedWebhookSender,
+} from '../../fakes/index.js';
+
+const T1 = '0a1b2c3d-0000-4000-8000-000000000001';
+const T2 = '0a1b2c3d-0000-4000-8000-000000000002';
+const URL_A = 'https://a.example/hook';
+const URL_B = 'https://b.example/hook';
+const SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000];
+
+interface World {
+  clock: ManualClock;
+  log: FakeEventLog;
+  subs: FakeSubscriptionStore;
+  state: FakeDeliveryStateStore;
+  secrets: FakeSubscriptionSecrets;
+  tenants: FakeTenantStore;
+  leases: FakeLeaseStore;
+  sender: ScriptedWebhookSender;
+  logger: RecordingLogger;
+  deps: DeliverDeps;
+  mgmt: SubscriptionDeps;
+  seq: Map<string, number>;
+}
+
+async function world(): Promise<World> {
+  const clock = new ManualClock('2026-11-24T12:00:00.000Z');
+  const log = new FakeEventLog();
+  const subs = new FakeSubscriptionStore();
+  const state = new FakeDeliveryStateStore();
+  const secrets = new FakeSubscriptionSecrets();
+  const tenants = new FakeTenantStore(new Journal());
+  await tenants.upsert(T1, { displayName: 'One', status: 'active' });
+  await tenants.upsert(T2, { displayName: 'Two', status: 'active' });
+  const leases = new FakeLeaseStore(clock);
+  const sender = new ScriptedWebhookSender();
+  const logger = new RecordingLogger();
+  const deps: DeliverDeps = {
+    subscriptions: subs,
+    state,
+    events: log,
+    tenants,
+    leases,
+    secrets,
+    webhook: sender,
+    clock,
+    logger,
+    retrySchedule: SCHEDULE,
+    timeoutSeconds: 15,
+  };
+  const mgmt: SubscriptionDeps = {
+    subscriptions: subs,
+    state,
+    secrets,
+    events: log,
+    tenants,
+    clock,
+    logger,
+    redact: () => undefined,
+  };
+  return { clock, log, subs, state, secrets, tenants, leases, sender, logger, deps, mgmt, seq: new Map() };
+}
+
+/** Append one version of an incident to the fake log, stamped with the clock's time. */
+function write(
+  w: World,
+  tenantId: string,
+  incidentId: string,
+  opts: { severity?: string; type?: IncidentEventType } = {},
+): IncidentCloudEvent {
+  const sequence = (w.seq.get(tenantId) ?? 0) + 1;
+  w.seq.set(tenantId, sequence);
+  const lastUpdateTime = new Date(Date.parse('2026-11-01T00:00:00Z') + sequence * 1000).toISOString();
+  const event: IncidentCloudEvent = {
+    specversion: '1.0',
+    id: `${tenantId}/${incidentId}/${lastUpdateTime}`,
+    source: `/tenants/${tenantId}`,
+    type: opts.type ?? 'incident.updated',
+    subject: `incidents/${incidentId}`,
+    time: w.clock.iso(),
+    datacontenttype: 'application/json',
+    data: {
+      tenantId,
+      incidentId,
+      lastUpdateTime,
+      source: 'graph',
+      sequence,
+      severity: opts.severity ?? 'high',
+      status: 'active',
+      title: `incident ${incidentId}`,
+      incident: { id: incidentId, lastUpdateDateTime: lastUpdateTime, severity: opts.severity ?? 'high' },
+    },
+  };
+  w.log.append(event);
+  return event;
+}
+
+async function subscribe(w: World, input: SubscriptionInput): Promise<string> {
+  return (await addSubscription(w.mgmt, input)).id;
+}
+
+const retry = (code = 'HTTP_500'): DeliveryOutcome => ({ kind: 'retry', code, message: `answered ${code}` });
+
+describe('deliverPass', () => {
+  it('sends every event written after the subscription was added, once, and moves on', async () => {
+    const w = await world();
+    write(w, T1, 'old'); // before the subscription: only replay sends it
+    w.clock.advance(1000);
+    await subscribe(w, { url: URL_A });
+    w.clock.advance(1000);
+    const e1 = write(w, T1, '1');
+    const e2 = write(w, T2, '2');
+
+    const first = await deliverPass(w.deps);
+    const second = await deliverPass(w.deps);
+
+    expect(first).toMatchObject({ delivered: 2, failed: 0, deadLettered: 0, pending: 0 });
+    expect(second).toMatchObject({ delivered: 0, failed: 0, deadLettered: 0, pending: 0 });
+    expect(w.sender.idsTo(URL_A).sort()).toEqual([e1.id, e2.id].sort());
+  });
+
+  it('filters: tenants, minimum severity (case-insensitive, unknown passes) and types', async () => {
+    const w = await world();
+    await subscribe(w, { url: URL_A, tenants: [T1.toUpperCase()], minSeverity: 'Medium', types: ['incident.updated'] });
+    w.clock.advance(1000);
+    const high = write(w, T1, 'h', { severity: 'High' });
+    write(w, T1, 'l', { severity: 'low' });
+    write(w, T1, 'i', { severity: 'Informational' });
+    const unknown = write(w, T1, 'u', { severity: 'unknownFutureValue' });
+    write(w, T1, 'c', { severity: 'high', type: 'incident.created' });
+    write(w, T2, 'other', { severity: 'high' });
+
+    await deliverPass(w.deps);
+
+    expect(w.sender.idsTo(URL_A)).toEqual([high.id, unknown.id]);
+  });
+
+  it('keeps order per incident under retries while other incidents and subscriptions go on', async () => {
+    const w = await world();
+    await subscribe(w, { url: URL_A });
+    await subscribe(w, { url: URL_B });
+    w.clock.advance(1000);
+    let failing = true;
+    w.sender.script(URL_A, (e) =>
+      failing && e.data.incidentId === 'X' ? retry() : { kind: 'delivered', status: 200 },
+    );
+    const x1 = write(w, T1, 'X');
+    const y1 = write(w, T1, 'Y');
+    const x2 = write(w, T1, 'X');
+    const y2 = write(w, T1, 'Y');
+
+    const first = await deliverPass(w.deps);
+    expect(first).toMatchObject({ delivered: 6, failed: 1, pending: 2 });
+    expect(w.sender.idsTo(URL_A)).toEqual([y1.id, y2.id]);
+    expect(w.sender.idsTo(URL_B)).toEqual([x1.id, y1.id, x2.id, y2.id]);
+    // x2 was never sent to A while x1 awaits its retry.
+    expect(w.sender.sent.filter((s) => s.url === URL_A).map((s) => s.id)).toEqual([x1.id, y1.id, y2.id]);
+
+    const notDue = await deliverPass(w.deps);
+    expect(notDue).toMatchObject({ delivered: 0, failed: 0, pending: 2 });
+
+    failing = false;
+    w.clock.advance(5000);
+    const due = await deliverPass(w.deps);
+    expect(due).toMatchObject({ delivered: 2, failed: 0, pending: 0 });
+    expect(w.sender.idsTo(URL_A)).toEqual([y1.id, y2.id, x1.id, x2.id]);
+  });
+
+  it('follows the schedule on the injected clock, dead-letters after the last attempt, and replays in order', async () => {
+    const w = await world();
+    const id = await subscribe(w, { url: URL_A });
+    w.clock.advance(1000);
+    let down = true;
+    w.sender.script(URL_A, () => (down ? retry('TIMEOUT') : { kind: 'delivered', status: 204 }));
+    const a1 = write(w, T1, 'A');
+    const a2 = write(w, T1, 'A');
+
+    const attemptsAt: string[] = [];
+    expect((await deliverPass(w.deps)).failed).toBe(1);
+    attemptsAt.push(w.clock.iso());
+    for (const wait of SCHEDULE.slice(0, -1)) {
+      w.clock.advance(wait * 1000 - 1);
+      expect(await deliverPass(w.deps)).toMatchObject({ failed: 0, deadLettered: 0 }); // 1 ms early: nothing
+      w.clock.advance(1);
+      expect(await deliverPass(w.deps)).toMatchObject({ failed: 1, deadLettered: 0 });
+    }
+    w.clock.advance((SCHEDULE.at(-1) as number) * 1000);
+    // The 8th attempt of a1 fails: a1 is dead-lettered and a2 (behind it) gets its first attempt at once.
+    const last = await deliverPass(w.deps);
+    expect(last).toMatchObject({ deadLettered: 1, failed: 1, pending: 1 });
+    expect(w.sender.sent.filter((s) => s.id === a1.id)).toHaveLength(8);
+
+    const letters = await listDeadLetters(w.mgmt, id);
+    expect(letters).toEqual([
+      expect.objectContaining({ tenantId: T1, sequence: 1, eventId: a1.id, attempts: 8, lastErrorCode: 'TIMEOUT' }),
+    ]);
+    expect((await listSubscriptions(w.mgmt))[0]).toMatchObject({ pending: 1, deadLettered: 1 });
+
+    down = false;
+    await replaySubscription(w.mgmt, id);
+    await deliverPass(w.deps);
+    expect(await listDeadLetters(w.mgmt, id)).toEqual([]);
+    // Replay sends from the first event again, in order; a2 (queued) follows a1.
+    expect(w.sender.idsTo(URL_A)).toEqual([a1.id, a2.id]);
+  });
+
+  it('a 410 disables the subscription; its events wait until enable, then arrive in order', async () => {
+    const w = await world();
+    const id = await subscribe(w, { url: URL_A });
+    w.clock.advance(1000);
+    let gone = true;
+    w.sender.script(URL_A, () => (gone ? { kind: 'gone', status: 410 } : { kind: 'delivered', status: 200 }));
+    const e1 = write(w, T1, '1');
+    const e2 = write(w, T2, '2');
+
+    const first = await deliverPass(w.deps);
+    expect(first.delivered).toBe(0);
+    expect(await w.subs.get(id)).toMatchObject({ status: 'disabled', disabledReason: 'HTTP_410' });
+    const sentWhileGone = w.sender.sent.length;
+    const e3 = write(w, T1, '3');
+    await deliverPass(w.deps);
+    expect(w.sender.sent.length).toBe(sentWhileGone); // disabled: nothing sent
+
+    gone = false;
+    await enableSubscription(w.mgmt, id);
+    const after = await deliverPass(w.deps);
+    expect(after).toMatchObject({ delivered: 3, pending: 0 });
+    expect(w.sender.idsTo(URL_A).sort()).toEqual([e1.id, e2.id, e3.id].sort());
+  });
+
+  it('two deliverers at once: the pair lease keeps one sender per (subscription, tenant), order holds', async () => {
+    const w = await world();
+    await subscribe(w, { url: URL_A });
+    w.clock.advance(1000);
+    const written = [write(w, T1, 'X'), write(w, T1, 'X'), write(w, T1, 'X')];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let first = true;
+    w.sender.onSend = async () => {
+      if (first) {
+        first = false;
+        await gate; // the first deliverer stalls inside its first send
+      }
+    };
+
+    const one = deliverPass({ ...w.deps, owner: 'one' });
+    await new Promise((r) => setImmediate(r));
+    const two = await deliverPass({ ...w.deps, owner: 'two' }); // finds the pair leased: sends nothing
+    release();
+    const oneResult = await one;
+
+    expect(two).toMatchObject({ delivered: 0, pending: 3 });
+    expect(oneResult).toMatchObject({ delivered: 3, pending: 0 });
+    expect(w.sender.idsTo(URL_A)).toEqual(written.map((e) => e.id));
+  });
+
+  it('a crash after sending but before the cursor is saved redelivers the same body', async () => {
+    const w = await world();
+    await subscribe(w, { url: URL_A });
+    w.clock.advance(1000);
+    write(w, T1, 'X');
+    const save = w.state.saveCursor.bind(w.state);
+    w.state.saveCursor = async () => {
+      throw new Error('storage went away');
+    };
+    await deliverPass(w.deps);
+    w.state.saveCursor = save;
+    w.clock.advance(120_000); // the crashed pass's lease runs out
+    await deliverPass(w.deps);
+
+    const bodies = w.sender.sent.map((s) => s.body);
+    expect(bodies).toHaveLength(2);
+    expect(bodies[1]).toBe(bodies[0]);
+  });
+
+  it('log-analytics subscriptions without a sender keep their events pending with a clear error', async () => {
+    const w = await world();
+    const la = await subscribe(w, {
+      logAnalytics: true,
+      endpoint: 'https://dce.example.ingest.monitor.azure.com',
+      ruleId: `dcr-${'a'.repeat(32)}`,
+      stream: 'Custom-DefenderIncidents_CL',
+    });
+    w.clock.advance(1000);
+    write(w, T1, 'X');
+    write(w, T2, 'Y');
+
+    const result = await deliverPass(w.deps);
+
+    expect(result).toMatchObject({ delivered: 0, pending: 2 });
+    expect(result.blocked).toEqual([
+      expect.objectContaining({ subscriptionId: la, code: 'LOG_ANALYTICS_NOT_CONFIGURED' }),
+    ]);
+    expect(w.logger.events.some((e) => e.event === 'delivery.blocked' && e.level === 'error')).toBe(true);
+    expect((await w.state.pair(la, T1)).cursor).toBeUndefined();
+  });
+
+  it('log-analytics subscriptions go through the LogAnalyticsSender when one is configured', async () => {
+    const w = await world();
+    await subscribe(w, {
+      logAnalytics: true,
+      endpoint: 'https://dce.example.ingest.monitor.azure.com',
+      ruleId: `dcr-${'b'.repeat(32)}`,
+      stream: 'Custom-DefenderIncidents_CL',
+    });
+    w.clock.advance(1000);
+    const e = write(w, T1, 'X');
+    const got: string[] = [];
+    const result = await deliverPass({
+      ...w.deps,
+      logAnalytics: {
+        send: async (target, events) => {
+          got.push(`${target.stream}:${events.map((x) => x.id).join(',')}`);
+          return { kind: 'delivered', status: 204 };
+        },
+      },
+    });
+    expect(result.delivered).toBe(1);
+    expect(got).toEqual([`Custom-DefenderIncidents_CL:${e.id}`]);
+  });
+
+  it('replay --since re-sends from the first event at or after that time; --tenant narrows it', async () => {
+    const w = await world();
+    const id = await subscribe(w, { url: URL_A });
+    w.clock.advance(1000);
+    write(w, T1, 'X');
+    w.clock.advance(60_000);
+    const since = w.clock.iso();
+    const later = write(w, T1, 'Y');
+    write(w, T2, 'Z');
+    await deliverPass(w.deps);
+    const before = w.sender.sent.length;
+
+    const r = await replaySubscription(w.mgmt, id, { since, tenants: [T1] });
+    await deliverPass(w.deps);
+
+    expect(r.tenants).toEqual([{ tenantId: T1, fromSequence: 1 }]);
+    expect(w.sender.sent.slice(before).map((s) => s.id)).toEqual([later.id]);
+  });
+});
