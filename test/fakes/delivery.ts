@@ -92,9 +92,9 @@ export class FakeDeliveryStateStore implements DeliveryStateStore {
   }
 
   async pair(subscriptionId: string, tenantId: string): Promise<PairState> {
-    const row = this.cursors.get(FakeDeliveryStateStore.key(subscriptionId, tenantId));
+    const row = this.cursors.get(FakeDeliveryStateStore.key(subscriptionId, tenantId.toLowerCase()));
     const pending = [...this.pendingRows.entries()]
-      .filter(([k]) => k.startsWith(`${subscriptionId}|${tenantId}|`))
+      .filter(([k]) => k.startsWith(`${subscriptionId}|${tenantId.toLowerCase()}|`))
       .map(([, p]) => structuredClone(p));
     return row
       ? { cursor: row.sequence, cursorVersion: String(row.version), replayed: row.replayed, pending }
@@ -107,7 +107,7 @@ export class FakeDeliveryStateStore implements DeliveryStateStore {
     sequence: number,
     version?: string,
   ): Promise<string | undefined> {
-    const key = FakeDeliveryStateStore.key(subscriptionId, tenantId);
+    const key = FakeDeliveryStateStore.key(subscriptionId, tenantId.toLowerCase());
     const row = this.cursors.get(key);
     if ((row === undefined) !== (version === undefined)) return undefined;
     if (row && String(row.version) !== version) return undefined;
@@ -117,7 +117,7 @@ export class FakeDeliveryStateStore implements DeliveryStateStore {
   }
 
   async resetCursor(subscriptionId: string, tenantId: string, sequence: number): Promise<void> {
-    this.cursors.set(FakeDeliveryStateStore.key(subscriptionId, tenantId), {
+    this.cursors.set(FakeDeliveryStateStore.key(subscriptionId, tenantId.toLowerCase()), {
       sequence,
       version: ++this.versions,
       replayed: true,
@@ -126,24 +126,24 @@ export class FakeDeliveryStateStore implements DeliveryStateStore {
 
   async putPending(subscriptionId: string, pending: PendingIncident): Promise<void> {
     this.pendingRows.set(
-      FakeDeliveryStateStore.key(subscriptionId, pending.tenantId, pending.incidentId),
+      FakeDeliveryStateStore.key(subscriptionId, pending.tenantId.toLowerCase(), pending.incidentId),
       structuredClone(pending),
     );
   }
 
   async deletePending(subscriptionId: string, tenantId: string, incidentId: string): Promise<void> {
-    this.pendingRows.delete(FakeDeliveryStateStore.key(subscriptionId, tenantId, incidentId));
+    this.pendingRows.delete(FakeDeliveryStateStore.key(subscriptionId, tenantId.toLowerCase(), incidentId));
   }
 
   async addDeadLetter(letter: DeadLetter): Promise<void> {
     this.letters.set(
-      FakeDeliveryStateStore.key(letter.subscriptionId, letter.tenantId, letter.sequence),
+      FakeDeliveryStateStore.key(letter.subscriptionId, letter.tenantId.toLowerCase(), letter.sequence),
       structuredClone(letter),
     );
   }
 
   async deleteDeadLetter(subscriptionId: string, tenantId: string, sequence: number): Promise<void> {
-    this.letters.delete(FakeDeliveryStateStore.key(subscriptionId, tenantId, sequence));
+    this.letters.delete(FakeDeliveryStateStore.key(subscriptionId, tenantId.toLowerCase(), sequence));
   }
 
   async purge(subscriptionId: string): Promise<void> {

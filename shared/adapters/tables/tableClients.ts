@@ -22,6 +22,12 @@ export const TABLE_NAMES = {
   consentStates: 'ConsentStates',
   /** Quarantine of incident records a source could not accept (issue 10 §3). */
   rejected: 'RejectedIncidents',
+  /** Where incident events go (design §9). */
+  subscriptions: 'Subscriptions',
+  /** Per subscription: cursors per tenant, incidents awaiting a retry, dead letters (delivery engine). */
+  deliveryState: 'DeliveryState',
+  /** Webhook subscription secrets, only when no SUBSCRIPTION_VAULT_URL is set (local development). */
+  subscriptionSecrets: 'SubscriptionSecrets',
 } as const;
 
 export type TableRole = keyof typeof TABLE_NAMES;

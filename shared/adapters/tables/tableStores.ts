@@ -4,6 +4,8 @@ import type { Clock } from '../../ports.js';
 import { TableConsentStateStore } from './consentStateStore.js';
 import { TableEventLog } from './eventLog.js';
 import { TableIncidentReader } from './incidentReader.js';
+import { TableDeliveryStateStore } from './deliveryStateStore.js';
+import { TableSubscriptionStore } from './subscriptionStore.js';
 import { TableLeaseStore } from './leaseStore.js';
 import { TableQuarantineStore } from './quarantineStore.js';
 import { TableRunStore } from './runStore.js';
@@ -29,6 +31,8 @@ export interface TableStores {
   readonly events: TableEventLog;
   /** Bounded reads for the HTTP read API (design §10). */
   readonly incidents: TableIncidentReader;
+  readonly subscriptions: TableSubscriptionStore;
+  readonly deliveryState: TableDeliveryStateStore;
   ensureTables(): Promise<void>;
 }
 
@@ -49,6 +53,8 @@ export function createTableStores(storage: StorageSettings, options: TableStoreO
     quarantine: new TableQuarantineStore(clients, clock),
     events: new TableEventLog(clients, snapshots),
     incidents: new TableIncidentReader(clients, snapshots),
+    subscriptions: new TableSubscriptionStore(clients),
+    deliveryState: new TableDeliveryStateStore(clients),
     ensureTables: () => clients.ensureTables(),
   };
 }

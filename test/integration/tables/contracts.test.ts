@@ -2,6 +2,12 @@
 import { afterAll, beforeAll } from '@jest/globals';
 import { consentStateStoreContract } from '../../contracts/consentStateStore.contract.js';
 import { eventLogContract } from '../../contracts/eventLog.contract.js';
+import {
+  deliveryStateStoreContract,
+  subscriptionSecretsContract,
+  subscriptionStoreContract,
+} from '../../contracts/delivery.contract.js';
+import { TableSubscriptionSecrets } from '../../../shared/adapters/delivery/tableSubscriptionSecrets.js';
 import { leaseStoreContract } from '../../contracts/leaseStore.contract.js';
 import { runStoreContract } from '../../contracts/runStore.contract.js';
 import { snapshotStoreContract } from '../../contracts/snapshotStore.contract.js';
@@ -26,3 +32,6 @@ runStoreContract('Table adapter on Azurite', () => ({ store: fx.stores.runs, clo
 snapshotStoreContract('Table adapter on Azurite', () => fx.stores.snapshots);
 consentStateStoreContract('Table adapter on Azurite', () => fx.stores.consentStates);
 eventLogContract('Table adapter on Azurite', () => ({ store: fx.stores.snapshots, events: fx.stores.events, clock }));
+subscriptionStoreContract('Table adapter on Azurite', () => fx.stores.subscriptions);
+deliveryStateStoreContract('Table adapter on Azurite', () => fx.stores.deliveryState);
+subscriptionSecretsContract('Table adapter on Azurite', () => new TableSubscriptionSecrets(fx.stores.clients));

@@ -1,12 +1,18 @@
 /** The in-memory fakes pass the same contract suites as the Table adapters (test/integration/tables/contracts.test.ts). */
 import { consentStateStoreContract } from '../../contracts/consentStateStore.contract.js';
 import { eventLogContract } from '../../contracts/eventLog.contract.js';
+import {
+  deliveryStateStoreContract,
+  subscriptionSecretsContract,
+  subscriptionStoreContract,
+} from '../../contracts/delivery.contract.js';
 import { leaseStoreContract } from '../../contracts/leaseStore.contract.js';
 import { runStoreContract } from '../../contracts/runStore.contract.js';
 import { snapshotStoreContract } from '../../contracts/snapshotStore.contract.js';
 import { tenantStoreContract } from '../../contracts/tenantStore.contract.js';
 import { FakeConsentStateStore } from '../../fakes/consentStateStore.js';
 import { ManualClock } from '../../fakes/clock.js';
+import { FakeDeliveryStateStore, FakeSubscriptionSecrets, FakeSubscriptionStore } from '../../fakes/delivery.js';
 import { FakeLeaseStore } from '../../fakes/leaseStore.js';
 import { FakeRunStore } from '../../fakes/runStore.js';
 import { FakeSnapshotStore } from '../../fakes/snapshotStore.js';
@@ -26,3 +32,10 @@ runStoreContract('in-memory fake', () => ({ store: runs, clock }));
 snapshotStoreContract('in-memory fake', () => snapshots);
 consentStateStoreContract('in-memory fake', () => consentStates);
 eventLogContract('in-memory fake', () => ({ store: snapshots, events: snapshots.events, clock }));
+
+const subscriptions = new FakeSubscriptionStore();
+const deliveryState = new FakeDeliveryStateStore();
+const subscriptionSecrets = new FakeSubscriptionSecrets();
+subscriptionStoreContract('in-memory fake', () => subscriptions);
+deliveryStateStoreContract('in-memory fake', () => deliveryState);
+subscriptionSecretsContract('in-memory fake', () => subscriptionSecrets);
