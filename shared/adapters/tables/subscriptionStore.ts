@@ -30,7 +30,7 @@ function toRecord(row: Row): SubscriptionRecord {
     const v = asOptionalString(row[name]);
     return v === undefined ? {} : { [name]: v };
   };
-  let filters: SubscriptionFilters = {};
+  let filters: SubscriptionFilters;
   try {
     filters = JSON.parse(asString(row.filters, '{}')) as SubscriptionFilters;
   } catch {
