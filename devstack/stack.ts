@@ -23,6 +23,7 @@ import { KeyVaultSim } from './keyVault.js';
 import { LEGACY_READ_ROLES, LegacySim } from './legacy.js';
 import { LogsIngestionSim } from './logsIngestion.js';
 import { Prng } from './prng.js';
+import { WebhookReceiverSim } from './webhookReceiver.js';
 import type { SimServer } from './simServer.js';
 import { DefenderWorld, type SimTenantSpec } from './world.js';
 
@@ -38,6 +39,7 @@ export { LogsIngestionSim } from './logsIngestion.js';
 
 /** The stream of the stack's data collection rule (the custom table `DefenderIncidents_CL`, as the Bicep names it). */
 export const LOG_ANALYTICS_STREAM = 'Custom-DefenderIncidents_CL';
+export { WebhookReceiverSim, type ReceivedDelivery } from './webhookReceiver.js';
 
 export const PARTNER_SECRET_NAME = 'partner-client-secret';
 /** The Key Vault certificate the stack's `certificate` mode uses. */
@@ -94,6 +96,8 @@ export interface LocalStack {
   readonly logsIngestion: LogsIngestionSim;
   /** What `subscriptions add --log-analytics --endpoint … --rule … --stream …` takes for the stack's rule. */
   readonly logAnalytics: { readonly endpoint: string; readonly ruleId: string; readonly stream: string };
+  /** A webhook receiver (design §9): endpoints with their own secrets, signature checks, scripted failures. */
+  readonly webhooks: WebhookReceiverSim;
   readonly azurite?: Azurite;
   /** The partner app's current secret (also in the Key Vault sim under PARTNER_SECRET_NAME). */
   readonly partnerSecret: string;
@@ -186,7 +190,8 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       ...(options.legacyQuotaPerMinute !== undefined ? { quotaPerMinute: options.legacyQuotaPerMinute } : {}),
       ...(options.legacyQuotaPerHour !== undefined ? { quotaPerHour: options.legacyQuotaPerHour } : {}),
     });
-    const servers = [entra, keyVault, subscriptionVault, logsIngestion, graph, legacy];
+    const webhooks = new WebhookReceiverSim();
+    const servers = [entra, keyVault, subscriptionVault, logsIngestion, graph, legacy, webhooks];
     for (const server of servers) started.push(server);
     await Promise.all(servers.map((s) => s.start(certs)));
     await appInsights?.start(certs);
@@ -275,6 +280,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       subscriptionVault,
       logsIngestion,
       logAnalytics,
+      webhooks,
       ...(azurite ? { azurite } : {}),
       partnerSecret,
       ...(partnerCertificate ? { partnerCertificate } : {}),
