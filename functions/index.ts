@@ -5,6 +5,7 @@
  */
 import './telemetry.js';
 import './timer/collectSchedule.js';
+import './timer/deliverEvents.js';
 import './queue/collectTenant.js';
 import './queue/collectTenantPoison.js';
 import './http/consentLink.js';
@@ -19,3 +20,4 @@ import './http/health.js';
 import './http/status.js';
 import './http/incidentsList.js';
 import './http/incidentGet.js';
+import './http/subscriptions.js';

@@ -11,6 +11,8 @@ import { M365D_READ_ROLES, M365dIncidentSource } from './adapters/m365dSource.js
 import { limiterFor, type QuotaWindow, type RateLimiter } from './adapters/rateLimiter.js';
 import { createAzureCredential, KeyVaultSecretProvider, StaticSecretProvider } from './adapters/secretProvider.js';
 import { createTableStores, type TableStores, type TableStoreOptions } from './adapters/tables/tableStores.js';
+import { TableSubscriptionSecrets } from './adapters/delivery/tableSubscriptionSecrets.js';
+import { createWebhookSender } from './adapters/delivery/webhookSender.js';
 import { EntraTokenProvider } from './adapters/tokenProvider.js';
 import {
   CertificateCredentialSource,
@@ -29,6 +31,11 @@ import type {
   SubscriptionSummary,
   EventLog,
   IncidentReader,
+  DeliveryStateStore,
+  LogAnalyticsSender,
+  SubscriptionSecretStore,
+  SubscriptionStore,
+  WebhookSender,
   IncidentSource,
   SourceRegistry,
   LeaseStore,
@@ -42,6 +49,8 @@ import type {
   TokenProvider,
 } from './ports.js';
 import type { CollectDeps } from './usecases/collectTenant.js';
+import type { DeliverDeps } from './usecases/deliver.js';
+import type { SubscriptionDeps } from './usecases/subscriptions.js';
 import type { ConsentCallbackDeps, ConsentLinkDeps } from './usecases/consent.js';
 import type { HealthDeps } from './usecases/health.js';
 import type { PlanDeps } from './usecases/planRun.js';
@@ -62,6 +71,8 @@ export interface ServiceOptions {
   readonly quotas?: Partial<Readonly<Record<SourceKind, readonly QuotaWindow[]>>>;
   readonly http?: IncidentHttpOptions;
   readonly tables?: TableStoreOptions;
+  /** The webhook sender instead of the got one (specs that script receivers' answers). */
+  readonly webhookSender?: WebhookSender;
   /** Environment for the Key Vault/Storage identity (AZURE_CLIENT_ID…); defaults to process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Where the core's metrics go (shared/telemetry/ when telemetry is on); default: nowhere. */
@@ -81,6 +92,15 @@ export interface Services {
   readonly events: EventLog;
   /** Bounded reads of stored incidents for the HTTP read API (design §10). */
   readonly incidents: IncidentReader;
+  /** Where events go (design §9). */
+  readonly subscriptions: SubscriptionStore;
+  /** Cursors, pending retries and dead letters per subscription (delivery engine). */
+  readonly deliveryState: DeliveryStateStore;
+  /** Webhook secrets: the `SubscriptionSecrets` table (local development; Key Vault in Azure). */
+  readonly subscriptionSecrets: SubscriptionSecretStore;
+  readonly webhookSender: WebhookSender;
+  /** The Logs Ingestion sender, when one is configured; undefined: log-analytics events stay pending. */
+  readonly logAnalyticsSender: LogAnalyticsSender | undefined;
   /** The primary source (`graph` for `INCIDENT_SOURCE=graph|auto`, else `m365d`): consent, new tenants. */
   readonly source: IncidentSource;
   /** Tokens for the primary source's scope and roles. */
@@ -115,6 +135,8 @@ export interface Services {
   healthDeps(): HealthDeps;
   /** The operator's view: health plus runs and delivery's subscriptions when wired. */
   statusDeps(): StatusViewDeps;
+  deliverDeps(): DeliverDeps;
+  subscriptionDeps(): SubscriptionDeps;
 }
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -245,6 +267,11 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
     });
   }
   const ready = lazy(() => tables().ensureTables());
+  const subscriptionSecrets = lazy((): SubscriptionSecretStore => new TableSubscriptionSecrets(tables().clients));
+  const webhookSender = lazy(
+    (): WebhookSender =>
+      options.webhookSender ?? createWebhookSender({ timeoutSeconds: settings.deliveryTimeoutSeconds, clock }),
+  );
   const sync = {
     overlapSeconds: settings.syncOverlapSeconds,
     lagSeconds: settings.syncLagSeconds,
@@ -278,6 +305,19 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
     get incidents() {
       return tables().incidents;
     },
+    get subscriptions() {
+      return tables().subscriptions;
+    },
+    get deliveryState() {
+      return tables().deliveryState;
+    },
+    get subscriptionSecrets() {
+      return subscriptionSecrets();
+    },
+    get webhookSender() {
+      return webhookSender();
+    },
+    logAnalyticsSender: undefined,
     get source() {
       return source();
     },
@@ -359,6 +399,30 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
     statusDeps: () => ({
       ...services.healthDeps(),
       ...(services.subscriptionList ? { subscriptions: services.subscriptionList } : {}),
+    }),
+    deliverDeps: () => ({
+      subscriptions: services.subscriptions,
+      state: services.deliveryState,
+      events: services.events,
+      tenants: services.tenants,
+      leases: services.leases,
+      secrets: services.subscriptionSecrets,
+      webhook: services.webhookSender,
+      ...(services.logAnalyticsSender ? { logAnalytics: services.logAnalyticsSender } : {}),
+      clock,
+      logger,
+      retrySchedule: settings.deliveryRetrySchedule,
+      timeoutSeconds: settings.deliveryTimeoutSeconds,
+    }),
+    subscriptionDeps: () => ({
+      subscriptions: services.subscriptions,
+      state: services.deliveryState,
+      secrets: services.subscriptionSecrets,
+      events: services.events,
+      tenants: services.tenants,
+      clock,
+      logger,
+      redact: registerSecret,
     }),
   };
   return services;

@@ -35,7 +35,11 @@ import { readHealth, type HealthReport } from '../usecases/health.js';
 import { adviseTenants, type TenantAdvice } from '../usecases/tenantAdvice.js';
 import { SOURCE_RETIRED } from '../usecases/sourceChoice.js';
 import type { Io } from './io.js';
+import { createSubscriptionHandlers, deliverAfterCollect } from './subscriptionCommands.js';
 import type { CommandHandlers } from './program.js';
+
+/** NotFoundError code of an unknown subscription ID (exit 2, like an unknown tenant). */
+export const SUBSCRIPTION_NOT_FOUND = 'SUBSCRIPTION_NOT_FOUND';
 
 export const EXIT_OK = 0;
 export const EXIT_TENANT_FAILED = 1;
@@ -170,6 +174,7 @@ export function createHandlers(
   demo: CommandHandlers['demo'],
 ): CommandHandlers {
   return {
+    ...createSubscriptionHandlers(services, io),
     async collect(opts) {
       const since = requireSince(opts.since);
       const tenantIds = opts.tenant.map((t) => parseTenantId(t, '--tenant'));
@@ -203,6 +208,8 @@ export function createHandlers(
           'Every tenant was skipped (disabled, awaiting consent, or not due for a re-probe): see "incident-collector tenants list".\n',
         );
       }
+      // One delivery pass for what this run wrote (design §9); it never changes collect's exit code or results.
+      if (opts.deliver !== false) await deliverAfterCollect(s, io);
       return exitCodeOf(summary.tenants);
     },
 
@@ -422,7 +429,10 @@ export function createHandlers(
 export function exitCodeOfError(error: unknown): { code: number; message: string } {
   if (error instanceof ConfigError) return { code: EXIT_USAGE, message: error.message };
   if (error instanceof InputError) return { code: EXIT_USAGE, message: error.message };
-  if (error instanceof NotFoundError && error.code === ErrorCode.TENANT_NOT_FOUND)
+  if (
+    error instanceof NotFoundError &&
+    (error.code === ErrorCode.TENANT_NOT_FOUND || error.code === SUBSCRIPTION_NOT_FOUND)
+  )
     return { code: EXIT_USAGE, message: error.message };
   const e = error instanceof Error ? error : new Error(String(error));
   return { code: EXIT_TENANT_FAILED, message: `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` };

@@ -4,9 +4,11 @@
  */
 import { Command, Option, type CommanderError } from 'commander';
 import type { Io } from './io.js';
+import type { AddOptions, SubscriptionHandlers } from './subscriptionCommands.js';
 
-export interface CommandHandlers {
-  collect(opts: { tenant: string[]; since?: string; json: boolean }): Promise<number>;
+export interface CommandHandlers extends SubscriptionHandlers {
+  /** `deliver: false` with `--no-deliver` (no delivery pass at the end). */
+  collect(opts: { tenant: string[]; since?: string; json: boolean; deliver?: boolean }): Promise<number>;
   tenantsList(opts: { json: boolean; status: string[] }): Promise<number>;
   tenantsSetSource(tenantId: string, source: string): Promise<number>;
   sourcesCheck(opts: { tenant: string[]; json: boolean }): Promise<number>;
@@ -44,7 +46,61 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
     .option('--tenant <id>', 'only this tenant (repeatable)', collectTenantOption, [])
     .option('--since <ISO-8601>', 'one-off backfill from this instant (the checkpoint only moves forward)')
     .option('--json', 'print the run summary as one JSON object on stdout', false)
-    .action((opts: { tenant: string[]; since?: string; json: boolean }) => run(() => handlers.collect(opts))());
+    .option('--no-deliver', 'skip the delivery pass to subscriptions at the end')
+    .action((opts: { tenant: string[]; since?: string; json: boolean; deliver: boolean }) =>
+      run(() => handlers.collect(opts))(),
+    );
+
+  const subscriptions = program
+    .command('subscriptions')
+    .description('Where incident events go: webhooks and Log Analytics (design §9).');
+  subscriptions
+    .command('add')
+    .description(
+      'Add a webhook (--url) or Log Analytics (--log-analytics) subscription; it gets events written from now on.',
+    )
+    .option('--url <url>', 'webhook URL (https://; http:// only for a loopback host)')
+    .option('--secret <whsec_…>', 'the signing secret to use (default: a new one, shown once)')
+    .option('--log-analytics', 'a Log Analytics subscription (Azure Monitor Logs Ingestion)', false)
+    .option('--endpoint <dce-url>', 'data collection endpoint (log-analytics)')
+    .option('--rule <dcr-immutable-id>', 'data collection rule immutable ID (log-analytics)')
+    .option('--stream <name>', 'stream name, e.g. Custom-DefenderIncidents_CL (log-analytics)')
+    .option('--tenant <id>', 'only this tenant (repeatable)', collectTenantOption, [])
+    .option('--min-severity <level>', 'informational, low, medium or high (unknown severities pass)')
+    .option('--type <type>', 'incident.created or incident.updated (repeatable)', collectTenantOption, [])
+    .option('--json', 'print { id, kind, url?, secret?, filters } on stdout', false)
+    .action((opts: AddOptions) => run(() => handlers.subscriptionsAdd(opts))());
+  subscriptions
+    .command('list')
+    .option('--json', 'print a JSON array', false)
+    .action((opts: { json: boolean }) => run(() => handlers.subscriptionsList(opts))());
+  subscriptions
+    .command('remove <subscriptionId>')
+    .description('Remove a subscription, its secret and its delivery state.')
+    .action((id: string) => run(() => handlers.subscriptionsRemove(id))());
+  subscriptions
+    .command('enable <subscriptionId>')
+    .description('Re-activate a subscription (e.g. disabled by a 410): the events it owes are sent.')
+    .action((id: string) => run(() => handlers.subscriptionsEnable(id))());
+  subscriptions
+    .command('deadletters <subscriptionId>')
+    .description('Events given up on after the retry schedule.')
+    .option('--json', 'print a JSON array', false)
+    .action((id: string, opts: { json: boolean }) => run(() => handlers.subscriptionsDeadLetters(id, opts))());
+  subscriptions
+    .command('replay <subscriptionId>')
+    .description("Re-queue the subscription's events (dead letters included) for delivery in order.")
+    .option('--since <ISO-8601>', 'only events whose time is at or after this instant (default: all)')
+    .option('--tenant <id>', 'only this tenant (repeatable)', collectTenantOption, [])
+    .action((id: string, opts: { since?: string; tenant: string[] }) =>
+      run(() => handlers.subscriptionsReplay(id, opts))(),
+    );
+
+  program
+    .command('deliver')
+    .description('Send every event that is due (new ones, and retries whose time has come), then exit.')
+    .option('--json', 'print { delivered, failed, deadLettered, pending } on stdout', false)
+    .action((opts: { json: boolean }) => run(() => handlers.deliver(opts))());
 
   const tenants = program.command('tenants').description('Manage the registered customer tenants.');
   tenants

@@ -114,11 +114,6 @@ export interface Settings {
    * `length + 1` times, then dead-lettered.
    */
   readonly deliveryRetrySchedule: readonly number[];
-  /**
-   * `SUBSCRIPTION_VAULT_URL`: the Key Vault of webhook subscription secrets (an `https://` URL); undefined = the
-   * `SubscriptionSecrets` table (local development only).
-   */
-  readonly subscriptionVaultUrl?: string;
   /** True when the authority is a Microsoft login host (instance discovery stays on). */
   readonly isMicrosoftAuthority: boolean;
 }
@@ -427,18 +422,6 @@ export function loadSettings(env: Env = process.env): Settings {
   const deliveryRetrySchedule = Object.freeze(
     parseRetrySchedule(present(env, 'DELIVERY_RETRY_SCHEDULE') ?? DEFAULT_DELIVERY_RETRY_SCHEDULE),
   );
-  const vaultRaw = present(env, 'SUBSCRIPTION_VAULT_URL');
-  const subscriptionVaultUrl =
-    vaultRaw === undefined
-      ? undefined
-      : stripSlash(
-          parse(
-            'SUBSCRIPTION_VAULT_URL',
-            httpsUrl,
-            vaultRaw,
-            'an https:// URL of the Key Vault holding webhook subscription secrets',
-          ),
-        );
   const isMicrosoftAuthority = MICROSOFT_LOGIN_HOSTS.has(new URL(authorityHost).hostname);
   return Object.freeze({
     partnerClientId,
@@ -464,7 +447,6 @@ export function loadSettings(env: Env = process.env): Settings {
     staleAfterMinutes,
     deliveryTimeoutSeconds,
     deliveryRetrySchedule,
-    ...(subscriptionVaultUrl !== undefined ? { subscriptionVaultUrl } : {}),
     isMicrosoftAuthority,
   });
 }

@@ -217,3 +217,53 @@ export async function replaySubscription(
   deps.logger.info('subscription.replayed', { subscriptionId: sub.id, tenants: result.length, requeued });
   return { subscriptionId: sub.id, tenants: result, deadLettersRequeued: requeued };
 }
+
+function bodyString(body: Record<string, unknown>, field: string): string | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new InputError(field, `${field} must be a string.`);
+  return v;
+}
+
+function bodyStrings(body: Record<string, unknown>, field: string): string[] {
+  const v = body[field];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string') || v.length > 1000)
+    throw new InputError(field, `${field} must be an array of at most 1000 strings.`);
+  return v as string[];
+}
+
+/**
+ * The admin API's `POST /api/subscriptions` body (JSON): `{ url, secret?, tenants?, minSeverity?, types? }` or
+ * `{ logAnalytics: true, endpoint, ruleId, stream, …filters }`. A malformed body is an InputError naming `body` or
+ * the field.
+ */
+export function parseSubscriptionBody(text: string): SubscriptionInput {
+  let parsed: unknown;
+  try {
+    parsed = text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    throw new InputError('body', 'The body must be a JSON object.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new InputError('body', 'The body must be a JSON object.');
+  const body = parsed as Record<string, unknown>;
+  const la = body.logAnalytics;
+  if (la !== undefined && typeof la !== 'boolean')
+    throw new InputError('logAnalytics', 'logAnalytics must be a boolean.');
+  const pick = (field: string) => {
+    const v = bodyString(body, field);
+    return v === undefined ? {} : { [field]: v };
+  };
+  return {
+    ...pick('url'),
+    ...pick('secret'),
+    ...pick('endpoint'),
+    ...pick('ruleId'),
+    ...pick('stream'),
+    ...pick('minSeverity'),
+    logAnalytics: la === true,
+    tenants: bodyStrings(body, 'tenants'),
+    types: bodyStrings(body, 'types'),
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * Timer (every minute): one delivery pass (design §9), so a new event reaches a healthy receiver within about two
+ * minutes of being written; retries follow DELIVERY_RETRY_SCHEDULE. Several instances may run it at once: each
+ * (subscription, tenant) pair is worked by its lease holder only.
+ */
+import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { invoke } from '../../shared/host/invoke.js';
+import { deliverPass } from '../../shared/usecases/deliver.js';
+
+export async function deliverEvents(_timer: Timer, context: InvocationContext): Promise<void> {
+  await invoke(context, async (services) => {
+    const report = await deliverPass(services.deliverDeps());
+    services.logger.info('delivery.pass', {
+      delivered: report.delivered,
+      failed: report.failed,
+      deadLettered: report.deadLettered,
+      pending: report.pending,
+      blocked: report.blocked.length,
+    });
+  });
+}
+
+app.timer('deliverEvents', {
+  schedule: '0 * * * * *',
+  runOnStartup: false,
+  useMonitor: false,
+  handler: deliverEvents,
+});
