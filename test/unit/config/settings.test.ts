@@ -113,6 +113,11 @@ describe('loadSettings (design §3)', () => {
     [{ SUBSCRIPTION_VAULT_URL: 'http://kv-subs.vault.azure.net' }, 'SUBSCRIPTION_VAULT_URL'],
     [{ SUBSCRIPTION_VAULT_URL: 'kv-subs' }, 'SUBSCRIPTION_VAULT_URL'],
     [{ SUBSCRIPTION_VAULT_URL: 'https://KV-Collector.vault.azure.net' }, 'SUBSCRIPTION_VAULT_URL'],
+    [{ DELIVERY_TIMEOUT_SECONDS: '0' }, 'DELIVERY_TIMEOUT_SECONDS'],
+    [{ DELIVERY_TIMEOUT_SECONDS: '2.5' }, 'DELIVERY_TIMEOUT_SECONDS'],
+    [{ DELIVERY_RETRY_SCHEDULE: '5,,300' }, 'DELIVERY_RETRY_SCHEDULE'],
+    [{ DELIVERY_RETRY_SCHEDULE: '5,0' }, 'DELIVERY_RETRY_SCHEDULE'],
+    [{ DELIVERY_RETRY_SCHEDULE: 'soon' }, 'DELIVERY_RETRY_SCHEDULE'],
   ])('a bad %p names %s', (override, setting) => {
     const e = errorOf({ ...valid, ...override });
     expect(e.setting).toBe(setting);
@@ -131,6 +136,16 @@ describe('loadSettings (design §3)', () => {
     const e = errorOf({ ...valid, SUBSCRIPTION_VAULT_URL: 'https://kv-collector.vault.azure.net' });
     expect(e.setting).toBe('SUBSCRIPTION_VAULT_URL');
     expect(e.message).toMatch(/partner credential \(KEY_VAULT_URL\)/);
+  });
+
+  it('delivery settings: defaults 15 s and 5,300,1800,7200,18000,36000,36000 (8 attempts); values are parsed', () => {
+    expect(loadSettings(valid)).toMatchObject({
+      deliveryTimeoutSeconds: 15,
+      deliveryRetrySchedule: [5, 300, 1800, 7200, 18000, 36000, 36000],
+    });
+    expect(
+      loadSettings({ ...valid, DELIVERY_TIMEOUT_SECONDS: '3', DELIVERY_RETRY_SCHEDULE: ' 1, 2 ,3' }),
+    ).toMatchObject({ deliveryTimeoutSeconds: 3, deliveryRetrySchedule: [1, 2, 3] });
   });
 
   it('never echoes a secret value in an error', () => {
