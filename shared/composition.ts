@@ -418,7 +418,11 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
       subscriptions: services.subscriptions,
       state: services.deliveryState,
       secrets: services.subscriptionSecrets,
-      events: services.events,
+      // Read on use: only `replay --since` reads the event log.
+      events: {
+        read: (tenantId, afterSequence, limit) => services.events.read(tenantId, afterSequence, limit),
+        cloudEvent: (entry) => services.events.cloudEvent(entry),
+      },
       tenants: services.tenants,
       clock,
       logger,
