@@ -7,6 +7,9 @@ import { loadSettings } from '../config/settings.js';
 import { createServices } from '../composition.js';
 import { stderrLogger } from '../log.js';
 import { runCollection } from '../usecases/runCollection.js';
+import { deliverPass } from '../usecases/deliver.js';
+import { addSubscription } from '../usecases/subscriptions.js';
+import { registerSecret } from '../log.js';
 import { addTenant } from '../usecases/tenants.js';
 import { exportIncidents } from '../usecases/exportIncidents.js';
 import { readHealth } from '../usecases/health.js';
@@ -59,6 +62,11 @@ export async function runDemo(io: Io, options: DemoOptions = {}): Promise<number
       });
       io.err(`registered ${outcome.tenant.displayName} (${outcome.tenant.tenantId}): ${outcome.tenant.status}\n`);
     }
+    // A webhook subscription to the stack's receiver (it verifies every signature with standardwebhooks).
+    const hook = stack.webhooks.addEndpoint();
+    registerSecret(hook.secret);
+    const subscription = await addSubscription(services.subscriptionDeps(), { url: hook.url, secret: hook.secret });
+    io.err(`subscribed the local webhook receiver ${hook.url} (${subscription.id})\n`);
     const summary = await runCollection(services.runDeps(), { trigger: 'demo' });
     const names = new Map(specs.map((s) => [s.tenantId, s.displayName ?? s.tenantId]));
     await io.out(
@@ -84,6 +92,23 @@ export async function runDemo(io: Io, options: DemoOptions = {}): Promise<number
       rows.push([names.get(spec.tenantId) ?? spec.tenantId, String(stored), newest?.text ?? '']);
     }
     await io.out(`\nStored snapshots (Azurite tables Incidents + IncidentHistory):\n${table(rows)}`);
+
+    const delivery = await deliverPass(services.deliverDeps());
+    const received = stack.webhooks.to(hook.path);
+    const perTenant = new Map<string, number>();
+    for (const d of received) perTenant.set(d.event.data.tenantId, (perTenant.get(d.event.data.tenantId) ?? 0) + 1);
+    const eventRows = [['TENANT', 'EVENTS RECEIVED', 'FIRST EVENT (type, id)']];
+    for (const spec of specs) {
+      const first = received.find((d) => d.event.data.tenantId === spec.tenantId);
+      eventRows.push([
+        names.get(spec.tenantId) ?? spec.tenantId,
+        String(perTenant.get(spec.tenantId) ?? 0),
+        first ? `${first.event.type}  ${first.event.id}` : '',
+      ]);
+    }
+    await io.out(
+      `\nWebhook deliveries (delivered ${delivery.delivered}, failed ${delivery.failed}, pending ${delivery.pending}; ${received.length} signatures verified by the receiver):\n${table(eventRows)}`,
+    );
     const { report, tenants } = await readHealth(services.healthDeps());
     const needsAction = adviseTenants(tenants, {
       now: services.clock.now(),

@@ -22,6 +22,9 @@ describe('demo', () => {
       expect(out).toMatch(/^Health: healthy \(checked /m);
       expect(out).toContain('Coverage: 100.0 % of collectable tenants collected in time');
       expect(out).toContain(source === 'graph' ? 'No tenant needs action.' : 'Tenants that need action (3):');
+      // Every stored version became one event, delivered to the local receiver with a verified signature.
+      expect(out).toMatch(/Webhook deliveries \(delivered 177, failed 0, pending 0; 177 signatures verified/);
+      expect(out).toMatch(/Contoso Ltd\s+120\s+incident\.created/);
     },
   );
 
