@@ -36,6 +36,12 @@ export class WebhookReceiverSim extends SimServer {
     return { url: `${this.url}${path}`, path, secret };
   }
 
+  /** Verify `path`'s requests with `secret` from now on (a secret the collector generated at `subscriptions add`). */
+  setSecret(path: string, secret: string): void {
+    if (!this.secrets.has(path)) throw new Error(`No endpoint ${path}`);
+    this.secrets.set(path, secret);
+  }
+
   /** Answer `status` to the next `times` requests (of `path`, when given) instead of recording them. */
   failNext(status: number, times: number, path?: string): void {
     this.inject({ status, times, ...(path ? { match: (r) => r.path === path } : {}) });
