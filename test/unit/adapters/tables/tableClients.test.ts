@@ -27,6 +27,9 @@ describe('createTableClients', () => {
       'Leases',
       'ConsentStates',
       'RejectedIncidents',
+      'Subscriptions',
+      'DeliveryState',
+      'SubscriptionSecrets',
     ]);
   });
 
