@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { SourceKind } from '../../shared/ports.js';
 import { startLocalStack, type LocalStack } from '../../devstack/stack.js';
 import { measureBoundedRetries } from './boundedRetries.js';
+import { deliveryFault, type DeliveryFaultRow } from './deliveryFaults.js';
 import { measureConcurrency } from './concurrency.js';
 import { fuzzConsent } from './consentFuzz.js';
 import { runFaultMatrix } from './faultMatrix.js';
@@ -66,6 +67,23 @@ async function main(): Promise<number> {
           r.notRecovered ===
           0,
       );
+
+    progress('delivery faults…');
+    const deliveryRows: DeliveryFaultRow[] = [];
+    for (const fault of ['http500', 'timeout', 'reset'] as const) {
+      const row = await deliveryFault({
+        stack,
+        allocator,
+        fault,
+        tenants: quick ? 2 : 5,
+        incidents: quick ? 4 : 20,
+        changes: quick ? 2 : 5,
+        faultTimes: quick ? 3 : 12,
+        logLines,
+      });
+      deliveryRows.push(row);
+      check(row.lost + row.outOfOrder === 0);
+    }
 
     progress('SIGKILL mid-tenant…');
     const kills: KillRow[] = [];
@@ -272,6 +290,33 @@ async function main(): Promise<number> {
       table(
         ['Case', 'Source', 'Rows written', 'API requests', 'Tenant status', 'Code'],
         isolation.map((i) => [i.case, i.source, i.rowsWritten, i.apiRequests, i.status, i.errorCode]),
+      ),
+    );
+    say('\n## Delivery faults (a webhook receiver failing for a while; 1 s retry schedule and timeout)\n');
+    say(
+      table(
+        [
+          'Fault',
+          'Events owed',
+          'Received',
+          'Faulted attempts',
+          'Lost',
+          'Out of order per incident',
+          'Duplicates',
+          'Dead-lettered',
+          'Passes',
+        ],
+        deliveryRows.map((r) => [
+          r.fault,
+          r.events,
+          r.received,
+          r.faulted,
+          r.lost,
+          r.outOfOrder,
+          r.duplicates,
+          r.deadLettered,
+          r.passes,
+        ]),
       ),
     );
     say('\n## Bounded retries (requests caused by one permanently failing tenant in one run)\n');
