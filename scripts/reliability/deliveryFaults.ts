@@ -6,6 +6,8 @@
  * (a first receipt of a version older than one already received), duplicates (the same event id received again —
  * allowed, at least once).
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LocalStack } from '../../devstack/stack.js';
 import { loadSettings } from '../../shared/config/settings.js';
@@ -16,7 +18,12 @@ import { addSubscription } from '../../shared/usecases/subscriptions.js';
 import { runCollection } from '../../shared/usecases/runCollection.js';
 import { TenantAllocator } from './tenantAllocator.js';
 
-export type DeliveryFault = 'http500' | 'timeout' | 'reset';
+/**
+ * `kill`: the real CLI (`deliver`, built dist/) runs as a child and is SIGKILLed while its `faultTimes`-th POST is at
+ * the receiver (which then records it: delivered, but the dead process never saved its cursor); a new process,
+ * its lease clock past the dead one's lease, delivers the rest.
+ */
+export type DeliveryFault = 'http500' | 'timeout' | 'reset' | 'kill';
 
 export interface DeliveryFaultRow {
   readonly fault: DeliveryFault;
@@ -46,6 +53,47 @@ export interface DeliveryFaultOptions {
   readonly faultTimes: number;
   readonly logLines: string[];
   readonly maxPasses?: number;
+  /** Where dist/ is (the `kill` fault's child process). */
+  readonly repoRoot?: string;
+  /** The child's output (for the secret scan). */
+  readonly childOutput?: string[];
+}
+
+/** Run `deliver` in a child process and SIGKILL it while its `at`-th POST to `hookPath` is being answered. */
+async function killDeliverer(
+  options: DeliveryFaultOptions,
+  env: Record<string, string>,
+  hookPath: string,
+  at: number,
+): Promise<boolean> {
+  const { stack } = options;
+  let seen = 0;
+  let killed = false;
+  let kill: () => void = () => undefined;
+  const exited: { promise?: Promise<void> } = {};
+  stack.webhooks.onRequest = async (req) => {
+    if (req.path !== hookPath || ++seen !== at) return;
+    killed = true;
+    kill();
+    await exited.promise;
+  };
+  try {
+    const child = spawn(
+      process.execPath,
+      [path.join(options.repoRoot ?? process.cwd(), 'dist/shared/cli/main.js'), 'deliver', '--json'],
+      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    kill = () => child.kill('SIGKILL');
+    exited.promise = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => void (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => void (output += d.toString()));
+    await exited.promise;
+    options.childOutput?.push(output);
+  } finally {
+    stack.webhooks.onRequest = undefined;
+  }
+  return killed;
 }
 
 export async function deliveryFault(options: DeliveryFaultOptions): Promise<DeliveryFaultRow> {
@@ -56,9 +104,11 @@ export async function deliveryFault(options: DeliveryFaultOptions): Promise<Deli
     DELIVERY_TIMEOUT_SECONDS: '1',
     DELIVERY_RETRY_SCHEDULE: '1,1,1,1,1,1,1',
   };
+  // The lease clock runs 2 minutes ahead, past any lease a killed deliverer left (at most max(60 s, 4 × timeout)).
   const services = createServices(loadSettings(env), {
     env,
     logger: createLogger((_level, line) => void options.logLines.push(line)),
+    ...(fault === 'kill' ? { tables: { clock: { now: () => new Date(Date.now() + 120_000) } } } : {}),
   });
   await services.ready();
   const tenants = options.allocator.allocate(options.tenants, options.incidents);
@@ -84,6 +134,8 @@ export async function deliveryFault(options: DeliveryFaultOptions): Promise<Deli
   // Answered after the sender gave up (1 s): the receiver may still record it (then a later retry is a duplicate).
   if (fault === 'timeout')
     stack.webhooks.inject({ delayMs: 1_500, times: options.faultTimes, match: (r) => match(r) && (count(), true) });
+
+  if (fault === 'kill') faulted = (await killDeliverer(options, env, hook.path, options.faultTimes)) ? 1 : 0;
 
   let passes = 0;
   let deadLettered = 0;

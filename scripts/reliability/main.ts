@@ -70,7 +70,7 @@ async function main(): Promise<number> {
 
     progress('delivery faults…');
     const deliveryRows: DeliveryFaultRow[] = [];
-    for (const fault of ['http500', 'timeout', 'reset'] as const) {
+    for (const fault of ['http500', 'timeout', 'reset', 'kill'] as const) {
       const row = await deliveryFault({
         stack,
         allocator,
@@ -78,8 +78,10 @@ async function main(): Promise<number> {
         tenants: quick ? 2 : 5,
         incidents: quick ? 4 : 20,
         changes: quick ? 2 : 5,
-        faultTimes: quick ? 3 : 12,
+        faultTimes: fault === 'kill' ? 3 : quick ? 3 : 12,
         logLines,
+        repoRoot,
+        childOutput,
       });
       deliveryRows.push(row);
       check(row.lost + row.outOfOrder === 0);

@@ -40,4 +40,22 @@ describe('delivery faults', () => {
       expect(row.received).toBeGreaterThanOrEqual(row.events);
     },
   );
+
+  it('the deliverer SIGKILLed mid-send (the real CLI from dist/): the next process loses nothing, order kept', async () => {
+    const row = await deliveryFault({
+      stack,
+      allocator,
+      fault: 'kill',
+      tenants: 1,
+      incidents: 6,
+      changes: 2,
+      faultTimes: 3,
+      logLines: [],
+      repoRoot: process.cwd(),
+    });
+    expect(row.faulted).toBe(1); // killed at the third POST
+    expect(row).toMatchObject({ events: 8, lost: 0, outOfOrder: 0, deadLettered: 0 });
+    // The POST the child died in was recorded by the receiver and is sent again: at least once.
+    expect(row.duplicates).toBeGreaterThanOrEqual(1);
+  });
 });
