@@ -98,6 +98,8 @@ export function pairLeaseKey(subscriptionId: string, tenantId: string): string {
 }
 
 export const NO_LOG_ANALYTICS_SENDER = 'LOG_ANALYTICS_NOT_CONFIGURED';
+/** Events per Logs Ingestion call from the delivery engine (the sender may split further by size). */
+export const LOG_ANALYTICS_BATCH = 100;
 
 interface Counters {
   delivered: number;
@@ -268,6 +270,22 @@ class PassEngine {
     this.deps.logger.warn('delivery.subscription_disabled', { subscriptionId: sub.id, code: `HTTP_${status}` });
   }
 
+  /** Send events in one Logs Ingestion call (log-analytics only); an unexpected sink error is a retry. */
+  async sendMany(sub: SubscriptionRecord, events: readonly IncidentCloudEvent[]): Promise<DeliveryOutcome> {
+    const sender = this.deps.logAnalytics;
+    if (!sender)
+      return { kind: 'retry', code: NO_LOG_ANALYTICS_SENDER, message: 'No Logs Ingestion sender is configured.' };
+    try {
+      return await sender.send(
+        { endpoint: sub.endpoint ?? '', ruleId: sub.ruleId ?? '', stream: sub.stream ?? '' },
+        events,
+      );
+    } catch (error) {
+      const e = ensureError(error) as Error & { code?: unknown };
+      return { kind: 'retry', code: typeof e.code === 'string' ? e.code : 'SEND_FAILED', message: e.message };
+    }
+  }
+
   /** Send one event through the subscription's sink; an unexpected sink error is a retry, never a crash. */
   async send(sub: SubscriptionRecord, event: IncidentCloudEvent): Promise<DeliveryOutcome> {
     try {
@@ -343,7 +361,30 @@ class PairRun {
       await this.drainDue();
       // 2. New events after the cursor.
       const entries = await this.newEntries();
-      for (const [i, entry] of entries.entries()) {
+      // Log Analytics takes rows in batches: consecutive events to send go in one call (at most LOG_ANALYTICS_BATCH).
+      const batching = sub.kind === 'log-analytics';
+      const batch: EventEntry[] = [];
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i] as EventEntry;
+        if (batching && this.wantsSend(entry)) {
+          batch.push(entry);
+          if (batch.length < LOG_ANALYTICS_BATCH && i < entries.length - 1) continue;
+          // The batch is the run of entries ending here.
+          const sent = batch.splice(0);
+          if (!(await this.flush(sent))) {
+            this.unread += this.engine.unhandled(sub, this.cursor, entries.slice(i + 1 - sent.length));
+            break;
+          }
+          continue;
+        }
+        if (batch.length > 0) {
+          // The batch is the run of entries just before this one.
+          const sent = batch.splice(0);
+          if (!(await this.flush(sent))) {
+            this.unread += this.engine.unhandled(sub, this.cursor, entries.slice(i - sent.length));
+            break;
+          }
+        }
         if (!(await this.canSend())) {
           this.unread += this.engine.unhandled(sub, this.cursor, entries.slice(i));
           break;
@@ -389,6 +430,46 @@ class PairRun {
       }
       this.lease = renewed;
     }
+    return true;
+  }
+
+  /** Whether `entry` would be sent now (not skipped as older, filtered out, or queued behind a pending version). */
+  private wantsSend(entry: EventEntry): boolean {
+    if (this.skipOlder && Date.parse(entry.time) < Date.parse(this.sub.createdAt)) return false;
+    return matchesFilters(this.sub.filters, entry) && !this.pending.has(entry.incidentId);
+  }
+
+  /**
+   * Send a batch of new events in one call (Log Analytics). Delivered: the cursor passes them. Retry: each incident of
+   * the batch gets a pending row with its versions, the schedule applies. Gone: nothing moves. False when the pair
+   * must stop (gone, or the lease could not be kept).
+   */
+  private async flush(batch: readonly EventEntry[]): Promise<boolean> {
+    if (!(await this.canSend())) return false;
+    const events = [];
+    for (const entry of batch) events.push(await this.deps.events.cloudEvent(entry));
+    const outcome = await this.engine.sendMany(this.sub, events);
+    if (outcome.kind === 'gone') {
+      this.stopped = true;
+      await this.engine.markGone(this.sub, outcome.status);
+      return false;
+    }
+    if (outcome.kind === 'delivered') this.engine.figures.delivered += batch.length;
+    else {
+      const byIncident = new Map<string, EventEntry[]>();
+      for (const e of batch) byIncident.set(e.incidentId, [...(byIncident.get(e.incidentId) ?? []), e]);
+      for (const [incidentId, list] of byIncident) {
+        const p: PendingIncident = {
+          tenantId: this.tenantId,
+          incidentId,
+          sequences: list.map((e) => e.sequence),
+          attempt: 0,
+          nextAttemptAt: this.deps.clock.now().toISOString(),
+        };
+        await this.failed(p, outcome, list[0] as EventEntry);
+      }
+    }
+    this.cursor = (batch.at(-1) as EventEntry).sequence;
     return true;
   }
 

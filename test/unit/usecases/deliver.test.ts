@@ -321,7 +321,7 @@ describe('deliverPass', () => {
     expect((await w.state.pair(la, T1)).cursor).toBeUndefined();
   });
 
-  it('log-analytics subscriptions go through the LogAnalyticsSender when one is configured', async () => {
+  it('log-analytics: new events go in one batched call; a failed batch retries per incident, in order', async () => {
     const w = await world();
     await subscribe(w, {
       logAnalytics: true,
@@ -330,19 +330,39 @@ describe('deliverPass', () => {
       stream: 'Custom-DefenderIncidents_CL',
     });
     w.clock.advance(1000);
-    const e = write(w, T1, 'X');
-    const got: string[] = [];
-    const result = await deliverPass({
+    const x1 = write(w, T1, 'X');
+    const y1 = write(w, T1, 'Y');
+    const x2 = write(w, T1, 'X');
+    const calls: string[][] = [];
+    let healthy = false;
+    const deps: DeliverDeps = {
       ...w.deps,
       logAnalytics: {
         send: async (target, events) => {
-          got.push(`${target.stream}:${events.map((x) => x.id).join(',')}`);
-          return { kind: 'delivered', status: 204 };
+          expect(target.stream).toBe('Custom-DefenderIncidents_CL');
+          calls.push(events.map((x) => x.id));
+          return healthy ? { kind: 'delivered', status: 204 } : retry('HTTP_503');
         },
       },
-    });
-    expect(result.delivered).toBe(1);
-    expect(got).toEqual([`Custom-DefenderIncidents_CL:${e.id}`]);
+    };
+
+    const failedPass = await deliverPass(deps);
+    expect(calls).toEqual([[x1.id, y1.id, x2.id]]);
+    expect(failedPass).toMatchObject({ delivered: 0, failed: 2, pending: 3 });
+
+    healthy = true;
+    w.clock.advance(5000);
+    const retried = await deliverPass(deps);
+    expect(retried).toMatchObject({ delivered: 3, failed: 0, pending: 0 });
+    // Each incident's versions in order: X's first version before its second.
+    const after = calls.slice(1).flat();
+    expect(after.indexOf(x1.id)).toBeLessThan(after.indexOf(x2.id));
+    expect(after.sort()).toEqual([x1.id, y1.id, x2.id].sort());
+
+    const y2 = write(w, T1, 'Y');
+    const z1 = write(w, T2, 'Z');
+    await deliverPass(deps);
+    expect(calls.slice(-2).sort()).toEqual([[y2.id], [z1.id]].sort());
   });
 
   it('replay --since re-sends from the first event at or after that time; --tenant narrows it', async () => {
