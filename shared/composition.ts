@@ -12,6 +12,8 @@ import { limiterFor, type QuotaWindow, type RateLimiter } from './adapters/rateL
 import { createAzureCredential, KeyVaultSecretProvider, StaticSecretProvider } from './adapters/secretProvider.js';
 import { createTableStores, type TableStores, type TableStoreOptions } from './adapters/tables/tableStores.js';
 import { TableSubscriptionSecrets } from './adapters/delivery/tableSubscriptionSecrets.js';
+import { KeyVaultSubscriptionSecrets } from './adapters/delivery/subscriptionSecrets.js';
+import { createLogsIngestionSender } from './adapters/delivery/logsIngestionSender.js';
 import { createWebhookSender } from './adapters/delivery/webhookSender.js';
 import { EntraTokenProvider } from './adapters/tokenProvider.js';
 import {
@@ -73,6 +75,8 @@ export interface ServiceOptions {
   readonly tables?: TableStoreOptions;
   /** The webhook sender instead of the got one (specs that script receivers' answers). */
   readonly webhookSender?: WebhookSender;
+  /** The Logs Ingestion sender instead of the Azure Monitor one (specs). */
+  readonly logAnalyticsSender?: LogAnalyticsSender;
   /** Environment for the Key Vault/Storage identity (AZURE_CLIENT_ID…); defaults to process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Where the core's metrics go (shared/telemetry/ when telemetry is on); default: nowhere. */
@@ -96,11 +100,11 @@ export interface Services {
   readonly subscriptions: SubscriptionStore;
   /** Cursors, pending retries and dead letters per subscription (delivery engine). */
   readonly deliveryState: DeliveryStateStore;
-  /** Webhook secrets: the `SubscriptionSecrets` table (local development; Key Vault in Azure). */
+  /** Webhook secrets: the `SUBSCRIPTION_VAULT_URL` Key Vault, or the `SubscriptionSecrets` table when it is unset. */
   readonly subscriptionSecrets: SubscriptionSecretStore;
   readonly webhookSender: WebhookSender;
-  /** The Logs Ingestion sender, when one is configured; undefined: log-analytics events stay pending. */
-  readonly logAnalyticsSender: LogAnalyticsSender | undefined;
+  /** Logs Ingestion (Azure Monitor) with the collector's Azure identity, for log-analytics subscriptions. */
+  readonly logAnalyticsSender: LogAnalyticsSender;
   /** The primary source (`graph` for `INCIDENT_SOURCE=graph|auto`, else `m365d`): consent, new tenants. */
   readonly source: IncidentSource;
   /** Tokens for the primary source's scope and roles. */
@@ -267,7 +271,16 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
     });
   }
   const ready = lazy(() => tables().ensureTables());
-  const subscriptionSecrets = lazy((): SubscriptionSecretStore => new TableSubscriptionSecrets(tables().clients));
+  // Webhook secrets: the subscription vault in Azure (SUBSCRIPTION_VAULT_URL); the table for local development only.
+  const subscriptionSecrets = lazy((): SubscriptionSecretStore =>
+    settings.subscriptionVaultUrl !== undefined
+      ? new KeyVaultSubscriptionSecrets({ vaultUrl: settings.subscriptionVaultUrl, credential: azureCredential() })
+      : new TableSubscriptionSecrets(tables().clients),
+  );
+  const logAnalyticsSender = lazy(
+    (): LogAnalyticsSender =>
+      options.logAnalyticsSender ?? createLogsIngestionSender({ settings, env, credential: azureCredential() }),
+  );
   const webhookSender = lazy(
     (): WebhookSender =>
       options.webhookSender ?? createWebhookSender({ timeoutSeconds: settings.deliveryTimeoutSeconds, clock }),
@@ -317,7 +330,9 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
     get webhookSender() {
       return webhookSender();
     },
-    logAnalyticsSender: undefined,
+    get logAnalyticsSender() {
+      return logAnalyticsSender();
+    },
     get source() {
       return source();
     },
@@ -408,7 +423,8 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
       leases: services.leases,
       secrets: services.subscriptionSecrets,
       webhook: services.webhookSender,
-      ...(services.logAnalyticsSender ? { logAnalytics: services.logAnalyticsSender } : {}),
+      // Built on first use: a fleet without log-analytics subscriptions never builds the Monitor client.
+      logAnalytics: { send: (target, events, opts) => services.logAnalyticsSender.send(target, events, opts) },
       clock,
       logger,
       retrySchedule: settings.deliveryRetrySchedule,

@@ -1,7 +1,7 @@
 /**
  * The subscriptions admin API through the real handlers on Azurite (design §9): add (201, the secret shown once),
  * list (never the secret), replay, delete; 400 naming the field, 404 for an unknown subscription. The secret is in
- * the SubscriptionSecrets table only: never in another table, a list answer or a log line.
+ * the subscription vault only: never in a table, a list answer or a log line.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { HttpResponseInit } from '@azure/functions';
@@ -13,6 +13,7 @@ import {
   subscriptionsList,
 } from '../../../functions/http/subscriptions.js';
 import { TABLE_NAMES } from '../../../shared/adapters/tables/tableClients.js';
+import { subscriptionSecretName } from '../../../shared/adapters/delivery/subscriptionSecrets.js';
 import { startHarness, toArray, type Harness } from '../functionsHarness.js';
 
 describe('subscriptions admin API', () => {
@@ -85,9 +86,9 @@ describe('subscriptions admin API', () => {
     expect(replay.status).toBe(202);
     expect(replay.body).toMatchObject({ subscriptionId: id, deadLettersRequeued: 0 });
 
-    // Where the secret is, and where it is not.
-    expect(await tableText('subscriptionSecrets')).toContain(secret);
-    for (const role of ['subscriptions', 'deliveryState', 'tenants', 'runs'] as const)
+    // Where the secret is (the stack sets SUBSCRIPTION_VAULT_URL: the subscription vault), and where it is not.
+    expect(h.stack.subscriptionVault.secretValue(subscriptionSecretName(id))).toBe(secret);
+    for (const role of ['subscriptions', 'deliveryState', 'subscriptionSecrets', 'tenants', 'runs'] as const)
       expect(await tableText(role)).not.toContain(secret.slice(6));
     expect(h.logs.map((l) => l.text).join('\n')).not.toContain(secret.slice(6));
 
@@ -97,7 +98,7 @@ describe('subscriptions admin API', () => {
       params: { id },
     });
     expect(removed).toEqual({ status: 200, body: { id, removed: true } });
-    expect(await tableText('subscriptionSecrets')).not.toContain(secret);
+    expect(h.stack.subscriptionVault.secretValue(subscriptionSecretName(id))).toBeUndefined();
     const again = await call(subscriptionDelete, {
       method: 'DELETE',
       path: `/api/subscriptions/${id}`,
