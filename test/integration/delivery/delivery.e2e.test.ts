@@ -139,6 +139,41 @@ describe('delivery through the CLI on the local stack', () => {
     await cli('subscriptions', 'remove', id);
   });
 
+  it("log-analytics: collect sends the new versions as rows to the stack's Logs Ingestion rule, in one call", async () => {
+    const la = stack.logAnalytics;
+    const added = await cli(
+      'subscriptions',
+      'add',
+      '--log-analytics',
+      '--endpoint',
+      la.endpoint,
+      '--rule',
+      la.ruleId,
+      '--stream',
+      la.stream,
+      '--json',
+    );
+    expect(added.code).toBe(0);
+    const { id, kind } = JSON.parse(added.stdout) as { id: string; kind: string; secret?: string };
+    expect(kind).toBe('log-analytics');
+    const before = stack.logsIngestion.rows(la.ruleId, la.stream).length;
+    const uploadsBefore = stack.logsIngestion.uploads.length;
+    const incidents = stack.world.graphIncidents(A).slice(3, 5);
+    for (const i of incidents) stack.world.mutate(A, String(i.id));
+    expect((await cli('collect', '--json')).code).toBe(0);
+    const rows = stack.logsIngestion.rows(la.ruleId, la.stream).slice(before);
+    expect(rows.map((r) => r.IncidentId).sort()).toEqual(incidents.map((i) => String(i.id)).sort());
+    expect(rows.every((r) => r.TenantId === A && r.EventType === 'incident.updated')).toBe(true);
+    expect(stack.logsIngestion.uploads.length - uploadsBefore).toBe(1);
+    expect(JSON.parse((await cli('deliver', '--json')).stdout)).toEqual({
+      delivered: 0,
+      failed: 0,
+      deadLettered: 0,
+      pending: 0,
+    });
+    await cli('subscriptions', 'remove', id);
+  });
+
   it('two deliverers at once: while one is inside a send, the other leaves the pair alone; order holds', async () => {
     const settings = loadSettings(env);
     const one = createServices(settings, { env, logger: silentLogger });
