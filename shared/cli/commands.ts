@@ -38,9 +38,6 @@ import type { Io } from './io.js';
 import { createSubscriptionHandlers, deliverAfterCollect } from './subscriptionCommands.js';
 import type { CommandHandlers } from './program.js';
 
-/** NotFoundError code of an unknown subscription ID (exit 2, like an unknown tenant). */
-export const SUBSCRIPTION_NOT_FOUND = 'SUBSCRIPTION_NOT_FOUND';
-
 export const EXIT_OK = 0;
 export const EXIT_TENANT_FAILED = 1;
 export const EXIT_USAGE = 2;
@@ -431,7 +428,7 @@ export function exitCodeOfError(error: unknown): { code: number; message: string
   if (error instanceof InputError) return { code: EXIT_USAGE, message: error.message };
   if (
     error instanceof NotFoundError &&
-    (error.code === ErrorCode.TENANT_NOT_FOUND || error.code === SUBSCRIPTION_NOT_FOUND)
+    (error.code === ErrorCode.TENANT_NOT_FOUND || error.code === ErrorCode.SUBSCRIPTION_NOT_FOUND)
   )
     return { code: EXIT_USAGE, message: error.message };
   const e = error instanceof Error ? error : new Error(String(error));

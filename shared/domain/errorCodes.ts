@@ -136,6 +136,12 @@ export const ERROR_CATALOGUE = {
     meaning: "The tenant's source is not built in this process (a host given a single source): a wiring bug.",
   },
   TENANT_NOT_FOUND: { kind: 'not_found', meaning: 'No tenant is registered with this ID.' },
+  SUBSCRIPTION_NOT_FOUND: { kind: 'not_found', meaning: 'No event subscription exists with this ID (sub-<uuid>).' },
+  LOG_ANALYTICS_NOT_CONFIGURED: {
+    kind: 'permanent',
+    meaning:
+      'The delivery engine has no Logs Ingestion sender: the events of log-analytics subscriptions stay pending, undelivered.',
+  },
   SUBSCRIPTION_SECRET_NOT_FOUND: {
     kind: 'not_found',
     meaning:

@@ -26,6 +26,7 @@
 import { randomUUID } from 'node:crypto';
 import { matchesFilters, wantsTenant, type SubscriptionRecord } from '../domain/subscription.js';
 import { ensureError } from '../domain/errors.js';
+import { ErrorCode } from '../domain/errorCodes.js';
 import { mapBounded } from '../lib/bounded.js';
 import type {
   Clock,
@@ -97,7 +98,7 @@ export function pairLeaseKey(subscriptionId: string, tenantId: string): string {
   return `delivery|${subscriptionId}|${tenantId.toLowerCase()}`;
 }
 
-export const NO_LOG_ANALYTICS_SENDER = 'LOG_ANALYTICS_NOT_CONFIGURED';
+export const NO_LOG_ANALYTICS_SENDER = ErrorCode.LOG_ANALYTICS_NOT_CONFIGURED;
 /** Events per Logs Ingestion call from the delivery engine (the sender may split further by size). */
 export const LOG_ANALYTICS_BATCH = 100;
 

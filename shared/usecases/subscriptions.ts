@@ -5,6 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { InputError, NotFoundError } from '../domain/errors.js';
+import { ErrorCode } from '../domain/errorCodes.js';
 import {
   CLI_FIELDS,
   newSubscription,
@@ -65,7 +66,7 @@ export interface SubscriptionView {
 }
 
 function notFound(id: string): NotFoundError {
-  return new NotFoundError(`Subscription ${id} does not exist.`, 'SUBSCRIPTION_NOT_FOUND');
+  return new NotFoundError(`Subscription ${id} does not exist.`, ErrorCode.SUBSCRIPTION_NOT_FOUND);
 }
 
 /** The subscription, or NotFoundError SUBSCRIPTION_NOT_FOUND; a malformed ID is an InputError naming `field`. */

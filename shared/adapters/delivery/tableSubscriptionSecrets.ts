@@ -5,6 +5,7 @@
  */
 import type { TableClient } from '@azure/data-tables';
 import { NotFoundError } from '../../domain/errors.js';
+import { ErrorCode } from '../../domain/errorCodes.js';
 import { registerSecret } from '../../log.js';
 import type { SubscriptionSecretStore } from '../../ports.js';
 import { asString } from '../tables/entityValues.js';
@@ -40,7 +41,7 @@ export class TableSubscriptionSecrets implements SubscriptionSecretStore {
       if (hasStatus(error, 404))
         throw new NotFoundError(
           `No secret is stored for subscription ${subscriptionId}.`,
-          'SUBSCRIPTION_SECRET_NOT_FOUND',
+          ErrorCode.SUBSCRIPTION_SECRET_NOT_FOUND,
         );
       throw toTableError(error, 'read subscription secret');
     }

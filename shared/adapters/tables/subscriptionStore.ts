@@ -4,6 +4,7 @@
  */
 import { odata, type TableClient } from '@azure/data-tables';
 import { NotFoundError } from '../../domain/errors.js';
+import { ErrorCode } from '../../domain/errorCodes.js';
 import type {
   SubscriptionFilters,
   SubscriptionKind,
@@ -21,7 +22,7 @@ export const SUBSCRIPTION_PARTITION = 'subscription';
 type Row = Record<string, unknown> & { etag?: string };
 
 function notFound(id: string): NotFoundError {
-  return new NotFoundError(`Subscription ${id} does not exist.`, 'SUBSCRIPTION_NOT_FOUND');
+  return new NotFoundError(`Subscription ${id} does not exist.`, ErrorCode.SUBSCRIPTION_NOT_FOUND);
 }
 
 function toRecord(row: Row): SubscriptionRecord {
