@@ -166,7 +166,10 @@ export async function deliverPass(deps: DeliverDeps): Promise<DeliveryReport> {
         if (!wantsTenant(sub.filters, tenantId)) return false;
         const cursor = st.cursors.get(tenantId);
         const read = shared.get(tenantId);
-        const hasNew = read !== undefined && read.entries.some((e) => e.sequence > (cursor ?? 0));
+        // A full shared read may end before this subscription's cursor: the pair then reads on its own.
+        const hasNew =
+          read !== undefined &&
+          (read.entries.length >= readLimit || read.entries.some((e) => e.sequence > (cursor ?? 0)));
         const due = st.pending.some((p) => p.tenantId === tenantId && Date.parse(p.nextAttemptAt) <= now);
         return hasNew || due;
       });

@@ -384,3 +384,27 @@ describe('deliverPass', () => {
     expect(w.sender.sent.slice(before).map((s) => s.id)).toEqual([later.id]);
   });
 });
+
+describe('deliverPass read limits', () => {
+  it('a subscription ahead of a lagging one is not held to the shared read when that read is full', async () => {
+    const w = await world();
+    const lagging = await subscribe(w, { url: URL_B });
+    w.clock.advance(1000);
+    const early = Array.from({ length: 5 }, (_, i) => write(w, T1, `e${i}`));
+    w.clock.advance(1000);
+    await subscribe(w, { url: URL_A }); // gets none of the early events
+    w.clock.advance(1000);
+    w.sender.script(URL_B, () => ({ kind: 'gone', status: 410 }));
+    const limited = { ...w.deps, readLimit: 2 };
+    await deliverPass(limited); // B disabled at e0, cursor unmoved; A skips e0, e1
+    await w.subs.setStatus(lagging, 'active');
+    w.sender.script(URL_B, () => ({ kind: 'delivered', status: 200 }));
+    const late = write(w, T1, 'late');
+
+    await deliverPass(limited); // shared read from B's cursor: e0, e1 (full); A reads on its own: e2, e3
+    await deliverPass(limited); // shared read e2, e3 (full); A reads on its own: e4, late
+
+    expect(w.sender.idsTo(URL_A)).toEqual([late.id]);
+    expect(w.sender.idsTo(URL_B)).toEqual(early.slice(0, 4).map((e) => e.id));
+  });
+});
