@@ -7,9 +7,12 @@ import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { invoke } from '../../shared/host/invoke.js';
 import { deliverPass } from '../../shared/usecases/deliver.js';
 
+/** A pass stops starting sends after 4 minutes (well inside the Functions timeout); the next tick goes on. */
+export const PASS_BUDGET_MS = 4 * 60_000;
+
 export async function deliverEvents(_timer: Timer, context: InvocationContext): Promise<void> {
   await invoke(context, async (services) => {
-    const report = await deliverPass(services.deliverDeps());
+    const report = await deliverPass({ ...services.deliverDeps(), budgetMs: PASS_BUDGET_MS });
     services.logger.info('delivery.pass', {
       delivered: report.delivered,
       failed: report.failed,

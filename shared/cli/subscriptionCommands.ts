@@ -79,13 +79,16 @@ function filtersText(f: { tenants?: readonly string[]; minSeverity?: string; typ
   return parts.length ? parts.join(' ') : '-';
 }
 
+/** `collect`'s end pass starts no send after 2 minutes (a slow receiver never holds collect up longer). */
+export const COLLECT_PASS_BUDGET_MS = 120_000;
+
 /**
  * One delivery pass for `collect` (design §9): its figures go to stderr; a failure is logged, never thrown, so
  * collection's exit code and results stay its own.
  */
 export async function deliverAfterCollect(s: Services, io: Io): Promise<void> {
   try {
-    const report = await deliverPass(s.deliverDeps());
+    const report = await deliverPass({ ...s.deliverDeps(), budgetMs: COLLECT_PASS_BUDGET_MS });
     if (report.delivered + report.failed + report.deadLettered + report.pending > 0 || report.blocked.length > 0)
       io.err(
         `delivery: ${report.delivered} delivered, ${report.failed} failed (will retry), ${report.deadLettered} dead-lettered, ${report.pending} pending\n`,

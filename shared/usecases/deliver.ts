@@ -71,6 +71,11 @@ export interface DeliverDeps {
   readonly readLimit?: number;
   /** Lease owner name (default a fresh UUID per pass). */
   readonly owner?: string;
+  /**
+   * Time budget of the pass in ms on `clock` (default none): once spent, no new send starts and what is left counts
+   * as pending for the next pass (the timer function keeps a pass well inside the Functions timeout).
+   */
+  readonly budgetMs?: number;
 }
 
 /** Figures of one pass (`deliver --json`). */
@@ -149,7 +154,7 @@ export async function deliverPass(deps: DeliverDeps): Promise<DeliveryReport> {
     shared.set(tenantId, { from, entries: await deps.events.read(tenantId, from, readLimit) });
   });
 
-  const engine = new PassEngine(deps, owner, readLimit, counters, shared);
+  const engine = new PassEngine(deps, owner, readLimit, counters, shared, deps.clock.now().getTime());
   await Promise.all(
     active.map(async (sub) => {
       const st = states.get(sub.id) as SubscriptionDeliveryState;
@@ -194,8 +199,14 @@ class PassEngine {
     private readonly readLimit: number,
     private readonly counters: Counters,
     private readonly shared: ReadonlyMap<string, { from: number; entries: EventEntry[] }>,
+    private readonly startedAt: number,
   ) {
     this.leaseMs = Math.max(60_000, deps.timeoutSeconds * 4000);
+  }
+
+  /** True once the pass's budget is spent (no new send starts). */
+  outOfTime(): boolean {
+    return this.deps.budgetMs !== undefined && this.deps.clock.now().getTime() - this.startedAt >= this.deps.budgetMs;
   }
 
   /** How many of `entries` after `cursor` the subscription wants (for the pending figure of an unserved pair). */
@@ -423,7 +434,7 @@ class PairRun {
 
   /** False once the subscription is gone or the lease cannot be kept; renews the lease when half of it is used. */
   private async canSend(): Promise<boolean> {
-    if (this.stopped || this.engine.isGone(this.sub.id)) return false;
+    if (this.stopped || this.engine.isGone(this.sub.id) || this.engine.outOfTime()) return false;
     const left = Date.parse(this.lease.expiresAt) - this.deps.clock.now().getTime();
     if (left < this.engine.leaseDurationMs / 2) {
       const renewed = await this.deps.leases.renew(this.lease, this.engine.leaseDurationMs);

@@ -408,3 +408,20 @@ describe('deliverPass read limits', () => {
     expect(w.sender.idsTo(URL_B)).toEqual(early.slice(0, 4).map((e) => e.id));
   });
 });
+
+describe('deliverPass time budget', () => {
+  it('once the budget is spent no new send starts; the rest is pending and goes in the next pass', async () => {
+    const w = await world();
+    await subscribe(w, { url: URL_A });
+    w.clock.advance(1000);
+    const written = [write(w, T1, 'X'), write(w, T1, 'Y'), write(w, T1, 'Z')];
+    // Each send takes 40 s on the injected clock; the budget is 60 s: two sends start, the third waits.
+    w.sender.onSend = async () => w.clock.advance(40_000);
+
+    const first = await deliverPass({ ...w.deps, budgetMs: 60_000 });
+    expect(first).toMatchObject({ delivered: 2, pending: 1 });
+    const second = await deliverPass({ ...w.deps, budgetMs: 60_000 });
+    expect(second).toMatchObject({ delivered: 1, pending: 0 });
+    expect(w.sender.idsTo(URL_A)).toEqual(written.map((e) => e.id));
+  });
+});
