@@ -52,7 +52,7 @@ import type {
 } from './ports.js';
 import type { CollectDeps } from './usecases/collectTenant.js';
 import type { DeliverDeps } from './usecases/deliver.js';
-import type { SubscriptionDeps } from './usecases/subscriptions.js';
+import { deliveryHealth, subscriptionSummaries, type SubscriptionDeps } from './usecases/subscriptions.js';
 import type { ConsentCallbackDeps, ConsentLinkDeps } from './usecases/consent.js';
 import type { HealthDeps } from './usecases/health.js';
 import type { PlanDeps } from './usecases/planRun.js';
@@ -118,12 +118,9 @@ export interface Services {
   /** The token provider with its credential description (`credentials check`, Runs rows). */
   readonly entraTokens: EntraTokenProvider;
   readonly http: IncidentHttp;
-  /**
-   * Delivery's dead-letter count for health (design §9, §11): set by the delivery wiring; while undefined, health
-   * reports no dead-letter problem.
-   */
+  /** Delivery's dead-letter count for health (design §9, §11): dead letters of the last 24 hours. */
   readonly deliveryHealth?: () => Promise<DeliveryHealth>;
-  /** Delivery's subscriptions for the status page: set by the delivery wiring; while undefined it says none. */
+  /** Delivery's subscriptions for the status page (the `subscriptions list --json` items). */
   readonly subscriptionList?: () => Promise<readonly SubscriptionSummary[]>;
   /** The process's metrics (`noMetrics` when telemetry is off). */
   readonly metrics: CollectorMetrics;
@@ -333,6 +330,8 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
     get logAnalyticsSender() {
       return logAnalyticsSender();
     },
+    deliveryHealth: () => deliveryHealth(services.subscriptionDeps()),
+    subscriptionList: () => subscriptionSummaries(services.subscriptionDeps()),
     get source() {
       return source();
     },

@@ -21,6 +21,8 @@ import { isTenantId } from '../domain/tenantId.js';
 import type {
   Clock,
   DeadLetter,
+  DeliveryHealth,
+  SubscriptionSummary,
   DeliveryStateStore,
   EventLog,
   Logger,
@@ -267,4 +269,34 @@ export function parseSubscriptionBody(text: string): SubscriptionInput {
     tenants: bodyStrings(body, 'tenants'),
     types: bodyStrings(body, 'types'),
   };
+}
+
+/**
+ * Delivery's figure for health (design §11 "events were dead-lettered in the last 24 hours"): dead letters of every
+ * subscription whose `deadLetteredAt` is within 24 hours of the clock (one DeliveryState partition query each).
+ */
+export async function deliveryHealth(
+  deps: Pick<SubscriptionDeps, 'subscriptions' | 'state' | 'clock'>,
+): Promise<DeliveryHealth> {
+  const since = deps.clock.now().getTime() - 24 * 3600_000;
+  let deadLetteredLast24h = 0;
+  for (const sub of await deps.subscriptions.list())
+    for (const d of (await deps.state.state(sub.id)).deadLetters)
+      if (Date.parse(d.deadLetteredAt) >= since) deadLetteredLast24h++;
+  return { deadLetteredLast24h };
+}
+
+/** The status page's subscriptions: the `list --json` items (never a secret). */
+export async function subscriptionSummaries(
+  deps: Pick<SubscriptionDeps, 'subscriptions' | 'state'>,
+): Promise<SubscriptionSummary[]> {
+  return (await listSubscriptions(deps)).map((v) => ({
+    id: v.id,
+    kind: v.kind,
+    ...(v.url !== undefined ? { url: v.url } : {}),
+    filters: { ...v.filters },
+    status: v.status,
+    pending: v.pending,
+    deadLettered: v.deadLettered,
+  }));
 }

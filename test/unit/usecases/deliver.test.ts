@@ -9,10 +9,12 @@ import type { DeliveryOutcome, IncidentCloudEvent, IncidentEventType } from '../
 import { deliverPass, type DeliverDeps } from '../../../shared/usecases/deliver.js';
 import {
   addSubscription,
+  deliveryHealth,
   enableSubscription,
   listDeadLetters,
   listSubscriptions,
   replaySubscription,
+  subscriptionSummaries,
   type SubscriptionDeps,
 } from '../../../shared/usecases/subscriptions.js';
 import {
@@ -423,5 +425,43 @@ describe('deliverPass time budget', () => {
     const second = await deliverPass({ ...w.deps, budgetMs: 60_000 });
     expect(second).toMatchObject({ delivered: 1, pending: 0 });
     expect(w.sender.idsTo(URL_A)).toEqual(written.map((e) => e.id));
+  });
+});
+
+describe('delivery health and the status page list', () => {
+  it('counts dead letters of the last 24 hours; lists subscriptions without secrets', async () => {
+    const w = await world();
+    const id = await subscribe(w, { url: URL_A, minSeverity: 'high' });
+    const letter = {
+      subscriptionId: id,
+      tenantId: T1,
+      incidentId: 'X',
+      eventId: `${T1}/X/2026-11-01T00:00:01.000Z`,
+      type: 'incident.updated' as const,
+      eventTime: w.clock.iso(),
+      attempts: 8,
+      lastErrorCode: 'HTTP_500',
+      lastError: 'answered 500',
+    };
+    await w.state.addDeadLetter({ ...letter, sequence: 1, deadLetteredAt: w.clock.iso() });
+    w.clock.advance(23 * 3600_000);
+    await w.state.addDeadLetter({ ...letter, sequence: 2, deadLetteredAt: w.clock.iso() });
+    expect(await deliveryHealth(w.mgmt)).toEqual({ deadLetteredLast24h: 2 });
+    w.clock.advance(2 * 3600_000);
+    expect(await deliveryHealth(w.mgmt)).toEqual({ deadLetteredLast24h: 1 });
+
+    const listed = await subscriptionSummaries(w.mgmt);
+    expect(listed).toEqual([
+      {
+        id,
+        kind: 'webhook',
+        url: URL_A,
+        filters: { minSeverity: 'high' },
+        status: 'active',
+        pending: 0,
+        deadLettered: 2,
+      },
+    ]);
+    expect(JSON.stringify(listed)).not.toContain((await w.secrets.get(id)).slice(6));
   });
 });
