@@ -2,8 +2,13 @@
  * A pipeline policy for the Table clients: re-send a request whose pooled keep-alive connection the service closed
  * under it. The Azure SDK's retry strategy retries ECONNRESET but not EPIPE (its list of retried system errors in
  * `@azure/core-rest-pipeline` / `@typespec/ts-http-runtime` lacks it), and EPIPE is what Node reports when a request
- * is written to a socket the server has just closed — seen against Azurite on a loaded machine, where the server's
- * 5 s keep-alive timeout meets a reused connection while a large `$batch` body is written.
+ * is written to a socket the server has already closed.
+ *
+ * The cause is prevented by the clients' agent (keepAliveAgent.ts): the SDK's own agent kept idle sockets until the
+ * client's event loop read the server's FIN, so a loop busy through Azurite's 5 s keep-alive timeout handed the
+ * next request a closed socket, and each immediate re-send the next closed one from the pool (all three attempts
+ * failed with EPIPE in one loaded run). This policy stays as the backstop for a close that still crosses a request
+ * in flight; with that agent, a re-send gets a new connection or one used moments ago.
  *
  * Safe to re-send: EPIPE means the request could not be written whole, so the service cannot have acted on it (a
  * `$batch` is parsed only once complete), and every write of the collector is idempotent or ETag-guarded anyway.

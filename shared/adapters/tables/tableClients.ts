@@ -8,6 +8,7 @@ import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identi
 import type { TokenCredential } from '@azure/identity';
 import type { StorageSettings } from '../../config/settings.js';
 import type { Logger } from '../../ports.js';
+import { keepAliveAgentFor } from './keepAliveAgent.js';
 import { socketRetryPolicy } from './socketRetryPolicy.js';
 import { hasStatus, toTableError } from './tableErrors.js';
 
@@ -81,9 +82,13 @@ export function createTableClients(storage: StorageSettings, options: TableClien
   const clients = new Map<TableRole, TableClient>();
   let credential: TokenCredential | undefined = options.credential;
   let ensured: Promise<void> | undefined;
+  // One pool for every table client of this instance, never reusing a connection the service may have closed for
+  // idleness (keepAliveAgent.ts: the cause of `write EPIPE` on large `$batch` bodies under load).
+  let agent: ReturnType<typeof keepAliveAgentFor> | undefined;
 
   const baseOptions = (endpoint: string | undefined): TableServiceClientOptions => ({
     retryOptions: RETRY_OPTIONS,
+    agent: (agent ??= keepAliveAgentFor(endpoint)),
     additionalPolicies: [{ policy: socketRetryPolicy(), position: 'perRetry' }, ...(options.additionalPolicies ?? [])],
     ...(endpoint !== undefined && isLoopbackHttp(endpoint) ? { allowInsecureConnection: true } : {}),
   });
