@@ -78,6 +78,11 @@ export interface StackOptions {
    * `env` (APPLICATIONINSIGHTS_CONNECTION_STRING): the collector then sends its telemetry there. Default false.
    */
   appInsights?: boolean;
+  /**
+   * Expiry of the partner secret in the Key Vault sim (Key Vault `attributes.exp`), as a real partner sets it to
+   * match the credential registered in Entra ID. Default none: the collector then warns CREDENTIAL_EXPIRY_UNKNOWN.
+   */
+  partnerSecretExpiresOn?: Date;
 }
 
 export interface LocalStack {
@@ -207,7 +212,11 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       world.addTenant(spec);
       entra.setTenantConsent(spec.tenantId, spec.consent ?? 'granted');
     }
-    keyVault.setSecret(PARTNER_SECRET_NAME, partnerSecret);
+    keyVault.setSecret(
+      PARTNER_SECRET_NAME,
+      partnerSecret,
+      options.partnerSecretExpiresOn ? { expiresOn: options.partnerSecretExpiresOn } : {},
+    );
     // The partner's own tenant holds the app's service principal: `credentials check` proves the credential there.
     entra.setTenantConsent(homeTenantId, 'granted');
     const credentialEnv: Record<string, string> = {};

@@ -48,7 +48,11 @@ export async function runDemo(io: Io, options: DemoOptions = {}): Promise<number
   io.err(
     `Starting the local stack (Azurite + simulated Entra ID, Key Vault, Graph, legacy API) with ${specs.length} customer tenants…\n`,
   );
-  const stack = await startLocalStack({ tenants: specs });
+  // The demo's secret expires in a year, as a partner sets it to match Entra ID (no CREDENTIAL_EXPIRY_UNKNOWN warning).
+  const stack = await startLocalStack({
+    tenants: specs,
+    partnerSecretExpiresOn: new Date(Date.now() + 365 * 24 * 3600 * 1000),
+  });
   try {
     stack.trustInProcess();
     const settings = loadSettings({ ...stack.env, INCIDENT_SOURCE: options.source ?? 'graph' });
