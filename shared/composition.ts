@@ -426,6 +426,7 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
       logAnalytics: { send: (target, events, opts) => services.logAnalyticsSender.send(target, events, opts) },
       clock,
       logger,
+      metrics,
       retrySchedule: settings.deliveryRetrySchedule,
       timeoutSeconds: settings.deliveryTimeoutSeconds,
     }),

@@ -28,8 +28,10 @@ import { matchesFilters, wantsTenant, type SubscriptionRecord } from '../domain/
 import { ensureError } from '../domain/errors.js';
 import { ErrorCode } from '../domain/errorCodes.js';
 import { mapBounded } from '../lib/bounded.js';
+import { reportDeadLettered, reportDeliveryBacklog } from '../telemetry/delivery.js';
 import type {
   Clock,
+  CollectorMetrics,
   DeliveryOutcome,
   DeliveryStateStore,
   EventEntry,
@@ -61,6 +63,11 @@ export interface DeliverDeps {
   readonly logAnalytics?: LogAnalyticsSender;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * Where the pass reports its telemetry (default none): `collector.delivery_deadlettered` per dead letter, and
+   * `collector.delivery_backlog` per listed subscription after the pass (shared/telemetry/delivery.ts).
+   */
+  readonly metrics?: CollectorMetrics;
   /** `DELIVERY_RETRY_SCHEDULE`, seconds between attempts. */
   readonly retrySchedule: readonly number[];
   /** `DELIVERY_TIMEOUT_SECONDS`: sizes the pair lease. */
@@ -113,6 +120,14 @@ interface Counters {
   deadLettered: number;
   pending: number;
   retrying: number;
+  /** `pending`, split by subscription ID (the backlog gauge). */
+  readonly pendingBy: Map<string, number>;
+}
+
+/** Count `n` more (or, negative, fewer) events owed to `subscriptionId`, in the total and in its share. */
+function owe(counters: Counters, subscriptionId: string, n: number): void {
+  counters.pending += n;
+  counters.pendingBy.set(subscriptionId, (counters.pendingBy.get(subscriptionId) ?? 0) + n);
 }
 
 function addSeconds(now: Date, seconds: number): string {
@@ -123,7 +138,14 @@ function addSeconds(now: Date, seconds: number): string {
 export async function deliverPass(deps: DeliverDeps): Promise<DeliveryReport> {
   const owner = deps.owner ?? `deliver-${randomUUID()}`;
   const readLimit = deps.readLimit ?? 500;
-  const counters: Counters = { delivered: 0, failed: 0, deadLettered: 0, pending: 0, retrying: 0 };
+  const counters: Counters = {
+    delivered: 0,
+    failed: 0,
+    deadLettered: 0,
+    pending: 0,
+    retrying: 0,
+    pendingBy: new Map(),
+  };
   const blocked: { subscriptionId: string; code: string; message: string }[] = [];
   const all = await deps.subscriptions.list();
   const registered = (await deps.tenants.list()).map((t) => t.tenantId.toLowerCase());
@@ -133,8 +155,9 @@ export async function deliverPass(deps: DeliverDeps): Promise<DeliveryReport> {
   });
   for (const sub of all) {
     const st = states.get(sub.id);
+    owe(counters, sub.id, 0);
     for (const p of st?.pending ?? []) {
-      counters.pending += p.sequences.length;
+      owe(counters, sub.id, p.sequences.length);
       if (sub.status === 'active') counters.retrying += p.sequences.length;
     }
   }
@@ -163,7 +186,7 @@ export async function deliverPass(deps: DeliverDeps): Promise<DeliveryReport> {
         blocked.push({ subscriptionId: sub.id, code: NO_LOG_ANALYTICS_SENDER, message });
         deps.logger.error('delivery.blocked', { subscriptionId: sub.id, code: NO_LOG_ANALYTICS_SENDER, message });
         for (const [tenantId, read] of shared)
-          counters.pending += engine.unhandled(sub, st.cursors.get(tenantId), read.entries);
+          owe(counters, sub.id, engine.unhandled(sub, st.cursors.get(tenantId), read.entries));
         return;
       }
       const now = deps.clock.now().getTime();
@@ -184,7 +207,10 @@ export async function deliverPass(deps: DeliverDeps): Promise<DeliveryReport> {
       await mapBounded(pairs, deps.concurrency ?? 4, (tenantId) => engine.pair(sub, tenantId, st));
     }),
   );
-  return { ...counters, retrying: counters.retrying, blocked };
+  for (const [subscriptionId, pending] of counters.pendingBy)
+    reportDeliveryBacklog({ metrics: deps.metrics }, subscriptionId, pending);
+  const { delivered, failed, deadLettered, pending, retrying } = counters;
+  return { delivered, failed, deadLettered, pending, retrying, blocked };
 }
 
 /** One pass's work on (subscription, tenant) pairs. */
@@ -233,7 +259,7 @@ class PassEngine {
     }
     if (!lease) {
       const read = this.shared.get(tenantId);
-      this.counters.pending += read ? this.unhandled(sub, overview.cursors.get(tenantId), read.entries) : 0;
+      owe(this.counters, sub.id, read ? this.unhandled(sub, overview.cursors.get(tenantId), read.entries) : 0);
       return;
     }
     const before = overview.pending.filter((p) => p.tenantId === tenantId).reduce((n, p) => n + p.sequences.length, 0);
@@ -247,7 +273,7 @@ class PassEngine {
         error: ensureError(error).message,
       });
     } finally {
-      this.counters.pending += run.owed() - before;
+      owe(this.counters, sub.id, run.owed() - before);
       this.counters.retrying += run.retryingAfter() - before;
       await deps.leases.release(run.lease).catch(() => undefined);
     }
@@ -598,12 +624,13 @@ class PairRun {
     const now = deps.clock.now();
     const wait = deps.retrySchedule[attempt - 1];
     if (wait === undefined) {
+      const eventId = `${entry.tenantId}/${entry.incidentId}/${entry.lastUpdateTime}`;
       await deps.state.addDeadLetter({
         subscriptionId: this.sub.id,
         tenantId: this.tenantId,
         sequence: entry.sequence,
         incidentId: entry.incidentId,
-        eventId: `${entry.tenantId}/${entry.incidentId}/${entry.lastUpdateTime}`,
+        eventId,
         type: entry.type,
         eventTime: entry.time,
         attempts: attempt,
@@ -612,13 +639,18 @@ class PairRun {
         deadLetteredAt: now.toISOString(),
       });
       this.engine.figures.deadLettered++;
-      deps.logger.warn('delivery.dead_lettered', {
-        subscriptionId: this.sub.id,
-        tenantId: this.tenantId,
-        sequence: entry.sequence,
-        attempts: attempt,
-        code: outcome.code,
-      });
+      // The alert "events dead-lettered" counts this log event: ids and the error code only, never the URL or a body.
+      reportDeadLettered(
+        { logger: deps.logger, metrics: deps.metrics },
+        {
+          subscriptionId: this.sub.id,
+          tenantId: this.tenantId,
+          incidentId: entry.incidentId,
+          eventId,
+          attempts: attempt,
+          errorCode: outcome.code,
+        },
+      );
       return this.advance(p);
     }
     this.engine.figures.failed++;

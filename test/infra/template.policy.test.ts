@@ -449,20 +449,26 @@ suite('compiled template: alerts and workbook (issue 12)', () => {
       return { key: text(objectAt(item, 'key')), query: kql, severity: Number(objectAt(item, 'severity')) };
     });
   };
-  /** Every event name the product logs (string literals of logger calls and the documented delivery event). */
+  /**
+   * Every event name the product logs: string literals of logger calls, and constants (`const X = 'a.b'`) that a
+   * logger call of the same file passes as its event (e.g. `DELIVERY_DEADLETTERED_EVENT`).
+   */
   const loggedEvents = (() => {
     const names = new Set<string>();
     const walk = (dir: string) => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         const file = join(dir, entry.name);
         if (entry.isDirectory()) walk(file);
-        else if (file.endsWith('.ts'))
-          for (const m of readFileSync(file, 'utf8').matchAll(/\.(?:info|warn|error)\(\s*'([a-z_]+\.[a-z_.]+)'/g))
+        else if (file.endsWith('.ts')) {
+          const source = readFileSync(file, 'utf8');
+          for (const m of source.matchAll(/\.(?:info|warn|error)\(\s*'([a-z_]+\.[a-z_.]+)'/g))
             names.add(m[1] as string);
+          for (const m of source.matchAll(/\bconst ([A-Z][A-Z0-9_]*) = '([a-z_]+\.[a-z_.]+)'/g))
+            if (new RegExp(`\\.(?:info|warn|error)\\(\\s*${m[1] as string}\\b`).test(source)) names.add(m[2] as string);
+        }
       }
     };
     walk('shared');
-    names.add('delivery.deadlettered');
     return names;
   })();
 

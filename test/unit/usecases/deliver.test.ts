@@ -5,7 +5,13 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { SubscriptionInput } from '../../../shared/domain/subscription.js';
-import type { DeliveryOutcome, IncidentCloudEvent, IncidentEventType } from '../../../shared/ports.js';
+import {
+  noMetrics,
+  type CollectorMetrics,
+  type DeliveryOutcome,
+  type IncidentCloudEvent,
+  type IncidentEventType,
+} from '../../../shared/ports.js';
 import { deliverPass, type DeliverDeps } from '../../../shared/usecases/deliver.js';
 import {
   addSubscription,
@@ -425,6 +431,66 @@ describe('deliverPass time budget', () => {
     const second = await deliverPass({ ...w.deps, budgetMs: 60_000 });
     expect(second).toMatchObject({ delivered: 1, pending: 0 });
     expect(w.sender.idsTo(URL_A)).toEqual(written.map((e) => e.id));
+  });
+});
+
+describe('deliverPass telemetry', () => {
+  /** A CollectorMetrics that records the delivery calls, in order. */
+  function recordingMetrics(): { metrics: CollectorMetrics; calls: string[] } {
+    const calls: string[] = [];
+    return {
+      calls,
+      metrics: {
+        ...noMetrics,
+        deliveryBacklog: (subscriptionId, pending) => void calls.push(`backlog ${subscriptionId} ${pending}`),
+        deadLettered: (subscriptionId, count) => void calls.push(`deadLettered ${subscriptionId} ${count}`),
+      },
+    };
+  }
+
+  it('a dead letter logs delivery.deadlettered (ids and error code, no URL) and counts it; the backlog follows each pass', async () => {
+    const w = await world();
+    const secretUrl = 'https://a.example/hook?sig=query-secret-123';
+    const down = await subscribe(w, { url: secretUrl });
+    const healthy = await subscribe(w, { url: URL_B });
+    w.clock.advance(1000);
+    w.sender.script(secretUrl, () => retry('HTTP_503'));
+    const { metrics, calls } = recordingMetrics();
+    const deps: DeliverDeps = { ...w.deps, retrySchedule: [5], metrics };
+    const x1 = write(w, T1, 'X');
+    write(w, T1, 'X');
+
+    await deliverPass(deps); // x1 fails once: x1 and x2 wait for `down`; `healthy` got both
+    expect(calls.sort()).toEqual([`backlog ${down} 2`, `backlog ${healthy} 0`].sort());
+    expect(w.logger.names()).not.toContain('delivery.deadlettered');
+
+    calls.length = 0;
+    w.clock.advance(5000);
+    const last = await deliverPass(deps); // x1's second (last) attempt fails: dead-lettered; x2's first fails
+
+    expect(last).toMatchObject({ deadLettered: 1, failed: 1, pending: 1 });
+    const logged = w.logger.events.filter((e) => e.event === 'delivery.deadlettered');
+    expect(logged).toEqual([
+      {
+        level: 'error',
+        event: 'delivery.deadlettered',
+        fields: {
+          subscriptionId: down,
+          tenantId: T1,
+          incidentId: 'X',
+          eventId: x1.id,
+          attempts: 2,
+          errorCode: 'HTTP_503',
+        },
+      },
+    ]);
+    expect(JSON.stringify(w.logger.events)).not.toContain('query-secret-123');
+    expect(calls).toContain(`deadLettered ${down} 1`);
+    expect(calls.filter((c) => c.startsWith('backlog')).sort()).toEqual(
+      [`backlog ${down} 1`, `backlog ${healthy} 0`].sort(),
+    );
+    // The gauge is set after the pass's sends: the dead letter is counted before it.
+    expect(calls.indexOf(`deadLettered ${down} 1`)).toBeLessThan(calls.indexOf(`backlog ${down} 1`));
   });
 });
 
