@@ -178,3 +178,69 @@ describe('read API through the function handlers', () => {
     });
   });
 });
+
+describe('read API: any stored casing, and no token on an exactly full last page', () => {
+  let h: Harness;
+  const C = 'ad000000-0000-4000-8000-0000000000c1';
+  const list = async (query: Record<string, string>) => {
+    const response = await incidentsList(h.request({ path: '/api/incidents', query }), h.context('read'));
+    return response.jsonBody as { value: { incidentId: string; status: string }[]; continuationToken?: string };
+  };
+  /** Every page of a query, following its tokens (at most 20 pages). */
+  const pages = async (query: Record<string, string>) => {
+    const out: { ids: string[]; token: boolean }[] = [];
+    let token: string | undefined;
+    do {
+      const page = await list({ ...query, ...(token ? { continuationToken: token } : {}) });
+      token = page.continuationToken;
+      out.push({ ids: page.value.map((r) => r.incidentId), token: token !== undefined });
+    } while (token !== undefined && out.length < 20);
+    return out;
+  };
+
+  beforeAll(async () => {
+    h = await startHarness({ tenants: [{ tenantId: C, displayName: 'Casings', incidents: 0 }] });
+    // Casings neither API documents, and values the status prefilter lets through but which do not match.
+    await h.services.snapshots.writePage(C, 'graph', [
+      graph('10', '2026-11-21T10:00:00Z', 'ReSoLvEd', 'hIgH'),
+      graph('11', '2026-11-21T10:01:00Z', 'redirected', 'HIGH'),
+      graph('12', '2026-11-21T10:02:00Z', 'rESOLVED', 'LoW'),
+      graph('13', '2026-11-21T10:03:00Z', 'Redirected', 'high'),
+      graph('14', '2026-11-21T10:04:00Z', 'resolved', 'medium'),
+      graph('15', '2026-11-21T10:05:00Z', 'RESOLVED', 'hiGH'),
+      graph('16', '2026-11-21T10:06:00Z', 'Resolvedx', 'High'),
+      graph('17', '2026-11-21T10:07:00Z', 'Redirected', 'low'),
+    ]);
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('matches status and severity case-insensitively whatever casing was stored', async () => {
+    expect(await pages({ tenant: C, status: 'resolved' })).toEqual([{ ids: ['10', '12', '14', '15'], token: false }]);
+    expect(await pages({ tenant: C, status: 'REDIRECTED' })).toEqual([{ ids: ['11', '13', '17'], token: false }]);
+    expect(await pages({ severity: 'High' })).toEqual([{ ids: ['10', '11', '13', '15', '16'], token: false }]);
+    expect(await pages({ tenant: C, status: 'Resolved', severity: 'HIGH' })).toEqual([
+      { ids: ['10', '15'], token: false },
+    ]);
+    expect(await pages({ severity: 'low' })).toEqual([{ ids: ['12', '17'], token: false }]);
+  });
+
+  it('an exactly full last page has no continuationToken (filtered or not); earlier pages are full', async () => {
+    expect(await pages({ tenant: C, status: 'RESOLVED', top: '2' })).toEqual([
+      { ids: ['10', '12'], token: true },
+      { ids: ['14', '15'], token: false },
+    ]);
+    expect(await pages({ tenant: C, top: '8' })).toEqual([
+      { ids: ['10', '11', '12', '13', '14', '15', '16', '17'], token: false },
+    ]);
+    // The last matching row is followed by a row that passes the service's prefilter but not the in-memory check
+    // (17 `Redirected`): the look-ahead finds no match, so no token after it.
+    expect(await pages({ tenant: C, status: 'resolved', top: '4' })).toEqual([
+      { ids: ['10', '12', '14', '15'], token: false },
+    ]);
+    expect(await pages({ tenant: C, severity: 'high', top: '1' })).toEqual(
+      ['10', '11', '13', '15', '16'].map((id, i) => ({ ids: [id], token: i < 4 })),
+    );
+  });
+});

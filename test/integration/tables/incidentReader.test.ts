@@ -1,6 +1,7 @@
 /**
  * The read API's store reads stay bounded: a page of `top` rows is one request for `top` summary rows (never the
- * tenant's table, never payloads), and its continuation resumes exactly where it stopped.
+ * tenant's table, never payloads) plus, when the page is full, a one-row look-ahead that decides whether a token is
+ * returned; its continuation resumes exactly where it stopped.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRequestCounter } from './requestCounter.js';
@@ -31,10 +32,10 @@ afterAll(async () => {
 });
 
 describe('TableIncidentReader', () => {
-  it('reads one page of top summary rows per request and resumes from its token', async () => {
+  it('reads one page of top summary rows per request (and a one-row look-ahead) and resumes from its token', async () => {
     counter.reset();
     const first = await fx.stores.incidents.latestPage({ tenantId, top: 5 });
-    expect(Object.fromEntries(counter.byKind)).toEqual({ 'GET Incidents': 1 });
+    expect(Object.fromEntries(counter.byKind)).toEqual({ 'GET Incidents': 2 });
     expect(first.value.map((r) => r.incidentId)).toEqual(['8000000', '8000001', '8000002', '8000003', '8000004']);
     expect(first.continuationToken).toBeDefined();
 
@@ -45,7 +46,7 @@ describe('TableIncidentReader', () => {
       status: 'RESOLVED',
       continuationToken: first.continuationToken as string,
     });
-    expect(counter.total).toBe(1);
+    expect(counter.total).toBe(2);
     expect(second.value.map((r) => [r.incidentId, r.status])).toEqual([
       ['8000006', 'resolved'],
       ['8000009', 'resolved'],
