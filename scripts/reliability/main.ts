@@ -70,7 +70,7 @@ async function main(): Promise<number> {
 
     progress('delivery faults…');
     const deliveryRows: DeliveryFaultRow[] = [];
-    for (const fault of ['http500', 'timeout', 'reset', 'kill'] as const) {
+    for (const fault of ['http500', 'timeout', 'reset', 'la429', 'kill', 'collectKill'] as const) {
       const row = await deliveryFault({
         stack,
         allocator,
@@ -78,13 +78,13 @@ async function main(): Promise<number> {
         tenants: quick ? 2 : 5,
         incidents: quick ? 4 : 20,
         changes: quick ? 2 : 5,
-        faultTimes: fault === 'kill' ? 3 : quick ? 3 : 12,
+        faultTimes: fault === 'kill' ? 3 : fault === 'collectKill' ? 1 : quick ? 3 : 12,
         logLines,
         repoRoot,
         childOutput,
       });
       deliveryRows.push(row);
-      check(row.lost + row.outOfOrder === 0);
+      check(row.lost + row.outOfOrder + row.versionsWithoutEvent + row.eventsWithoutVersion === 0);
     }
 
     progress('SIGKILL mid-tenant…');
@@ -294,7 +294,9 @@ async function main(): Promise<number> {
         isolation.map((i) => [i.case, i.source, i.rowsWritten, i.apiRequests, i.status, i.errorCode]),
       ),
     );
-    say('\n## Delivery faults (a webhook receiver failing for a while; 1 s retry schedule and timeout)\n');
+    say(
+      '\n## Delivery faults (a webhook receiver or Logs Ingestion failing for a while, the deliverer or collect SIGKILLed; 1 s retry schedule and timeout)\n',
+    );
     say(
       table(
         [
@@ -304,6 +306,8 @@ async function main(): Promise<number> {
           'Faulted attempts',
           'Lost',
           'Out of order per incident',
+          'Versions without an event',
+          'Events without a version',
           'Duplicates',
           'Dead-lettered',
           'Passes',
@@ -315,6 +319,8 @@ async function main(): Promise<number> {
           r.faulted,
           r.lost,
           r.outOfOrder,
+          r.versionsWithoutEvent,
+          r.eventsWithoutVersion,
           r.duplicates,
           r.deadLettered,
           r.passes,
