@@ -26,6 +26,8 @@ export interface ChildReport {
   readonly ok: number;
   readonly failed: readonly string[];
   readonly pagesPerTenant: readonly number[];
+  /** New incident versions written per tenant, in the order of `pagesPerTenant`. */
+  readonly changedPerTenant: readonly number[];
   readonly incidentsFetched: number;
   readonly incidentsChanged: number;
   readonly tableRoundTrips: number;

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
       .map((t) => `${t.tenantId}: ${t.error?.code ?? '?'}`)
       .slice(0, 5),
     pagesPerTenant: summary.tenants.map((t) => t.pages),
+    changedPerTenant: summary.tenants.map((t) => t.incidentsChanged),
     incidentsFetched: summary.tenants.reduce((sum, t) => sum + t.incidentsFetched, 0),
     incidentsChanged: summary.tenants.reduce((sum, t) => sum + t.incidentsChanged, 0),
     tableRoundTrips: tables.total() - before,

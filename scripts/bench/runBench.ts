@@ -5,10 +5,11 @@ import type { BenchPreset } from './presets.js';
 import { machineInfo, type BenchResult, type FigureRow } from './report.js';
 import { coldStartWorkload } from './workloads/coldStart.js';
 import { fleetWorkload, type WorkloadResult } from './workloads/fleet.js';
-import { memoryWorkload } from './workloads/memory.js';
+import { hourlyWorkload } from './workloads/hourly.js';
+import { heapCapCostRow, memoryWorkload } from './workloads/memory.js';
 import { quotaWorkload } from './workloads/quota.js';
 
-export const WORKLOADS = ['fleet', 'quota', 'memory', 'coldstart'] as const;
+export const WORKLOADS = ['fleet', 'hourly', 'quota', 'memory', 'coldstart'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export interface BenchOptions {
@@ -36,10 +37,15 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   try {
     const { preset } = options;
     if (wanted.has('fleet')) {
-      say(
-        `fleet: ${preset.fleet.tenants} tenants × ${preset.fleet.incidentsPerTenant} incidents, and the sequential baseline…`,
-      );
+      say(`fleet: the CPU floor, then ${preset.fleet.tenants} tenants × ${preset.fleet.incidentsPerTenant} incidents…`);
       record('fleet', await fleetWorkload(preset.fleet, child));
+    }
+    if (wanted.has('hourly')) {
+      const h = preset.hourly;
+      say(
+        `hourly: set-up backfill, then ${h.tenants} tenants with 0–${h.maxChanges} changes, ${h.apiMs}/${h.tokenMs}/${h.tableMs} ms latency, and the sequential baseline…`,
+      );
+      record('hourly', await hourlyWorkload(h, child));
     }
     if (wanted.has('quota')) {
       for (const q of preset.quota) {
@@ -48,9 +54,21 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       }
     }
     if (wanted.has('memory')) {
+      const cpuOf = new Map<string, number>();
       for (const [i, m] of preset.memory.entries()) {
-        say(`memory: ${m.label}…`);
-        record(`memory_${i + 1}`, await memoryWorkload(m.label, m.config, child));
+        say(`memory: ${m.label} (${m.config.node === 'deployed' ? 'Node flags as deployed' : "Node's defaults"})…`);
+        const result = await memoryWorkload(m.label, m.config, child);
+        record(`memory_${i + 1}`, result);
+        cpuOf.set(`${m.label}|${m.config.node}`, result.details.cpuMs as number);
+      }
+      for (const m of preset.memory.filter((x) => x.config.node === 'deployed')) {
+        const deployed = cpuOf.get(`${m.label}|deployed`);
+        const defaults = cpuOf.get(`${m.label}|defaults`);
+        if (deployed !== undefined && defaults !== undefined) {
+          const row = heapCapCostRow(m.label, deployed, defaults);
+          rows.push(row);
+          say(`  ${row.workload}: ${row.figure} = ${row.value}`);
+        }
       }
     }
     if (wanted.has('coldstart')) {

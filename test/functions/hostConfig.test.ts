@@ -20,8 +20,8 @@ describe('host.json', () => {
     // The worker completes a transient failure on the last delivery instead of letting it go to poison.
     expect(host.extensions.queues.maxDequeueCount).toBe(MAX_DEQUEUE_COUNT);
     expect(host.extensions.queues).toMatchObject({
-      batchSize: 16,
-      newBatchThreshold: 8,
+      batchSize: 32,
+      newBatchThreshold: 16,
       visibilityTimeout: '00:01:00',
     });
     expect(host.functionTimeout).toBe('00:30:00');

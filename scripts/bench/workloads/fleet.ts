@@ -1,12 +1,14 @@
 /**
- * Fleet: many tenants × incidents with injected API and token latency, collected by one process at the
- * configured TENANT_CONCURRENCY, against the lower bound that concurrency, page counts and latency allow.
- * Versus sequential: a subset of fresh tenants from the same stack, collected one tenant at a time (concurrency
- * 1) with the product's normal page pipeline, scaled per tenant to the fleet's size: the speed-up is what tenant
- * concurrency buys. The subset runs first, on the emptier Azurite, so the comparison does not favour the fleet.
+ * Fleet (the Graph backfill): many tenants × incidents with injected API and token latency, collected by one
+ * process at the configured TENANT_CONCURRENCY. Its goal figure is the collector's CPU per incident version
+ * against the floor (cpuFloor.ts) measured in the same run on the same seeded incidents; the wall time against
+ * the latency bound is information here (a backfill on 2 shared cores is CPU-bound: the latency-bound goal is
+ * judged in the hourly workload).
  */
 import { DEFAULT_TENANT_CONCURRENCY } from '../../../shared/config/settings.js';
+import { demoTenants } from '../../../devstack/demoTenants.js';
 import { startBenchStack } from '../benchStack.js';
+import { measureCpuFloor, type CpuFloor } from '../cpuFloor.js';
 import type { ChildScript } from '../childScript.js';
 import { runCollectorProcess, type CollectorRun } from '../collectorProcess.js';
 import { fleetLowerBoundMs } from '../lowerBound.js';
@@ -19,8 +21,8 @@ export interface FleetConfig {
   readonly tokenMs: number;
   /** TENANT_CONCURRENCY for the fleet run (default: the product default). */
   readonly concurrency?: number;
-  /** Tenants in the sequential baseline, collected at concurrency 1 (its time is scaled to `tenants`). */
-  readonly sequentialTenants: number;
+  /** Fleet tenants whose incidents the CPU floor is measured on (default 20). */
+  readonly floorTenants?: number;
 }
 
 export interface WorkloadResult {
@@ -30,24 +32,18 @@ export interface WorkloadResult {
 
 export async function fleetWorkload(config: FleetConfig, child: ChildScript): Promise<WorkloadResult> {
   const concurrency = config.concurrency ?? DEFAULT_TENANT_CONCURRENCY;
+  // The floor first, while this process has nothing else to do: the same seeded incidents the fleet collects.
+  const specs = demoTenants(config.tenants, { seed: 1, incidents: config.incidentsPerTenant });
+  const floor = measureCpuFloor({ specs: specs.slice(0, config.floorTenants ?? 20) });
   const bench = await startBenchStack({
-    tenants: config.sequentialTenants + config.tenants,
+    tenants: config.tenants,
     incidentsPerTenant: config.incidentsPerTenant,
     latency: { apiMs: config.apiMs, tokenMs: config.tokenMs },
   });
   try {
-    const sequentialIds = bench.tenantIds.slice(0, config.sequentialTenants);
-    const fleetIds = bench.tenantIds.slice(config.sequentialTenants);
     const env = bench.collectorEnv('graph', { TENANT_CONCURRENCY: String(concurrency) });
-    const sequential = await runCollectorProcess(
-      child.path,
-      env,
-      { sequential: true, tenantIds: sequentialIds },
-      bench.azuritePid,
-    );
-    const fleet = await runCollectorProcess(child.path, env, { tenantIds: fleetIds }, bench.azuritePid);
+    const fleet = await runCollectorProcess(child.path, env, {}, bench.azuritePid);
     assertComplete('fleet', fleet, config);
-    assertComplete('sequential', sequential, config);
 
     const boundMs = fleetLowerBoundMs({
       pagesPerTenant: fleet.pagesPerTenant,
@@ -55,52 +51,28 @@ export async function fleetWorkload(config: FleetConfig, child: ChildScript): Pr
       apiMs: config.apiMs,
       tokenMs: config.tokenMs,
     });
-    const sequentialScaledMs = (sequential.wallMs / config.sequentialTenants) * config.tenants;
-    const speedUp = sequentialScaledMs / fleet.wallMs;
     const name = `Fleet ${config.tenants}×${config.incidentsPerTenant}`;
     const rows: FigureRow[] = [
+      ...cpuPerVersionRows(fleet, floor),
       {
         workload: name,
-        figure: `wall time (TENANT_CONCURRENCY=${concurrency})`,
-        value: seconds(fleet.wallMs),
-        raw: fleet.wallMs,
-      },
-      {
-        workload: name,
-        figure: 'lower bound (token + pages × API latency ÷ concurrency)',
-        value: seconds(boundMs),
-        raw: boundMs,
-      },
-      {
-        workload: name,
-        figure: 'ratio wall ÷ lower bound',
-        value: ratio(fleet.wallMs / boundMs),
+        figure: `backfill wall time (TENANT_CONCURRENCY=${concurrency}) ÷ latency bound (${seconds(boundMs)})`,
+        value: `${seconds(fleet.wallMs)} (${ratio(fleet.wallMs / boundMs)})`,
         raw: fleet.wallMs / boundMs,
-        goal: '≤ 1.25',
-        met: fleet.wallMs / boundMs <= 1.25,
       },
       {
         workload: name,
         figure: `CPU s: collector / simulators / Azurite (${seconds(fleet.wallMs)} wall)`,
         value: `${cpu(fleet.cpuMs)} / ${cpu(fleet.simulatorCpuMs)} / ${fleet.azuriteCpuMs === undefined ? '?' : cpu(fleet.azuriteCpuMs)}`,
       },
-      {
-        workload: 'Versus sequential',
-        figure: `speed-up (${config.sequentialTenants} tenants at concurrency 1, ${seconds(sequential.wallMs)}, scaled ×${(config.tenants / config.sequentialTenants).toFixed(0)})`,
-        value: `${speedUp.toFixed(1)}×`,
-        raw: speedUp,
-        goal: '≥ 20×',
-        met: speedUp >= 20,
-      },
     ];
     return {
       rows,
       details: {
         config: { ...config, concurrency },
+        cpuFloor: floor,
         lowerBoundMs: boundMs,
-        sequentialScaledMs,
         fleet: summarize(fleet),
-        sequential: summarize(sequential),
       },
     };
   } finally {
@@ -109,6 +81,35 @@ export async function fleetWorkload(config: FleetConfig, child: ChildScript): Pr
 }
 
 const cpu = (ms: number): string => (ms / 1000).toFixed(1);
+
+/** Issue 15 goal 1: the collector's CPU per incident version written, beside the floor and their ratio. */
+export function cpuPerVersionRows(run: CollectorRun, floor: CpuFloor): FigureRow[] {
+  const perVersion = run.cpuMs / Math.max(1, run.incidentsChanged);
+  const ratioToFloor = perVersion / floor.msPerIncident;
+  const kb = (floor.meanIncidentBytes / 1024).toFixed(1);
+  return [
+    {
+      workload: 'CPU per version',
+      figure: `collector CPU per incident version (${run.incidentsChanged} versions, ${kb} KB each)`,
+      value: `${perVersion.toFixed(3)} ms`,
+      raw: perVersion,
+    },
+    {
+      workload: 'CPU per version',
+      figure: `floor: JSON.parse pages + stringify, gzip, base64 once (${floor.incidents} incidents, same run)`,
+      value: `${floor.msPerIncident.toFixed(3)} ms`,
+      raw: floor.msPerIncident,
+    },
+    {
+      workload: 'CPU per version',
+      figure: 'ratio collector ÷ floor',
+      value: ratio(ratioToFloor),
+      raw: ratioToFloor,
+      goal: '≤ 1.5',
+      met: ratioToFloor <= 1.5,
+    },
+  ];
+}
 
 function assertComplete(what: string, run: CollectorRun, config: FleetConfig): void {
   const expected = run.tenants * config.incidentsPerTenant;
@@ -121,6 +122,6 @@ function assertComplete(what: string, run: CollectorRun, config: FleetConfig): v
 
 /** The child report without the long per-tenant list. */
 export function summarize(run: CollectorRun): Record<string, unknown> {
-  const { pagesPerTenant, ...rest } = run;
+  const { pagesPerTenant, changedPerTenant: _changed, ...rest } = run;
   return { ...rest, pages: pagesPerTenant.reduce((sum, p) => sum + p, 0) };
 }
