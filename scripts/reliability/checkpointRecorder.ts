@@ -36,6 +36,7 @@ export class CheckpointRecorder {
       list: () => store.list(),
       upsert: (id, patch) => store.upsert(id, patch),
       update: (id, patch) => store.update(id, patch),
+      patch: (id, patch) => store.patch(id, patch),
       delete: (id) => store.delete(id),
       advanceCheckpoint: async (id, checkpoint) => {
         const stored = await store.advanceCheckpoint(id, checkpoint);

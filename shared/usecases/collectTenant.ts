@@ -257,7 +257,7 @@ async function collectUnderLease(
         held.lease = await keepLease(deps.leases, held.lease, deps.clock);
       }
     }
-    await deps.tenants.update(tenantId, afterSuccess(tenant, deps.clock.now(), { collected: true }));
+    await deps.tenants.patch(tenantId, afterSuccess(tenant, deps.clock.now(), { collected: true }));
     if (checkpoint !== undefined) deps.metrics?.checkpoint(tenantId, checkpoint);
     log.info('tenant.collected', {
       runId: request.runId,

@@ -69,9 +69,24 @@ export function tenantStoreContract(name: string, store: () => TenantStore): voi
       expect(cleared.consentLinkExpiresAt).toBe('2026-12-29T00:00:00.000Z');
     });
 
-    it('update and advanceCheckpoint of an unknown tenant throw NotFoundError and create nothing', async () => {
+    it('patch merges like update without answering the record, and never writes the checkpoint', async () => {
+      const id = newTenantId();
+      await store().upsert(id, { displayName: 'Contoso', status: 'active' });
+      await store().advanceCheckpoint(id, '2026-11-20T00:00:00Z');
+      expect(await store().patch(id, { status: 'failing', lastErrorCode: 'HTTP_503' })).toBeUndefined();
+      expect(await store().get(id)).toMatchObject({
+        status: 'failing',
+        lastErrorCode: 'HTTP_503',
+        checkpoint: '2026-11-20T00:00:00Z',
+      });
+      // The checkpoint still moves forward after a patch (a store that remembers ETags must not trip over its own).
+      expect(await store().advanceCheckpoint(id, '2026-11-21T00:00:00Z')).toBe('2026-11-21T00:00:00Z');
+    });
+
+    it('update, patch and advanceCheckpoint of an unknown tenant throw NotFoundError and create nothing', async () => {
       const id = newTenantId();
       await expect(store().update(id, { status: 'active' })).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store().patch(id, { status: 'active' })).rejects.toBeInstanceOf(NotFoundError);
       await expect(store().advanceCheckpoint(id, '2026-11-20T00:00:00Z')).rejects.toBeInstanceOf(NotFoundError);
       expect(await store().get(id)).toBeUndefined();
     });

@@ -107,6 +107,11 @@ export class FakeTenantStore implements TenantStore {
     return toRecord(key, row);
   }
 
+  /** As update (same faults, same journal line), without the record. */
+  async patch(tenantId: string, patch: TenantPatch): Promise<void> {
+    await this.update(tenantId, patch);
+  }
+
   async advanceCheckpoint(tenantId: string, checkpoint: string): Promise<string | undefined> {
     this.faults.check('advanceCheckpoint');
     const key = tenantKey(tenantId);

@@ -144,6 +144,11 @@ export class TableTenantStore implements TenantStore {
   }
 
   async update(tenantId: string, patch: TenantPatch): Promise<TenantRecord> {
+    await this.patch(tenantId, patch);
+    return this.mustGet(tenantKey(tenantId));
+  }
+
+  async patch(tenantId: string, patch: TenantPatch): Promise<void> {
     const key = tenantKey(tenantId);
     try {
       // Merge without an ETag is unconditional but fails with 404 on a missing row, so it never creates one.
@@ -151,8 +156,11 @@ export class TableTenantStore implements TenantStore {
     } catch (error) {
       if (hasStatus(error, 404)) throw new NotFoundError(`Tenant ${key} is not registered.`);
       throw toTableError(error, 'update tenant');
+    } finally {
+      // An unconditional merge may land on a row someone else changed since it was remembered: the remembered
+      // checkpoint could be stale under the new ETag, so the next checkpoint write reads first.
+      this.known.delete(key);
     }
-    return this.mustGet(key);
   }
 
   private async mustGet(key: string): Promise<TenantRecord> {

@@ -212,3 +212,39 @@ describe('advancing the checkpoint', () => {
     expect(await other.tenants.get(id)).toBeUndefined();
   });
 });
+
+describe('the tenant lease', () => {
+  it('costs one round trip each to take, renew and release when this store wrote the row last', async () => {
+    const id = newTenantId();
+    counter.reset();
+    const lease = await fx.stores.leases.acquire(id, 'worker-a', 60_000);
+    const renewed = await fx.stores.leases.renew(lease!, 120_000);
+    expect(renewed?.owner).toBe('worker-a');
+    await fx.stores.leases.release(renewed!);
+    expect(Object.fromEntries(counter.byKind)).toEqual({ 'POST Leases': 1, 'PUT Leases': 1, 'DELETE Leases': 1 });
+    expect(await other.leases.holder(id)).toBeUndefined();
+  });
+
+  it('a stale remembered ETag never renews or releases a lease another owner took over', async () => {
+    const id = newTenantId();
+    // Expires at once (the stores run on the wall clock here): another process takes it over.
+    const old = await fx.stores.leases.acquire(id, 'old', 1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await other.leases.acquire(id, 'new', 60_000))?.owner).toBe('new');
+
+    expect(await fx.stores.leases.renew(old!, 60_000)).toBeUndefined();
+    await fx.stores.leases.release(old!);
+    expect(await other.leases.holder(id)).toBe('new');
+  });
+
+  it('a lease its owner re-took in another process is still released by the first (read and compare after the 412)', async () => {
+    const id = newTenantId();
+    const first = await fx.stores.leases.acquire(id, 'same-owner', 60_000);
+    expect((await other.leases.acquire(id, 'same-owner', 60_000))?.owner).toBe('same-owner');
+
+    counter.reset();
+    await fx.stores.leases.release(first!);
+    expect(Object.fromEntries(counter.byKind)).toEqual({ 'DELETE Leases': 2, 'GET Leases': 1 });
+    expect(await other.leases.holder(id)).toBeUndefined();
+  });
+});

@@ -24,17 +24,19 @@ function incident(id: string, t: string): FetchedIncident {
 function fakes(pages: IncidentPage[], quarantine?: QuarantineStore) {
   const events: string[] = [];
   let tenant: TenantRecord = { tenantId: TENANT, displayName: 't', status: 'active', consecutiveFailures: 0 };
+  const update = async (_id: string, patch: TenantPatch) => {
+    if (patch.incidentsRejected !== undefined) events.push(`tenant.incidentsRejected=${patch.incidentsRejected}`);
+    const { source: _source, ...rest } = patch;
+    tenant = { ...tenant, ...rest };
+    return tenant;
+  };
   const deps: CollectDeps = {
     tenants: {
       get: async () => tenant,
       list: async () => [tenant],
       upsert: async () => tenant,
-      update: async (_id: string, patch: TenantPatch) => {
-        if (patch.incidentsRejected !== undefined) events.push(`tenant.incidentsRejected=${patch.incidentsRejected}`);
-        const { source: _source, ...rest } = patch;
-        tenant = { ...tenant, ...rest };
-        return tenant;
-      },
+      update,
+      patch: async (id: string, patch: TenantPatch) => void (await update(id, patch)),
       advanceCheckpoint: async (_id: string, checkpoint: string) => {
         events.push(`checkpoint ${checkpoint}`);
         tenant = { ...tenant, checkpoint };

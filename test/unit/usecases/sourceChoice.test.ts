@@ -58,6 +58,7 @@ function memoryTenants(initial: TenantRecord[]): TenantStore & { rows: Map<strin
     list: async () => [...rows.values()],
     upsert: update,
     update,
+    patch: async (id, patch) => void (await update(id, patch)),
     advanceCheckpoint: async () => undefined,
     delete: async (id) => void rows.delete(id),
   };
