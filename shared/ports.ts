@@ -378,6 +378,12 @@ export interface RunStore {
    * nothing changed.
    */
   recordTenant(runId: string, startedAt: string, result: TenantRunResult, slot?: number): Promise<boolean>;
+  /**
+   * Add several tenants' results to the run's counters at once, as recordTenant would one by one (safe against
+   * concurrent workers; on Table Storage one read and one conditional write however many results). No slots: for
+   * a process that collects the run's tenants itself and counts each result once. An empty list changes nothing.
+   */
+  recordTenants(runId: string, startedAt: string, results: readonly TenantRunResult[]): Promise<void>;
   /** Count a dead letter; with a slot, only if that slot was not settled before (false: it was, nothing changed). */
   recordDeadLetter(runId: string, startedAt: string, slot?: number): Promise<boolean>;
   /** Whether a queued tenant's outcome is already counted in the run; TABLE_RUN_NOT_FOUND when the run is gone. */

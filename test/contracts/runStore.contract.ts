@@ -38,6 +38,27 @@ export function runStoreContract(name: string, setup: () => { store: RunStore; c
       expect(await store.get(newRunId(), startedAt)).toBeUndefined();
     });
 
+    it('recordTenants adds several outcomes and counts at once, exactly as recordTenant one by one', async () => {
+      const { store, clock } = setup();
+      const id = newRunId();
+      const startedAt = clock.iso();
+      await store.create(run(id, startedAt));
+      await store.recordTenants(id, startedAt, [result('ok', 5), result('ok', 1), result('failed', 2)]);
+      await store.recordTenants(id, startedAt, []);
+      await store.recordTenants(id, startedAt, [result('skipped', 1)]);
+      expect(await store.get(id, startedAt)).toMatchObject({
+        tenantsOk: 2,
+        tenantsFailed: 1,
+        tenantsSkipped: 1,
+        incidentsFetched: 9,
+        incidentsChanged: 5,
+        pages: 4,
+      });
+      await expect(store.recordTenants(newRunId(), startedAt, [result('ok', 1)])).rejects.toMatchObject({
+        code: ErrorCode.TABLE_RUN_NOT_FOUND,
+      });
+    });
+
     it('recordTenant adds the outcome and the counts; recordDeadLetter counts a dead letter', async () => {
       const { store, clock } = setup();
       const id = newRunId();

@@ -57,6 +57,13 @@ export class FakeRunStore implements RunStore {
     });
   }
 
+  /** As recordTenant for each result, under the same fault name. */
+  async recordTenants(runId: string, startedAt: string, results: readonly TenantRunResult[]): Promise<void> {
+    this.faults.check('recordTenant');
+    if (results.length > 0 && !this.rows.has(this.key(runId, startedAt))) throw runNotFound();
+    for (const result of results) await this.recordTenant(runId, startedAt, result);
+  }
+
   async recordDeadLetter(runId: string, startedAt: string, slot?: number): Promise<boolean> {
     this.faults.check('recordDeadLetter');
     return this.increment(runId, startedAt, slot, { deadLetters: 1 });

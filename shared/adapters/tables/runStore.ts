@@ -176,6 +176,15 @@ export class TableRunStore implements RunStore {
     return this.increment(runId, startedAt, resultIncrements(result), slot);
   }
 
+  async recordTenants(runId: string, startedAt: string, results: readonly TenantRunResult[]): Promise<void> {
+    if (results.length === 0) return;
+    const delta: Partial<Record<Counter, number>> = {};
+    for (const result of results)
+      for (const [counter, add] of Object.entries(resultIncrements(result)) as [Counter, number][])
+        delta[counter] = (delta[counter] ?? 0) + add;
+    await this.increment(runId, startedAt, delta);
+  }
+
   async recordDeadLetter(runId: string, startedAt: string, slot?: number): Promise<boolean> {
     return this.increment(runId, startedAt, { deadLetters: 1 }, slot);
   }
