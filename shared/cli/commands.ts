@@ -34,7 +34,7 @@ import { checkSources, type SourcesCheckReport } from '../usecases/sourcesCheck.
 import { readHealth, type HealthReport } from '../usecases/health.js';
 import { adviseTenants, type TenantAdvice } from '../usecases/tenantAdvice.js';
 import { SOURCE_RETIRED } from '../usecases/sourceChoice.js';
-import type { Io } from './io.js';
+import { Progress, type Io } from './io.js';
 import { createSubscriptionHandlers, deliverAfterCollect } from './subscriptionCommands.js';
 import type { CommandHandlers } from './program.js';
 
@@ -148,6 +148,12 @@ export function exitCodeOf(results: readonly TenantRunResult[]): number {
   return results.some((r) => r.status === 'failed') ? EXIT_TENANT_FAILED : EXIT_OK;
 }
 
+/** `tenants add/enable/disable/set-source --json`: `{ tenant, error }` (tenant as in `tenants list --json`). */
+function tenantJson(outcome: Pick<VerifyOutcome, 'tenant'> & { failure?: VerifyOutcome['failure'] }): string {
+  const error = outcome.failure ? { code: outcome.failure.code, message: outcome.failure.message } : null;
+  return `${JSON.stringify({ tenant: tenantView(outcome.tenant), error })}\n`;
+}
+
 function verifyMessage(outcome: VerifyOutcome): string {
   const t = outcome.tenant;
   return outcome.failure
@@ -242,7 +248,7 @@ export function createHandlers(
       return EXIT_OK;
     },
 
-    async tenantsSetSource(tenantId, source) {
+    async tenantsSetSource(tenantId, source, opts) {
       parseTenantId(tenantId);
       const s = await services();
       let t;
@@ -256,6 +262,7 @@ export function createHandlers(
         }
         throw error;
       }
+      if (opts.json) await io.out(tenantJson({ tenant: t }));
       io.err(
         `Tenant ${t.tenantId} now collects from ${t.source ?? `the default source (INCIDENT_SOURCE=${s.settings.incidentSource})`}; its checkpoint is kept.\n`,
       );
@@ -292,29 +299,34 @@ export function createHandlers(
         ...(opts.name !== undefined ? { displayName: opts.name } : {}),
         verify: opts.verify,
       });
+      if (opts.json) await io.out(tenantJson(outcome));
       io.err(verifyMessage(outcome));
       return outcome.failure ? EXIT_TENANT_FAILED : EXIT_OK;
     },
 
-    async tenantsSetEnabled(tenantId, enabled) {
+    async tenantsSetEnabled(tenantId, enabled, opts) {
       parseTenantId(tenantId);
       const s = await services();
       if (!enabled) {
         const t = await disableTenant(s.tenantDeps(), tenantId);
+        if (opts.json) await io.out(tenantJson({ tenant: t }));
         io.err(`Tenant ${t.tenantId} is disabled.\n`);
         return EXIT_OK;
       }
       const outcome = await enableTenant(s.tenantDeps(), tenantId);
+      if (opts.json) await io.out(tenantJson(outcome));
       io.err(verifyMessage(outcome));
       return outcome.failure ? EXIT_TENANT_FAILED : EXIT_OK;
     },
 
     async tenantsRemove(tenantId, opts) {
-      parseTenantId(tenantId);
+      const id = parseTenantId(tenantId);
       const s = await services();
       await removeTenant(s.tenantDeps(), tenantId, opts.purge);
+      if (opts.json)
+        await io.out(`${JSON.stringify({ tenantId: id, removed: true, purged: opts.purge })}\n`);
       io.err(
-        `Tenant ${tenantId.toLowerCase()} removed${opts.purge ? ' with its incidents and history' : ' (its incidents and history are kept)'}.\n`,
+        `Tenant ${id} removed${opts.purge ? ' with its incidents and history' : ' (its incidents and history are kept)'}.\n`,
       );
       return EXIT_OK;
     },
@@ -402,6 +414,7 @@ export function createHandlers(
       if (opts.tenant !== undefined) parseTenantId(opts.tenant, '--tenant');
       const s = await services();
       let count = 0;
+      const progress = new Progress(io, 'snapshots exported', () => s.clock.now().getTime());
       for await (const line of exportIncidents(s, {
         ...(opts.tenant !== undefined ? { tenantId: opts.tenant } : {}),
         history: opts.history,
@@ -409,7 +422,9 @@ export function createHandlers(
       })) {
         await io.out(`${line}\n`);
         count++;
+        progress.add();
       }
+      progress.done();
       io.err(`Exported ${count} snapshot${count === 1 ? '' : 's'}.\n`);
       return EXIT_OK;
     },

@@ -2,19 +2,46 @@
  * The `incident-collector` command line (design §5, a contract). Parsing only: each action calls one function in
  * commands.ts and the returned number is the exit code (0 ok · 1 some tenant failed · 2 usage/configuration).
  */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, Option, type CommanderError } from 'commander';
 import type { Io } from './io.js';
 import type { AddOptions, SubscriptionHandlers } from './subscriptionCommands.js';
+
+const PACKAGE_NAME = 'defender-incident-collector';
+let packageVersionCache: string | undefined;
+
+/**
+ * The `version` of this package's package.json, read once (a file read, not a JSON import: nothing is loaded at
+ * start-up before `--version` asks). Found by walking up from this module (sources and `dist/` sit at different
+ * depths); `0.0.0` when no package.json of this package is found (a bundled copy without one).
+ */
+export function packageVersion(): string {
+  if (packageVersionCache !== undefined) return packageVersionCache;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === PACKAGE_NAME && typeof pkg.version === 'string') return (packageVersionCache = pkg.version);
+    } catch {
+      // No (readable) package.json here: look one level up.
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return (packageVersionCache = '0.0.0');
+    dir = parent;
+  }
+}
 
 export interface CommandHandlers extends SubscriptionHandlers {
   /** `deliver: false` with `--no-deliver` (no delivery pass at the end). */
   collect(opts: { tenant: string[]; since?: string; json: boolean; deliver?: boolean }): Promise<number>;
   tenantsList(opts: { json: boolean; status: string[] }): Promise<number>;
-  tenantsSetSource(tenantId: string, source: string): Promise<number>;
+  tenantsSetSource(tenantId: string, source: string, opts: { json: boolean }): Promise<number>;
   sourcesCheck(opts: { tenant: string[]; json: boolean }): Promise<number>;
-  tenantsAdd(tenantId: string, opts: { name?: string; verify: boolean }): Promise<number>;
-  tenantsSetEnabled(tenantId: string, enabled: boolean): Promise<number>;
-  tenantsRemove(tenantId: string, opts: { purge: boolean }): Promise<number>;
+  tenantsAdd(tenantId: string, opts: { name?: string; verify: boolean; json: boolean }): Promise<number>;
+  tenantsSetEnabled(tenantId: string, enabled: boolean, opts: { json: boolean }): Promise<number>;
+  tenantsRemove(tenantId: string, opts: { purge: boolean; json: boolean }): Promise<number>;
   consentLink(opts: {
     tenant?: string;
     name?: string;
@@ -27,6 +54,7 @@ export interface CommandHandlers extends SubscriptionHandlers {
   demo(opts: { source: 'graph' | 'm365d' }): Promise<number>;
   credentialsCheck(opts: { json: boolean }): Promise<number>;
   status(opts: { json: boolean }): Promise<number>;
+  historyPrune(opts: { json: boolean; dryRun: boolean }): Promise<number>;
 }
 
 const collectTenantOption = (value: string, previous: string[]): string[] => [...previous, value];
@@ -35,6 +63,8 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
   const program = new Command('incident-collector')
     .description('Collect Microsoft Defender incidents from every consented customer tenant into Table Storage.')
     .showHelpAfterError('(run with --help for usage)')
+    .version(packageVersion(), '-V, --version', 'print the version of incident-collector')
+    .helpOption('-h, --help', 'show help for the command')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
 
@@ -105,6 +135,7 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
   const tenants = program.command('tenants').description('Manage the registered customer tenants.');
   tenants
     .command('list')
+    .description('List the registered tenants with their status, checkpoint and last error.')
     .option('--json', 'print a JSON array', false)
     .option('--status <status>', 'only tenants with this status (repeatable)', collectTenantOption, [])
     .action((opts: { json: boolean; status: string[] }) => run(() => handlers.tenantsList(opts))());
@@ -113,7 +144,10 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
     .description(
       "Collect this tenant from graph or m365d (the legacy API), or 'default' (INCIDENT_SOURCE); the checkpoint is kept.",
     )
-    .action((tenantId: string, source: string) => run(() => handlers.tenantsSetSource(tenantId, source))());
+    .option('--json', 'print the tenant as one JSON object on stdout (as in tenants list --json)', false)
+    .action((tenantId: string, source: string, opts: { json: boolean }) =>
+      run(() => handlers.tenantsSetSource(tenantId, source, opts))(),
+    );
 
   const sources = program.command('sources').description('Incident sources (Graph, the retiring legacy API).');
   sources
@@ -129,20 +163,32 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
     .description('Register a tenant (verifies with a token and one $top=1 call unless --no-verify).')
     .option('--name <displayName>', 'display name')
     .option('--no-verify', 'store it active and let the first collection verify')
-    .action((tenantId: string, opts: { name?: string; verify: boolean }) =>
+    .option('--json', 'print { tenant, error } as one JSON object on stdout', false)
+    .action((tenantId: string, opts: { name?: string; verify: boolean; json: boolean }) =>
       run(() => handlers.tenantsAdd(tenantId, opts))(),
     );
   tenants
     .command('disable <tenantId>')
-    .action((tenantId: string) => run(() => handlers.tenantsSetEnabled(tenantId, false))());
+    .description('Stop collecting this tenant (its data and checkpoint are kept) until it is enabled.')
+    .option('--json', 'print { tenant, error } as one JSON object on stdout', false)
+    .action((tenantId: string, opts: { json: boolean }) =>
+      run(() => handlers.tenantsSetEnabled(tenantId, false, opts))(),
+    );
   tenants
     .command('enable <tenantId>')
-    .description('Re-verify and re-enable')
-    .action((tenantId: string) => run(() => handlers.tenantsSetEnabled(tenantId, true))());
+    .description('Re-verify the tenant and store the resulting status (active when verification passes).')
+    .option('--json', 'print { tenant, error } as one JSON object on stdout', false)
+    .action((tenantId: string, opts: { json: boolean }) =>
+      run(() => handlers.tenantsSetEnabled(tenantId, true, opts))(),
+    );
   tenants
     .command('remove <tenantId>')
+    .description('Unregister the tenant; its incidents and history are kept unless --purge.')
     .option('--purge', 'also delete its incidents and history', false)
-    .action((tenantId: string, opts: { purge: boolean }) => run(() => handlers.tenantsRemove(tenantId, opts))());
+    .option('--json', 'print { tenantId, removed, purged } as one JSON object on stdout', false)
+    .action((tenantId: string, opts: { purge: boolean; json: boolean }) =>
+      run(() => handlers.tenantsRemove(tenantId, opts))(),
+    );
 
   program
     .command('consent-link')
@@ -174,6 +220,16 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
     .action((opts: { tenant?: string; history: boolean; since?: string }) =>
       run(() => handlers.incidentsExport(opts))(),
     );
+
+  const history = program.command('history').description('The stored incident versions (IncidentHistory).');
+  history
+    .command('prune')
+    .description(
+      'Remove history versions older than HISTORY_RETENTION_DAYS (never a latest version, never one with undelivered events) and payload chunks no row references.',
+    )
+    .option('--dry-run', 'count what would be removed without removing anything', false)
+    .option('--json', 'print the counts as one JSON object on stdout', false)
+    .action((opts: { json: boolean; dryRun: boolean }) => run(() => handlers.historyPrune(opts))());
 
   const credentials = program.command('credentials').description("The partner app's credential.");
   credentials

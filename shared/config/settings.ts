@@ -114,6 +114,11 @@ export interface Settings {
    * `length + 1` times, then dead-lettered.
    */
   readonly deliveryRetrySchedule: readonly number[];
+  /**
+   * `HISTORY_RETENTION_DAYS` (design §3): history versions whose lastUpdateTime is older than this many days are
+   * removed by the daily prune (never a latest version, never one with undelivered events); `0` keeps every version.
+   */
+  readonly historyRetentionDays: number;
   /** True when the authority is a Microsoft login host (instance discovery stays on). */
   readonly isMicrosoftAuthority: boolean;
 }
@@ -128,6 +133,8 @@ export const DEFAULT_TENANT_CONCURRENCY = 32;
 export const DEFAULT_STALE_AFTER_MINUTES = 150;
 /** Health reads the `Runs` partitions of the last 7 days, so a run may be at most that stale to be seen. */
 export const MAX_STALE_AFTER_MINUTES = 7 * 24 * 60;
+/** `HISTORY_RETENTION_DAYS` upper bound: 100 years (a larger value is a typo, not a policy). */
+export const MAX_HISTORY_RETENTION_DAYS = 36500;
 /** `DELIVERY_TIMEOUT_SECONDS` default (design §3). */
 export const DEFAULT_DELIVERY_TIMEOUT_SECONDS = 15;
 /** `DELIVERY_RETRY_SCHEDULE` default (design §3, §9): 7 waits = 8 attempts. */
@@ -427,6 +434,12 @@ export function loadSettings(env: Env = process.env): Settings {
   const deliveryRetrySchedule = Object.freeze(
     parseRetrySchedule(present(env, 'DELIVERY_RETRY_SCHEDULE') ?? DEFAULT_DELIVERY_RETRY_SCHEDULE),
   );
+  const historyRetentionDays = parse(
+    'HISTORY_RETENTION_DAYS',
+    intIn(0, MAX_HISTORY_RETENTION_DAYS),
+    present(env, 'HISTORY_RETENTION_DAYS') ?? '0',
+    `whole days between 0 (keep forever) and ${MAX_HISTORY_RETENTION_DAYS}`,
+  );
   const isMicrosoftAuthority = MICROSOFT_LOGIN_HOSTS.has(new URL(authorityHost).hostname);
   return Object.freeze({
     partnerClientId,
@@ -452,6 +465,7 @@ export function loadSettings(env: Env = process.env): Settings {
     staleAfterMinutes,
     deliveryTimeoutSeconds,
     deliveryRetrySchedule,
+    historyRetentionDays,
     isMicrosoftAuthority,
   });
 }

@@ -42,6 +42,15 @@ describe('loadSettings (design §3)', () => {
     expect(scopeFor(s, 'm365d')).toBe('https://api.security.microsoft.com/.default');
   });
 
+  it('reads HISTORY_RETENTION_DAYS in whole days, 0 (keep forever) by default', () => {
+    expect(loadSettings(valid).historyRetentionDays).toBe(0);
+    expect(loadSettings({ ...valid, HISTORY_RETENTION_DAYS: '90' }).historyRetentionDays).toBe(90);
+    for (const bad of ['-1', '1.5', '36501', 'ninety'])
+      expect(errorOf({ ...valid, HISTORY_RETENTION_DAYS: bad }).message).toMatch(
+        /^Setting HISTORY_RETENTION_DAYS is invalid: expected whole days between 0 \(keep forever\) and 36500/,
+      );
+  });
+
   it('reads STALE_AFTER_MINUTES in whole minutes up to 7 days (the runs health looks back through)', () => {
     expect(loadSettings({ ...valid, STALE_AFTER_MINUTES: '90' }).staleAfterMinutes).toBe(90);
     expect(loadSettings({ ...valid, STALE_AFTER_MINUTES: '10080' }).staleAfterMinutes).toBe(10080);
