@@ -5,6 +5,7 @@
  */
 import './telemetry.js';
 import './timer/collectSchedule.js';
+import './timer/pruneHistory.js';
 import './timer/deliverEvents.js';
 import './queue/collectTenant.js';
 import './queue/collectTenantPoison.js';

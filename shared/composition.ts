@@ -57,6 +57,7 @@ import type { ConsentCallbackDeps, ConsentLinkDeps } from './usecases/consent.js
 import type { HealthDeps } from './usecases/health.js';
 import type { PlanDeps } from './usecases/planRun.js';
 import type { StatusViewDeps } from './usecases/statusView.js';
+import type { RetentionDeps } from './usecases/retention.js';
 import type { RunDeps } from './usecases/runCollection.js';
 import type { TenantDeps } from './usecases/tenants.js';
 
@@ -138,6 +139,8 @@ export interface Services {
   statusDeps(): StatusViewDeps;
   deliverDeps(): DeliverDeps;
   subscriptionDeps(): SubscriptionDeps;
+  /** The daily prune (HISTORY_RETENTION_DAYS, orphan payload chunks). */
+  retentionDeps(): RetentionDeps;
 }
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -443,6 +446,15 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
       clock,
       logger,
       redact: registerSecret,
+    }),
+    retentionDeps: () => ({
+      pruner: tables().historyPruner,
+      subscriptions: services.subscriptions,
+      deliveryState: services.deliveryState,
+      clock,
+      logger,
+      retentionDays: settings.historyRetentionDays,
+      concurrency: Math.min(settings.tenantConcurrency, 4),
     }),
   };
   return services;

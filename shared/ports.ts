@@ -722,3 +722,63 @@ export interface DeliveryStateStore {
   /** Delete every row of the subscription (after `subscriptions remove`). */
   purge(subscriptionId: string): Promise<void>;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Data lifecycle: history retention and orphan payload chunks (design §3 HISTORY_RETENTION_DAYS; README "Data
+// lifecycle"). The use case (usecases/retention.ts) decides what is owed to subscriptions; the store removes.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Which of a tenant's events are still owed to some subscription (their versions are never removed). */
+export interface UndeliveredEvents {
+  /** Every event with a sequence above this is owed; undefined when no subscription reads the tenant's new events. */
+  readonly after?: number;
+  /** Events owed individually: awaiting a retry (pending) or dead-lettered. */
+  readonly sequences: ReadonlySet<number>;
+}
+
+/** What one tenant's prune may remove. */
+export interface TenantPrunePolicy {
+  /**
+   * ISO 8601 UTC: history versions whose lastUpdateTime is before this instant may be removed; undefined removes
+   * no version (HISTORY_RETENTION_DAYS=0), only orphan payload chunks.
+   */
+  readonly cutoff?: string;
+  /** ISO 8601 UTC: rows and chunks the service stamped (Timestamp) at or after this are never removed. */
+  readonly writtenBefore: string;
+  readonly undelivered: UndeliveredEvents;
+  /** Count only; remove nothing. */
+  readonly dryRun: boolean;
+}
+
+/** Old versions (before the cutoff) kept, by reason (a version counts once, under the first reason that holds). */
+export interface PruneKept {
+  /** The version the `Incidents` row points at (or, without one, the incident's newest). */
+  latest: number;
+  /** Versions whose event is still owed to a subscription (after its cursor, pending or dead-lettered). */
+  undelivered: number;
+  /** The version just before a kept version with an event: kept so that event is rebuilt with the same body. */
+  previous: number;
+  /** Written within the grace period (a concurrent writer's rows: their events may not have been read yet). */
+  recent: number;
+}
+
+/** Counts of one tenant's prune (with `dryRun`, what would be removed). */
+export interface TenantPruneCounts {
+  versionsRemoved: number;
+  eventsRemoved: number;
+  /** PayloadChunks rows removed (several per payload when it is large). */
+  chunksRemoved: number;
+  readonly kept: PruneKept;
+}
+
+/** The store side of the daily prune (Table Storage: IncidentHistory, Incidents, PayloadChunks). */
+export interface HistoryPruner {
+  /** Tenant IDs that have IncidentHistory or PayloadChunks rows (registered or not), sorted. */
+  tenantPartitions(): Promise<string[]>;
+  /**
+   * Remove the tenant's history versions the policy allows with their event rows (in one transaction per batch of
+   * up to 100 rows), then the PayloadChunks rows no remaining history or latest row references. Throws
+   * CollectorError (table errors) for this tenant only.
+   */
+  pruneTenant(tenantId: string, policy: TenantPrunePolicy): Promise<TenantPruneCounts>;
+}

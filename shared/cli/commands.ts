@@ -19,6 +19,7 @@ import {
   type OnboardingRow,
 } from '../usecases/onboarding.js';
 import { exportIncidents } from '../usecases/exportIncidents.js';
+import { pruneHistory, type PruneReport } from '../usecases/retention.js';
 import { runCollection, type RunSummary } from '../usecases/runCollection.js';
 import {
   addTenant,
@@ -142,6 +143,23 @@ export function statusText(report: HealthReport, needsAction: readonly TenantAdv
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `history prune` without --json: one `FIELD  value` line each. */
+export function pruneText(r: PruneReport): string {
+  const verb = r.dryRun ? 'WOULD REMOVE' : 'REMOVED';
+  return table([
+    ['CUTOFF', r.cutoff ?? 'none (HISTORY_RETENTION_DAYS=0)'],
+    ['TENANTS', String(r.tenants)],
+    [`VERSIONS ${verb}`, String(r.versionsRemoved)],
+    [`EVENTS ${verb}`, String(r.eventsRemoved)],
+    [`CHUNKS ${verb}`, String(r.chunksRemoved)],
+    [
+      'KEPT (OLD)',
+      `${r.kept.latest} latest, ${r.kept.undelivered} undelivered, ${r.kept.previous} previous, ${r.kept.recent} recent`,
+    ],
+    ['FAILED TENANTS', String(r.failed.length)],
+  ]);
 }
 
 export function exitCodeOf(results: readonly TenantRunResult[]): number {
@@ -323,8 +341,7 @@ export function createHandlers(
       const id = parseTenantId(tenantId);
       const s = await services();
       await removeTenant(s.tenantDeps(), tenantId, opts.purge);
-      if (opts.json)
-        await io.out(`${JSON.stringify({ tenantId: id, removed: true, purged: opts.purge })}\n`);
+      if (opts.json) await io.out(`${JSON.stringify({ tenantId: id, removed: true, purged: opts.purge })}\n`);
       io.err(
         `Tenant ${id} removed${opts.purge ? ' with its incidents and history' : ' (its incidents and history are kept)'}.\n`,
       );
@@ -407,6 +424,17 @@ export function createHandlers(
       await io.out(opts.json ? `${JSON.stringify({ url: link.url, expiresAt: link.expiresAt })}\n` : `${link.url}\n`);
       io.err(`The link is valid until ${link.expiresAt} and works once.\n`);
       return EXIT_OK;
+    },
+
+    async historyPrune(opts) {
+      const s = await services();
+      const report = await pruneHistory(s.retentionDeps(), { dryRun: opts.dryRun });
+      if (opts.json) await io.out(`${JSON.stringify(report)}\n`);
+      else await io.out(pruneText(report));
+      for (const f of report.failed) io.err(`Tenant ${f.tenantId} failed: ${f.code}: ${f.message}\n`);
+      if (report.cutoff === null)
+        io.err('HISTORY_RETENTION_DAYS is 0: every version is kept; only orphan payload chunks were looked for.\n');
+      return report.failed.length > 0 ? EXIT_TENANT_FAILED : EXIT_OK;
     },
 
     async incidentsExport(opts) {

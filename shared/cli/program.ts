@@ -102,16 +102,19 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
     .action((opts: AddOptions) => run(() => handlers.subscriptionsAdd(opts))());
   subscriptions
     .command('list')
+    .description('List the subscriptions with their status, backlog (pending) and dead letters (never a secret).')
     .option('--json', 'print a JSON array', false)
     .action((opts: { json: boolean }) => run(() => handlers.subscriptionsList(opts))());
   subscriptions
     .command('remove <subscriptionId>')
     .description('Remove a subscription, its secret and its delivery state.')
-    .action((id: string) => run(() => handlers.subscriptionsRemove(id))());
+    .option('--json', 'print { id, removed } as one JSON object on stdout', false)
+    .action((id: string, opts: { json: boolean }) => run(() => handlers.subscriptionsRemove(id, opts))());
   subscriptions
     .command('enable <subscriptionId>')
     .description('Re-activate a subscription (e.g. disabled by a 410): the events it owes are sent.')
-    .action((id: string) => run(() => handlers.subscriptionsEnable(id))());
+    .option('--json', 'print { id, status } as one JSON object on stdout', false)
+    .action((id: string, opts: { json: boolean }) => run(() => handlers.subscriptionsEnable(id, opts))());
   subscriptions
     .command('deadletters <subscriptionId>')
     .description('Events given up on after the retry schedule.')
@@ -122,7 +125,12 @@ export function buildProgram(handlers: CommandHandlers, io: Io, setExit: (code: 
     .description("Re-queue the subscription's events (dead letters included) for delivery in order.")
     .option('--since <ISO-8601>', 'only events whose time is at or after this instant (default: all)')
     .option('--tenant <id>', 'only this tenant (repeatable)', collectTenantOption, [])
-    .action((id: string, opts: { since?: string; tenant: string[] }) =>
+    .option(
+      '--json',
+      'print { subscriptionId, tenants: [{ tenantId, fromSequence }], deadLettersRequeued } on stdout',
+      false,
+    )
+    .action((id: string, opts: { since?: string; tenant: string[]; json: boolean }) =>
       run(() => handlers.subscriptionsReplay(id, opts))(),
     );
 

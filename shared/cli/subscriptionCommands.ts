@@ -36,10 +36,10 @@ export interface AddOptions {
 export interface SubscriptionHandlers {
   subscriptionsAdd(opts: AddOptions): Promise<number>;
   subscriptionsList(opts: { json: boolean }): Promise<number>;
-  subscriptionsRemove(id: string): Promise<number>;
-  subscriptionsEnable(id: string): Promise<number>;
+  subscriptionsRemove(id: string, opts?: { json: boolean }): Promise<number>;
+  subscriptionsEnable(id: string, opts?: { json: boolean }): Promise<number>;
   subscriptionsDeadLetters(id: string, opts: { json: boolean }): Promise<number>;
-  subscriptionsReplay(id: string, opts: { since?: string; tenant: string[] }): Promise<number>;
+  subscriptionsReplay(id: string, opts: { since?: string; tenant: string[]; json?: boolean }): Promise<number>;
   deliver(opts: { json: boolean }): Promise<number>;
 }
 
@@ -163,18 +163,20 @@ export function createSubscriptionHandlers(services: () => Promise<Services>, io
       return 0;
     },
 
-    async subscriptionsRemove(id) {
+    async subscriptionsRemove(id, opts) {
       parseSubscriptionId(id);
       const s = await services();
       await removeSubscription(s.subscriptionDeps(), id);
+      if (opts?.json) await io.out(`${JSON.stringify({ id, removed: true })}\n`);
       io.err(`Subscription ${id} removed.\n`);
       return 0;
     },
 
-    async subscriptionsEnable(id) {
+    async subscriptionsEnable(id, opts) {
       parseSubscriptionId(id);
       const s = await services();
       const sub = await enableSubscription(s.subscriptionDeps(), id);
+      if (opts?.json) await io.out(`${JSON.stringify({ id: sub.id, status: sub.status })}\n`);
       io.err(`Subscription ${sub.id} is active: the events it owes are sent from the next delivery pass.\n`);
       return 0;
     },
@@ -211,6 +213,7 @@ export function createSubscriptionHandlers(services: () => Promise<Services>, io
         ...(since !== undefined ? { since } : {}),
         ...(opts.tenant.length ? { tenants: opts.tenant } : {}),
       });
+      if (opts.json) await io.out(`${JSON.stringify(result)}\n`);
       io.err(
         `Replay of ${result.subscriptionId}: ${result.tenants.length} tenant(s) re-queued (${result.deadLettersRequeued} dead letter(s) among them); the next delivery pass sends them in order.\n`,
       );

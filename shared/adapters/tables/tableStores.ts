@@ -3,6 +3,7 @@ import type { StorageSettings } from '../../config/settings.js';
 import type { Clock } from '../../ports.js';
 import { TableConsentStateStore } from './consentStateStore.js';
 import { TableEventLog } from './eventLog.js';
+import { TableHistoryPruner } from './historyPruner.js';
 import { TableIncidentReader } from './incidentReader.js';
 import { TableDeliveryStateStore } from './deliveryStateStore.js';
 import { TableSubscriptionStore } from './subscriptionStore.js';
@@ -33,6 +34,8 @@ export interface TableStores {
   readonly incidents: TableIncidentReader;
   readonly subscriptions: TableSubscriptionStore;
   readonly deliveryState: TableDeliveryStateStore;
+  /** The daily prune's store side: old history versions and orphan payload chunks. */
+  readonly historyPruner: TableHistoryPruner;
   ensureTables(): Promise<void>;
 }
 
@@ -55,6 +58,7 @@ export function createTableStores(storage: StorageSettings, options: TableStoreO
     incidents: new TableIncidentReader(clients, snapshots),
     subscriptions: new TableSubscriptionStore(clients),
     deliveryState: new TableDeliveryStateStore(clients),
+    historyPruner: new TableHistoryPruner(clients),
     ensureTables: () => clients.ensureTables(),
   };
 }
