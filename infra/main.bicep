@@ -86,6 +86,11 @@ param tenantConcurrency int = 32
 @maxValue(10080)
 param staleAfterMinutes int = 150
 
+@description('Optional. Days of incident history kept; older versions are removed daily, never a latest version or one with undelivered events (HISTORY_RETENTION_DAYS). 0 (default): keep every version.')
+@minValue(0)
+@maxValue(36500)
+param historyRetentionDays int = 0
+
 @description('Optional. Client ID of an Entra app registration (this tenant, ID tokens enabled, redirect URI https://<app>/.auth/login/aad/callback) that operators sign in with before any page or API except /api/consent/callback and /api/health. Empty (default): built-in sign-in off.')
 param operatorSignInClientId string = ''
 
@@ -466,6 +471,7 @@ module functionApp 'modules/functionApp.bicep' = {
     reprobeHours: reprobeHours
     tenantConcurrency: tenantConcurrency
     staleAfterMinutes: staleAfterMinutes
+    historyRetentionDays: historyRetentionDays
     operatorSignInClientId: operatorSignInClientId
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB

@@ -84,6 +84,9 @@ param tenantConcurrency int
 @description('Required. STALE_AFTER_MINUTES: how old the newest finished run may be before health is unhealthy.')
 param staleAfterMinutes int
 
+@description('Required. HISTORY_RETENTION_DAYS: days of incident history kept (0: every version).')
+param historyRetentionDays int
+
 @description('Required. Client ID of the Entra app registration operators sign in with (App Service Authentication); empty: sign-in off.')
 param operatorSignInClientId string
 
@@ -218,6 +221,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     TENANT_CONCURRENCY: string(tenantConcurrency)
     STALE_AFTER_MINUTES: string(staleAfterMinutes)
     languageWorkers__node__arguments: nodeArguments
+    HISTORY_RETENTION_DAYS: string(historyRetentionDays)
   }
 }
 

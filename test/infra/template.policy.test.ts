@@ -83,6 +83,7 @@ const EXPECTED_APP_SETTINGS = [
   'TENANT_CONCURRENCY',
   'STALE_AFTER_MINUTES',
   'languageWorkers__node__arguments',
+  'HISTORY_RETENTION_DAYS',
 ];
 
 function propertiesOf(type: string): Record<string, Json> {
