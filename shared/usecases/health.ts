@@ -250,10 +250,24 @@ export async function readHealth(deps: HealthDeps): Promise<HealthSnapshot> {
         message: `The newest collection run finished ${Math.floor(age / MINUTE_MS)} minutes ago, more than STALE_AFTER_MINUTES (${minutes}): check that the timer function runs (COLLECT_SCHEDULE) and the function app is started.`,
       });
   } else {
-    const oldest = tenants
-      .filter((t) => t.status !== 'disabled')
-      .reduce((min, t) => Math.min(min, registeredAt(t) ?? Number.POSITIVE_INFINITY), Number.POSITIVE_INFINITY);
-    if (now.getTime() - oldest > staleMs)
+    // No finished run in the look-back, yet a tenant was collected by a run more than STALE_AFTER_MINUTES ago (a run
+    // older than the look-back, or one that never finished): collection stopped. A recent lastRunAt is a run in
+    // progress, judged by the rules below.
+    const lastRunAt = tenants.reduce(
+      (max, t) => Math.max(max, t.lastRunAt === undefined ? Number.NEGATIVE_INFINITY : Date.parse(t.lastRunAt)),
+      Number.NEGATIVE_INFINITY,
+    );
+    // Every tenant counts, disabled ones too: a tenant registered long ago is there however its collection ended.
+    const oldest = tenants.reduce(
+      (min, t) => Math.min(min, registeredAt(t) ?? Number.POSITIVE_INFINITY),
+      Number.POSITIVE_INFINITY,
+    );
+    if (now.getTime() - lastRunAt > staleMs && Number.isFinite(lastRunAt))
+      found.push({
+        code: 'RUN_STALE',
+        message: `No collection run has finished in the last 7 days; the newest run a tenant records was ${Math.floor((now.getTime() - lastRunAt) / MINUTE_MS)} minutes ago, more than STALE_AFTER_MINUTES (${minutes}): check that the timer function runs (COLLECT_SCHEDULE) and the function app is started.`,
+      });
+    else if (now.getTime() - oldest > staleMs)
       found.push({
         code: 'RUN_OVERDUE',
         message: `No collection run has finished in the last 7 days, and tenants were registered more than STALE_AFTER_MINUTES (${minutes}) ago: check that the timer function runs (COLLECT_SCHEDULE) and the function app is started.`,

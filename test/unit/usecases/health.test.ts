@@ -92,12 +92,34 @@ describe('checkHealth (design §11)', () => {
     expect(await codes()).toEqual(['NO_RUN_YET']);
     expect((await checkHealth(deps)).status).toBe('degraded');
     tenant(A, { status: 'pending_consent', statusChangedAt: w.clock.iso() });
-    tenant(B, { status: 'disabled', statusChangedAt: '2020-01-01T00:00:00.000Z' }); // disabled: needs no run
     w.clock.advance(60 * MIN);
     expect(await codes()).toEqual(['NO_RUN_YET']);
     w.clock.advance(1);
     expect(await codes()).toEqual(['RUN_OVERDUE']);
     expect((await checkHealth(deps)).status).toBe('unhealthy');
+  });
+
+  it('no finished run found: a disabled tenant registered long ago counts too (RUN_OVERDUE)', async () => {
+    const { tenant, codes, deps } = setup({ staleAfterMinutes: 60 });
+    tenant(B, { status: 'disabled', statusChangedAt: '2020-01-01T00:00:00.000Z' });
+    expect(await codes()).toEqual(['RUN_OVERDUE']);
+    expect((await checkHealth(deps)).status).toBe('unhealthy');
+  });
+
+  it('no finished run in the look-back but a tenant records an old run: unhealthy RUN_STALE; a recent one is a run in progress', async () => {
+    const { w, tenant, codes, deps } = setup({ staleAfterMinutes: 60 });
+    const now = w.clock.now().getTime();
+    tenant(A, { lastRunAt: new Date(now - 30 * MIN).toISOString() }); // the first run, still going
+    expect(await codes()).toEqual(['NO_RUN_YET']);
+    tenant(B, {
+      lastRunAt: new Date(now - 8 * 24 * 60 * MIN).toISOString(),
+      statusChangedAt: new Date(now - 9 * 24 * 60 * MIN).toISOString(),
+    });
+    w.clock.advance(31 * MIN); // A's run is now 61 minutes old too
+    const report = await checkHealth(deps);
+    expect(report.status).toBe('unhealthy');
+    expect(report.problems.map((p) => p.code)).toEqual(['RUN_STALE']);
+    expect(report.problems[0]?.message).toContain('61 minutes ago');
   });
 
   it('unhealthy PARTNER_CREDENTIAL_REJECTED from the run row, or from tenants the newest run marked with a partner code', async () => {
