@@ -437,10 +437,11 @@ export function createServices(settings: Settings, options: ServiceOptions = {})
       subscriptions: services.subscriptions,
       state: services.deliveryState,
       secrets: services.subscriptionSecrets,
-      // Read on use: only `replay --since` reads the event log.
+      // Read on use: `add` (lastSequence), `replay --since` and a disabled subscription's backlog read the event log.
       events: {
         read: (tenantId, afterSequence, limit) => services.events.read(tenantId, afterSequence, limit),
         cloudEvent: (entry) => services.events.cloudEvent(entry),
+        lastSequence: (tenantId) => services.events.lastSequence(tenantId),
       },
       tenants: services.tenants,
       clock,

@@ -550,6 +550,11 @@ export interface EventLog {
   read(tenantId: string, afterSequence: number, limit: number): Promise<EventEntry[]>;
   /** The full CloudEvent of an entry (reads its version and the one before it for changedFields/previous). */
   cloudEvent(entry: EventEntry): Promise<IncidentCloudEvent>;
+  /**
+   * The tenant's highest stored event sequence, or undefined before its first event (sequences commit in order per
+   * tenant, so every event written after this read has a higher one). Used to start a new subscription's cursors.
+   */
+  lastSequence(tenantId: string): Promise<number | undefined>;
 }
 
 /** How one delivery attempt ended (a sink's answer, classified per design §9). */

@@ -134,6 +134,12 @@ function addSeconds(now: Date, seconds: number): string {
   return new Date(now.getTime() + seconds * 1000).toISOString();
 }
 
+/** A failed read of an event's CloudEvent as a retry outcome (its code when it has one, else EVENT_READ_FAILED). */
+function unreadable(error: unknown): DeliveryOutcome {
+  const e = ensureError(error) as Error & { code?: unknown };
+  return { kind: 'retry', code: typeof e.code === 'string' ? e.code : 'EVENT_READ_FAILED', message: e.message };
+}
+
 /** Run one delivery pass over every active subscription. Store errors of one pair are logged; the pass goes on. */
 export async function deliverPass(deps: DeliverDeps): Promise<DeliveryReport> {
   const owner = deps.owner ?? `deliver-${randomUUID()}`;
@@ -237,10 +243,7 @@ class PassEngine {
 
   /** How many of `entries` after `cursor` the subscription wants (for the pending figure of an unserved pair). */
   unhandled(sub: SubscriptionRecord, cursor: number | undefined, entries: readonly EventEntry[]): number {
-    return entries.filter(
-      (e) =>
-        e.sequence > (cursor ?? 0) && matchesFilters(sub.filters, e) && Date.parse(e.time) >= Date.parse(sub.createdAt),
-    ).length;
+    return entries.filter((e) => e.sequence > (cursor ?? 0) && matchesFilters(sub.filters, e)).length;
   }
 
   /** Work one pair under its lease; a pair another deliverer holds is left to it (its events count as pending). */
@@ -267,6 +270,8 @@ class PassEngine {
     try {
       await run.work();
     } catch (error) {
+      // A store error stopped the pair: what it did not reach waits for the next pass, so the pass failed.
+      this.counters.failed++;
       deps.logger.error('delivery.pair_failed', {
         subscriptionId: sub.id,
         tenantId,
@@ -363,8 +368,6 @@ class PairRun {
   private readonly pending = new Map<string, PendingIncident>();
   private stopped = false;
   private unread = 0;
-  /** Whether events written before the subscription was created are skipped (until a replay moves the cursor). */
-  private skipOlder = true;
 
   constructor(
     private readonly engine: PassEngine,
@@ -395,7 +398,6 @@ class PairRun {
     this.cursor = fresh.cursor;
     this.savedCursor = fresh.cursor;
     this.version = fresh.cursorVersion;
-    this.skipOlder = fresh.replayed !== true;
     for (const p of fresh.pending) this.pending.set(p.incidentId, p);
     try {
       // 1. Retries that are due, oldest head first.
@@ -431,6 +433,11 @@ class PairRun {
           break;
         }
         await this.handle(entry);
+        if (this.engine.isGone(sub.id)) {
+          // A 410: this entry (its cursor did not move) and the rest wait until `subscriptions enable`.
+          this.unread += this.engine.unhandled(sub, this.cursor, entries.slice(i));
+          break;
+        }
       }
       // 3. Replayed versions queued before a waiting head are due at once.
       await this.drainDue();
@@ -474,9 +481,8 @@ class PairRun {
     return true;
   }
 
-  /** Whether `entry` would be sent now (not skipped as older, filtered out, or queued behind a pending version). */
+  /** Whether `entry` would be sent now (not filtered out or queued behind a pending version). */
   private wantsSend(entry: EventEntry): boolean {
-    if (this.skipOlder && Date.parse(entry.time) < Date.parse(this.sub.createdAt)) return false;
     return matchesFilters(this.sub.filters, entry) && !this.pending.has(entry.incidentId);
   }
 
@@ -487,9 +493,14 @@ class PairRun {
    */
   private async flush(batch: readonly EventEntry[]): Promise<boolean> {
     if (!(await this.canSend())) return false;
-    const events = [];
-    for (const entry of batch) events.push(await this.deps.events.cloudEvent(entry));
-    const outcome = await this.engine.sendMany(this.sub, events);
+    let outcome: DeliveryOutcome;
+    try {
+      const events = [];
+      for (const entry of batch) events.push(await this.deps.events.cloudEvent(entry));
+      outcome = await this.engine.sendMany(this.sub, events);
+    } catch (error) {
+      outcome = unreadable(error);
+    }
     if (outcome.kind === 'gone') {
       this.stopped = true;
       await this.engine.markGone(this.sub, outcome.status);
@@ -516,11 +527,6 @@ class PairRun {
 
   private async handle(entry: EventEntry): Promise<void> {
     const { sub } = this;
-    if (this.skipOlder && Date.parse(entry.time) < Date.parse(sub.createdAt)) {
-      // Written before the subscription existed: only `replay` sends it.
-      this.cursor = entry.sequence;
-      return;
-    }
     if (!matchesFilters(sub.filters, entry)) {
       this.cursor = entry.sequence;
       return;
@@ -674,9 +680,17 @@ class PairRun {
     return next;
   }
 
-  /** One attempt: read the CloudEvent, send it, count a delivery, turn a 410 into a disabled subscription. */
+  /**
+   * One attempt: read the CloudEvent, send it, count a delivery, turn a 410 into a disabled subscription. A CloudEvent
+   * that cannot be read (table error, undecodable row) is a failed attempt: the entry stays pending and is retried.
+   */
   private async attempt(entry: EventEntry): Promise<DeliveryOutcome> {
-    const event = await this.deps.events.cloudEvent(entry);
+    let event: IncidentCloudEvent;
+    try {
+      event = await this.deps.events.cloudEvent(entry);
+    } catch (error) {
+      return unreadable(error);
+    }
     const outcome = await this.engine.send(this.sub, event);
     if (outcome.kind === 'delivered') this.engine.figures.delivered++;
     if (outcome.kind === 'gone') {

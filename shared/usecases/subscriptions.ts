@@ -8,6 +8,7 @@ import { InputError, NotFoundError } from '../domain/errors.js';
 import { ErrorCode } from '../domain/errorCodes.js';
 import {
   CLI_FIELDS,
+  matchesFilters,
   newSubscription,
   parseSubscriptionId,
   type FieldNames,
@@ -16,6 +17,7 @@ import {
   type SubscriptionKind,
   type SubscriptionRecord,
   type SubscriptionStatus,
+  wantsTenant,
 } from '../domain/subscription.js';
 import { isTenantId } from '../domain/tenantId.js';
 import type {
@@ -62,7 +64,10 @@ export interface SubscriptionView {
   readonly stream?: string;
   readonly filters: SubscriptionFilters;
   readonly status: SubscriptionStatus;
-  /** Events awaiting a retry or queued behind one. */
+  /**
+   * Events awaiting a retry or queued behind one; for a disabled subscription also the events waiting after its
+   * cursors (at most BACKLOG_READ_CAP per tenant counted).
+   */
   readonly pending: number;
   readonly deadLettered: number;
 }
@@ -83,7 +88,11 @@ export async function requireSubscription(
   return sub;
 }
 
-/** Validate and store a new subscription (its secret first, so a stored webhook always has one). */
+/**
+ * Validate and store a new subscription (its secret first, so a stored webhook always has one). Its cursor of each
+ * registered tenant starts at the tenant's highest event sequence (one EventLog.lastSequence per tenant): it receives
+ * every event written after the add, older ones only through `replay` (design §9).
+ */
 export async function addSubscription(
   deps: SubscriptionDeps,
   input: SubscriptionInput,
@@ -100,6 +109,14 @@ export async function addSubscription(
     deps.redact(made.secret);
     await deps.secrets.put(record.id, made.secret);
   }
+  // Start each tenant's cursor at its highest event sequence before the subscription is visible to a pass: every
+  // event written after the add has a higher sequence, so it is delivered (a tenant without a cursor starts at 0).
+  const tenants = (await deps.tenants.list()).map((t) => t.tenantId.toLowerCase());
+  for (const tenantId of tenants) {
+    if (!wantsTenant(record.filters, tenantId)) continue;
+    const last = await deps.events.lastSequence(tenantId);
+    if (last !== undefined) await deps.state.saveCursor(record.id, tenantId, last);
+  }
   await deps.subscriptions.add(record);
   deps.logger.info('subscription.added', { subscriptionId: record.id, kind: record.kind });
   return {
@@ -111,14 +128,43 @@ export async function addSubscription(
   };
 }
 
-/** Every subscription with its backlog (one DeliveryState partition query each). */
+/** Events read per tenant when counting a disabled subscription's waiting events (the figure is capped there). */
+export const BACKLOG_READ_CAP = 1000;
+
+/**
+ * Events a disabled subscription owes beyond its pending rows: per tenant it wants (registered or with a cursor), the
+ * events after its cursor that pass its filters — one EventLog read of at most BACKLOG_READ_CAP per tenant, so the
+ * figure is capped at that many per tenant. (An active subscription's new events are a pass's business: not counted.)
+ */
+async function waitingAfterCursors(
+  deps: Pick<SubscriptionDeps, 'events' | 'tenants'>,
+  sub: SubscriptionRecord,
+  cursors: ReadonlyMap<string, number>,
+): Promise<number> {
+  const tenants = new Set((await deps.tenants.list()).map((t) => t.tenantId.toLowerCase()));
+  for (const t of cursors.keys()) tenants.add(t);
+  let waiting = 0;
+  for (const tenantId of tenants) {
+    if (!wantsTenant(sub.filters, tenantId)) continue;
+    const entries = await deps.events.read(tenantId, cursors.get(tenantId) ?? 0, BACKLOG_READ_CAP);
+    waiting += entries.filter((e) => matchesFilters(sub.filters, e)).length;
+  }
+  return waiting;
+}
+
+/**
+ * Every subscription with its backlog: one DeliveryState partition query each; for a disabled (410) one also the
+ * events waiting after its cursors (see waitingAfterCursors), since no pass moves them into pending rows.
+ */
 export async function listSubscriptions(
-  deps: Pick<SubscriptionDeps, 'subscriptions' | 'state'>,
+  deps: Pick<SubscriptionDeps, 'subscriptions' | 'state' | 'events' | 'tenants'>,
 ): Promise<SubscriptionView[]> {
   const subs = await deps.subscriptions.list();
   return Promise.all(
     subs.map(async (s) => {
       const st = await deps.state.state(s.id);
+      const retrying = st.pending.reduce((n, p) => n + p.sequences.length, 0);
+      const waiting = s.status === 'disabled' ? await waitingAfterCursors(deps, s, st.cursors) : 0;
       return {
         id: s.id,
         kind: s.kind,
@@ -126,7 +172,7 @@ export async function listSubscriptions(
         ...(s.endpoint !== undefined ? { endpoint: s.endpoint, ruleId: s.ruleId, stream: s.stream } : {}),
         filters: s.filters,
         status: s.status,
-        pending: st.pending.reduce((n, p) => n + p.sequences.length, 0),
+        pending: retrying + waiting,
         deadLettered: st.deadLetters.length,
       };
     }),
@@ -288,7 +334,7 @@ export async function deliveryHealth(
 
 /** The status page's subscriptions: the `list --json` items (never a secret). */
 export async function subscriptionSummaries(
-  deps: Pick<SubscriptionDeps, 'subscriptions' | 'state'>,
+  deps: Pick<SubscriptionDeps, 'subscriptions' | 'state' | 'events' | 'tenants'>,
 ): Promise<SubscriptionSummary[]> {
   return (await listSubscriptions(deps)).map((v) => ({
     id: v.id,

@@ -94,6 +94,23 @@ export function eventLogContract(name: string, subject: () => EventLogSubject): 
       });
     });
 
+    it('lastSequence is the highest sequence written (undefined before the first event), per tenant', async () => {
+      const { store, events } = subject();
+      const tenant = newTenantId();
+      const other = newTenantId();
+      expect(await events.lastSequence(tenant)).toBeUndefined();
+      await store.writePage(tenant, 'graph', [
+        graph('31', '2026-11-20T10:00:00Z'),
+        graph('32', '2026-11-20T10:01:00Z'),
+      ]);
+      await store.writePage(other, 'graph', [graph('33', '2026-11-20T10:02:00Z')]);
+      await store.writePage(tenant, 'graph', [graph('34', '2026-11-20T10:03:00Z')]);
+      const entries = await all(tenant);
+      expect(entries).toHaveLength(3);
+      expect(await events.lastSequence(tenant.toUpperCase())).toBe(entries.at(-1)!.sequence);
+      expect(await events.lastSequence(other)).toBe((await all(other)).at(-1)!.sequence);
+    });
+
     it('re-writing a page, an overlap re-read and a writer re-run add no event; ids stay stable', async () => {
       const { store, events } = subject();
       const tenant = newTenantId();

@@ -30,8 +30,8 @@ export class FakeEventLog implements EventLog {
     return entry;
   }
 
-  /** The tenant's highest sequence, or undefined before its first event. */
-  lastSequence(tenantId: string): number | undefined {
+  /** The tenant's highest sequence, or undefined before its first event (synchronous, for the fake snapshot store). */
+  highestSequence(tenantId: string): number | undefined {
     return this.byTenant.get(tenantId.toLowerCase())?.at(-1)?.entry.sequence;
   }
 
@@ -51,6 +51,10 @@ export class FakeEventLog implements EventLog {
       .filter((e) => e.entry.sequence > afterSequence)
       .slice(0, limit)
       .map((e) => e.entry);
+  }
+
+  async lastSequence(tenantId: string): Promise<number | undefined> {
+    return this.highestSequence(tenantId);
   }
 
   async cloudEvent(entry: EventEntry): Promise<IncidentCloudEvent> {

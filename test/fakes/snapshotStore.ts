@@ -99,7 +99,7 @@ export class FakeSnapshotStore implements SnapshotStore {
     // The first stored copy of a version stays; only new history rows get an event (in sequence order).
     const fresh = plan.history.filter((v) => !history.has(historyRowKey(v.idKey, v.lastUpdateKey)));
     const seedMicros = toMicros(this.clock.now());
-    const last = this.events.lastSequence(tenantId);
+    const last = this.events.highestSequence(tenantId);
     const sequences = new EventSequenceClock(last !== undefined && last >= seedMicros ? last : undefined, seedMicros);
     const recorded: EventEntry[] = [];
     for (const { version: v, type } of typeVersions(fresh, (idKey) => stored.has(idKey))) {

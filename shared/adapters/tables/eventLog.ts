@@ -101,6 +101,23 @@ export class TableEventLog implements EventLog {
   }
 
   /**
+   * The tenant's highest event sequence (undefined: no event): one keys-only range query over the tenant's event rows
+   * (`RowKey ge ~ev_ and lt ~ev\``), followed to its end (Table Storage returns rows in ascending order only).
+   */
+  async lastSequence(rawTenantId: string): Promise<number | undefined> {
+    const tenantId = tenantKey(rawTenantId);
+    const filter = `PartitionKey eq ${quote(tenantId)} and RowKey ge ${quote(EVENT_ROW_PREFIX)} and RowKey lt ${quote(EVENT_ROWS_END)}`;
+    return tableCall('read last event sequence', async () => {
+      let highest: number | undefined;
+      for await (const row of this.history.listEntities<Entity>({ queryOptions: { filter, select: ['RowKey'] } })) {
+        const sequence = sequenceOfEventRowKey(asString(row.rowKey));
+        if (sequence !== undefined && (highest === undefined || sequence > highest)) highest = sequence;
+      }
+      return highest;
+    });
+  }
+
+  /**
    * The entry's CloudEvent: reads the RowKeys of the incident's versions up to this one (keys only), then this
    * version's row and the one just before it (one query), and builds the event with the pure domain code.
    * NotFoundError EVENT_NOT_FOUND when the version is not stored (e.g. the tenant was purged).

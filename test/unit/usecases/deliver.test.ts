@@ -12,6 +12,7 @@ import {
   type IncidentCloudEvent,
   type IncidentEventType,
 } from '../../../shared/ports.js';
+import { deliveryExitCode } from '../../../shared/cli/subscriptionCommands.js';
 import { deliverPass, type DeliverDeps } from '../../../shared/usecases/deliver.js';
 import {
   addSubscription,
@@ -100,7 +101,7 @@ function write(
   w: World,
   tenantId: string,
   incidentId: string,
-  opts: { severity?: string; type?: IncidentEventType } = {},
+  opts: { severity?: string; type?: IncidentEventType; time?: string } = {},
 ): IncidentCloudEvent {
   const sequence = (w.seq.get(tenantId) ?? 0) + 1;
   w.seq.set(tenantId, sequence);
@@ -111,7 +112,7 @@ function write(
     source: `/tenants/${tenantId}`,
     type: opts.type ?? 'incident.updated',
     subject: `incidents/${incidentId}`,
-    time: w.clock.iso(),
+    time: opts.time ?? w.clock.iso(),
     datacontenttype: 'application/json',
     data: {
       tenantId,
@@ -151,6 +152,25 @@ describe('deliverPass', () => {
     expect(first).toMatchObject({ delivered: 2, failed: 0, deadLettered: 0, pending: 0 });
     expect(second).toMatchObject({ delivered: 0, failed: 0, deadLettered: 0, pending: 0 });
     expect(w.sender.idsTo(URL_A).sort()).toEqual([e1.id, e2.id].sort());
+  });
+
+  it("starts at each tenant's highest sequence at add: events committed after it are sent whatever their time", async () => {
+    const w = await world();
+    write(w, T1, 'old');
+    w.clock.advance(60_000);
+    await subscribe(w, { url: URL_A });
+    // Another host's snapshot clock lags the adding host's: the event's time is before createdAt, yet it was written
+    // after the add.
+    const late = write(w, T1, 'late', { time: new Date(w.clock.now().getTime() - 30_000).toISOString() });
+    // A tenant registered after the add has no cursor row: it starts from its first event.
+    const T3 = '0a1b2c3d-0000-4000-8000-000000000003';
+    await w.tenants.upsert(T3, { displayName: 'Three', status: 'active' });
+    const third = write(w, T3, 'x');
+
+    const result = await deliverPass(w.deps);
+
+    expect(result).toMatchObject({ delivered: 2, failed: 0, pending: 0 });
+    expect(w.sender.idsTo(URL_A).sort()).toEqual([late.id, third.id].sort());
   });
 
   it('filters: tenants, minimum severity (case-insensitive, unknown passes) and types', async () => {
@@ -260,6 +280,75 @@ describe('deliverPass', () => {
     const after = await deliverPass(w.deps);
     expect(after).toMatchObject({ delivered: 3, pending: 0 });
     expect(w.sender.idsTo(URL_A).sort()).toEqual([e1.id, e2.id, e3.id].sort());
+  });
+
+  it('after a 410 every remaining entry of the pass counts as pending, the one answered 410 included', async () => {
+    const w = await world();
+    await subscribe(w, { url: URL_A, tenants: [T1] });
+    w.clock.advance(1000);
+    w.sender.script(URL_A, () => ({ kind: 'gone', status: 410 }));
+    write(w, T1, '1');
+    write(w, T1, '2');
+    write(w, T1, '3');
+
+    const result = await deliverPass(w.deps);
+
+    expect(result).toMatchObject({ delivered: 0, failed: 0, pending: 3 });
+    expect(w.sender.sent).toHaveLength(1);
+    // The disabled subscription's backlog (list, status page) counts the events waiting after its cursor.
+    write(w, T1, '4', { severity: 'low' });
+    write(w, T2, 'unwanted');
+    expect((await listSubscriptions(w.mgmt))[0]).toMatchObject({ status: 'disabled', pending: 4 });
+    expect((await subscriptionSummaries(w.mgmt))[0]).toMatchObject({ pending: 4 });
+  });
+
+  it('an unreadable CloudEvent is a failed attempt: the entry stays pending and is sent on its retry', async () => {
+    const w = await world();
+    await subscribe(w, { url: URL_A, tenants: [T1] });
+    w.clock.advance(1000);
+    const broken = write(w, T1, '1');
+    const next = write(w, T1, '2');
+    const read = w.log.cloudEvent.bind(w.log);
+    let failing = true;
+    w.log.cloudEvent = async (entry) => {
+      if (failing && entry.sequence === broken.data.sequence)
+        throw Object.assign(new Error('table answered 503'), { code: 'TABLE_UNAVAILABLE' });
+      return read(entry);
+    };
+
+    const first = await deliverPass(w.deps);
+    expect(first).toMatchObject({ delivered: 1, failed: 1, pending: 1, retrying: 1 });
+    expect(deliveryExitCode(first)).toBe(1);
+    expect(w.sender.idsTo(URL_A)).toEqual([next.id]);
+    expect(w.logger.events.some((e) => e.event === 'delivery.pair_failed')).toBe(false);
+
+    failing = false;
+    w.clock.advance(5000);
+    const retried = await deliverPass(w.deps);
+    expect(retried).toMatchObject({ delivered: 1, failed: 0, pending: 0 });
+    expect(w.sender.idsTo(URL_A)).toEqual([next.id, broken.id]);
+  });
+
+  it('a pair stopped by a store error counts as failed (deliver exits 1) and its events wait', async () => {
+    const w = await world();
+    await subscribe(w, { url: URL_A, tenants: [T1] });
+    w.clock.advance(1000);
+    const e1 = write(w, T1, '1');
+    const pair = w.state.pair.bind(w.state);
+    let failing = true;
+    w.state.pair = async (subscriptionId, tenantId) => {
+      if (failing) throw new Error('table answered 503');
+      return pair(subscriptionId, tenantId);
+    };
+
+    const first = await deliverPass(w.deps);
+    expect(first).toMatchObject({ delivered: 0, failed: 1 });
+    expect(deliveryExitCode(first)).toBe(1);
+
+    failing = false;
+    const second = await deliverPass(w.deps);
+    expect(second).toMatchObject({ delivered: 1, failed: 0, pending: 0 });
+    expect(w.sender.idsTo(URL_A)).toEqual([e1.id]);
   });
 
   it('two deliverers at once: the pair lease keeps one sender per (subscription, tenant), order holds', async () => {
