@@ -14,7 +14,9 @@
  * (Leases table). The lease lasts 4 × the webhook timeout (at least a minute) and is renewed before a send when
  * less than half of it is left, so it never runs out during one send: two deliverers never send events of one
  * incident at once. A crash leaves the cursor at its last saved point: the events after it are sent again (same
- * body), and sequences already in a pending row are not added twice.
+ * body), and sequences already in a pending row are not added twice. A pair whose receiver leaves UNANSWERED_LIMIT
+ * attempts in a row unanswered (timeout, connection error) sends nothing more in the pass: its new events are queued
+ * as due retries, so one slow receiver does not hold the pass past the 2-minute promise for healthy ones.
  *
  * Cost of one pass, with S active subscriptions, T tenants, E new events, R due retries:
  * 1 query of Subscriptions + 1 of Tenants + S partition queries of DeliveryState (cursors, pending, dead letters)
@@ -132,6 +134,15 @@ function owe(counters: Counters, subscriptionId: string, n: number): void {
 
 function addSeconds(now: Date, seconds: number): string {
   return new Date(now.getTime() + seconds * 1000).toISOString();
+}
+
+/** Attempts in a row without an answer after which a pair stops sending for the rest of the pass. */
+export const UNANSWERED_LIMIT = 2;
+
+/** Whether a sink got no answer at all: a timeout or a connection error (no HTTP status, not one of our own codes). */
+function unanswered(outcome: DeliveryOutcome): boolean {
+  if (outcome.kind !== 'retry' || outcome.status !== undefined) return false;
+  return outcome.code === 'TIMEOUT' || outcome.code === 'REQUEST_FAILED' || /^E[A-Z_]+$/.test(outcome.code);
 }
 
 /** A failed read of an event's CloudEvent as a retry outcome (its code when it has one, else EVENT_READ_FAILED). */
@@ -368,6 +379,8 @@ class PairRun {
   private readonly pending = new Map<string, PendingIncident>();
   private stopped = false;
   private unread = 0;
+  /** Attempts in a row of this pair that got no answer (timeout, connection error). */
+  private unanswered = 0;
 
   constructor(
     private readonly engine: PassEngine,
@@ -390,6 +403,14 @@ class PairRun {
 
   private get deps(): DeliverDeps {
     return this.engine.d;
+  }
+
+  /**
+   * After UNANSWERED_LIMIT attempts in a row without an answer, the pair sends nothing more this pass: its new events
+   * are queued as due retries, so one slow receiver does not hold the pass past the 2-minute promise for the others.
+   */
+  private get parked(): boolean {
+    return this.unanswered >= UNANSWERED_LIMIT;
   }
 
   async work(): Promise<void> {
@@ -451,7 +472,7 @@ class PairRun {
       .filter((p) => Date.parse(p.nextAttemptAt) <= this.deps.clock.now().getTime())
       .sort((a, b) => (a.sequences[0] ?? 0) - (b.sequences[0] ?? 0));
     for (const p of due) {
-      if (!(await this.canSend())) return;
+      if (this.parked || !(await this.canSend())) return;
       await this.drain(p.incidentId);
     }
   }
@@ -528,6 +549,20 @@ class PairRun {
   private async handle(entry: EventEntry): Promise<void> {
     const { sub } = this;
     if (!matchesFilters(sub.filters, entry)) {
+      this.cursor = entry.sequence;
+      return;
+    }
+    if (this.parked && !this.pending.has(entry.incidentId)) {
+      // The receiver did not answer twice in a row: queue the event as a due retry without sending it.
+      const p: PendingIncident = {
+        tenantId: this.tenantId,
+        incidentId: entry.incidentId,
+        sequences: [entry.sequence],
+        attempt: 0,
+        nextAttemptAt: this.deps.clock.now().toISOString(),
+      };
+      await this.deps.state.putPending(sub.id, p);
+      this.pending.set(entry.incidentId, p);
       this.cursor = entry.sequence;
       return;
     }
@@ -692,6 +727,7 @@ class PairRun {
       return unreadable(error);
     }
     const outcome = await this.engine.send(this.sub, event);
+    this.unanswered = unanswered(outcome) ? this.unanswered + 1 : 0;
     if (outcome.kind === 'delivered') this.engine.figures.delivered++;
     if (outcome.kind === 'gone') {
       this.stopped = true;

@@ -351,6 +351,30 @@ describe('deliverPass', () => {
     expect(w.sender.idsTo(URL_A)).toEqual([e1.id]);
   });
 
+  it('after 2 unanswered attempts in a row a pair queues its remaining new events as due retries, unsent', async () => {
+    const w = await world();
+    await subscribe(w, { url: URL_A, tenants: [T1] });
+    await subscribe(w, { url: URL_B, tenants: [T1] });
+    w.clock.advance(1000);
+    let slow = true;
+    const timeout: DeliveryOutcome = { kind: 'retry', code: 'TIMEOUT', message: 'No answer within 15 s.' };
+    w.sender.script(URL_A, () => (slow ? timeout : { kind: 'delivered', status: 200 }));
+    const written = ['1', '2', '3', '4', '5'].map((id) => write(w, T1, id));
+
+    const first = await deliverPass(w.deps);
+
+    expect(w.sender.sent.filter((s) => s.url === URL_A)).toHaveLength(2);
+    expect(w.sender.idsTo(URL_B)).toEqual(written.map((e) => e.id));
+    expect(first).toMatchObject({ delivered: 5, failed: 2, pending: 5, retrying: 5 });
+    expect(deliveryExitCode(first)).toBe(1);
+
+    slow = false;
+    w.clock.advance(5000);
+    const second = await deliverPass(w.deps);
+    expect(second).toMatchObject({ delivered: 5, failed: 0, pending: 0 });
+    expect(w.sender.idsTo(URL_A).sort()).toEqual(written.map((e) => e.id).sort());
+  });
+
   it('two deliverers at once: the pair lease keeps one sender per (subscription, tenant), order holds', async () => {
     const w = await world();
     await subscribe(w, { url: URL_A });
