@@ -87,77 +87,54 @@ class IdleTracker {
 
 type AddRequest = (req: http.ClientRequest, options: http.RequestOptions) => void;
 
+/**
+ * The one implementation of both agents: `Base` is `http.Agent` or `https.Agent` (which extends it), so the pool
+ * hooks are the same; only the connection factory differs, and that comes from `Base`.
+ */
+function idleBounded<B extends typeof http.Agent>(Base: B) {
+  return class IdleBounded extends (Base as typeof http.Agent) {
+    private readonly idle: IdleTracker;
+
+    /** @throws Error naming `maxIdleMs` when it is not a positive number. */
+    constructor(options: KeepAliveAgentOptions = {}) {
+      super({ keepAlive: true });
+      this.idle = new IdleTracker(options);
+    }
+
+    override createConnection(...args: Parameters<http.Agent['createConnection']>): Duplex | null | undefined {
+      const socket = super.createConnection(...args);
+      this.idle.assigned(socket ?? undefined);
+      return socket;
+    }
+
+    /** Node returns whether the socket stays pooled (@types/node says void). */
+    override keepSocketAlive(socket: Duplex): void {
+      const keep = (super.keepSocketAlive as (s: Duplex) => boolean | undefined).call(this, socket) !== false;
+      if (keep) this.idle.freed(socket as Socket);
+      return keep as unknown as void;
+    }
+
+    override reuseSocket(socket: Duplex, request: http.ClientRequest): void {
+      super.reuseSocket(socket, request);
+      (socket as Socket).setTimeout(0);
+      this.idle.assigned(socket);
+    }
+
+    /** Node's `Agent#addRequest` (public in Node's code, absent from @types/node): prune the pool first. */
+    addRequest(req: http.ClientRequest, options: http.RequestOptions): void {
+      this.idle.prune(this.freeSockets as NodeJS.ReadOnlyDict<Socket[]>);
+      (Base.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
+    }
+  };
+}
+
 /** A keep-alive `http.Agent` that never reuses a socket idle for `maxIdleMs` or longer (see the module doc). */
-export class IdleBoundedHttpAgent extends http.Agent {
-  private readonly idle: IdleTracker;
+export const IdleBoundedHttpAgent = idleBounded(http.Agent);
+export type IdleBoundedHttpAgent = InstanceType<typeof IdleBoundedHttpAgent>;
 
-  /** @throws Error naming `maxIdleMs` when it is not a positive number. */
-  constructor(options: KeepAliveAgentOptions = {}) {
-    super({ keepAlive: true });
-    this.idle = new IdleTracker(options);
-  }
-
-  override createConnection(...args: Parameters<http.Agent['createConnection']>): Duplex | null | undefined {
-    const socket = super.createConnection(...args);
-    this.idle.assigned(socket ?? undefined);
-    return socket;
-  }
-
-  /** Node returns whether the socket stays pooled (@types/node says void). */
-  override keepSocketAlive(socket: Duplex): void {
-    const keep = (super.keepSocketAlive as (s: Duplex) => boolean | undefined).call(this, socket) !== false;
-    if (keep) this.idle.freed(socket as Socket);
-    return keep as unknown as void;
-  }
-
-  override reuseSocket(socket: Duplex, request: http.ClientRequest): void {
-    super.reuseSocket(socket, request);
-    (socket as Socket).setTimeout(0);
-    this.idle.assigned(socket);
-  }
-
-  /** Node's `Agent#addRequest` (public in Node's code, absent from @types/node): prune the pool first. */
-  addRequest(req: http.ClientRequest, options: http.RequestOptions): void {
-    this.idle.prune(this.freeSockets as NodeJS.ReadOnlyDict<Socket[]>);
-    (http.Agent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
-  }
-}
-
-/** The HTTPS counterpart of IdleBoundedHttpAgent (production endpoints). */
-export class IdleBoundedHttpsAgent extends https.Agent {
-  private readonly idle: IdleTracker;
-
-  /** @throws Error naming `maxIdleMs` when it is not a positive number. */
-  constructor(options: KeepAliveAgentOptions = {}) {
-    super({ keepAlive: true });
-    this.idle = new IdleTracker(options);
-  }
-
-  override createConnection(...args: Parameters<https.Agent['createConnection']>): Duplex | null | undefined {
-    const socket = super.createConnection(...args);
-    this.idle.assigned(socket ?? undefined);
-    return socket;
-  }
-
-  /** Node returns whether the socket stays pooled (@types/node says void). */
-  override keepSocketAlive(socket: Duplex): void {
-    const keep = (super.keepSocketAlive as (s: Duplex) => boolean | undefined).call(this, socket) !== false;
-    if (keep) this.idle.freed(socket as Socket);
-    return keep as unknown as void;
-  }
-
-  override reuseSocket(socket: Duplex, request: http.ClientRequest): void {
-    super.reuseSocket(socket, request);
-    (socket as Socket).setTimeout(0);
-    this.idle.assigned(socket);
-  }
-
-  /** Node's `Agent#addRequest` (public in Node's code, absent from @types/node): prune the pool first. */
-  addRequest(req: http.ClientRequest, options: http.RequestOptions): void {
-    this.idle.prune(this.freeSockets as NodeJS.ReadOnlyDict<Socket[]>);
-    (https.Agent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
-  }
-}
+/** The HTTPS counterpart of IdleBoundedHttpAgent (production endpoints): an `https.Agent` with the same pool rule. */
+export const IdleBoundedHttpsAgent = idleBounded(https.Agent);
+export type IdleBoundedHttpsAgent = InstanceType<typeof IdleBoundedHttpsAgent>;
 
 /** The agent for an endpoint URL: HTTPS unless the URL says `http:` (the loopback emulator). */
 export function keepAliveAgentFor(
