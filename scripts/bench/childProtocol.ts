@@ -1,4 +1,4 @@
-/** What the benchmark tells a collector child process, and what the child reports back. */
+/** What the benchmark tells a child process (collectChild, deliverChild), and what the child reports back. */
 export interface ChildOptions {
   /**
    * The simulators' quota time scale: the child gives the composition root the documented quotas with windows
@@ -35,4 +35,39 @@ export interface ChildReport {
   readonly batchedOperations: number;
   readonly api: { readonly requests: number; readonly throttled: number; readonly retries: number };
   readonly concurrency: number;
+}
+
+// The delivery workload's child (deliverChild.ts).
+
+/** What the delivery workload tells a deliver child. */
+export interface DeliverChildOptions {
+  /** Passes at most while events are still owed (default 20): a pass sends at most its read limit per tenant. */
+  readonly maxPasses?: number;
+}
+
+/** Counts of one stretch of the child's work (the busy passes, or the idle pass). */
+export interface DeliverStretch {
+  readonly wallMs: number;
+  /** User + system CPU of the child in the stretch, ms. */
+  readonly cpuMs: number;
+  readonly passes: number;
+  readonly delivered: number;
+  readonly failed: number;
+  readonly deadLettered: number;
+  /** Events still owed after the stretch's last pass. */
+  readonly pending: number;
+  readonly tableRoundTrips: number;
+  /** Round trips by `METHOD table` (tableRoundTrips.ts). */
+  readonly tableByKind: Record<string, number>;
+}
+
+export interface DeliverChildReport {
+  /** The passes that sent the backlog. */
+  readonly busy: DeliverStretch;
+  /** One more pass with nothing new to send. */
+  readonly idle: DeliverStretch;
+  /** Peak resident set of the child process. */
+  readonly maxRssMB: number;
+  /** DELIVERY_TIMEOUT_SECONDS as the child read it (sizes the pair lease). */
+  readonly timeoutSeconds: number;
 }

@@ -1,7 +1,7 @@
 /**
- * Where the collector child's JavaScript comes from: next to this file when the benchmark runs from `dist/`
- * (`npm run bench` builds first); otherwise (jest runs the TypeScript sources) collectChild.ts is bundled
- * with esbuild into a temporary directory that `dispose()` removes.
+ * Where a child script's JavaScript comes from (collectChild by default; deliverChild for the delivery workload): next
+ * to this file when the benchmark runs from `dist/` (`npm run bench` builds first); otherwise (jest runs the
+ * TypeScript sources) the entry is bundled with esbuild into a temporary directory that `dispose()` removes.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,15 +17,18 @@ export interface ChildScript {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-export async function prepareChildScript(): Promise<ChildScript> {
-  const built = path.join(here, 'collectChild.js');
+/** The benchmark's child scripts (each a file beside this one). */
+export type ChildEntry = 'collectChild' | 'deliverChild';
+
+export async function prepareChildScript(entry: ChildEntry = 'collectChild'): Promise<ChildScript> {
+  const built = path.join(here, `${entry}.js`);
   if (existsSync(built)) return { path: built, dispose: async () => undefined };
   const { build } = await import('esbuild');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-child-'));
-  const outfile = path.join(dir, 'collectChild.mjs');
+  const outfile = path.join(dir, `${entry}.mjs`);
   try {
     await build({
-      entryPoints: [path.join(repoRoot(), 'scripts', 'bench', 'collectChild.ts')],
+      entryPoints: [path.join(repoRoot(), 'scripts', 'bench', `${entry}.ts`)],
       bundle: true,
       platform: 'node',
       format: 'esm',

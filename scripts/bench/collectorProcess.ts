@@ -1,9 +1,11 @@
 /**
  * Runs one collection in a fresh collector process (collectChild) and returns its report, plus the CPU the
  * simulators (this process) and Azurite spent meanwhile — so a reader can see which process the time went to.
+ * runChildProcess is the same protocol for any benchmark child (the delivery workload's deliverChild too).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { ChildOptions, ChildReport } from './childProtocol.js';
 
 export interface CollectorRun extends ChildReport {
@@ -31,6 +33,20 @@ export async function runCollectorProcess(
   azuritePid?: number,
   extraNodeArgs: readonly string[] = [],
 ): Promise<CollectorRun> {
+  return runChildProcess<ChildReport>(script, env, options, azuritePid, extraNodeArgs);
+}
+
+/**
+ * The same protocol for any benchmark child (collectChild, deliverChild): `options` as JSON in BENCH_CHILD, one JSON
+ * report line (`R`) on stdout, and the CPU this process (the simulators) and Azurite spent while it ran.
+ */
+export async function runChildProcess<R>(
+  script: string,
+  env: Record<string, string>,
+  options: unknown,
+  azuritePid?: number,
+  extraNodeArgs: readonly string[] = [],
+): Promise<R & { readonly simulatorCpuMs: number; readonly azuriteCpuMs: number | undefined }> {
   const azuriteBefore = processCpuMs(azuritePid);
   const cpuBefore = process.cpuUsage();
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": extra Node flags for investigating a figure.
@@ -51,8 +67,8 @@ export async function runCollectorProcess(
   const azuriteAfter = processCpuMs(azuritePid);
   const line = stdout.trim().split('\n').pop();
   if (code !== 0 || !line)
-    throw new Error(`The collector process exited with ${code}: ${stderr.trim() || '(no output)'}`);
-  const report = JSON.parse(line) as ChildReport;
+    throw new Error(`The ${path.basename(script)} process exited with ${code}: ${stderr.trim() || '(no output)'}`);
+  const report = JSON.parse(line) as R;
   return {
     ...report,
     simulatorCpuMs: (cpu.user + cpu.system) / 1000,

@@ -77,9 +77,15 @@ export interface CostLine {
   readonly usd: number;
 }
 
-/** Columns of a stored row besides its payload, and of an event row (keys, summary columns, names), bytes. */
+/** Columns of a stored row besides its payload (keys, summary columns, names), bytes. */
 const ROW_OVERHEAD_BYTES = 1_024;
-const EVENT_ROW_BYTES = 600;
+/**
+ * One event row as the service counts it (entitySize.ts azureEntitySize: 4 + 2 × key lengths + per property 8 +
+ * 2 × name length + value), bytes: the mean the delivery workload measured on the 2,000 Graph versions the collector
+ * stored (523 B; keys are a 36-character tenant GUID and `~ev_` + 16 digits, six columns). The workload prints its
+ * own measurement beside this figure.
+ */
+export const EVENT_ROW_BYTES = 523;
 
 /** Monthly lines per 1,000 tenants; Logs Ingestion only when that sink is on. */
 export function monthlyCost(input: CostInput, logsIngestionOn: boolean): CostLine[] {
@@ -91,8 +97,8 @@ export function monthlyCost(input: CostInput, logsIngestionOn: boolean): CostLin
   const queueOps = input.tenants * 3 * scale; // put, get (dequeue), delete per message
   const versions = input.versionsWritten * scale;
   // Each month's versions stay (HISTORY_RETENTION_DAYS=0): history row + event row; latest rows are replaced.
-  const storedGbPerMonth =
-    (versions * ((input.meanCompressedBytes * 4) / 3 + ROW_OVERHEAD_BYTES + EVENT_ROW_BYTES)) / 2 ** 30;
+  const storedGbPerMonth = (versions * ((input.meanCompressedBytes * 4) / 3 + ROW_OVERHEAD_BYTES)) / 2 ** 30;
+  const eventRowGbPerMonth = (versions * EVENT_ROW_BYTES) / 2 ** 30;
   const keyVaultOps = HOURS_PER_MONTH; // the partner secret, read once per process per run (one instance)
   const logsGb = (versions * (input.meanIncidentBytes + 400)) / 2 ** 30;
   const p = PRICES;
@@ -113,8 +119,14 @@ export function monthlyCost(input: CostInput, logsIngestionOn: boolean): CostLin
     {
       item: 'Table storage added per month',
       quantity: storedGbPerMonth,
-      unit: 'GB (each month adds this, billed every month after)',
+      unit: 'GB of history rows (each month adds this, billed every month after)',
       usd: storedGbPerMonth * p.tableStoredGb.usd,
+    },
+    {
+      item: 'Table storage added per month by event rows',
+      quantity: eventRowGbPerMonth,
+      unit: `GB, ${EVENT_ROW_BYTES} B per version (billed every month after)`,
+      usd: eventRowGbPerMonth * p.tableStoredGb.usd,
     },
     { item: 'Queue operations', quantity: queueOps, unit: 'operations', usd: (queueOps / 1e4) * p.queueOperations.usd },
     {
@@ -130,3 +142,95 @@ export function monthlyCost(input: CostInput, logsIngestionOn: boolean): CostLin
 }
 
 export const totalUsd = (lines: readonly CostLine[]): number => lines.reduce((sum, l) => sum + l.usd, 0);
+
+/** Timer ticks of `deliverEvents` per month (schedule `0 * * * * *`: every minute). */
+export const DELIVERY_PASSES_PER_MONTH = 60 * HOURS_PER_MONTH;
+
+/**
+ * What the delivery workload measured, for the delivery side of the monthly model (webhook subscriptions; the Logs
+ * Ingestion volume is the collection model's line). Steady state: hourly collections, every event sent by the next
+ * timer pass, one pair (subscription, tenant) with work per tenant with events per hour.
+ */
+export interface DeliveryCostInput {
+  /** Registered tenants of the measured idle pass (T). */
+  readonly tenants: number;
+  /** Active subscriptions of the measured idle pass (S). */
+  readonly subscriptions: number;
+  /** Table round trips of one idle pass, measured (design: 2 + S + T). */
+  readonly idlePassRoundTrips: number;
+  /** Wall time of one idle pass at the run's Table latency, ms. */
+  readonly idlePassWallMs: number;
+  /** Table round trips per event sent, beyond the pass-level queries (the CloudEvent's reads). */
+  readonly roundTripsPerEvent: number;
+  /** Table round trips per pair with work (lease, pair query, cursor write, pending rows). */
+  readonly roundTripsPerPair: number;
+  /** Deliverer wall time per event while sending a backlog (what the timer bills beyond its idle pass), ms. */
+  readonly wallMsPerEvent: number;
+  /** Events per tenant per hourly collection (the hourly workload's change rate). */
+  readonly eventsPerTenantPerHour: number;
+  /** Share of tenants with at least one event per hour (pairs with work per tenant). */
+  readonly tenantsWithEventsShare: number;
+  /** Flex Consumption instance memory (the Bicep's instanceMemoryMB). */
+  readonly instanceMemoryMB: number;
+}
+
+/** Queries a delivery pass runs at once (deliver.ts: the subscription states and the tenants' event logs, 8 at a time). */
+const PASS_QUERY_CONCURRENCY = 8;
+
+/**
+ * Round-trip times one idle pass waits in a row with S subscriptions and T tenants: the Subscriptions list, the Tenants
+ * list, then the S DeliveryState partitions and the T event-log reads, each 8 at a time (deliver.ts). The idle pass's
+ * wall time is scaled from the measured T to 1,000 tenants by this count.
+ */
+export function idlePassSteps(subscriptions: number, tenants: number): number {
+  return 2 + Math.ceil(subscriptions / PASS_QUERY_CONCURRENCY) + Math.ceil(tenants / PASS_QUERY_CONCURRENCY);
+}
+
+/**
+ * Monthly delivery lines per 1,000 tenants: the `deliverEvents` timer's executions and GB-seconds (an idle pass
+ * every minute — its wall time scaled from the measured T to 1,000 tenants by idlePassSteps — plus the sending time of
+ * the month's events), the idle passes' Table queries (2 + S + T per tick, the measured 2 + S plus 1,000) and the webhook delivery's Table operations (per event and per pair
+ * with work). Event-row storage is the collection model's line (it grows with versions, not with deliveries).
+ */
+export function monthlyDeliveryCost(input: DeliveryCostInput): CostLine[] {
+  if (input.tenants < 1 || input.idlePassRoundTrips < 1)
+    throw new RangeError('The delivery cost needs a measured idle pass.');
+  const p = PRICES;
+  const fixed = input.idlePassRoundTrips - input.tenants; // 2 + S: the pass's list queries and state partitions
+  const idleQueries = fixed + 1_000;
+  const idleWallMs =
+    (input.idlePassWallMs * idlePassSteps(input.subscriptions, 1_000)) /
+    idlePassSteps(input.subscriptions, input.tenants);
+  const ticks = DELIVERY_PASSES_PER_MONTH;
+  const events = 1_000 * input.eventsPerTenantPerHour * HOURS_PER_MONTH;
+  const pairs = 1_000 * input.tenantsWithEventsShare * HOURS_PER_MONTH;
+  const gbSeconds = ((ticks * idleWallMs + events * input.wallMsPerEvent) / 1000) * (input.instanceMemoryMB / 1024);
+  const idleTransactions = ticks * idleQueries;
+  const sendTransactions = events * input.roundTripsPerEvent + pairs * input.roundTripsPerPair;
+  return [
+    {
+      item: 'deliverEvents executions',
+      quantity: ticks,
+      unit: 'executions (every minute)',
+      usd: (ticks / 1e6) * p.functionsExecutions.usd,
+    },
+    {
+      item: 'deliverEvents GB-seconds',
+      quantity: gbSeconds,
+      unit: `GB-s (idle passes of ${(idleWallMs / 1000).toFixed(2)} s + sending)`,
+      usd: gbSeconds * p.functionsGbSecond.usd,
+    },
+    {
+      item: 'Table transactions of idle passes',
+      quantity: idleTransactions,
+      unit: `transactions (${idleQueries.toFixed(0)} queries per pass: 2 + S + T)`,
+      usd: (idleTransactions / 1e4) * p.tableTransactions.usd,
+    },
+    {
+      item: 'Table transactions of webhook delivery',
+      quantity: sendTransactions,
+      unit: `transactions (${input.roundTripsPerEvent.toFixed(2)} per event + ${input.roundTripsPerPair.toFixed(1)} per tenant with events)`,
+      usd: (sendTransactions / 1e4) * p.tableTransactions.usd,
+    },
+  ];
+}

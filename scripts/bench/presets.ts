@@ -7,6 +7,7 @@ import type { MemoryConfig } from './workloads/memory.js';
 import type { QuotaConfig } from './workloads/quota.js';
 import type { ColdStartConfig } from './workloads/coldStart.js';
 import type { HourlyConfig } from './workloads/hourly.js';
+import type { DeliveryConfig } from './workloads/delivery.js';
 
 export interface BenchPreset {
   readonly fleet: FleetConfig;
@@ -14,6 +15,7 @@ export interface BenchPreset {
   readonly quota: readonly QuotaConfig[];
   readonly memory: readonly { readonly label: string; readonly config: MemoryConfig }[];
   readonly coldStart: ColdStartConfig;
+  readonly delivery: DeliveryConfig;
 }
 
 const latency = { apiMs: 50, tokenMs: 30 };
@@ -45,6 +47,9 @@ export const FULL: BenchPreset = {
     { label: '1,000 tenants × 20', config: { tenants: 1_000, incidentsPerTenant: 20, ...latency, node: 'defaults' } },
   ],
   coldStart: { runs: 7 },
+  // 2,000 events of 200 tenants; a receiver answering in 30 ms, Table round trips of 8 ms and the change pattern
+  // (0–5 per tenant and hour) of the hourly run.
+  delivery: { tenants: 200, incidentsPerTenant: 10, postMs: 30, tableMs: 8, hourlyMaxChanges: 5 },
 };
 
 export const SMOKE: BenchPreset = {
@@ -75,4 +80,5 @@ export const SMOKE: BenchPreset = {
     },
   ],
   coldStart: { runs: 1 },
+  delivery: { tenants: 4, incidentsPerTenant: 6, postMs: 5, tableMs: 2, hourlyMaxChanges: 5, microRows: 2_000 },
 };

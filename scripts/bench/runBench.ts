@@ -8,8 +8,17 @@ import { fleetWorkload, type WorkloadResult } from './workloads/fleet.js';
 import { hourlyWorkload } from './workloads/hourly.js';
 import { heapCapCostRow, memoryWorkload } from './workloads/memory.js';
 import { quotaWorkload } from './workloads/quota.js';
+import { deliveryWorkload } from './workloads/delivery.js';
 
-export const WORKLOADS = ['fleet', 'hourly', 'quota', 'memory', 'coldstart'] as const;
+export const WORKLOADS = [
+  'fleet',
+  'hourly',
+  'quota',
+  'memory',
+  'coldstart',
+  // Delivery: events per second delivered and what recording an event costs (issue 11), its cost lines (issue 15).
+  'delivery',
+] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export interface BenchOptions {
@@ -74,6 +83,18 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     if (wanted.has('coldstart')) {
       say('cold start: bundled vs unbundled import…');
       record('coldStart', await coldStartWorkload(preset.coldStart));
+    }
+    if (wanted.has('delivery')) {
+      const d = preset.delivery;
+      say(
+        `delivery: ${d.tenants} tenants × ${d.incidentsPerTenant} events to a webhook (${d.postMs} ms per POST), then to Logs Ingestion, ${d.tableMs} ms per Table round trip…`,
+      );
+      const deliver = await prepareChildScript('deliverChild');
+      try {
+        record('delivery', await deliveryWorkload(d, { collect: child, deliver }));
+      } finally {
+        await deliver.dispose();
+      }
     }
   } finally {
     await child.dispose();

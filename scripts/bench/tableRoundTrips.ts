@@ -1,7 +1,10 @@
 /**
  * Counts Table Storage round trips of one process: a pipeline policy in the 'perCall' position (once per
- * logical request, before the SDK's retries), keyed `POST $batch` for transactions and `METHOD table` otherwise.
+ * logical request, before the SDK's retries), keyed `POST $batch` for transactions and `METHOD table` otherwise;
+ * a query of a tenant's event rows (a filter on RowKeys `~ev_…`: the event sequence seed, the event log's reads) is
+ * keyed `GET IncidentHistory (event rows)`, so the delivery workload can tell them from the version reads.
  */
+import { EVENT_ROW_PREFIX } from '../../shared/adapters/tables/keys.js';
 import type { AdditionalPolicies } from '../../shared/adapters/tables/tableClients.js';
 
 export interface TableRoundTrips {
@@ -21,9 +24,20 @@ function countOperations(body: string): number {
   return count;
 }
 
-function tableOf(url: string): string {
-  const segments = new URL(url).pathname.split('/').filter(Boolean);
+function tableOf(url: URL): string {
+  const segments = url.pathname.split('/').filter(Boolean);
   return decodeURIComponent((segments[segments.length - 1] ?? '').replace(/\(.*$/, ''));
+}
+
+/** The event rows' RowKey prefix as it starts a quoted filter value. */
+const EVENT_ROW_FILTER = `'${EVENT_ROW_PREFIX}`;
+
+function kindOf(method: string, url: URL): string {
+  if (url.pathname.endsWith('/$batch')) return 'POST $batch';
+  const table = tableOf(url);
+  if (method === 'GET' && table === 'IncidentHistory' && decodeURIComponent(url.search).includes(EVENT_ROW_FILTER))
+    return 'GET IncidentHistory (event rows)';
+  return `${method} ${table}`;
 }
 
 export function countTableRoundTrips(): TableRoundTrips {
@@ -32,10 +46,9 @@ export function countTableRoundTrips(): TableRoundTrips {
   const policy: AdditionalPolicies[number]['policy'] = {
     name: 'benchTableRoundTrips',
     sendRequest: async (request, next) => {
-      const isBatch = new URL(request.url).pathname.endsWith('/$batch');
-      const kind = isBatch ? 'POST $batch' : `${request.method} ${tableOf(request.url)}`;
+      const kind = kindOf(request.method, new URL(request.url));
       kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-      if (isBatch && typeof request.body === 'string') operations += countOperations(request.body);
+      if (kind === 'POST $batch' && typeof request.body === 'string') operations += countOperations(request.body);
       return next(request);
     },
   };

@@ -90,6 +90,40 @@ describe('benchmark smoke run', () => {
     expect(rows.some((r) => /speed-up/.test(r.figure) && /^Cold start/.test(r.workload))).toBe(false);
     expect((result.details.coldStart as { registered: string[] }).registered.length).toBeGreaterThan(0);
 
+    // Delivery: both sinks got every version's event exactly once; counts per event, never timing.
+    const versions = SMOKE.delivery.tenants * SMOKE.delivery.incidentsPerTenant;
+    for (const sink of [/^Delivery \(webhook/, /^Delivery \(Logs Ingestion/]) {
+      const arrived = row(rows, sink, /^events arrived verified/);
+      expect(arrived.goal).toBe(`= ${versions} versions`);
+      expect(raw(arrived)).toBe(versions);
+      expect(arrived.met).toBe(true);
+      expect(raw(row(rows, sink, /^events per second/))).toBeGreaterThan(0);
+      // Each event needs at least its CloudEvent's two reads; a pass's fixed queries spread over few events stay small.
+      const perEvent = raw(row(rows, sink, /^Table round trips per event/));
+      expect(perEvent).toBeGreaterThanOrEqual(2);
+      expect(perEvent).toBeLessThan(10);
+      expect(raw(row(rows, sink, /^deliverer CPU per event/))).toBeGreaterThan(0);
+      // The idle pass: 2 + S + T queries (one subscription).
+      expect(raw(row(rows, sink, /^idle pass/))).toBe(2 + 1 + SMOKE.delivery.tenants);
+    }
+    expect(raw(row(rows, /^Delivery \(webhook/, /^events per POST/))).toBe(1);
+    expect(raw(row(rows, /^Delivery \(Logs Ingestion/, /^events per batch/))).toBeGreaterThan(1);
+    // Recording: event rows never make fewer transactions than the same writes without them.
+    for (const size of [5, 50, 100]) {
+      const planned = row(rows, /^Event rows/, new RegExp(`^history-table transactions .* ${size} versions per write`));
+      expect(raw(planned)).toBeGreaterThanOrEqual(0);
+    }
+    const eventRowBytes = raw(row(rows, /^Event rows/, /^bytes stored per event row/));
+    expect(eventRowBytes).toBeGreaterThan(200);
+    expect(eventRowBytes).toBeLessThan(2048);
+    expect(raw(row(rows, /^Event rows/, /^event-sequence seed reads/))).toBe(1);
+    expect(raw(row(rows, /^Event rows/, /^CPU per event row/))).toBeGreaterThan(0);
+    for (const item of [/^deliverEvents executions/, /^deliverEvents GB-seconds/, /^Table transactions of idle/]) {
+      expect(raw(row(rows, /^Cost .*\(delivery\)/, item))).toBeGreaterThan(0);
+    }
+    row(rows, /^Cost .*\(delivery\)/, /^Table transactions of webhook delivery/);
+    expect(raw(row(rows, /^Cost .*\(delivery\)/, /^total/))).toBeGreaterThan(0);
+
     // Every goal row says whether it was met; the JSON round-trips.
     for (const r of rows.filter((x) => x.goal !== undefined)) expect(typeof r.met).toBe('boolean');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-smoke-'));
