@@ -8,7 +8,8 @@ import { fleetWorkload, type WorkloadResult } from './workloads/fleet.js';
 import { hourlyWorkload } from './workloads/hourly.js';
 import { heapCapCostRow, memoryWorkload } from './workloads/memory.js';
 import { quotaWorkload } from './workloads/quota.js';
-import { deliveryWorkload } from './workloads/delivery.js';
+import { deliveryVersusCollectionRow, deliveryWorkload } from './workloads/delivery.js';
+import type { CostLine } from './costModel.js';
 
 export const WORKLOADS = [
   'fleet',
@@ -94,6 +95,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         record('delivery', await deliveryWorkload(d, { collect: child, deliver }));
       } finally {
         await deliver.dispose();
+      }
+      const collection = (details.hourly as { cost?: { lines: CostLine[] } } | undefined)?.cost?.lines;
+      const delivery = (details.delivery as { cost: { lines: CostLine[] } }).cost.lines;
+      if (collection) {
+        const row = deliveryVersusCollectionRow(collection, delivery);
+        rows.push(row);
+        say(`  ${row.workload}: ${row.figure} = ${row.value}`);
       }
     }
   } finally {

@@ -123,6 +123,8 @@ describe('benchmark smoke run', () => {
     }
     row(rows, /^Cost .*\(delivery\)/, /^Table transactions of webhook delivery/);
     expect(raw(row(rows, /^Cost .*\(delivery\)/, /^total/))).toBeGreaterThan(0);
+    // With the hourly workload in the same run: the delivery's monthly figures beside the collection's.
+    expect(raw(row(rows, /^Cost .*\(delivery\)/, /^delivery ÷ collection/))).toBeGreaterThan(0);
 
     // Every goal row says whether it was met; the JSON round-trips.
     for (const r of rows.filter((x) => x.goal !== undefined)) expect(typeof r.met).toBe('boolean');

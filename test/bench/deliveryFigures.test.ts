@@ -6,7 +6,7 @@ import {
   monthlyDeliveryCost,
   PRICES,
 } from '../../scripts/bench/costModel.js';
-import { splitRoundTrips } from '../../scripts/bench/workloads/delivery.js';
+import { deliveryVersusCollectionRow, splitRoundTrips } from '../../scripts/bench/workloads/delivery.js';
 
 describe('splitRoundTrips', () => {
   it('tells pass-level queries, event reads, pair queries, cursor and pending writes and leases apart', () => {
@@ -90,5 +90,22 @@ describe('monthly delivery cost', () => {
 
   it('refuses an input without a measured idle pass', () => {
     expect(() => monthlyDeliveryCost({ ...input, idlePassRoundTrips: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('delivery versus collection', () => {
+  it('compares Table transactions and dollars, leaving the Logs Ingestion sink out of the collection', () => {
+    const collection = [
+      { item: 'Table transactions', quantity: 1e6, unit: 'transactions', usd: 1 },
+      { item: 'Functions executions', quantity: 1e6, unit: 'executions', usd: 1 },
+      { item: 'Logs Ingestion (sink on)', quantity: 10, unit: 'GB', usd: 23 },
+    ];
+    const delivery = [
+      { item: 'Table transactions of idle passes', quantity: 5e6, unit: 'transactions', usd: 5 },
+      { item: 'Table transactions of webhook delivery', quantity: 1e6, unit: 'transactions', usd: 1 },
+    ];
+    const row = deliveryVersusCollectionRow(collection, delivery);
+    expect(row.value).toBe('6.0× / 3.0×');
+    expect(row.raw).toBeCloseTo(3, 9);
   });
 });

@@ -495,6 +495,24 @@ export function deliveryCostRows(
   return { rows, lines };
 }
 
+/**
+ * When the hourly workload ran too: the delivery's monthly lines beside the collection's (per 1,000 tenants, without
+ * the Logs Ingestion sink) — Table transactions and dollars, delivery ÷ collection.
+ */
+export function deliveryVersusCollectionRow(collection: readonly CostLine[], delivery: readonly CostLine[]): FigureRow {
+  const base = collection.filter((l) => !l.item.startsWith('Logs Ingestion'));
+  const transactions = (lines: readonly CostLine[]) =>
+    lines.filter((l) => l.item.startsWith('Table transactions')).reduce((sum, l) => sum + l.quantity, 0);
+  const tx = transactions(delivery) / Math.max(1, transactions(base));
+  const usd = totalUsd(delivery) / Math.max(1e-9, totalUsd(base));
+  return {
+    workload: 'Cost / month / 1,000 tenants (delivery)',
+    figure: `delivery ÷ collection without the Logs Ingestion sink: Table transactions ${formatQuantity(transactions(delivery))} ÷ ${formatQuantity(transactions(base))}, dollars $${totalUsd(delivery).toFixed(2)} ÷ $${totalUsd(base).toFixed(2)}`,
+    value: `${tx.toFixed(1)}× / ${usd.toFixed(1)}×`,
+    raw: usd,
+  };
+}
+
 function formatQuantity(q: number): string {
   if (q >= 1e6) return `${(q / 1e6).toFixed(2)} M`;
   if (q >= 1e3) return `${(q / 1e3).toFixed(1)} k`;
