@@ -6,10 +6,11 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { REGISTRY_KEY, writeCoreStub } from '../../../devstack/functionsCore.js';
 import { repoRoot } from '../repoRoot.js';
 import type { FigureRow } from '../report.js';
 import type { WorkloadResult } from './fleet.js';
@@ -18,31 +19,12 @@ export interface ColdStartConfig {
   readonly runs: number;
 }
 
-/** Answers what @azure/functions asks of the worker, and records what gets registered. */
-const CORE_STUB = `
-import Module from 'node:module';
-const registered = [];
-const disposable = { dispose() {} };
-const core = {
-  version: 'bench-stub',
-  setProgrammingModel() {},
-  getProgrammingModel() { return undefined; },
-  registerFunction(metadata) { registered.push(metadata.name); return disposable; },
-  registerHook() { return disposable; },
-  log() {},
-};
-const load = Module._load;
-Module._load = function (request, ...rest) {
-  return request === '@azure/functions-core' ? core : load.call(this, request, ...rest);
-};
-globalThis.__benchRegistered = registered;
-`;
-
 const MEASURE = `
 const started = performance.now();
 await import(process.env.BENCH_ENTRY);
 const ms = performance.now() - started;
-process.stdout.write(JSON.stringify({ ms, registered: globalThis.__benchRegistered }));
+const registered = globalThis.${REGISTRY_KEY}.map((r) => r.metadata.name);
+process.stdout.write(JSON.stringify({ ms, registered }));
 `;
 
 /** Settings an import might validate (placeholders: nothing is contacted while importing). */
@@ -106,8 +88,7 @@ export async function coldStartWorkload(config: ColdStartConfig): Promise<Worklo
     throw new Error(`${path.relative(root, unbundled)} is missing: run "npm run build" first.`);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-coldstart-'));
   try {
-    const stub = path.join(dir, 'functions-core-stub.mjs');
-    await writeFile(stub, CORE_STUB);
+    const stub = await writeCoreStub(dir);
     const packageDir = path.join(dir, 'package');
     await run(path.join(root, 'scripts', 'package.mjs'), ['--out', packageDir, '--no-zip']);
     const bundled = path.join(packageDir, 'dist', 'index.js');
