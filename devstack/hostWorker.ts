@@ -33,6 +33,7 @@ export interface WorkerCounters {
   readonly cpuMs: number;
   readonly wallMs: number;
   readonly queue: QueueOperationCounts;
+  /** Queue-triggered invocations that resolved (the message deleted) / threw. */
   readonly completed: number;
   readonly failed: number;
   readonly maxRssMB: number;
@@ -65,8 +66,9 @@ async function main(): Promise<void> {
       if (LEVELS.indexOf(level) >= minLevel) process.stderr.write(`[${process.pid} ${fn}] ${level}: ${text}\n`);
     },
     onEvent: (event) => {
-      if (event.kind === 'completed') completed++;
-      if (event.kind === 'failed') failed++;
+      // Queue invocations only (a fired timer has no message).
+      if (event.kind === 'completed' && event.messageId !== undefined) completed++;
+      if (event.kind === 'failed' && event.messageId !== undefined) failed++;
       if (config.events) send({ type: 'event', event });
     },
   });

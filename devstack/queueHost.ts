@@ -29,9 +29,15 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { InvocationContext } from '@azure/functions';
+import * as functionsModule from '@azure/functions';
 import { QueueServiceClient, type DequeuedMessageItem, type QueueClient } from '@azure/storage-queue';
 import type { BindingMetadata, Registration } from './functionsCore.js';
+
+// @azure/functions is CommonJS whose InvocationContext Node's named-export detection misses: take it from the
+// module object (the namespace's default under Node, the namespace itself under a bundler or jest).
+const { InvocationContext } =
+  (functionsModule as unknown as { default?: typeof functionsModule }).default ?? functionsModule;
+type InvocationContext = functionsModule.InvocationContext;
 
 /** The `extensions.queues` settings of host.json the trigger uses, durations in ms. */
 export interface QueueTriggerOptions {

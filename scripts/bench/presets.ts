@@ -8,10 +8,12 @@ import type { QuotaConfig } from './workloads/quota.js';
 import type { ColdStartConfig } from './workloads/coldStart.js';
 import type { HourlyConfig } from './workloads/hourly.js';
 import type { DeliveryConfig } from './workloads/delivery.js';
+import type { ScaleoutConfig } from './workloads/scaleout.js';
 
 export interface BenchPreset {
   readonly fleet: FleetConfig;
   readonly hourly: HourlyConfig;
+  readonly scaleout: ScaleoutConfig;
   readonly quota: readonly QuotaConfig[];
   readonly memory: readonly { readonly label: string; readonly config: MemoryConfig }[];
   readonly coldStart: ColdStartConfig;
@@ -31,6 +33,16 @@ export const FULL: BenchPreset = {
     tableMs: 8,
     sequentialTenants: 25,
     fixedProbe: [10, 30],
+  },
+  // The hourly workload through the queue: the same tenants, changes and latencies, drained by 1, 2 and 4 workers.
+  scaleout: {
+    tenants: 1_000,
+    incidentsPerTenant: 10,
+    maxChanges: 5,
+    apiMs: 200,
+    tokenMs: 100,
+    tableMs: 8,
+    workers: [1, 2, 4],
   },
   quota: [
     // Time scales chosen so the quota, not the machine, is what limits the run: 50/min becomes 50 per 7.5 s
@@ -65,6 +77,7 @@ export const SMOKE: BenchPreset = {
     fixedProbe: [1, 2],
     concurrency: 4,
   },
+  scaleout: { tenants: 12, incidentsPerTenant: 6, maxChanges: 5, apiMs: 10, tokenMs: 5, tableMs: 2, workers: [1, 2] },
   quota: [
     { source: 'm365d', incidents: 300, timeScale: 120, apiMs: 5, tokenMs: 5 },
     { source: 'graph', incidents: 300, timeScale: 120, apiMs: 5, tokenMs: 5 },

@@ -10,10 +10,12 @@ import { heapCapCostRow, memoryWorkload } from './workloads/memory.js';
 import { quotaWorkload } from './workloads/quota.js';
 import { deliveryVersusCollectionRow, deliveryWorkload } from './workloads/delivery.js';
 import type { CostLine } from './costModel.js';
+import { scaleoutWorkload } from './workloads/scaleout.js';
 
 export const WORKLOADS = [
   'fleet',
   'hourly',
+  'scaleout',
   'quota',
   'memory',
   'coldstart',
@@ -56,6 +58,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         `hourly: set-up backfill, then ${h.tenants} tenants with 0–${h.maxChanges} changes, ${h.apiMs}/${h.tokenMs}/${h.tableMs} ms latency, and the sequential baseline…`,
       );
       record('hourly', await hourlyWorkload(h, child));
+    }
+    if (wanted.has('scaleout')) {
+      const s = preset.scaleout;
+      say(
+        `scaleout: set-up backfill, then ${s.tenants} tenants through the queue with ${s.workers.join(', ')} worker processes…`,
+      );
+      record('scaleout', await scaleoutWorkload(s, child));
     }
     if (wanted.has('quota')) {
       for (const q of preset.quota) {

@@ -16,7 +16,7 @@ import { gzipSync } from 'node:zlib';
 import { DEFAULT_TENANT_CONCURRENCY } from '../../../shared/config/settings.js';
 import { MAX_BATCH_OPERATIONS } from '../../../shared/adapters/tables/batchPlanner.js';
 import { viaTablePort } from '../../reliability/tableProxy.js';
-import { startBenchStack } from '../benchStack.js';
+import { startBenchStack, type BenchStack } from '../benchStack.js';
 import type { ChildScript } from '../childScript.js';
 import { runCollectorProcess, type CollectorRun } from '../collectorProcess.js';
 import { HOURS_PER_MONTH, monthlyCost, PRICES, totalUsd, type CostLine } from '../costModel.js';
@@ -78,40 +78,75 @@ export interface HourlyMeasurement {
   readonly meanCompressedBytes: number;
 }
 
-export async function measureHourly(config: HourlyConfig, child: ChildScript): Promise<HourlyMeasurement> {
-  const concurrency = config.concurrency ?? DEFAULT_TENANT_CONCURRENCY;
-  const [fewProbe, manyProbe] = config.fixedProbe;
-  if (!(manyProbe > fewProbe && fewProbe >= 1)) throw new RangeError('fixedProbe must be [a, b] with 1 ≤ a < b.');
-  const bench = await startBenchStack({
-    tenants: config.sequentialTenants + config.tenants,
-    incidentsPerTenant: config.incidentsPerTenant,
-    seed: 21,
-  });
-  let proxy: TableLatencyProxy | undefined;
+/** A bench stack whose tenants were collected once (the set-up backfill, without latency), and its collector env. */
+export async function startCollectedStack(
+  options: { readonly tenants: number; readonly incidentsPerTenant: number; readonly seed: number },
+  child: ChildScript,
+): Promise<{ bench: BenchStack; base: Record<string, string> }> {
+  const bench = await startBenchStack(options);
   try {
     // Incidents changed "now" are inside the window only without the lag (SYNC_LAG_SECONDS=0 is valid, design §3).
     const base = bench.collectorEnv('graph', { SYNC_LAG_SECONDS: '0' });
     const backfill = await runCollectorProcess(child.path, { ...base, TENANT_CONCURRENCY: '32' }, {}, bench.azuritePid);
     if (backfill.failed.length > 0) throw new Error(`The hourly set-up backfill failed: ${backfill.failed.join('; ')}`);
+    return { bench, base };
+  } catch (error) {
+    await bench.stop();
+    throw error;
+  }
+}
 
-    const changes = new Map<string, number>();
-    for (const [i, tenantId] of bench.tenantIds.entries()) {
-      const count = i % (config.maxChanges + 1);
-      changes.set(tenantId, count);
-      const ids = bench.stack.world.graphIncidents(tenantId).map((incident) => String(incident.id));
-      for (const id of ids.slice(0, count)) bench.stack.world.mutate(tenantId, id);
-    }
+/**
+ * The hourly change pattern: tenant i of `tenantIds` gets i mod (maxChanges + 1) of its incidents changed now
+ * (world.mutate). Calling it again before the next run gives that run the same amount of change. Returns the count
+ * per tenant.
+ */
+export function changeTenants(
+  bench: BenchStack,
+  tenantIds: readonly string[],
+  maxChanges: number,
+): Map<string, number> {
+  const changes = new Map<string, number>();
+  for (const [i, tenantId] of tenantIds.entries()) {
+    const count = i % (maxChanges + 1);
+    changes.set(tenantId, count);
+    const ids = bench.stack.world.graphIncidents(tenantId).map((incident) => String(incident.id));
+    for (const id of ids.slice(0, count)) bench.stack.world.mutate(tenantId, id);
+  }
+  return changes;
+}
 
-    bench.stack.graph.latencyMs = config.apiMs;
-    bench.stack.entra.latencyMs = config.tokenMs;
-    const azurite = bench.stack.azurite;
-    if (!azurite) throw new Error('The hourly workload needs Azurite.');
-    proxy = await new TableLatencyProxy(azurite.tablePort, config.tableMs).start();
-    const env = {
-      ...base,
-      TENANT_CONCURRENCY: String(concurrency),
-      AzureWebJobsStorage: viaTablePort(azurite.connectionString, proxy.port),
-    };
+/**
+ * Partner-like latency from here on: `apiMs` per API answer, `tokenMs` per token on the simulators, and a
+ * TableLatencyProxy adding `tableMs` per Table round trip, with the collector env pointed through it.
+ */
+export async function withLatency(
+  bench: BenchStack,
+  base: Record<string, string>,
+  latency: { readonly apiMs: number; readonly tokenMs: number; readonly tableMs: number },
+): Promise<{ proxy: TableLatencyProxy; env: Record<string, string> }> {
+  bench.stack.graph.latencyMs = latency.apiMs;
+  bench.stack.entra.latencyMs = latency.tokenMs;
+  const azurite = bench.stack.azurite;
+  if (!azurite) throw new Error('The hourly workload needs Azurite.');
+  const proxy = await new TableLatencyProxy(azurite.tablePort, latency.tableMs).start();
+  return { proxy, env: { ...base, AzureWebJobsStorage: viaTablePort(azurite.connectionString, proxy.port) } };
+}
+
+export async function measureHourly(config: HourlyConfig, child: ChildScript): Promise<HourlyMeasurement> {
+  const concurrency = config.concurrency ?? DEFAULT_TENANT_CONCURRENCY;
+  const [fewProbe, manyProbe] = config.fixedProbe;
+  if (!(manyProbe > fewProbe && fewProbe >= 1)) throw new RangeError('fixedProbe must be [a, b] with 1 ≤ a < b.');
+  const { bench, base } = await startCollectedStack(
+    { tenants: config.sequentialTenants + config.tenants, incidentsPerTenant: config.incidentsPerTenant, seed: 21 },
+    child,
+  );
+  let proxy: TableLatencyProxy | undefined;
+  try {
+    const changes = changeTenants(bench, bench.tenantIds, config.maxChanges);
+    const latent = await withLatency(bench, base, config);
+    proxy = latent.proxy;
+    const env = { ...latent.env, TENANT_CONCURRENCY: String(concurrency) };
 
     const sequentialIds = bench.tenantIds.slice(0, config.sequentialTenants);
     const hourlyIds = bench.tenantIds.slice(config.sequentialTenants);
