@@ -58,6 +58,8 @@ export async function prepareHostScripts(): Promise<HostScripts> {
       target: 'node22',
       outfile: worker,
       logLevel: 'error',
+      // The worker's InvocationContext comes from @azure/functions, which asks for the worker-injected module.
+      external: ['@azure/functions-core'],
       banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
     });
     const packaging = (await import(pathToFileURL(path.join(root, 'scripts', 'package.mjs')).href)) as {

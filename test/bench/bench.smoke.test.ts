@@ -60,6 +60,28 @@ describe('benchmark smoke run', () => {
     row(rows, /^Cost/, /^Logs Ingestion/);
     expect(row(rows, /^Cost/, /^total/).value).toMatch(/^\$\d+\.\d\d \/ \$\d+\.\d\d$/);
 
+    // Scale-out on the queue (goal 4): per worker-process count, the run through the local Functions host.
+    const scaleName = /^Queue scale-out/;
+    for (const n of SMOKE.scaleout.workers) {
+      const label = `${n} worker process${n === 1 ? '' : 'es'}`;
+      const scaleWall = raw(row(rows, scaleName, new RegExp(`^${label}: wall from first enqueue`)));
+      expect(scaleWall).toBeGreaterThan(0);
+      expect(raw(row(rows, scaleName, new RegExp(`^${label}: throughput`)))).toBeCloseTo(
+        SMOKE.scaleout.tenants / (scaleWall / 1000),
+        6,
+      );
+      expect(raw(row(rows, scaleName, new RegExp(`^${label}: scale-up`)))).toBeGreaterThan(0);
+      const busy = raw(row(rows, scaleName, new RegExp(`^${label}: CPU ÷ wall per worker / machine busy`)));
+      expect(busy).toBeGreaterThanOrEqual(0);
+      expect(busy).toBeLessThanOrEqual(1);
+      // Each tenant costs at least its Put and its Delete, plus a share of the Gets.
+      expect(raw(row(rows, scaleName, new RegExp(`^${label}: queue operations per tenant`)))).toBeGreaterThan(2);
+    }
+    expect(raw(row(rows, scaleName, /^1 worker process: scale-up/))).toBe(1);
+    const scaleRuns = (result.details.scaleout as { runs: { tenantsOk: number; workerCpuMs: number[] }[] }).runs;
+    expect(scaleRuns.map((r) => r.tenantsOk)).toEqual(SMOKE.scaleout.workers.map(() => SMOKE.scaleout.tenants));
+    expect(scaleRuns.map((r) => r.workerCpuMs.length)).toEqual([...SMOKE.scaleout.workers]);
+
     // Quotas: both sources, 429s counted from the simulator's log, writes counted by the pipeline policy.
     for (const source of [/legacy/, /Graph/]) {
       const throttled = raw(row(rows, new RegExp(`^Quota .*${source.source}`), /^429s/));
