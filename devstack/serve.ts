@@ -87,8 +87,11 @@ export function parseServeArgs(argv: readonly string[]): ServeOptions {
   return { tenants, outDir };
 }
 
-/** Start, register the demo tenants, print and write the settings, then serve until a signal. */
-export async function serveLocalStack(options: ServeOptions): Promise<void> {
+/**
+ * Start, register the demo tenants, print and write the settings, then serve until a signal (which stops the stack
+ * and exits). Resolves with the settings once the stack serves.
+ */
+export async function serveLocalStack(options: ServeOptions): Promise<Record<string, string>> {
   const say = (text: string) => process.stdout.write(text);
   const specs = demoTenants(options.tenants).map((spec, i) => ({ ...spec, incidents: [120, 45, 12][i % 3] as number }));
   process.stderr.write(`Starting Azurite and the simulators with ${specs.length} demo tenants…\n`);
@@ -155,6 +158,7 @@ export async function serveLocalStack(options: ServeOptions): Promise<void> {
         '',
       ].join('\n'),
     );
+    return values;
   } catch (error) {
     await stop('SIGTERM');
     throw error;

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { InvocationContext } from '@azure/functions';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { Azurite } from '../../devstack/azurite.js';
+import { parseHostArgs } from '../../devstack/hostCommand.js';
 import type { Registration } from '../../devstack/functionsCore.js';
 import {
   parseTimeSpan,
@@ -88,6 +89,16 @@ describe('local queue host (Azurite)', () => {
       });
     return { host, events, next };
   }
+
+  it('parses npm run host options, naming a bad one', () => {
+    expect(parseHostArgs([])).toEqual({ workers: 1, fire: [] });
+    expect(parseHostArgs(['--workers', '4', '--fire', 'collectSchedule'])).toEqual({
+      workers: 4,
+      fire: ['collectSchedule'],
+    });
+    expect(() => parseHostArgs(['--workers', '0'])).toThrow(/--workers must be a whole number from 1 to 16/);
+    expect(() => parseHostArgs(['--queue', 'x'])).toThrow(/Unknown or incomplete option "--queue"/);
+  });
 
   it('reads its settings from host.json as the host documents them', () => {
     expect(parseTimeSpan('00:01:00', 'x')).toBe(60_000);

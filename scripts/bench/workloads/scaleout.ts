@@ -178,6 +178,12 @@ export function scaleoutRows(config: ScaleoutConfig, runs: readonly ScaleoutRun[
       },
       {
         workload: name,
+        figure: `${label}: invocations that threw (message redelivered after host.json visibilityTimeout)`,
+        value: String(run.perWorker.reduce((sum, c) => sum + c.failed, 0)),
+        raw: run.perWorker.reduce((sum, c) => sum + c.failed, 0),
+      },
+      {
+        workload: name,
         figure: `${label}: queue operations per tenant (Put + Get incl. empty polls + Delete + Update)`,
         value: run.queueOpsPerTenant.toFixed(2),
         raw: run.queueOpsPerTenant,
