@@ -36,6 +36,8 @@ export interface WorkerCounters {
   /** Queue-triggered invocations that resolved (the message deleted) / threw. */
   readonly completed: number;
   readonly failed: number;
+  /** Invocations that threw, by the error's code (`other` without one). */
+  readonly failedBy: Readonly<Record<string, number>>;
   readonly maxRssMB: number;
 }
 
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
   const send = (reply: WorkerReply) => process.send?.(reply);
   let completed = 0;
   let failed = 0;
+  let failedBy: Record<string, number> = {};
   const registrations = await loadFunctionApp(config.entry);
   const host = new QueueHost({
     registrations,
@@ -68,7 +71,11 @@ async function main(): Promise<void> {
     onEvent: (event) => {
       // Queue invocations only (a fired timer has no message).
       if (event.kind === 'completed' && event.messageId !== undefined) completed++;
-      if (event.kind === 'failed' && event.messageId !== undefined) failed++;
+      if (event.kind === 'failed' && event.messageId !== undefined) {
+        failed++;
+        const code = event.errorCode ?? 'other';
+        failedBy[code] = (failedBy[code] ?? 0) + 1;
+      }
       if (config.events) send({ type: 'event', event });
     },
   });
@@ -89,6 +96,7 @@ async function main(): Promise<void> {
       },
       completed: completed - doneBase.completed,
       failed: failed - doneBase.failed,
+      failedBy,
       maxRssMB: process.resourceUsage().maxRSS / 1024,
     };
   };
@@ -114,6 +122,7 @@ async function main(): Promise<void> {
       wallBase = performance.now();
       queueBase = { ...host.counts };
       doneBase = { completed, failed };
+      failedBy = {};
       send({ type: 'marked' });
     } else if (request.type === 'stop') {
       void stop();

@@ -121,6 +121,8 @@ export type HostEvent =
       readonly dequeueCount?: number;
       /** The handler's error message (failed only). */
       readonly error?: string;
+      /** The error's `code` property, when it has one (failed only). */
+      readonly errorCode?: string;
       /** Messages sent by the invocation's output bindings. */
       readonly sent: number;
     }
@@ -485,7 +487,13 @@ class QueueListener {
         this.host.emit({ kind: 'completed', ...event });
         return;
       }
-      this.host.emit({ kind: 'failed', ...event, error: failure.message });
+      const code = (failure as { code?: unknown }).code;
+      this.host.emit({
+        kind: 'failed',
+        ...event,
+        error: failure.message,
+        ...(typeof code === 'string' ? { errorCode: code } : {}),
+      });
       if (message.dequeueCount >= this.options.maxDequeueCount) await this.moveToPoison(message, popReceipt);
       else await this.release(message.messageId, popReceipt, this.options.visibilityTimeoutMs);
     } catch (error) {

@@ -54,6 +54,8 @@ export interface ScaleoutRun {
   readonly simulatorCpuMs: number;
   /** Queue operations (workers' Put/Get/Delete/Update) per tenant. */
   readonly queueOpsPerTenant: number;
+  /** Table round trips per tenant over the run (the latency proxy's count: timer, workers, and nothing else). */
+  readonly tableRoundTripsPerTenant: number;
 }
 
 function cpuTimes(): { idle: number; total: number } {
@@ -100,6 +102,7 @@ export async function measureScaleout(config: ScaleoutConfig, child: ChildScript
       }
       await Promise.all(workers.map((w) => w.mark()));
       const machineBefore = cpuTimes();
+      const tableBefore = latent.proxy.requests;
       const azuriteBefore = processCpuMs(bench.azuritePid);
       const simulatorBefore = process.cpuUsage();
       const fired = await (workers[0] as HostWorker).fire('collectSchedule');
@@ -116,6 +119,7 @@ export async function measureScaleout(config: ScaleoutConfig, child: ChildScript
       }
       const wallMs = Date.now() - fired.sendingAt;
       const machineAfter = cpuTimes();
+      const tableRoundTrips = latent.proxy.requests - tableBefore;
       const azuriteAfter = processCpuMs(bench.azuritePid);
       const simulator = process.cpuUsage(simulatorBefore);
       const perWorker = await Promise.all(workers.map((w) => w.stop()));
@@ -136,6 +140,7 @@ export async function measureScaleout(config: ScaleoutConfig, child: ChildScript
           azuriteBefore !== undefined && azuriteAfter !== undefined ? azuriteAfter - azuriteBefore : undefined,
         simulatorCpuMs: (simulator.user + simulator.system) / 1000,
         queueOpsPerTenant: perWorker.reduce((sum, c) => sum + queueOps(c), 0) / config.tenants,
+        tableRoundTripsPerTenant: tableRoundTrips / config.tenants,
       });
     }
     return runs;
@@ -145,6 +150,14 @@ export async function measureScaleout(config: ScaleoutConfig, child: ChildScript
     await proxy?.stop();
     await bench.stop();
   }
+}
+
+/** `12 (TABLE_RUN_CONTENTION 12)`, or `0`. */
+function failureText(perWorker: readonly WorkerCounters[]): string {
+  const by = new Map<string, number>();
+  for (const c of perWorker) for (const [code, n] of Object.entries(c.failedBy)) by.set(code, (by.get(code) ?? 0) + n);
+  const total = [...by.values()].reduce((sum, n) => sum + n, 0);
+  return total === 0 ? '0' : `${total} (${[...by].map(([code, n]) => `${code} ${n}`).join(', ')})`;
 }
 
 export function scaleoutRows(config: ScaleoutConfig, runs: readonly ScaleoutRun[]): FigureRow[] {
@@ -178,9 +191,15 @@ export function scaleoutRows(config: ScaleoutConfig, runs: readonly ScaleoutRun[
       },
       {
         workload: name,
-        figure: `${label}: invocations that threw (message redelivered after host.json visibilityTimeout)`,
-        value: String(run.perWorker.reduce((sum, c) => sum + c.failed, 0)),
+        figure: `${label}: invocations that threw, by code (each message redelivered after host.json visibilityTimeout)`,
+        value: failureText(run.perWorker),
         raw: run.perWorker.reduce((sum, c) => sum + c.failed, 0),
+      },
+      {
+        workload: name,
+        figure: `${label}: Table round trips per tenant (timer and workers, counted by the latency proxy)`,
+        value: run.tableRoundTripsPerTenant.toFixed(1),
+        raw: run.tableRoundTripsPerTenant,
       },
       {
         workload: name,
