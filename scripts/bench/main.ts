@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --smoke] [-- --only fleet,quota,memory,coldstart]`: runs the benchmark, prints the table
+ * `npm run bench [-- --smoke] [-- --only fleet,hourly,scaleout,quota,memory,coldstart]`: runs the benchmark, prints the table
  * (figure, value, goal, met?) and writes bench-results/bench.json. Exit code 0 even when a goal is missed: this
  * is a measurement, not a test (the JSON and the table say which goals were met).
  */
