@@ -25,7 +25,7 @@ import {
 } from 'jose';
 import { ENTRA_ERRORS } from './entraErrors.js';
 import { Prng } from './prng.js';
-import { json, SimServer, type RouteContext, type SimResponse } from './simServer.js';
+import { json, SimServer, type RouteContext, type SimRequest, type SimResponse } from './simServer.js';
 
 export type ConsentState = 'granted' | 'none' | 'revoked' | 'sp_missing' | 'no_roles';
 export type ConsentOutcome = 'grant' | 'deny' | 'grant_without_roles';
@@ -258,6 +258,17 @@ export class EntraSim extends SimServer {
 
   protected override tenantOf(path: string): string | undefined {
     return ROUTE.exec(path)?.[1]?.toLowerCase();
+  }
+
+  /**
+   * `latencyMs` is the latency of a token (the benchmarks' `tokenMs`): it is added to the token endpoints only
+   * (`token`, `managed_identity`). The OpenID discovery document and the keys answer at once: MSAL carries the
+   * endpoints of Microsoft's own clouds built in and fetches the document only from an authority it does not know —
+   * this stand-in on 127.0.0.1, once per tenant — so delaying it would charge every tenant a second token latency
+   * that a deployed collector never waits for.
+   */
+  protected override latencyFor(req: SimRequest): number {
+    return req.kind === 'token' || req.kind === 'managed_identity' ? this.latencyMs : 0;
   }
 
   protected kindOf(_method: string, path: string): string | undefined {

@@ -89,7 +89,7 @@ interface ActiveFault extends Fault {
 export abstract class SimServer {
   readonly requests: SimRequest[] = [];
   onRequest?: (req: SimRequest) => void | Promise<void>;
-  /** Added to every answer (benchmarks). */
+  /** Added to every answer (benchmarks); a simulator may narrow it to some routes (see `latencyFor`). */
   latencyMs = 0;
   private server: https.Server | undefined;
   private readonly sockets = new Set<Socket>();
@@ -143,6 +143,11 @@ export abstract class SimServer {
   protected abstract kindOf(method: string, path: string): string | undefined;
   protected abstract route(ctx: RouteContext): Promise<SimResponse>;
 
+  /** Milliseconds added before answering `req`: `latencyMs` for every route unless a simulator narrows it. */
+  protected latencyFor(_req: SimRequest): number {
+    return this.latencyMs;
+  }
+
   /** The tenant a request is about; APIs read the token's `tid`, Entra overrides with the path. */
   protected tenantOf(_path: string, headers: IncomingMessage['headers']): string | undefined {
     return bearerTenant(headers.authorization);
@@ -165,7 +170,8 @@ export abstract class SimServer {
     this.requests.push(simReq);
     const rawBody = await readBody(req);
     const body = rawBody.toString('utf8');
-    if (this.latencyMs > 0) await sleep(this.latencyMs);
+    const latency = this.latencyFor(simReq);
+    if (latency > 0) await sleep(latency);
     await this.onRequest?.(simReq);
     const fault = this.takeFault(simReq);
     if (fault) return this.answerFault(fault, { req: simReq, headers: req.headers, body, rawBody }, res);

@@ -68,6 +68,21 @@ describe('EntraSim', () => {
     ]);
   });
 
+  it('adds its latency to the token endpoints only: discovery and keys answer at once', async () => {
+    stack.entra.latencyMs = 600_000;
+    try {
+      // Delayed, these would outlast the test's timeout: MSAL fetches discovery only from an authority it does not know.
+      const discovery = await request(stack, `${stack.entra.url}/${GRANTED}/v2.0/.well-known/openid-configuration`);
+      expect(discovery.status).toBe(200);
+      expect((await request(stack, `${stack.entra.url}/${GRANTED}/discovery/v2.0/keys`)).status).toBe(200);
+      const latencyOf = (kind: string) => stack.entra['latencyFor']({ ...stack.entra.requests[0]!, kind });
+      expect([latencyOf('token'), latencyOf('managed_identity')]).toEqual([600_000, 600_000]);
+      expect([latencyOf('discovery'), latencyOf('keys')]).toEqual([0, 0]);
+    } finally {
+      stack.entra.latencyMs = 0;
+    }
+  });
+
   it.each([
     [NONE, 400, 'invalid_grant', 65001],
     [REVOKED, 400, 'unauthorized_client', 700016],
