@@ -79,7 +79,7 @@ param reprobeHours int = 24
 @description('Optional. Tenants one process collects at once.')
 @minValue(1)
 @maxValue(256)
-param tenantConcurrency int = 32
+param tenantConcurrency int = 24
 
 @description('Optional. Minutes the newest finished run may be old before health is unhealthy (STALE_AFTER_MINUTES).')
 @minValue(1)

@@ -124,11 +124,20 @@ export interface Settings {
 }
 
 /**
- * Tenants one process collects at once. An hourly run is latency-bound (a token, a page or two, a few Table round
- * trips per tenant, almost no CPU), so the default is chosen for that regime: 32 keeps the speed-up over a
- * sequential collector above 20× (docs/performance.md) while the in-flight pages stay small.
+ * Tenants one process collects at once (`TENANT_CONCURRENCY`), chosen for the hourly run (issue 15 goals 2, 3, 5;
+ * docs/performance.md) on the instance the Bicep deploys: Flex Consumption at 2,048 MB, one vCPU, running only the
+ * collector. A tenant with no or few changes waits about t = 0.45 s (token 0.1 s, a Graph page 0.2 s, 6–9 Table round
+ * trips) and costs the collector about c = 16 ms of CPU (benchmark, quiet machine). C tenants in flight keep the core
+ * busy C × c ÷ t of the time, so:
+ * - above about t ÷ c ≈ 27 the core saturates: more tenants in flight add memory and lengthen each tenant, not
+ *   throughput (32 needs ≈ 1.15 cores: wall ≈ 16 ms × tenants against a bound of 0.32 s × tenants ÷ 32, ratio ≈ 1.6);
+ * - while latency-bound, the speed-up over a sequential collector is about C (each lane takes what one sequential
+ *   tenant takes), so the 20× of goal 3 needs C above 20 with some margin;
+ * - fewer tenants in flight hold fewer pages, token caches being filled and Table batches at once (peak RSS, goal 5).
+ * 24 is the largest value that leaves the core latency-bound (≈ 85 % busy) and the smallest that clears 20×. The
+ * queue trigger's per-instance concurrency is host.json's (`batchSize` + `newBatchThreshold`), a separate knob.
  */
-export const DEFAULT_TENANT_CONCURRENCY = 32;
+export const DEFAULT_TENANT_CONCURRENCY = 24;
 /** `STALE_AFTER_MINUTES` default (design §11): a missed hourly run and a bit is still fine, two are not. */
 export const DEFAULT_STALE_AFTER_MINUTES = 150;
 /** Health reads the `Runs` partitions of the last 7 days, so a run may be at most that stale to be seen. */

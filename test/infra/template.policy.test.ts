@@ -633,7 +633,7 @@ suite('compiled template: app settings', () => {
     expect(value('SYNC_LAG_SECONDS')).toBe('300');
     expect(value('SYNC_INITIAL_LOOKBACK_DAYS')).toBe('30');
     expect(value('REPROBE_HOURS')).toBe('24');
-    expect(value('TENANT_CONCURRENCY')).toBe('32');
+    expect(value('TENANT_CONCURRENCY')).toBe('24');
     // The heap cap the benchmark's memory figures are measured with (docs/performance.md).
     expect(value('languageWorkers__node__arguments')).toMatch(/^--max-old-space-size=\d+$/);
     expect(value('STALE_AFTER_MINUTES')).toBe('150');
