@@ -1,7 +1,10 @@
 /**
  * Access tokens for customer tenants, checked before use (design §6 step 2, §7).
- * One Azure SDK credential per (tenant, credential version) for the life of the process — the token cache lives
- * inside it; its kind follows `PARTNER_CREDENTIAL` (secret, certificate or federated, see partnerCredential.ts).
+ * One Azure SDK credential per (tenant, credential version) — the token cache lives inside it; its kind follows
+ * `PARTNER_CREDENTIAL` (secret, certificate or federated, see partnerCredential.ts). Kept while its token is valid,
+ * for at most `maxCachedTenants` tenants (least recently used dropped first): each weighs about 28 KB of heap with
+ * its token (MSAL application, caches, pipeline), so a worker that meets every tenant of a large fleet over its life
+ * would otherwise grow without bound under the deployed heap cap.
  * A refused partner credential (bad or expired secret, refused client assertion) makes the provider re-read the
  * credential once, shared by every tenant failing at the same time, and retry only when the vault holds a new
  * version (for `federated`, a fresh managed-identity token is fetched once).
@@ -40,6 +43,12 @@ export interface EntraTokenProviderOptions {
   readonly disableInstanceDiscovery?: boolean;
   /** How long a confirmed-bad secret version is not re-read again (default 60 s): 1,000 tenants, one vault read. */
   readonly refreshMemoMs?: number;
+  /**
+   * Tenants whose SDK credential (and cached token) is kept at most (default DEFAULT_MAX_CACHED_TENANTS); beyond it
+   * the least recently used is dropped, and when a new one is made, the least recently used ones whose token has
+   * expired go too. A dropped tenant gets a new credential and token request when it comes back.
+   */
+  readonly maxCachedTenants?: number;
   readonly discoveryCheck?: DiscoveryCheck;
   readonly now?: () => number;
   /** Told when the secret is re-read after `invalid_client` (versions only, never values). */
@@ -49,11 +58,22 @@ export interface EntraTokenProviderOptions {
 interface TenantCredential {
   readonly version: string;
   readonly credential: TokenCredential;
+  /** Epoch ms the last token it gave expires (undefined until it gave one). */
+  expiresAt?: number;
 }
+
+/**
+ * Default `maxCachedTenants`: about 28 MB of credentials and tokens, far above the tenants one process has in flight
+ * (TENANT_CONCURRENCY), so a tenant's pages always reuse its token; an hourly fleet larger than this re-requests
+ * tokens it would mostly have had to renew anyway (a token lives 60–90 minutes).
+ */
+export const DEFAULT_MAX_CACHED_TENANTS = 1_000;
 
 export class EntraTokenProvider implements TokenProvider {
   private readonly options: EntraTokenProviderOptions;
+  /** Per tenant, least recently used first (a Map keeps insertion order; a use re-inserts). */
   private readonly credentials = new Map<string, TenantCredential>();
+  private readonly maxCachedTenants: number;
   private refreshing?: { forVersion: string; result: Promise<PartnerCredentialMaterial>; settledAt?: number };
   private readonly now: () => number;
   private readonly source: PartnerCredentialSource;
@@ -61,6 +81,9 @@ export class EntraTokenProvider implements TokenProvider {
   constructor(options: EntraTokenProviderOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
+    this.maxCachedTenants = options.maxCachedTenants ?? DEFAULT_MAX_CACHED_TENANTS;
+    if (!Number.isInteger(this.maxCachedTenants) || this.maxCachedTenants < 1)
+      throw new RangeError(`maxCachedTenants must be a whole number ≥ 1, not ${this.maxCachedTenants}.`);
     if (options.credentialSource !== undefined) this.source = options.credentialSource;
     else if (options.secretProvider !== undefined)
       this.source = new SecretCredentialSource(options.secretProvider, {
@@ -113,15 +136,16 @@ export class EntraTokenProvider implements TokenProvider {
   }
 
   private async tokenWith(tenantId: string, secret: PartnerCredentialMaterial, options?: PageOptions): Promise<string> {
-    const credential = this.credentialFor(tenantId, secret);
+    const entry = this.credentialFor(tenantId, secret);
     let token: string;
     try {
-      const access = await credential.getToken(
+      const access = await entry.credential.getToken(
         this.options.scope,
         options?.signal ? { abortSignal: options.signal } : {},
       );
       if (!access) throw new Error('credential_unavailable: the credential returned no token');
       token = access.token;
+      entry.expiresAt = access.expiresOnTimestamp;
     } catch (error) {
       throw await this.classify(tenantId, error);
     }
@@ -136,13 +160,27 @@ export class EntraTokenProvider implements TokenProvider {
     return token;
   }
 
-  /** One credential per tenant, replaced when the credential version changes (its token cache goes with it). */
-  private credentialFor(tenantId: string, secret: PartnerCredentialMaterial): TokenCredential {
+  /**
+   * One credential per tenant, replaced when the credential version changes (its token cache goes with it), and
+   * moved to the most recently used end. Making a new one first drops credentials whose token has expired (from the
+   * least recently used end, where they gather) and, over `maxCachedTenants`, the least recently used.
+   */
+  private credentialFor(tenantId: string, secret: PartnerCredentialMaterial): TenantCredential {
     const existing = this.credentials.get(tenantId);
-    if (existing && existing.version === secret.version) return existing.credential;
-    const credential = secret.credentialFor(tenantId);
-    this.credentials.set(tenantId, { version: secret.version, credential });
-    return credential;
+    if (existing) this.credentials.delete(tenantId);
+    if (existing && existing.version === secret.version) {
+      this.credentials.set(tenantId, existing);
+      return existing;
+    }
+    const now = this.now();
+    for (const [id, cached] of this.credentials) {
+      const expired = cached.expiresAt !== undefined && cached.expiresAt <= now;
+      if (!expired && this.credentials.size < this.maxCachedTenants) break;
+      this.credentials.delete(id);
+    }
+    const entry: TenantCredential = { version: secret.version, credential: secret.credentialFor(tenantId) };
+    this.credentials.set(tenantId, entry);
+    return entry;
   }
 
   /**
