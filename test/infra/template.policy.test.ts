@@ -635,7 +635,7 @@ suite('compiled template: app settings', () => {
     expect(value('REPROBE_HOURS')).toBe('24');
     expect(value('TENANT_CONCURRENCY')).toBe('24');
     // The heap cap the benchmark's memory figures are measured with (docs/performance.md).
-    expect(value('languageWorkers__node__arguments')).toMatch(/^--max-old-space-size=\d+$/);
+    expect(value('languageWorkers__node__arguments')).toMatch(/^--max-old-space-size=\d+ --max-semi-space-size=\d+$/);
     expect(value('STALE_AFTER_MINUTES')).toBe('150');
   });
 
