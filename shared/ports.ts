@@ -210,6 +210,13 @@ export interface TenantStore {
    * full precision); never backwards, safe against concurrent writers (ETag). Returns the stored value.
    */
   advanceCheckpoint(tenantId: string, checkpoint: string): Promise<string | undefined>;
+  /**
+   * `patch` and `advanceCheckpoint` in one: merge the fields and, when `checkpoint` is later than the stored one,
+   * move the checkpoint to it (never backwards) — for recording a collection's outcome together with its last
+   * checkpoint. Table Storage does it in one Merge guarded by the row's ETag (a concurrent change of the row costs a
+   * read and a retry). Returns the stored checkpoint. Throws NotFoundError when the tenant is absent.
+   */
+  patchWithCheckpoint(tenantId: string, patch: TenantPatch, checkpoint: string): Promise<string | undefined>;
   delete(tenantId: string): Promise<void>;
 }
 
@@ -255,9 +262,26 @@ export interface WriteResult {
   readonly events?: readonly EventEntry[];
 }
 
-/** One tenant's page writes within one collection (see SnapshotStore.writer). */
+/**
+ * One tenant's page writes within one collection (see SnapshotStore.writer).
+ *
+ * A writer may hold a page's rows instead of writing them at once, so that rows of several pages fill whole
+ * transactions (Table Storage: 100 operations each). Held rows are not durable: the caller must call flush() before
+ * it advances the tenant's checkpoint past them and before the collection ends successfully (or check `pending` is
+ * 0). A collection that fails simply drops the writer: the checkpoint never passed the held rows, so they are read
+ * again by the next run. The write order of each version (payload chunks, history row with its event, latest row)
+ * and the order of events are kept across held pages.
+ */
 export interface SnapshotWriter {
+  /**
+   * Plan the page (what is new against the stored rows) and write or hold its rows. The result counts the versions
+   * made durable by this call — this page's and earlier held pages' — not those still held.
+   */
   writePage(source: SourceKind, incidents: readonly FetchedIncident[]): Promise<WriteResult>;
+  /** Write every held row (nothing when none is held); the result counts the versions it made durable. */
+  flush(): Promise<WriteResult>;
+  /** Rows held, not yet written (0 for a writer that writes each page at once). */
+  readonly pending: number;
 }
 
 export interface SnapshotStore {

@@ -1,5 +1,6 @@
 /**
- * A TenantStore wrapper that records the stored checkpoint after every page (every advanceCheckpoint call) and
+ * A TenantStore wrapper that records the stored checkpoint after every checkpoint write (advanceCheckpoint and
+ * patchWithCheckpoint calls) and
  * counts regressions: a stored checkpoint that is earlier than one recorded before for the same tenant.
  * Also usable across runs and processes: `observe` feeds checkpoints read back from the table.
  * `wrap` suits writers that take turns (one collection per tenant at a time, under its lease). Calls that overlap
@@ -40,6 +41,11 @@ export class CheckpointRecorder {
       delete: (id) => store.delete(id),
       advanceCheckpoint: async (id, checkpoint) => {
         const stored = await store.advanceCheckpoint(id, checkpoint);
+        this.observe(id, stored);
+        return stored;
+      },
+      patchWithCheckpoint: async (id, patch, checkpoint) => {
+        const stored = await store.patchWithCheckpoint(id, patch, checkpoint);
         this.observe(id, stored);
         return stored;
       },

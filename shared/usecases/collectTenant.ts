@@ -4,9 +4,15 @@
  * lease → skip/re-probe rules → token (tid + roles checked before anything is fetched) → window → for each page:
  * durable write, then checkpoint → tenant health columns. Failures are classified (design §7) and recorded on the
  * tenant; they are returned, not thrown, so one tenant never stops the others.
+ *
+ * Table round trips: the writer may hold a page's rows to fill whole transactions with the next page's
+ * (SnapshotWriter); a checkpoint the source proves becomes due once nothing up to it is held, and is written when
+ * the next page arrives — or, for the collection's last one, in the same write as the outcome (patchWithCheckpoint),
+ * or before a failure is recorded. A checkpoint not later than the one read under the lease is never written.
  */
 import { CollectorError, ensureError, type FailureKind } from '../domain/errors.js';
 import { afterFailedProbe, afterFailure, afterSuccess, runDecision } from '../domain/tenantState.js';
+import { compareInstants } from '../domain/time.js';
 import { computeWindow } from '../domain/window.js';
 import { redact } from '../log.js';
 import { withLookahead } from './pageLookahead.js';
@@ -23,11 +29,13 @@ import type {
   Logger,
   QuarantineStore,
   SnapshotStore,
+  SnapshotWriter,
   SourceRegistry,
   TenantRecord,
   TenantRunResult,
   TenantStore,
   TokenProvider,
+  WriteResult,
 } from '../ports.js';
 import { ErrorCode } from '../domain/errorCodes.js';
 
@@ -184,6 +192,11 @@ async function collectUnderLease(
   const log = deps.logger;
   const counts: Counts = { fetched: 0, changed: 0, pages: 0, rejected: 0 };
   const started = Date.now();
+  /**
+   * A checkpoint proven by the source and every row up to it durably written, not yet stored: written when the
+   * next page comes, with the outcome when none comes, or before a failure is recorded (it was due before it).
+   */
+  const progress: { due?: string | undefined } = {};
   try {
     // Read under the lease, so no concurrent worker changes status or checkpoint between this read and the run.
     let tenant = await deps.tenants.get(tenantId);
@@ -214,6 +227,8 @@ async function collectUnderLease(
     tenant = chosen.tenant;
     const source = chosen.source;
     let checkpoint = tenant.checkpoint;
+    /** A checkpoint proven by the source (design §6.5) and later than `checkpoint`, its rows possibly still held. */
+    let unwritten: string | undefined;
 
     const window = computeWindow({
       ...(tenant.checkpoint ? { checkpoint: tenant.checkpoint } : {}),
@@ -233,31 +248,51 @@ async function collectUnderLease(
       });
       const pages = withLookahead((signal) => source.pages(tenantId, window, { signal }), request.signal);
       let rejectedTotal = tenant.incidentsRejected ?? 0;
-      // One writer for the whole collection (we hold the lease): it may remember the tenant's latest rows.
-      const writer = deps.snapshots.writer?.(tenantId) ?? {
+      // One writer for the whole collection (we hold the lease): it may remember the tenant's latest rows, and may
+      // hold a page's rows to write them with the next page's in full transactions (SnapshotWriter).
+      const writer: SnapshotWriter = deps.snapshots.writer?.(tenantId) ?? {
         writePage: (kind, incidents) => deps.snapshots.writePage(tenantId, kind, incidents),
+        flush: async () => ({ changed: 0 }),
+        pending: 0,
+      };
+      const recordWritten = (written: WriteResult): void => {
+        counts.changed += written.changed;
+        if (written.changed > 0) deps.metrics?.incidentVersionsWritten(tenantId, source.kind, written.changed);
       };
       for await (const page of pages) {
+        // A checkpoint proven before this page is written once nothing before it is held: here, so that the last
+        // one of the collection goes with its outcome below (one write instead of two).
+        if (progress.due !== undefined) {
+          checkpoint = (await deps.tenants.advanceCheckpoint(tenantId, progress.due)) ?? checkpoint;
+          progress.due = undefined;
+        }
         counts.pages += 1;
         counts.fetched += page.incidents.length;
         if (deps.metrics) countBySeverity(deps.metrics, tenantId, page.incidents);
-        if (page.incidents.length > 0) {
-          const written = await writer.writePage(source.kind, page.incidents);
-          counts.changed += written.changed;
-          if (written.changed > 0) deps.metrics?.incidentVersionsWritten(tenantId, source.kind, written.changed);
-        }
+        if (page.incidents.length > 0) recordWritten(await writer.writePage(source.kind, page.incidents));
         if (page.rejected !== undefined && page.rejected.length > 0) {
           // Kept, not dropped, and never a reason to fail the tenant: the page's good incidents are written above.
           rejectedTotal = await quarantine(deps, tenantId, source.kind, request.runId, page.rejected, rejectedTotal);
           counts.rejected += page.rejected.length;
         }
-        // Only after the page is durably written (design §6.5); never in a finally after an error.
-        if (page.checkpoint !== undefined)
-          checkpoint = (await deps.tenants.advanceCheckpoint(tenantId, page.checkpoint)) ?? checkpoint;
+        // Design §6.5: a checkpoint becomes due only once every page up to it is durably written (the writer holds
+        // nothing); one not later than the stored value (read under the lease) needs no write at all.
+        if (page.checkpoint !== undefined && isLater(page.checkpoint, unwritten ?? checkpoint))
+          unwritten = page.checkpoint;
+        if (unwritten !== undefined && writer.pending === 0) {
+          progress.due = unwritten;
+          unwritten = undefined;
+        }
         held.lease = await keepLease(deps.leases, held.lease, deps.clock);
       }
+      // Every held row is written before the collection counts as done and before its last checkpoint.
+      recordWritten(await writer.flush());
+      if (unwritten !== undefined) progress.due = unwritten;
     }
-    await deps.tenants.patch(tenantId, afterSuccess(tenant, deps.clock.now(), { collected: true }));
+    const outcome = afterSuccess(tenant, deps.clock.now(), { collected: true });
+    if (progress.due !== undefined)
+      checkpoint = (await deps.tenants.patchWithCheckpoint(tenantId, outcome, progress.due)) ?? checkpoint;
+    else await deps.tenants.patch(tenantId, outcome);
     if (checkpoint !== undefined) deps.metrics?.checkpoint(tenantId, checkpoint);
     log.info('tenant.collected', {
       runId: request.runId,
@@ -290,6 +325,7 @@ async function collectUnderLease(
       pages: counts.pages,
       durationMs: Date.now() - started,
     });
+    if (progress.due !== undefined) await writeDueCheckpoint(deps, tenantId, progress.due);
     if (failure.code === SOURCE_RETIRED) await recordRetired(deps, tenantId, failure);
     else await recordFailure(deps, tenantId, failure, request.runId);
     return result(tenantId, 'failed', counts, failure);
@@ -325,6 +361,11 @@ async function quarantine(
   if (kept === 0) return total;
   const updated = await deps.tenants.update(tenantId, { incidentsRejected: total + kept });
   return updated.incidentsRejected ?? total + kept;
+}
+
+/** Whether `candidate` is a later instant than `current` (anything is later than no checkpoint). */
+function isLater(candidate: string, current: string | undefined): boolean {
+  return current === undefined || compareInstants(candidate, current) > 0;
 }
 
 /** Report a page's incidents by severity (the API's value, lower case). */
@@ -380,6 +421,19 @@ async function reprobe(
     previousStatus: tenant.status,
   });
   return { ok: true, tenant: updated };
+}
+
+/**
+ * A checkpoint that was due before the collection failed (proven by the source, its rows durable before the error):
+ * written as it would have been had the failure come a page later. Its own failure is logged, not thrown: the
+ * collection's failure is the one to record, and the next run only re-reads a little more.
+ */
+async function writeDueCheckpoint(deps: CollectDeps, tenantId: string, due: string): Promise<void> {
+  try {
+    await deps.tenants.advanceCheckpoint(tenantId, due);
+  } catch (error) {
+    deps.logger.warn('tenant.checkpoint_failed', { tenantId, message: ensureError(error).message });
+  }
 }
 
 /** Design §7: a tenant refused because its source is retired keeps its status; only the last error is noted. */

@@ -8,6 +8,7 @@
  */
 import { historyRowKey, tenantKey } from '../../shared/adapters/tables/keys.js';
 import { planPage, toVersion, type StoredLatest } from '../../shared/adapters/tables/snapshotRows.js';
+import { FLUSH_VERSIONS } from '../../shared/adapters/tables/snapshotStore.js';
 import { compareInstants } from '../../shared/domain/time.js';
 import { buildCloudEvent, EventSequenceClock, toMicros, typeVersions } from '../../shared/domain/incidentEvent.js';
 import type {
@@ -50,6 +51,8 @@ export class FakeSnapshotStore implements SnapshotStore {
    * (lookahead), so a source-side hook cannot say which write comes first; this one can.
    */
   onWrite?: (tenantId: string, index: number) => void | Promise<void>;
+  /** Writers hold pages and write them in groups, as the Table store's do (see writer). */
+  holdPages = false;
   private writeCalls = 0;
 
   constructor(
@@ -59,8 +62,44 @@ export class FakeSnapshotStore implements SnapshotStore {
     readonly events = new FakeEventLog(),
   ) {}
 
+  /**
+   * With `holdPages`, like the Table store's writer: holds pages until {@link FLUSH_VERSIONS} incidents are held, a
+   * page touches a held incident, or flush(); held pages are then written in order (so `writes` and the journal show
+   * when rows became durable). Without it (the default), each page is written at once.
+   */
   writer(tenantId: string): SnapshotWriter {
-    return { writePage: (source, incidents) => this.writePage(tenantId, source, incidents) };
+    const store = this;
+    let held: { source: SourceKind; incidents: readonly FetchedIncident[] }[] = [];
+    const heldIds = new Set<string>();
+    const commit = async (): Promise<WriteResult> => {
+      const pages = held;
+      held = [];
+      heldIds.clear();
+      const events: EventEntry[] = [];
+      for (const page of pages)
+        events.push(...((await store.writePage(tenantId, page.source, page.incidents)).events ?? []));
+      return events.length > 0 ? { changed: events.length, events } : { changed: 0 };
+    };
+    const merge = (a: WriteResult, b: WriteResult): WriteResult => {
+      const events = [...(a.events ?? []), ...(b.events ?? [])];
+      return events.length > 0 ? { changed: events.length, events } : { changed: 0 };
+    };
+    return {
+      async writePage(source, incidents) {
+        if (!store.holdPages) return store.writePage(tenantId, source, incidents);
+        if (incidents.length === 0) return { changed: 0 };
+        let result: WriteResult = { changed: 0 };
+        if (incidents.some((i) => heldIds.has(i.incidentId))) result = await commit();
+        held.push({ source, incidents });
+        for (const i of incidents) heldIds.add(i.incidentId);
+        if (held.reduce((n, p) => n + p.incidents.length, 0) >= FLUSH_VERSIONS) result = merge(result, await commit());
+        return result;
+      },
+      flush: commit,
+      get pending() {
+        return held.reduce((n, p) => n + p.incidents.length, 0);
+      },
+    };
   }
 
   async writePage(

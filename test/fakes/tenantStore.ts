@@ -125,6 +125,13 @@ export class FakeTenantStore implements TenantStore {
     return checkpoint;
   }
 
+  /** advanceCheckpoint then patch (their faults and journal lines, in that order), as one call. */
+  async patchWithCheckpoint(tenantId: string, patch: TenantPatch, checkpoint: string): Promise<string | undefined> {
+    const stored = await this.advanceCheckpoint(tenantId, checkpoint);
+    await this.patch(tenantId, patch);
+    return stored;
+  }
+
   async delete(tenantId: string): Promise<void> {
     this.faults.check('delete');
     const key = tenantKey(tenantId);

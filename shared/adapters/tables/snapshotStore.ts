@@ -136,6 +136,96 @@ interface Pair {
   readonly version: IncidentVersion;
   readonly historyKey: string;
   readonly row: PlainEntity;
+  /** When its page was read (the history row's `snapshotAt`, the event's `time`). */
+  readonly snapshotAt: string;
+}
+
+/**
+ * The rows one or more planned pages still have to write, in write order: payload chunks, then (history row, event
+ * row) pairs, then latest rows. Pages held together never touch the same incident (see BufferedWriter).
+ */
+interface PendingRows {
+  readonly chunks: Map<string, PlainEntity>;
+  readonly pairs: Pair[];
+  /** Latest row entities by incident key, and the versions they carry (the candidates of writeLatest). */
+  readonly latestRows: Map<string, PlainEntity>;
+  readonly latest: IncidentVersion[];
+  /** The stored latest rows the pages were planned against, by incident key. */
+  readonly stored: Map<string, StoredLatest>;
+}
+
+function emptyRows(): PendingRows {
+  return { chunks: new Map(), pairs: [], latestRows: new Map(), latest: [], stored: new Map() };
+}
+
+/** Add `page` to `into` (disjoint incidents, so plain unions keep each page's plan). */
+function addRows(into: PendingRows, page: PendingRows): void {
+  for (const [key, row] of page.chunks) into.chunks.set(key, row);
+  into.pairs.push(...page.pairs);
+  for (const [key, row] of page.latestRows) into.latestRows.set(key, row);
+  into.latest.push(...page.latest);
+  for (const [key, row] of page.stored) into.stored.set(key, row);
+}
+
+/**
+ * Versions a writer may hold before it writes them: two Graph pages of 50, or one legacy page of 100, so the
+ * (history row, event row) pairs fill whole transactions of 100 operations and the latest rows one of 100.
+ */
+export const FLUSH_VERSIONS = 100;
+
+/**
+ * One collection's writer: plans each page at once (reads what it must, encodes its rows) but holds the rows and
+ * writes them in full transactions — when {@link FLUSH_VERSIONS} pairs or latest rows are held, when a page touches
+ * an incident whose rows are still held (its plan must see them stored), and on flush(). A held row is not durable:
+ * the caller advances the checkpoint only when nothing is held (see SnapshotWriter.flush).
+ */
+class BufferedWriter implements SnapshotWriter {
+  private held = emptyRows();
+  /** Incident keys with held rows. */
+  private readonly heldIncidents = new Set<string>();
+
+  constructor(
+    private readonly store: TableSnapshotStore,
+    private readonly tenantId: string,
+    private readonly index: LatestIndex,
+    private readonly sequences: SequenceSource,
+  ) {}
+
+  get pending(): number {
+    return this.held.pairs.length + this.held.latest.length;
+  }
+
+  async writePage(source: SourceKind, incidents: readonly FetchedIncident[]): Promise<WriteResult> {
+    if (incidents.length === 0) return { changed: 0 };
+    const versions = incidents.map(toVersion);
+    const events: EventEntry[] = [];
+    if (versions.some((v) => this.heldIncidents.has(v.idKey))) events.push(...(await this.commit()));
+    const rows = await this.store.planRows(this.tenantId, source, versions, this.index);
+    if (rows !== undefined) {
+      addRows(this.held, rows);
+      for (const p of rows.pairs) this.heldIncidents.add(p.version.idKey);
+      for (const v of rows.latest) this.heldIncidents.add(v.idKey);
+      if (this.held.pairs.length >= FLUSH_VERSIONS || this.held.latest.length >= FLUSH_VERSIONS)
+        events.push(...(await this.commit()));
+    }
+    return written(events);
+  }
+
+  async flush(): Promise<WriteResult> {
+    return written(await this.commit());
+  }
+
+  private async commit(): Promise<EventEntry[]> {
+    const rows = this.held;
+    // Forgotten before the write: after a failure the writer holds nothing (the collection fails; a rerun re-reads).
+    this.held = emptyRows();
+    this.heldIncidents.clear();
+    return this.store.writeRows(this.tenantId, rows, this.index, this.sequences);
+  }
+}
+
+function written(events: readonly EventEntry[]): WriteResult {
+  return events.length > 0 ? { changed: events.length, events } : { changed: 0 };
 }
 
 export class TableSnapshotStore implements SnapshotStore {
@@ -179,9 +269,7 @@ export class TableSnapshotStore implements SnapshotStore {
    */
   writer(rawTenantId: string): SnapshotWriter {
     const tenantId = tenantKey(rawTenantId);
-    const index = new LatestIndex();
-    const sequences = this.sequenceSource(tenantId);
-    return { writePage: (source, incidents) => this.write(tenantId, source, incidents, index, sequences) };
+    return new BufferedWriter(this, tenantId, new LatestIndex(), this.sequenceSource(tenantId));
   }
 
   private sequenceSource(tenantId: string): SequenceSource {
@@ -210,14 +298,29 @@ export class TableSnapshotStore implements SnapshotStore {
     sequences: SequenceSource,
   ): Promise<WriteResult> {
     if (incidents.length === 0) return { changed: 0 };
-    const versions = incidents.map(toVersion);
+    const rows = await this.planRows(tenantId, source, incidents.map(toVersion), index);
+    if (rows === undefined) return { changed: 0 };
+    return written(await this.writeRows(tenantId, rows, index, sequences));
+  }
+
+  /**
+   * Plan one page against the stored latest rows (from the index when it can answer): the rows it needs written,
+   * encoded, or undefined when nothing of it is new. Reads only (latest rows, and history for stale versions).
+   * @internal used by BufferedWriter
+   */
+  async planRows(
+    tenantId: string,
+    source: SourceKind,
+    versions: readonly IncidentVersion[],
+    index: LatestIndex | undefined,
+  ): Promise<PendingRows | undefined> {
     const stored = await this.storedLatest(
       tenantId,
       versions.map((v) => v.idKey),
       index,
     );
     const plan = planPage(versions, stored);
-    if (plan.history.length === 0) return { changed: 0 };
+    if (plan.history.length === 0) return undefined;
 
     const existing = await this.existingHistoryKeys(tenantId, plan.maybeExisting);
 
@@ -225,33 +328,48 @@ export class TableSnapshotStore implements SnapshotStore {
     const encoder = new RowEncoder({ tenantId, source, snapshotAt });
     // The first stored copy of a version stays (design §4): an older version already in history is not rewritten,
     // whichever source read it.
-    const encodedHistory = plan.history
+    const pairs: (Pair & { chunks: readonly PlainEntity[] })[] = plan.history
       .map((v) => ({ v, key: historyRowKey(v.idKey, v.lastUpdateKey) }))
       .filter(({ key }) => !existing.has(key))
-      .map(({ v, key }) => ({ v, key, encoded: encoder.encode(v, key) }));
-    const historyRows = encodedHistory.map((h) => h.encoded);
-    const latestRows = new Map(plan.latest.map((v) => [v.idKey, encoder.encode(v, v.idKey)] as const));
+      .map(({ v, key }) => {
+        const encoded = encoder.encode(v, key);
+        return { version: v, historyKey: key, row: encoded.row, snapshotAt, chunks: encoded.chunks };
+      });
+    const latestEncoded = plan.latest.map((v) => [v.idKey, encoder.encode(v, v.idKey)] as const);
+    // Chunks are content-addressed, shared by the history and latest rows of one version.
+    const chunks = new Map<string, PlainEntity>();
+    for (const encoded of [...pairs, ...latestEncoded.map(([, e]) => e)])
+      for (const c of encoded.chunks) chunks.set(c.rowKey, c);
+    return {
+      chunks,
+      pairs: pairs.map(({ chunks: _chunks, ...pair }) => pair),
+      latestRows: new Map(latestEncoded.map(([k, e]) => [k, e.row] as const)),
+      latest: [...plan.latest],
+      stored,
+    };
+  }
 
-    // Chunks first (content-addressed, shared by the history and latest rows of one version), so no row ever
-    // references a payload that is not there yet.
-    const chunkRows = new Map<string, PlainEntity>();
-    for (const encoded of [...historyRows, ...latestRows.values()])
-      for (const c of encoded.chunks) chunkRows.set(c.rowKey, c);
+  /**
+   * Write planned rows in order: chunks first (so no row ever references a payload that is not there yet), then
+   * each new version's history row with its event, then the latest rows. Returns the events recorded.
+   * @internal used by BufferedWriter
+   */
+  async writeRows(
+    tenantId: string,
+    rows: PendingRows,
+    index: LatestIndex | undefined,
+    sequences: SequenceSource,
+  ): Promise<EventEntry[]> {
+    if (rows.pairs.length === 0 && rows.latest.length === 0) return [];
     await submitBatches(
       this.chunks,
-      [...chunkRows.values()].map((entity) => ({ kind: 'upsert', entity })),
+      [...rows.chunks.values()].map((entity) => ({ kind: 'upsert', entity })),
       'write payload chunks',
       this.concurrency,
     );
-    const events = await this.writeHistory(
-      tenantId,
-      encodedHistory.map((h) => ({ version: h.v, historyKey: h.key, row: h.encoded.row })),
-      stored,
-      snapshotAt,
-      sequences,
-    );
-    await this.writeLatest(tenantId, new Map([...latestRows].map(([k, r]) => [k, r.row])), plan.latest, stored, index);
-    return events.length > 0 ? { changed: events.length, events } : { changed: 0 };
+    const events = await this.writeHistory(tenantId, rows.pairs, rows.stored, sequences);
+    await this.writeLatest(tenantId, rows.latestRows, rows.latest, rows.stored, index);
+    return events;
   }
 
   /**
@@ -265,7 +383,6 @@ export class TableSnapshotStore implements SnapshotStore {
     tenantId: string,
     pairs: readonly Pair[],
     stored: ReadonlyMap<string, StoredLatest>,
-    snapshotAt: string,
     sequences: SequenceSource,
   ): Promise<EventEntry[]> {
     const recorded: EventEntry[] = [];
@@ -284,7 +401,7 @@ export class TableSnapshotStore implements SnapshotStore {
           incidentId: pair.version.incidentId,
           lastUpdateTime: pair.version.lastUpdateTime,
           type,
-          time: snapshotAt,
+          time: pair.snapshotAt,
           ...optionalSeverity(pair.version.incident),
         };
         const eventRow: PlainEntity = {

@@ -3,7 +3,8 @@
  * only moves forward: advanceCheckpoint is a compare-write guarded by the row's ETag and retried on 412, and
  * upsert/update never write it. The store remembers each tenant row's last seen ETag and checkpoint, so a
  * collection advancing its checkpoint page after page writes once per page instead of reading first; a stale
- * memory only costs a 412 and the read it saved. Cleared optional columns are stored as '' (Merge cannot remove a property) and
+ * memory only costs a 412 and the read it saved. patchWithCheckpoint writes a collection's outcome columns in that
+ * same conditional write, so the last checkpoint of a collection costs no write of its own. Cleared optional columns are stored as '' (Merge cannot remove a property) and
  * read back as absent.
  */
 import type { TableClient } from '@azure/data-tables';
@@ -170,6 +171,22 @@ export class TableTenantStore implements TenantStore {
   }
 
   async advanceCheckpoint(tenantId: string, checkpoint: string): Promise<string | undefined> {
+    return this.mergeCheckpoint(tenantId, checkpoint, {});
+  }
+
+  async patchWithCheckpoint(tenantId: string, patch: TenantPatch, checkpoint: string): Promise<string | undefined> {
+    return this.mergeCheckpoint(tenantId, checkpoint, patchColumns(patch));
+  }
+
+  /**
+   * Merge `columns` and the checkpoint in one ETag-conditional write when the checkpoint is later than the stored
+   * one; otherwise merge `columns` alone (unconditionally, as `patch` does). Returns the stored checkpoint.
+   */
+  private async mergeCheckpoint(
+    tenantId: string,
+    checkpoint: string,
+    columns: Record<string, string | number | boolean>,
+  ): Promise<string | undefined> {
     const key = tenantKey(tenantId);
     compareInstants(checkpoint, checkpoint); // reject a malformed value before touching the row
     // First from memory (no read): the conditional write fails with 412 if the row changed since.
@@ -181,8 +198,11 @@ export class TableTenantStore implements TenantStore {
         remembered = undefined;
       const row = remembered ?? (await this.readKnown(key));
       const current = row.checkpoint;
-      if (current !== undefined && compareInstants(checkpoint, current) <= 0) return current;
-      if (await this.writeCheckpoint(key, checkpoint, row.etag)) return checkpoint;
+      if (current !== undefined && compareInstants(checkpoint, current) <= 0) {
+        if (Object.keys(columns).length > 0) await this.patch(tenantId, columns as TenantPatch);
+        return current;
+      }
+      if (await this.writeCheckpoint(key, checkpoint, row.etag, columns)) return checkpoint;
       // 412: the row changed since. A remembered ETag is simply stale (read at once); a fresh one lost a race.
       if (remembered) {
         remembered = undefined;
@@ -203,11 +223,16 @@ export class TableTenantStore implements TenantStore {
     return { etag: asString(row.etag), checkpoint: asOptionalString(row.watermark) };
   }
 
-  /** The conditional Merge; false when the row changed since `etag` (412). */
-  private async writeCheckpoint(key: string, checkpoint: string, etag: string): Promise<boolean> {
+  /** The conditional Merge of the checkpoint (and `columns`); false when the row changed since `etag` (412). */
+  private async writeCheckpoint(
+    key: string,
+    checkpoint: string,
+    etag: string,
+    columns: Record<string, string | number | boolean>,
+  ): Promise<boolean> {
     try {
       const response = await this.table.updateEntity(
-        { partitionKey: TENANT_PARTITION, rowKey: key, watermark: checkpoint },
+        { ...columns, partitionKey: TENANT_PARTITION, rowKey: key, watermark: checkpoint },
         'Merge',
         { etag },
       );

@@ -42,6 +42,12 @@ function fakes(pages: IncidentPage[], quarantine?: QuarantineStore) {
         tenant = { ...tenant, checkpoint };
         return checkpoint;
       },
+      patchWithCheckpoint: async (id: string, patch: TenantPatch, checkpoint: string) => {
+        events.push(`checkpoint ${checkpoint}`);
+        tenant = { ...tenant, checkpoint };
+        await update(id, patch);
+        return checkpoint;
+      },
       delete: async () => {},
     },
     leases: {

@@ -60,6 +60,7 @@ function memoryTenants(initial: TenantRecord[]): TenantStore & { rows: Map<strin
     update,
     patch: async (id, patch) => void (await update(id, patch)),
     advanceCheckpoint: async () => undefined,
+    patchWithCheckpoint: async (id, patch) => void (await update(id, patch)),
     delete: async (id) => void rows.delete(id),
   };
 }
