@@ -7,7 +7,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { EventLog, FetchedIncident, JsonObject, SnapshotStore } from '../../shared/ports.js';
 import type { ManualClock } from '../fakes/clock.js';
-import { collect, newTenantId } from './ids.js';
+import { collect, newTenantId, writeThrough } from './ids.js';
 
 export interface EventLogSubject {
   readonly store: SnapshotStore;
@@ -121,7 +121,7 @@ export function eventLogContract(name: string, subject: () => EventLogSubject): 
       expect((await store.writePage(tenant, 'graph', page)).changed).toBe(0);
       const writer = store.writer?.(tenant);
       if (writer)
-        expect((await writer.writePage('graph', [page[1]!, graph('23', '2026-11-20T10:06:00Z')])).changed).toBe(1);
+        expect((await writeThrough(writer, 'graph', [page[1]!, graph('23', '2026-11-20T10:06:00Z')])).changed).toBe(1);
       else await store.writePage(tenant, 'graph', [page[1]!, graph('23', '2026-11-20T10:06:00Z')]);
       const after = await all(tenant);
       expect(after.slice(0, 2)).toEqual(before);
@@ -242,7 +242,7 @@ export function eventLogContract(name: string, subject: () => EventLogSubject): 
       for (let i = 0; i < 5; i++) {
         const writer = store.writer?.(tenant);
         const page = [graph(String(60 + i), `2026-11-20T10:0${i}:00Z`)];
-        if (writer) await writer.writePage('graph', page);
+        if (writer) await writeThrough(writer, 'graph', page);
         else await store.writePage(tenant, 'graph', page);
         if (i % 2 === 0) clock.advance(1);
       }

@@ -11,6 +11,7 @@ import { createTableStores, type TableStores } from '../../../shared/adapters/ta
 import type { FetchedIncident } from '../../../shared/ports.js';
 import { ManualClock } from '../../fakes/clock.js';
 import { fetched, graphIncident, newTenantId, startTables, type TableFixture } from './tableFixture.js';
+import { writeThrough } from '../../contracts/ids.js';
 
 /** Which `$batch` to break: the n-th (1-based, counted from arming) whose body targets `table`. */
 interface Breaker {
@@ -118,10 +119,10 @@ describe('event recording when writes fail part-way', () => {
     const tenantId = newTenantId();
     const incidents = page(30, 7_100_000);
     breaker = { table: 'Incidents', countdown: 1, when: 'before' };
-    await expect(fx.stores.snapshots.writer(tenantId).writePage('graph', incidents)).rejects.toThrow();
+    await expect(writeThrough(fx.stores.snapshots.writer(tenantId), 'graph', incidents)).rejects.toThrow();
     expectOneEventPerVersion(await raw(history(), tenantId), 30);
 
-    const rerun = await fx.stores.snapshots.writer(tenantId).writePage('graph', incidents);
+    const rerun = await writeThrough(fx.stores.snapshots.writer(tenantId), 'graph', incidents);
     expect(rerun).toEqual({ changed: 0 });
     expectOneEventPerVersion(await raw(history(), tenantId), 30);
     const latest = [];
@@ -158,9 +159,9 @@ describe('event sequences across writers', () => {
 
   it('a writer whose clock is an hour behind still continues above the stored sequences', async () => {
     const tenantId = newTenantId();
-    await fx.stores.snapshots.writer(tenantId).writePage('graph', page(3, 7_300_000));
-    await behind.snapshots.writer(tenantId).writePage('graph', page(3, 7_300_010));
-    await fx.stores.snapshots.writer(tenantId).writePage('graph', page(3, 7_300_020));
+    await writeThrough(fx.stores.snapshots.writer(tenantId), 'graph', page(3, 7_300_000));
+    await writeThrough(behind.snapshots.writer(tenantId), 'graph', page(3, 7_300_010));
+    await writeThrough(fx.stores.snapshots.writer(tenantId), 'graph', page(3, 7_300_020));
     const entries = await fx.stores.events.read(tenantId, -1, 100);
     expect(entries.map((e) => e.incidentId)).toEqual([
       '7300000',
@@ -182,9 +183,9 @@ describe('event sequences across writers', () => {
     const first = fx.stores.snapshots.writer(tenantId);
     const second = stale.snapshots.writer(tenantId);
     // The clock stands still: first takes T, second seeds above it (T+1), then first's own next value is T+1 too.
-    await first.writePage('graph', page(1, 7_400_000));
-    await second.writePage('graph', page(1, 7_400_010));
-    const result = await first.writePage('graph', page(1, 7_400_020));
+    await writeThrough(first, 'graph', page(1, 7_400_000));
+    await writeThrough(second, 'graph', page(1, 7_400_010));
+    const result = await writeThrough(first, 'graph', page(1, 7_400_020));
     expect(result.changed).toBe(1);
     const entries = await fx.stores.events.read(tenantId, -1, 100);
     expect(entries.map((e) => e.incidentId)).toEqual(['7400000', '7400010', '7400020']);
