@@ -186,6 +186,12 @@ export interface TenantRecord {
   readonly source?: SourceKind;
   /** Records of this tenant kept in the quarantine (rejected, each counted once), when any. */
   readonly incidentsRejected?: number;
+  /**
+   * Opaque, for the snapshot writer only (`Tenants.recentVersions`): the incident records the last successful
+   * collection handled (stored, or found stored) that the next window reads again — see SnapshotWriter.
+   * Never shown to operators; absent or '' when unknown.
+   */
+  readonly recentVersions?: string;
 }
 
 /** Fields to merge into a tenant row; `source: ''` clears the tenant's own source (back to `INCIDENT_SOURCE`). */
@@ -262,6 +268,12 @@ export interface WriteResult {
   readonly events?: readonly EventEntry[];
 }
 
+/** What a collection's writer may start from. */
+export interface WriterOptions {
+  /** `TenantRecord.recentVersions` as read under the tenant's lease (see SnapshotWriter.recentVersions). */
+  readonly recentVersions?: string;
+}
+
 /**
  * One tenant's page writes within one collection (see SnapshotStore.writer).
  *
@@ -282,6 +294,15 @@ export interface SnapshotWriter {
   flush(): Promise<WriteResult>;
   /** Rows held, not yet written (0 for a writer that writes each page at once). */
   readonly pending: number;
+  /**
+   * The records this writer handled (each incident's ID, lastUpdate instant and content) whose lastUpdate is at or
+   * after `since`, encoded for `TenantRecord.recentVersions` ('' when there are too many to keep). Meaningful only
+   * once nothing is pending and the collection succeeded: every record in it is then stored. A writer given that
+   * value by the next collection (SnapshotStore.writer) skips a page whose every record is in it — the same
+   * records were planned and written then, so there is nothing to read or write — saving the read of the tenant's
+   * latest rows for a tenant with no change. Absent: the writer keeps no such record.
+   */
+  recentVersions?(since: string): string;
 }
 
 export interface SnapshotStore {
@@ -290,7 +311,7 @@ export interface SnapshotStore {
    * reads and writes (e.g. the tenant's stored latest rows) across its pages to save round trips; every guarantee
    * of writePage holds (ETag conditions still guard the latest rows). Drop it when the collection ends.
    */
-  writer?(tenantId: string): SnapshotWriter;
+  writer?(tenantId: string, options?: WriterOptions): SnapshotWriter;
   /**
    * Durably write one page: a history row per new version (written first), then the latest rows
    * (never replaced by an older version). Idempotent: re-writing a page adds no rows.

@@ -12,7 +12,7 @@
  */
 import { CollectorError, ensureError, type FailureKind } from '../domain/errors.js';
 import { afterFailedProbe, afterFailure, afterSuccess, runDecision } from '../domain/tenantState.js';
-import { compareInstants } from '../domain/time.js';
+import { compareInstants, toEpochMs } from '../domain/time.js';
 import { computeWindow } from '../domain/window.js';
 import { redact } from '../log.js';
 import { withLookahead } from './pageLookahead.js';
@@ -229,6 +229,8 @@ async function collectUnderLease(
     let checkpoint = tenant.checkpoint;
     /** A checkpoint proven by the source (design §6.5) and later than `checkpoint`, its rows possibly still held. */
     let unwritten: string | undefined;
+    /** For the tenant row: records this collection handled that the next one reads again (SnapshotWriter). */
+    let recent: string | undefined;
 
     const window = computeWindow({
       ...(tenant.checkpoint ? { checkpoint: tenant.checkpoint } : {}),
@@ -250,7 +252,10 @@ async function collectUnderLease(
       let rejectedTotal = tenant.incidentsRejected ?? 0;
       // One writer for the whole collection (we hold the lease): it may remember the tenant's latest rows, and may
       // hold a page's rows to write them with the next page's in full transactions (SnapshotWriter).
-      const writer: SnapshotWriter = deps.snapshots.writer?.(tenantId) ?? {
+      const writer: SnapshotWriter = deps.snapshots.writer?.(
+        tenantId,
+        tenant.recentVersions !== undefined ? { recentVersions: tenant.recentVersions } : {},
+      ) ?? {
         writePage: (kind, incidents) => deps.snapshots.writePage(tenantId, kind, incidents),
         flush: async () => ({ changed: 0 }),
         pending: 0,
@@ -288,8 +293,15 @@ async function collectUnderLease(
       // Every held row is written before the collection counts as done and before its last checkpoint.
       recordWritten(await writer.flush());
       if (unwritten !== undefined) progress.due = unwritten;
+      // What the next window reads again (from the checkpoint less the overlap), for its writer to skip unchanged.
+      const next = progress.due ?? checkpoint;
+      if (next !== undefined && writer.recentVersions)
+        recent = writer.recentVersions(new Date(toEpochMs(next) - deps.sync.overlapSeconds * 1000).toISOString());
     }
-    const outcome = afterSuccess(tenant, deps.clock.now(), { collected: true });
+    const outcome = {
+      ...afterSuccess(tenant, deps.clock.now(), { collected: true }),
+      ...(recent !== undefined ? { recentVersions: recent } : {}),
+    };
     if (progress.due !== undefined)
       checkpoint = (await deps.tenants.patchWithCheckpoint(tenantId, outcome, progress.due)) ?? checkpoint;
     else await deps.tenants.patch(tenantId, outcome);

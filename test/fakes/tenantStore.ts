@@ -23,6 +23,7 @@ const OPTIONAL = [
   'lastErrorCode',
   'lastError',
   'consentLinkExpiresAt',
+  'recentVersions',
 ] as const;
 const STATUSES: ReadonlySet<string> = new Set<string>(TENANT_STATUSES);
 

@@ -20,6 +20,7 @@
  * before its latest row, and the incident changing before the rerun — the rerun's newer version is then typed
  * `incident.created` although an older version is stored (its CloudEvent still has a unique id and sequence).
  */
+import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { mapBounded } from '../../lib/bounded.js';
 import { CollectorError } from '../../domain/errors.js';
@@ -35,6 +36,7 @@ import type {
   SourceKind,
   StoredSnapshot,
   WriteResult,
+  WriterOptions,
 } from '../../ports.js';
 import { type BatchOp, planGroupedBatches } from './batchPlanner.js';
 import {
@@ -173,6 +175,31 @@ function addRows(into: PendingRows, page: PendingRows): void {
  */
 export const FLUSH_VERSIONS = 100;
 
+/** Records a writer reports for the next collection at most (22 characters each on the tenant row). */
+export const MAX_RECENT_VERSIONS = 200;
+const DIGEST_CHARS = 22;
+
+/**
+ * One incident record as the writer planned it — incident key, lastUpdate instant (fixed width) and content hash —
+ * in 22 characters (128 bits of SHA-256, base64url): a collision is as unlikely as one of the content hashes the
+ * store already relies on.
+ */
+function recordDigest(v: IncidentVersion): string {
+  return createHash('sha256')
+    .update(`${v.idKey}\n${v.lastUpdateKey}\n${v.hash}`, 'utf8')
+    .digest('base64url')
+    .slice(0, DIGEST_CHARS);
+}
+
+/** `TenantRecord.recentVersions` as a set of digests; anything malformed counts as nothing known. */
+function parseRecent(encoded: string | undefined): ReadonlySet<string> {
+  if (encoded === undefined || encoded.length % DIGEST_CHARS !== 0 || !/^[A-Za-z0-9_-]*$/.test(encoded))
+    return new Set();
+  const out = new Set<string>();
+  for (let at = 0; at < encoded.length; at += DIGEST_CHARS) out.add(encoded.slice(at, at + DIGEST_CHARS));
+  return out;
+}
+
 /**
  * One collection's writer: plans each page at once (reads what it must, encodes its rows) but holds the rows and
  * writes them in full transactions — when {@link FLUSH_VERSIONS} pairs or latest rows are held, when a page touches
@@ -183,13 +210,27 @@ class BufferedWriter implements SnapshotWriter {
   private held = emptyRows();
   /** Incident keys with held rows. */
   private readonly heldIncidents = new Set<string>();
+  /** Digest → lastUpdateKey of every record passed to writePage (see recentVersions). */
+  private readonly handled = new Map<string, string>();
 
   constructor(
     private readonly store: TableSnapshotStore,
     private readonly tenantId: string,
     private readonly index: LatestIndex,
     private readonly sequences: SequenceSource,
+    /** Records the last successful collection handled: all stored (see SnapshotWriter.recentVersions). */
+    private readonly known: ReadonlySet<string>,
   ) {}
+
+  recentVersions(since: string): string {
+    const from = toFixedWidth(since);
+    const kept = [...this.handled].filter(([, lastUpdateKey]) => compareInstants(lastUpdateKey, from) >= 0);
+    if (kept.length > MAX_RECENT_VERSIONS) return '';
+    return kept
+      .map(([digest]) => digest)
+      .sort()
+      .join('');
+  }
 
   get pending(): number {
     return this.held.pairs.length + this.held.latest.length;
@@ -198,6 +239,14 @@ class BufferedWriter implements SnapshotWriter {
   async writePage(source: SourceKind, incidents: readonly FetchedIncident[]): Promise<WriteResult> {
     if (incidents.length === 0) return { changed: 0 };
     const versions = incidents.map(toVersion);
+    let allKnown = true;
+    for (const v of versions) {
+      const digest = recordDigest(v);
+      this.handled.set(digest, v.lastUpdateKey);
+      if (!this.known.has(digest)) allKnown = false;
+    }
+    // The last successful collection planned and stored these very records: nothing to read or write.
+    if (allKnown) return { changed: 0 };
     const events: EventEntry[] = [];
     if (versions.some((v) => this.heldIncidents.has(v.idKey))) events.push(...(await this.commit()));
     const rows = await this.store.planRows(this.tenantId, source, versions, this.index);
@@ -267,9 +316,15 @@ export class TableSnapshotStore implements SnapshotStore {
    * Pages of one collection share an index of the tenant's latest rows (see LatestIndex) and one event sequence
    * clock (seeded once, at its first event).
    */
-  writer(rawTenantId: string): SnapshotWriter {
+  writer(rawTenantId: string, options: WriterOptions = {}): SnapshotWriter {
     const tenantId = tenantKey(rawTenantId);
-    return new BufferedWriter(this, tenantId, new LatestIndex(), this.sequenceSource(tenantId));
+    return new BufferedWriter(
+      this,
+      tenantId,
+      new LatestIndex(),
+      this.sequenceSource(tenantId),
+      parseRecent(options.recentVersions),
+    );
   }
 
   private sequenceSource(tenantId: string): SequenceSource {

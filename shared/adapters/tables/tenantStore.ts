@@ -53,6 +53,7 @@ function toRecord(row: Row): TenantRecord {
     'lastErrorCode',
     'lastError',
     'consentLinkExpiresAt',
+    'recentVersions',
   ] as const) {
     const value = asOptionalString(row[name]);
     if (value !== undefined) record[name] = value;
