@@ -89,6 +89,15 @@ export interface CollectRequest {
 
 /** How long a lease is taken for; renewed while pages keep coming. */
 export const LEASE_MS = 10 * 60_000;
+/**
+ * A due checkpoint (below) is written when the next page comes only once this many records were read since the
+ * last checkpoint write, or {@link CHECKPOINT_EVERY_MS} passed: a crash then costs at most about that much
+ * re-reading, and a source that proves a checkpoint on every page (legacy time slices) does not add a tenant-row
+ * write to every transaction's worth of rows. The last one always goes with the outcome, or before a failure is
+ * recorded.
+ */
+export const CHECKPOINT_EVERY_RECORDS = 1000;
+export const CHECKPOINT_EVERY_MS = 60_000;
 /** Result codes of a collection that found, or lost, the tenant's lease to another worker (status `skipped`). */
 export const LEASE_HELD = ErrorCode.LEASE_HELD;
 export const LEASE_LOST = ErrorCode.LEASE_LOST;
@@ -264,13 +273,22 @@ async function collectUnderLease(
         counts.changed += written.changed;
         if (written.changed > 0) deps.metrics?.incidentVersionsWritten(tenantId, source.kind, written.changed);
       };
+      let readSinceCheckpoint = 0;
+      let checkpointWrittenAt = deps.clock.now().getTime();
       for await (const page of pages) {
-        // A checkpoint proven before this page is written once nothing before it is held: here, so that the last
-        // one of the collection goes with its outcome below (one write instead of two).
-        if (progress.due !== undefined) {
+        // A checkpoint proven before this page (due: nothing up to it is held) is written here, when enough was read
+        // since the last one (CHECKPOINT_EVERY_…), so that the last one goes with the outcome below.
+        if (
+          progress.due !== undefined &&
+          (readSinceCheckpoint >= CHECKPOINT_EVERY_RECORDS ||
+            deps.clock.now().getTime() - checkpointWrittenAt >= CHECKPOINT_EVERY_MS)
+        ) {
           checkpoint = (await deps.tenants.advanceCheckpoint(tenantId, progress.due)) ?? checkpoint;
           progress.due = undefined;
+          readSinceCheckpoint = 0;
+          checkpointWrittenAt = deps.clock.now().getTime();
         }
+        readSinceCheckpoint += page.incidents.length;
         counts.pages += 1;
         counts.fetched += page.incidents.length;
         if (deps.metrics) countBySeverity(deps.metrics, tenantId, page.incidents);

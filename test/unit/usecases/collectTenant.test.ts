@@ -8,6 +8,7 @@ import { CollectorError, type FailureKind } from '../../../shared/domain/errors.
 import { registerSecret } from '../../../shared/log.js';
 import type { FetchedIncident, TenantRecord, TenantRunResult, TenantStatus } from '../../../shared/ports.js';
 import {
+  CHECKPOINT_EVERY_MS,
   collectTenant,
   LEASE_HELD,
   LEASE_LOST,
@@ -60,6 +61,8 @@ describe('collectTenant: write, then checkpoint', () => {
         ],
       },
     );
+    // Each page's write takes a minute (CHECKPOINT_EVERY_MS), so each due checkpoint is written when the next comes.
+    w.snapshots.onWrite = () => w.clock.advance(CHECKPOINT_EVERY_MS);
 
     // Act
     const result = await collectTenant(w, request());
@@ -155,6 +158,7 @@ describe('collectTenant: write, then checkpoint', () => {
       checkpoint: `2026-11-24T1${i}:00:00Z`,
     }));
     const w = world({}, { pages });
+    w.snapshots.onWrite = () => w.clock.advance(CHECKPOINT_EVERY_MS);
 
     const result = await collectTenant(w, request());
 
@@ -162,6 +166,50 @@ describe('collectTenant: write, then checkpoint', () => {
     expect(durable(w.journal.entries)).toEqual(
       pages.flatMap((p) => [`write ${T} ${p.incidents[0]?.incidentId}`, `checkpoint ${T} ${p.checkpoint}`]),
     );
+  });
+
+  it('writes a due checkpoint only once a minute or 1,000 records passed since the last; the last with the outcome', async () => {
+    // Prepare: 12 pages of 100 records, each proving a checkpoint (legacy slices); the clock stands still.
+    const pages = Array.from({ length: 12 }, (_, p) => {
+      const at = `2026-11-24T10:${String(p).padStart(2, '0')}:00Z`;
+      return { incidents: Array.from({ length: 100 }, (_, i) => incident(`${p * 100 + i}`, at)), checkpoint: at };
+    });
+    const w = world({}, { pages });
+    w.snapshots.holdPages = true;
+
+    const result = await collectTenant(w, request());
+
+    // Assess: one checkpoint after 1,000 records (page 10's, written when page 11 came), then the last one with the
+    // outcome — instead of one per page.
+    expect(result).toMatchObject({ status: 'ok', incidentsChanged: 1200 });
+    const checkpoints = durable(w.journal.entries).filter((e) => e.startsWith('checkpoint'));
+    expect(checkpoints).toEqual([`checkpoint ${T} 2026-11-24T10:09:00Z`, `checkpoint ${T} 2026-11-24T10:11:00Z`]);
+    expect(durable(w.journal.entries).at(-1)).toBe(`checkpoint ${T} 2026-11-24T10:11:00Z`);
+  });
+
+  it('holds pages until full, and a failure while rows are held writes neither them nor a checkpoint past them', async () => {
+    const pages = [
+      {
+        incidents: ['1', '2', '3'].map((id) => incident(id, '2026-11-24T10:00:00Z')),
+        checkpoint: '2026-11-24T10:00:00Z',
+      },
+      { incidents: [incident('4', '2026-11-24T10:30:00Z')], checkpoint: '2026-11-24T10:30:00Z' },
+    ];
+    const w = world({}, { pages, failAt: { page: 3, error: transient('HTTP_504') } });
+    w.snapshots.holdPages = true;
+
+    expect(await collectTenant(w, request())).toMatchObject({ status: 'failed', error: { code: 'HTTP_504' } });
+    expect(durable(w.journal.entries)).toEqual([]);
+    expect((await w.tenants.get(T))?.checkpoint).toBeUndefined();
+
+    // The rerun reads them again and writes each once, then the checkpoint.
+    w.source.script(T, { pages });
+    expect(await collectTenant(w, request({ runId: 'run-2' }))).toMatchObject({ status: 'ok', incidentsChanged: 4 });
+    expect(durable(w.journal.entries)).toEqual([
+      `write ${T} 1,2,3`,
+      `write ${T} 4`,
+      `checkpoint ${T} 2026-11-24T10:30:00Z`,
+    ]);
   });
 
   it('a backfill (since) reads from since, and the checkpoint still never moves backwards', async () => {
