@@ -68,7 +68,9 @@ export class FakeSnapshotStore implements SnapshotStore {
    * when rows became durable). Without it (the default), each page is written at once.
    */
   writer(tenantId: string): SnapshotWriter {
-    const store = this;
+    const writeNow = (source: SourceKind, incidents: readonly FetchedIncident[]) =>
+      this.writePage(tenantId, source, incidents);
+    const holding = () => this.holdPages;
     let held: { source: SourceKind; incidents: readonly FetchedIncident[] }[] = [];
     const heldIds = new Set<string>();
     const commit = async (): Promise<WriteResult> => {
@@ -76,8 +78,7 @@ export class FakeSnapshotStore implements SnapshotStore {
       held = [];
       heldIds.clear();
       const events: EventEntry[] = [];
-      for (const page of pages)
-        events.push(...((await store.writePage(tenantId, page.source, page.incidents)).events ?? []));
+      for (const page of pages) events.push(...((await writeNow(page.source, page.incidents)).events ?? []));
       return events.length > 0 ? { changed: events.length, events } : { changed: 0 };
     };
     const merge = (a: WriteResult, b: WriteResult): WriteResult => {
@@ -86,7 +87,7 @@ export class FakeSnapshotStore implements SnapshotStore {
     };
     return {
       async writePage(source, incidents) {
-        if (!store.holdPages) return store.writePage(tenantId, source, incidents);
+        if (!holding()) return writeNow(source, incidents);
         if (incidents.length === 0) return { changed: 0 };
         let result: WriteResult = { changed: 0 };
         if (incidents.some((i) => heldIds.has(i.incidentId))) result = await commit();
