@@ -4,6 +4,11 @@
  * lastFinished() and recent() read the most recent few date partitions (a day holds ~24 scheduled runs), newest first.
  * `settledSlots` (binary, one bit per queued tenant) is written in the same guarded write as the counters, so a
  * redelivered message is counted once (domain/runSlots.ts).
+ *
+ * Round trips: for recordTenants (one process coalescing its own run's results, runCollection) the store remembers
+ * the row as it last created or wrote it (ETag, counters), so the next increment is one conditional write instead
+ * of a read and a write; a remembered row that is stale (someone else wrote since) only costs the 412 and the read it
+ * saved. Per-tenant increments from many queue workers (recordTenant) always read first: their row is contended.
  */
 import type { TableClient } from '@azure/data-tables';
 import { CollectorError, InputError, NotFoundError } from '../../domain/errors.js';
@@ -28,6 +33,8 @@ const COUNTERS = [
 ] as const;
 type Counter = (typeof COUNTERS)[number];
 const MAX_COUNTER_ATTEMPTS = 50;
+/** Runs whose rows the store remembers at once (a process records few runs at a time). */
+const MAX_REMEMBERED_RUNS = 16;
 /** How many date partitions lastFinished() looks back through. */
 const LOOKBACK_DAYS = 7;
 const DAY_MS = 86_400_000;
@@ -128,6 +135,8 @@ function resultIncrements(result: TenantRunResult): Partial<Record<Counter, numb
 
 export class TableRunStore implements RunStore {
   private readonly clock: Clock;
+  /** By `partition/runId`: the row as this store last created or wrote it, with its ETag. */
+  private readonly remembered = new Map<string, Row>();
 
   constructor(
     private readonly tables: TableClients,
@@ -160,10 +169,26 @@ export class TableRunStore implements RunStore {
       ...credentialColumns(run.credential),
     };
     try {
-      await this.table.createEntity(entity);
+      const response = await this.table.createEntity(entity);
+      this.remember(
+        run.runId,
+        run.startedAt,
+        response.etag === undefined ? undefined : { ...entity, etag: response.etag },
+      );
     } catch (error) {
       // A redelivered "plan" message may create the same run twice; the first row stands.
       if (!hasStatus(error, 409)) throw toTableError(error, 'create run');
+    }
+  }
+
+  private remember(runId: string, startedAt: string, row: Row | undefined): void {
+    const key = `${runPartition(startedAt)}/${runId}`;
+    this.remembered.delete(key);
+    if (row === undefined) return;
+    this.remembered.set(key, row);
+    for (const oldest of this.remembered.keys()) {
+      if (this.remembered.size <= MAX_REMEMBERED_RUNS) break;
+      this.remembered.delete(oldest);
     }
   }
 
@@ -182,7 +207,7 @@ export class TableRunStore implements RunStore {
     for (const result of results)
       for (const [counter, add] of Object.entries(resultIncrements(result)) as [Counter, number][])
         delta[counter] = (delta[counter] ?? 0) + add;
-    await this.increment(runId, startedAt, delta);
+    await this.increment(runId, startedAt, delta, undefined, true);
   }
 
   async recordDeadLetter(runId: string, startedAt: string, slot?: number): Promise<boolean> {
@@ -201,9 +226,11 @@ export class TableRunStore implements RunStore {
     startedAt: string,
     delta: Partial<Record<Counter, number>>,
     slot?: number,
+    fromMemory = false,
   ): Promise<boolean> {
+    let known = fromMemory ? this.remembered.get(`${runPartition(startedAt)}/${runId}`) : undefined;
     for (let attempt = 0; attempt < MAX_COUNTER_ATTEMPTS; attempt++) {
-      const row = await this.read(runId, startedAt);
+      const row = known ?? (await this.read(runId, startedAt));
       if (!row) throw runNotFound();
       const updated: Record<string, number | Uint8Array> = {};
       if (slot !== undefined) {
@@ -213,12 +240,25 @@ export class TableRunStore implements RunStore {
       }
       for (const [counter, add] of Object.entries(delta)) updated[counter] = (asNumber(row[counter]) ?? 0) + (add ?? 0);
       try {
-        await this.table.updateEntity({ partitionKey: runPartition(startedAt), rowKey: runId, ...updated }, 'Merge', {
-          etag: asString(row.etag),
-        });
+        const response = await this.table.updateEntity(
+          { partitionKey: runPartition(startedAt), rowKey: runId, ...updated },
+          'Merge',
+          { etag: asString(row.etag) },
+        );
+        this.remember(
+          runId,
+          startedAt,
+          response.etag === undefined ? undefined : { ...row, ...updated, etag: response.etag },
+        );
         return true;
       } catch (error) {
+        this.remember(runId, startedAt, undefined);
         if (!hasStatus(error, 412)) throw toTableError(error, 'update run counters');
+      }
+      // A remembered row was merely stale: read it at once.
+      if (known !== undefined) {
+        known = undefined;
+        continue;
       }
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt + 1, 5)));
     }

@@ -259,3 +259,51 @@ describe('the tenant lease', () => {
     expect(await other.leases.holder(id)).toBeUndefined();
   });
 });
+
+describe('the run counters of one process', () => {
+  const result = (status: 'ok' | 'failed', changed: number) => ({
+    tenantId: newTenantId(),
+    status,
+    incidentsFetched: 10,
+    incidentsChanged: changed,
+    pages: 1,
+  });
+  const newRun = (runId: string) => ({
+    runId,
+    startedAt: '2026-11-24T12:00:00.000Z',
+    trigger: 'test',
+    tenantsPlanned: 4,
+    tenantsOk: 0,
+    tenantsFailed: 0,
+    tenantsSkipped: 0,
+    incidentsFetched: 0,
+    incidentsChanged: 0,
+    pages: 0,
+    deadLetters: 0,
+  });
+
+  it('cost one conditional write per coalesced batch; a stale memory costs a read and never loses a count', async () => {
+    const runId = `run-${newTenantId().slice(0, 8)}`;
+    const startedAt = '2026-11-24T12:00:00.000Z';
+    await fx.stores.runs.create(newRun(runId));
+    counter.reset();
+
+    await fx.stores.runs.recordTenants(runId, startedAt, [result('ok', 2)]);
+    await fx.stores.runs.recordTenants(runId, startedAt, [result('ok', 0), result('failed', 0)]);
+    expect(Object.fromEntries(counter.byKind)).toEqual({ 'PATCH Runs': 2 });
+
+    // Another process counts meanwhile: the remembered ETag is stale → 412 → read → write.
+    await other.runs.recordTenants(runId, startedAt, [result('ok', 5)]);
+    counter.reset();
+    await fx.stores.runs.recordTenants(runId, startedAt, [result('ok', 1)]);
+    expect(Object.fromEntries(counter.byKind)).toEqual({ 'PATCH Runs': 2, 'GET Runs': 1 });
+
+    expect(await other.runs.get(runId, startedAt)).toMatchObject({
+      tenantsOk: 4,
+      tenantsFailed: 1,
+      incidentsChanged: 8,
+      incidentsFetched: 50,
+      pages: 5,
+    });
+  });
+});
