@@ -29,7 +29,18 @@ function base64Length(bytes: number): number {
   return 4 * Math.ceil(bytes / 3);
 }
 
+/** True when JSON.stringify(value) is the value between quotes, one byte per character (printable ASCII, no " or \\). */
+function isPlainAscii(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
+
+/** UTF-8 bytes of JSON.stringify(value): printable ASCII without quote or backslash is its length plus quotes. */
 function jsonStringBytes(value: string): number {
+  if (isPlainAscii(value)) return value.length + 2;
   return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
 
@@ -60,9 +71,9 @@ export function customPropertyCount(entity: PlainEntity): number {
 /** Azure's entity size. */
 export function azureEntitySize(entity: PlainEntity): number {
   let size = 4 + 2 * (entity.partitionKey.length + entity.rowKey.length);
-  for (const [name, value] of Object.entries(entity)) {
+  for (const name of Object.keys(entity)) {
     if (KEY_PROPERTIES.has(name)) continue;
-    size += 8 + 2 * name.length + azureValueSize(value);
+    size += 8 + 2 * name.length + azureValueSize(entity[name] as EntityValue);
   }
   return size;
 }
@@ -70,9 +81,9 @@ export function azureEntitySize(entity: PlainEntity): number {
 /** Serialized JSON size of the entity (UTF-8 bytes). */
 export function wireEntitySize(entity: PlainEntity): number {
   let size = 2 + wireValueSize('PartitionKey', entity.partitionKey) + wireValueSize('RowKey', entity.rowKey);
-  for (const [name, value] of Object.entries(entity)) {
+  for (const name of Object.keys(entity)) {
     if (KEY_PROPERTIES.has(name)) continue;
-    size += wireValueSize(name, value);
+    size += wireValueSize(name, entity[name] as EntityValue);
   }
   // Each pair was counted with a trailing comma; the last one has none.
   return size - 1;

@@ -22,6 +22,7 @@ export const PAYLOAD_ENCODING = 'gzip+json';
 export const PARTS_PER_CHUNK_ROW = 10;
 const MAX_CHUNK_ROWS = 999;
 
+/** gzip (zlib defaults) of a JSON text: the `gzip+json` payload encoding. */
 export function compressJson(json: string): Buffer {
   return gzipSync(Buffer.from(json, 'utf8'));
 }

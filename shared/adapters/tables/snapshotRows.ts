@@ -105,7 +105,11 @@ export interface RowContext {
   readonly snapshotAt: string;
 }
 
-/** Compresses each distinct content once; history and latest rows of one version share it (and its chunks). */
+/**
+ * Compresses each distinct content once; history and latest rows of one version share it (and its chunks). The
+ * payload keeps the API's key order (reads return the incident byte for byte as received), so it is serialized
+ * apart from the canonical form the hash is computed on.
+ */
 export class RowEncoder {
   private readonly compressed = new Map<string, Buffer>();
 

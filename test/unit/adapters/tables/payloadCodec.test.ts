@@ -81,6 +81,18 @@ describe('entity sizes', () => {
     expect(wireEntitySize(e)).toBe(Buffer.byteLength(JSON.stringify({ PartitionKey: 'p', RowKey: 'r', s: '😀é' })));
   });
 
+  it('counts the wire bytes of escaped, control, non-ASCII and plain strings exactly', () => {
+    const values = ['plain ASCII ~', 'quote " and \\', 'tab\tnul\u0000del\u007f', 'é', '😀', 'lone \ud800', ''];
+    for (const s of values) {
+      const e: PlainEntity = { partitionKey: 'p', rowKey: 'r', [`k${s.length}`]: s };
+      expect(wireEntitySize(e)).toBe(
+        Buffer.byteLength(
+          JSON.stringify({ PartitionKey: 'p', RowKey: 'r', ...e, partitionKey: undefined, rowKey: undefined }),
+        ),
+      );
+    }
+  });
+
   it('counts binary as bytes for Azure and base64 plus annotation on the wire', () => {
     const e: PlainEntity = { partitionKey: 'p', rowKey: 'r', b: new Uint8Array(30) };
     expect(azureEntitySize(e)).toBe(4 + 4 + 8 + 2 + 34);
