@@ -3,6 +3,7 @@ import type { TableClient, TableTransactionResponse } from '@azure/data-tables';
 import { mapBounded } from '../../lib/bounded.js';
 import { type BatchOp, planBatches, toTransactionAction } from './batchPlanner.js';
 import { toTableError } from './tableErrors.js';
+import { submitTransactionOps } from './transactionRequest.js';
 
 export const BATCH_CONCURRENCY = 4;
 
@@ -53,7 +54,9 @@ export async function submitPlannedSettled(
 ): Promise<BatchOutcome[]> {
   return mapBounded(batches, concurrency, async (batch) => {
     try {
-      const response = await client.submitTransaction(batch.map(toTransactionAction));
+      const response = await submitTransactionOps(client, batch, () =>
+        client.submitTransaction(batch.map(toTransactionAction)),
+      );
       return { ops: batch, etags: etagsOf(batch, response) };
     } catch (error) {
       return { ops: batch, error };
