@@ -192,6 +192,15 @@ export interface TenantRecord {
    * Never shown to operators; absent or '' when unknown.
    */
   readonly recentVersions?: string;
+  /**
+   * The delivery hint (`Tenants.eventSequence`): the highest event sequence a collection of this tenant recorded,
+   * written with the collection's final tenant write (after the events are durable), so it is never ahead of the
+   * event log; it may be behind (a crash between the events and that write). Absent before the first collection that
+   * wrote an event. A delivery pass skips the tenant's event log while the hint is not above the lowest cursor of the
+   * subscriptions that want the tenant; its periodic full pass reads every log whatever the hint (design §9,
+   * usecases/deliver.ts).
+   */
+  readonly eventSequence?: number;
 }
 
 /** Fields to merge into a tenant row; `source: ''` clears the tenant's own source (back to `INCIDENT_SOURCE`). */

@@ -200,6 +200,8 @@ async function collectUnderLease(
   const { tenantId } = request;
   const log = deps.logger;
   const counts: Counts = { fetched: 0, changed: 0, pages: 0, rejected: 0 };
+  // The highest event sequence written by this collection: the delivery hint of the final tenant write.
+  let eventSequence: number | undefined;
   const started = Date.now();
   /**
    * A checkpoint proven by the source and every row up to it durably written, not yet stored: written when the
@@ -271,6 +273,8 @@ async function collectUnderLease(
       };
       const recordWritten = (written: WriteResult): void => {
         counts.changed += written.changed;
+        const last = written.events?.at(-1)?.sequence; // events come in sequence order
+        if (last !== undefined) eventSequence = Math.max(eventSequence ?? last, last);
         if (written.changed > 0) deps.metrics?.incidentVersionsWritten(tenantId, source.kind, written.changed);
       };
       let readSinceCheckpoint = 0;
@@ -319,6 +323,7 @@ async function collectUnderLease(
     const outcome = {
       ...afterSuccess(tenant, deps.clock.now(), { collected: true }),
       ...(recent !== undefined ? { recentVersions: recent } : {}),
+      ...(eventSequence !== undefined ? { eventSequence } : {}),
     };
     if (progress.due !== undefined)
       checkpoint = (await deps.tenants.patchWithCheckpoint(tenantId, outcome, progress.due)) ?? checkpoint;
@@ -357,7 +362,7 @@ async function collectUnderLease(
     });
     if (progress.due !== undefined) await writeDueCheckpoint(deps, tenantId, progress.due);
     if (failure.code === SOURCE_RETIRED) await recordRetired(deps, tenantId, failure);
-    else await recordFailure(deps, tenantId, failure, request.runId);
+    else await recordFailure(deps, tenantId, failure, request.runId, eventSequence);
     return result(tenantId, 'failed', counts, failure);
   }
 }
@@ -483,13 +488,20 @@ async function recordRetired(deps: CollectDeps, tenantId: string, failure: Failu
   }
 }
 
-async function recordFailure(deps: CollectDeps, tenantId: string, failure: Failure, runId: string): Promise<void> {
+/** Record a failed run on the tenant, with the delivery hint when events were written before the failure. */
+async function recordFailure(
+  deps: CollectDeps,
+  tenantId: string,
+  failure: Failure,
+  runId: string,
+  eventSequence: number | undefined,
+): Promise<void> {
   try {
     const current = await deps.tenants.get(tenantId);
-    const stored = await deps.tenants.update(
-      tenantId,
-      afterFailure(current, failure, deps.clock.now(), { collected: true, runId }),
-    );
+    const stored = await deps.tenants.update(tenantId, {
+      ...afterFailure(current, failure, deps.clock.now(), { collected: true, runId }),
+      ...(eventSequence !== undefined ? { eventSequence } : {}),
+    });
     // The tenant's status after this failure (`failing` after N runs in a row, `credential_error`…): the alert
     // "a tenant failing or credential error" (infra/modules/monitoring.bicep) reads it from here.
     deps.logger.info('tenant.failure_recorded', {

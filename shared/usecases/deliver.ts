@@ -18,12 +18,28 @@
  * attempts in a row unanswered (timeout, connection error) sends nothing more in the pass: its new events are queued
  * as due retries, so one slow receiver does not hold the pass past the 2-minute promise for healthy ones.
  *
- * Cost of one pass, with S active subscriptions, T tenants, E new events, R due retries:
- * 1 query of Subscriptions + 1 of Tenants + S partition queries of DeliveryState (cursors, pending, dead letters)
- * + T range queries of the event log (one per tenant, from the lowest cursor of the subscriptions that want it; a
- * tenant with no new events costs that one query and nothing else) + per pair with work: lease acquire/release
- * (2–4 operations), one pair query, one cursor write; per event sent: one CloudEvent read (EventLog.cloudEvent)
- * and one POST; per failure or queued event: one pending-row write. Idle: 2 + S + T queries.
+ * Which event logs a pass reads (the delivery hint): the collector records on the tenant row the highest event
+ * sequence it wrote (`Tenants.eventSequence`, in the write that ends a collection, after the events are durable).
+ * A pass reads a tenant's log only when that hint is above the lowest cursor of the subscriptions that want the
+ * tenant, or the tenant has no hint, or one of those subscriptions has no cursor for it; otherwise it costs nothing.
+ * The hint can be behind the log — a crash between the events' transaction and the tenant write, a rerun after it
+ * (its versions exist, so it records no new event), a collection that lost its lease — so a full pass, which reads
+ * every tenant's log as if there were no hint, runs whenever `fullPasses` says so (FullPassSchedule: the first pass
+ * of a process, then the first pass starting FULL_PASS_INTERVAL_MS = 15 minutes or more after the last full one, on
+ * `clock`). Worst-case added delay for an event the hint does not show: it is sent by the first pass that starts
+ * 15 minutes or more after it was written (with the timer each minute, at most 16 minutes plus that pass's own
+ * time), or earlier by the tenant's next collection that writes an event (it raises the hint). Events the hint
+ * shows keep the 2-minute promise from the end of their tenant's collection (the hint is written once, at its end).
+ * Without `fullPasses` every pass is full (the CLI's `deliver` and `collect`'s end pass).
+ *
+ * Cost of one pass, with S active subscriptions, T tenants (H of them read: hint above the lowest cursor, no hint,
+ * or a missing cursor; H = T in a full pass), E new events, R due retries:
+ * 1 query of Subscriptions + 1 of Tenants (the hints come with it) + S partition queries of DeliveryState (cursors,
+ * pending, dead letters) + H range queries of the event log (one per tenant read, from the lowest cursor of the
+ * subscriptions that want it) + per pair with work: lease acquire/release (2–4 operations), one pair query, one
+ * cursor write; per event sent: one CloudEvent read (EventLog.cloudEvent) and one POST; per failure or queued event:
+ * one pending-row write. Idle: 2 + S queries (2 + S + T in a full pass; every tenant without a hint, i.e. without any
+ * event yet, adds one); averaged over a 15-pass full-pass interval, 2 + S + T/15.
  */
 import { randomUUID } from 'node:crypto';
 import { matchesFilters, wantsTenant, type SubscriptionRecord } from '../domain/subscription.js';
@@ -50,6 +66,37 @@ import type {
   TenantStore,
   WebhookSender,
 } from '../ports.js';
+
+/** Default interval between full passes (FullPassSchedule), in ms on the pass's clock: 15 minutes. */
+export const FULL_PASS_INTERVAL_MS = 15 * 60_000;
+
+/**
+ * When a pass is full (reads every tenant's event log whatever its hint says): the first pass asked about, then the
+ * first pass that starts `intervalMs` or more after the start of the last full pass that completed its reads (or any
+ * pass starting before it: a clock moved back). Kept in memory by whoever runs passes repeatedly (the deliverEvents
+ * timer: one per process). Whatever the number of processes, every pass is either full or preceded within
+ * `intervalMs` by a full pass of its own process, so an event the hints do not show is read by the first pass that
+ * starts `intervalMs` or more after it was written. RangeError for an interval that is not a positive integer.
+ */
+export class FullPassSchedule {
+  private lastFullAt: number | undefined;
+
+  constructor(readonly intervalMs: number = FULL_PASS_INTERVAL_MS) {
+    if (!Number.isSafeInteger(intervalMs) || intervalMs < 1)
+      throw new RangeError(`intervalMs must be a positive integer; got ${intervalMs}`);
+  }
+
+  /** Whether a pass starting at `now` must be full. */
+  due(now: Date): boolean {
+    const t = now.getTime();
+    return this.lastFullAt === undefined || t < this.lastFullAt || t - this.lastFullAt >= this.intervalMs;
+  }
+
+  /** Record a full pass that started at `startedAt` and has read every tenant's event log. */
+  done(startedAt: Date): void {
+    this.lastFullAt = startedAt.getTime();
+  }
+}
 
 /** What a delivery pass needs (the composition root builds it; unit specs use fakes). */
 export interface DeliverDeps {
@@ -85,6 +132,11 @@ export interface DeliverDeps {
    * as pending for the next pass (the timer function keeps a pass well inside the Functions timeout).
    */
   readonly budgetMs?: number;
+  /**
+   * When passes may trust the tenants' delivery hints (see the module docstring); absent: every pass is full (reads
+   * every tenant's event log), for one-off passes such as the CLI's.
+   */
+  readonly fullPasses?: FullPassSchedule;
 }
 
 /** Figures of one pass (`deliver --json`). */
@@ -164,8 +216,13 @@ export async function deliverPass(deps: DeliverDeps): Promise<DeliveryReport> {
     pendingBy: new Map(),
   };
   const blocked: { subscriptionId: string; code: string; message: string }[] = [];
+  const startedAt = deps.clock.now();
+  const full = deps.fullPasses?.due(startedAt) ?? true;
   const all = await deps.subscriptions.list();
-  const registered = (await deps.tenants.list()).map((t) => t.tenantId.toLowerCase());
+  const tenants = await deps.tenants.list();
+  const registered = tenants.map((t) => t.tenantId.toLowerCase());
+  const hints = new Map<string, number>();
+  for (const t of tenants) if (t.eventSequence !== undefined) hints.set(t.tenantId.toLowerCase(), t.eventSequence);
   const states = new Map<string, SubscriptionDeliveryState>();
   await mapBounded(all, 8, async (sub) => {
     states.set(sub.id, await deps.state.state(sub.id));
@@ -185,14 +242,24 @@ export async function deliverPass(deps: DeliverDeps): Promise<DeliveryReport> {
     for (const p of st.pending) tenantIds.add(p.tenantId);
   }
 
-  // One range query per tenant, from the lowest cursor among the active subscriptions that want the tenant.
+  // One range query per tenant, from the lowest cursor among the active subscriptions that want the tenant —
+  // unless (not in a full pass) the tenant's hint says nothing was written after that cursor: then no query, and the
+  // pass goes on as if the read had found nothing (a due retry of the tenant is still worked).
   const shared = new Map<string, { from: number; entries: EventEntry[] }>();
   await mapBounded([...tenantIds].sort(), 8, async (tenantId) => {
     const wanting = active.filter((s) => wantsTenant(s.filters, tenantId));
     if (wanting.length === 0) return;
-    const from = Math.min(...wanting.map((s) => states.get(s.id)?.cursors.get(tenantId) ?? 0));
+    const cursors = wanting.map((s) => states.get(s.id)?.cursors.get(tenantId));
+    const from = Math.min(...cursors.map((c) => c ?? 0));
+    const hint = hints.get(tenantId);
+    if (!full && hint !== undefined && hint <= from && cursors.every((c) => c !== undefined)) {
+      shared.set(tenantId, { from, entries: [] });
+      return;
+    }
     shared.set(tenantId, { from, entries: await deps.events.read(tenantId, from, readLimit) });
   });
+  // Every log was read: the next full pass is due an interval after this one's start.
+  if (full) deps.fullPasses?.done(startedAt);
 
   const engine = new PassEngine(deps, owner, readLimit, counters, shared, deps.clock.now().getTime());
   await Promise.all(

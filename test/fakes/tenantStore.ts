@@ -52,6 +52,8 @@ function toRecord(key: string, row: Row): TenantRecord {
   }
   // As the Table adapter: only `graph`/`m365d` count; '' (cleared) or anything else = INCIDENT_SOURCE decides.
   if (row.source === 'graph' || row.source === 'm365d') record.source = row.source;
+  if (typeof row.eventSequence === 'number' && Number.isSafeInteger(row.eventSequence))
+    record.eventSequence = row.eventSequence;
   return record as unknown as TenantRecord;
 }
 

@@ -43,6 +43,9 @@ function toRecord(row: Row): TenantRecord {
   if (checkpoint !== undefined) record.checkpoint = checkpoint;
   const rejected = asNumber(row.incidentsRejected);
   if (rejected !== undefined && rejected > 0) record.incidentsRejected = rejected;
+  // The delivery hint: an integer sequence (stored as a Double above Int32's range, exact below 2^53).
+  const eventSequence = asNumber(row.eventSequence);
+  if (eventSequence !== undefined && Number.isSafeInteger(eventSequence)) record.eventSequence = eventSequence;
   for (const name of [
     'consentedAt',
     'lastRunAt',

@@ -95,3 +95,63 @@ describe('collectTenant records one event per new version', () => {
     expect(history).toHaveLength(sequences.length);
   });
 });
+
+describe('collectTenant records the delivery hint (Tenants.eventSequence) in its final tenant write', () => {
+  let pages: IncidentPage[] = [];
+  let failAtPage: number | undefined;
+  const w = fakeWorld({
+    source: {
+      scripts: {
+        [T]: {
+          pages: () => pages,
+          get failAt() {
+            return failAtPage === undefined ? undefined : { page: failAtPage, error: new Error('connection reset') };
+          },
+        },
+      },
+    },
+  });
+  w.tenants.seed({ tenantId: T, displayName: 'Contoso', status: 'active', consentedAt: '2026-01-01T00:00:00.000Z' });
+  let run = 0;
+  const collect = () => {
+    w.clock.advance(3_600_000);
+    const runId = `run-${++run}`;
+    return collectTenant(w, { tenantId: T, runId, owner: `run:${runId}/worker-1` });
+  };
+  const last = async () => (await w.snapshots.events.read(T, -1, 1000)).at(-1)?.sequence;
+  const hint = async () => (await w.tenants.get(T))?.eventSequence;
+
+  it('no hint before the first event; after a collection, the highest sequence it wrote (of every page)', async () => {
+    pages = [{ incidents: [] }];
+    expect((await collect()).status).toBe('ok');
+    expect(await hint()).toBeUndefined();
+    pages = [
+      { incidents: [incident('1', '2026-11-24T10:00:00Z'), incident('2', '2026-11-24T10:30:00Z')] },
+      { incidents: [incident('3', '2026-11-24T11:00:00Z')], checkpoint: '2026-11-24T11:00:00Z' },
+    ];
+    const writesBefore = w.journal.entries.filter((e) => e.startsWith(`tenant ${T}`)).length;
+    expect((await collect()).incidentsChanged).toBe(3);
+    expect(await hint()).toBe(await last());
+    // No extra tenant write: the hint rides on the one that records the outcome.
+    expect(w.journal.entries.filter((e) => e.startsWith(`tenant ${T}`)).length - writesBefore).toBe(1);
+  });
+
+  it('a collection with nothing new leaves the hint as it was', async () => {
+    const before = await hint();
+    expect((await collect()).incidentsChanged).toBe(0);
+    expect(await hint()).toBe(before);
+  });
+
+  it('a run failing after a written page records the hint of that page with the failure', async () => {
+    const before = await hint();
+    pages = [
+      { incidents: [incident('4', '2026-11-24T12:00:00Z')] },
+      { incidents: [incident('5', '2026-11-24T12:30:00Z')], checkpoint: '2026-11-24T12:30:00Z' },
+    ];
+    failAtPage = 2;
+    expect((await collect()).status).toBe('failed');
+    expect(await hint()).toBe(await last());
+    expect(await hint()).toBeGreaterThan(before!);
+    failAtPage = undefined;
+  });
+});

@@ -13,7 +13,12 @@ import {
   type IncidentEventType,
 } from '../../../shared/ports.js';
 import { deliveryExitCode } from '../../../shared/cli/subscriptionCommands.js';
-import { deliverPass, type DeliverDeps } from '../../../shared/usecases/deliver.js';
+import {
+  deliverPass,
+  FULL_PASS_INTERVAL_MS,
+  FullPassSchedule,
+  type DeliverDeps,
+} from '../../../shared/usecases/deliver.js';
 import {
   addSubscription,
   deliveryHealth,
@@ -642,5 +647,203 @@ describe('delivery health and the status page list', () => {
       },
     ]);
     expect(JSON.stringify(listed)).not.toContain((await w.secrets.get(id)).slice(6));
+  });
+});
+
+describe('deliverPass with delivery hints (Tenants.eventSequence) and full passes', () => {
+  /** The collector's part: the tenant's hint set to the highest sequence written to its fake log. */
+  async function hint(w: World, tenantId: string): Promise<void> {
+    await w.tenants.patch(tenantId, { eventSequence: w.log.highestSequence(tenantId) as number });
+  }
+
+  /** Deps whose store calls are counted by `port.method` (the Table round trips of the adapters, one per call). */
+  function counted(deps: DeliverDeps): { deps: DeliverDeps; calls: Map<string, number>; total: () => number } {
+    const calls = new Map<string, number>();
+    const wrap = <T extends object>(name: string, port: T): T =>
+      new Proxy(port, {
+        get(target, key, receiver) {
+          const value = Reflect.get(target, key, receiver) as unknown;
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            const k = `${name}.${String(key)}`;
+            calls.set(k, (calls.get(k) ?? 0) + 1);
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+    return {
+      deps: {
+        ...deps,
+        subscriptions: wrap('subscriptions', deps.subscriptions),
+        state: wrap('state', deps.state),
+        events: wrap('events', deps.events),
+        tenants: wrap('tenants', deps.tenants),
+        leases: wrap('leases', deps.leases),
+      },
+      calls,
+      total: () => [...calls.values()].reduce((a, b) => a + b, 0),
+    };
+  }
+
+  /** A world with two subscriptions, every event so far delivered and hinted, and a schedule whose full pass is done. */
+  async function settled(): Promise<World & { fullPasses: FullPassSchedule }> {
+    const w = await world();
+    await subscribe(w, { url: URL_A });
+    await subscribe(w, { url: URL_B, tenants: [T1] });
+    w.clock.advance(1000);
+    write(w, T1, 'a');
+    write(w, T2, 'b');
+    await hint(w, T1);
+    await hint(w, T2);
+    const fullPasses = new FullPassSchedule();
+    expect(await deliverPass({ ...w.deps, fullPasses })).toMatchObject({ delivered: 3, pending: 0 }); // full: first
+    w.sender.sent.length = 0;
+    return { ...w, fullPasses };
+  }
+
+  it('an idle pass with current hints costs 2 + S queries: no event log is read', async () => {
+    const w = await settled();
+    w.clock.advance(60_000);
+    const c = counted({ ...w.deps, fullPasses: w.fullPasses });
+
+    expect(await deliverPass(c.deps)).toMatchObject({ delivered: 0, failed: 0, pending: 0 });
+
+    expect(Object.fromEntries(c.calls)).toEqual({ 'subscriptions.list': 1, 'tenants.list': 1, 'state.state': 2 });
+    expect(c.total()).toBe(2 + 2);
+  });
+
+  it('a full pass (the first, then one FULL_PASS_INTERVAL_MS later) reads every tenant: 2 + S + T queries', async () => {
+    const w = await settled();
+    w.clock.advance(FULL_PASS_INTERVAL_MS - 1);
+    const early = counted({ ...w.deps, fullPasses: w.fullPasses });
+    await deliverPass(early.deps);
+    expect(early.calls.get('events.read')).toBeUndefined();
+    w.clock.advance(1);
+    const full = counted({ ...w.deps, fullPasses: w.fullPasses });
+    await deliverPass(full.deps);
+    expect(full.calls.get('events.read')).toBe(2);
+    expect(full.total()).toBe(2 + 2 + 2);
+    // Without a schedule (the CLI) every pass is full.
+    const cli = counted(w.deps);
+    await deliverPass(cli.deps);
+    expect(cli.calls.get('events.read')).toBe(2);
+  });
+
+  it('a hint above the cursor is read at once: the event goes in the next ordinary pass', async () => {
+    const w = await settled();
+    w.clock.advance(60_000);
+    const e = write(w, T1, 'new');
+    await hint(w, T1);
+    const c = counted({ ...w.deps, fullPasses: w.fullPasses });
+
+    expect(await deliverPass(c.deps)).toMatchObject({ delivered: 2, pending: 0 });
+
+    expect(w.sender.idsTo(URL_A)).toEqual([e.id]);
+    expect(w.sender.idsTo(URL_B)).toEqual([e.id]);
+    expect(c.calls.get('events.read')).toBe(1); // T1 only: T2's hint is at its cursors
+  });
+
+  it('events written without a hint update (a crash before the tenant write) are delivered by the next full pass', async () => {
+    const w = await settled();
+    w.clock.advance(60_000);
+    const lost = write(w, T2, 'crash'); // durable, but the collector crashed before writing the hint
+
+    for (let minute = 1; minute < 15; minute++) {
+      expect(await deliverPass({ ...w.deps, fullPasses: w.fullPasses })).toMatchObject({ delivered: 0 });
+      w.clock.advance(60_000);
+    }
+    expect(w.sender.sent).toHaveLength(0); // hidden by the stale hint until the full pass
+
+    expect(await deliverPass({ ...w.deps, fullPasses: w.fullPasses })).toMatchObject({ delivered: 1, pending: 0 });
+    expect(w.sender.idsTo(URL_A)).toEqual([lost.id]);
+    // Delivered once: the pass after the full one has nothing to send.
+    w.clock.advance(60_000);
+    expect(await deliverPass({ ...w.deps, fullPasses: w.fullPasses })).toMatchObject({ delivered: 0 });
+    expect(w.sender.sent).toHaveLength(1);
+  });
+
+  it('a replay that moves a cursor back is delivered by an ordinary pass (hint above the moved cursor)', async () => {
+    const w = await settled();
+    const [a] = await w.subs.list().then((subs) => subs.filter((s) => s.url === URL_A));
+    w.clock.advance(60_000);
+    await replaySubscription(w.mgmt, a!.id, { tenants: [T2] });
+
+    expect(await deliverPass({ ...w.deps, fullPasses: w.fullPasses })).toMatchObject({ delivered: 1, pending: 0 });
+
+    expect(w.sender.idsTo(URL_A)).toHaveLength(1);
+    expect(w.sender.idsTo(URL_B)).toHaveLength(0);
+  });
+
+  it('a tenant without a hint, or without a cursor of a subscription that wants it, is read', async () => {
+    const w = await settled();
+    const T3 = '0a1b2c3d-0000-4000-8000-000000000003';
+    await w.tenants.upsert(T3, { displayName: 'Three', status: 'active' }); // no cursor, no hint
+    const first = write(w, T3, 'x');
+    w.clock.advance(60_000);
+    expect(await deliverPass({ ...w.deps, fullPasses: w.fullPasses })).toMatchObject({ delivered: 1 });
+    expect(w.sender.idsTo(URL_A)).toEqual([first.id]);
+    // The cursor is saved now but the tenant still has no hint (e.g. written by an older collector): read each pass.
+    const second = write(w, T3, 'y');
+    w.clock.advance(60_000);
+    expect(await deliverPass({ ...w.deps, fullPasses: w.fullPasses })).toMatchObject({ delivered: 1 });
+    expect(w.sender.idsTo(URL_A)).toEqual([first.id, second.id]);
+  });
+
+  it('a due retry of a tenant whose log is skipped is still sent, without a range read of the log', async () => {
+    const w = await settled();
+    w.clock.advance(60_000);
+    let failing = true;
+    w.sender.script(URL_A, () => (failing ? retry() : { kind: 'delivered', status: 200 }));
+    const x = write(w, T2, 'X');
+    await hint(w, T2);
+    expect(await deliverPass({ ...w.deps, fullPasses: w.fullPasses })).toMatchObject({ failed: 1, pending: 1 });
+    failing = false;
+    w.clock.advance(5000); // the retry is due; T2's hint is at the cursor now
+    const c = counted({ ...w.deps, fullPasses: w.fullPasses });
+
+    expect(await deliverPass(c.deps)).toMatchObject({ delivered: 1, pending: 0 });
+
+    expect(w.sender.idsTo(URL_A)).toEqual([x.id]);
+    expect(c.calls.get('events.read')).toBe(1); // the head's own read; no range read of the log
+  });
+
+  it('a full pass whose reads fail does not count: the next pass is full again', async () => {
+    const w = await settled();
+    w.clock.advance(FULL_PASS_INTERVAL_MS);
+    const lost = write(w, T2, 'crash'); // no hint update
+    const failing: DeliverDeps = {
+      ...w.deps,
+      fullPasses: w.fullPasses,
+      events: {
+        read: async () => {
+          throw new Error('table unavailable');
+        },
+        cloudEvent: (entry) => w.log.cloudEvent(entry),
+        lastSequence: (t) => w.log.lastSequence(t),
+      },
+    };
+    await expect(deliverPass(failing)).rejects.toThrow('table unavailable');
+    w.clock.advance(60_000);
+
+    expect(await deliverPass({ ...w.deps, fullPasses: w.fullPasses })).toMatchObject({ delivered: 1 });
+    expect(w.sender.idsTo(URL_A)).toEqual([lost.id]);
+  });
+});
+
+describe('FullPassSchedule', () => {
+  it('is due first, then FULL_PASS_INTERVAL_MS after the last full pass started, and after a clock moved back', () => {
+    const s = new FullPassSchedule();
+    const at = (ms: number) => new Date(Date.parse('2026-11-24T12:00:00.000Z') + ms);
+    expect(s.intervalMs).toBe(15 * 60_000);
+    expect(s.due(at(0))).toBe(true);
+    s.done(at(0));
+    expect(s.due(at(FULL_PASS_INTERVAL_MS - 1))).toBe(false);
+    expect(s.due(at(FULL_PASS_INTERVAL_MS))).toBe(true);
+    expect(s.due(at(-1))).toBe(true);
+  });
+
+  it('refuses an interval that is not a positive integer, naming it', () => {
+    expect(() => new FullPassSchedule(0)).toThrow('intervalMs');
+    expect(() => new FullPassSchedule(1.5)).toThrow('intervalMs');
   });
 });
