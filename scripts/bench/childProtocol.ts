@@ -45,7 +45,7 @@ export interface DeliverChildOptions {
   readonly maxPasses?: number;
 }
 
-/** Counts of one stretch of the child's work (the busy passes, or the idle pass). */
+/** Counts of one stretch of the child's work (the busy passes, or an idle pass). */
 export interface DeliverStretch {
   readonly wallMs: number;
   /** User + system CPU of the child in the stretch, ms. */
@@ -64,8 +64,10 @@ export interface DeliverStretch {
 export interface DeliverChildReport {
   /** The passes that sent the backlog. */
   readonly busy: DeliverStretch;
-  /** One more pass with nothing new to send. */
+  /** One more pass with nothing new to send, as the timer makes it between full passes (the tenants' hints trusted). */
   readonly idle: DeliverStretch;
+  /** Then one full pass with nothing new to send (every tenant's event log read: the timer's every 15 minutes). */
+  readonly idleFull: DeliverStretch;
   /** Peak resident set of the child process. */
   readonly maxRssMB: number;
   /** DELIVERY_TIMEOUT_SECONDS as the child read it (sizes the pair lease). */

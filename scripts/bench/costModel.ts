@@ -5,6 +5,7 @@
  * left out (they belong to the subscription, not to the collector), so the model is an upper bound for small
  * deployments. Prices change: re-check the pages named before quoting a figure to anyone.
  */
+import { FULL_PASS_INTERVAL_MS } from '../../shared/usecases/deliver.js';
 
 export interface PriceEntry {
   readonly usd: number;
@@ -146,6 +147,9 @@ export const totalUsd = (lines: readonly CostLine[]): number => lines.reduce((su
 /** Timer ticks of `deliverEvents` per month (schedule `0 * * * * *`: every minute). */
 export const DELIVERY_PASSES_PER_MONTH = 60 * HOURS_PER_MONTH;
 
+/** Timer passes per full pass (deliver.ts FULL_PASS_INTERVAL_MS with a pass each minute): 15. */
+export const DELIVERY_PASSES_PER_FULL_PASS = FULL_PASS_INTERVAL_MS / 60_000;
+
 /**
  * What the delivery workload measured, for the delivery side of the monthly model (webhook subscriptions; the Logs
  * Ingestion volume is the collection model's line). Steady state: hourly collections, every event sent by the next
@@ -156,10 +160,17 @@ export interface DeliveryCostInput {
   readonly tenants: number;
   /** Active subscriptions of the measured idle pass (S). */
   readonly subscriptions: number;
-  /** Table round trips of one idle pass, measured (design: 2 + S + T). */
+  /**
+   * Table round trips of one ordinary idle pass (the tenants' delivery hints trusted), measured: 2 + S, plus one per
+   * tenant the pass still reads (no hint, or a missing cursor).
+   */
   readonly idlePassRoundTrips: number;
-  /** Wall time of one idle pass at the run's Table latency, ms. */
+  /** Wall time of that pass at the run's Table latency, ms. */
   readonly idlePassWallMs: number;
+  /** Table round trips of one full idle pass (every tenant's event log read), measured: 2 + S + T. */
+  readonly fullPassRoundTrips: number;
+  /** Wall time of that pass at the run's Table latency, ms. */
+  readonly fullPassWallMs: number;
   /** Table round trips per event sent, beyond the pass-level queries (the CloudEvent's reads). */
   readonly roundTripsPerEvent: number;
   /** Table round trips per pair with work (lease, pair query, cursor write, pending rows). */
@@ -188,19 +199,27 @@ export function idlePassSteps(subscriptions: number, tenants: number): number {
 
 /**
  * Monthly delivery lines per 1,000 tenants: the `deliverEvents` timer's executions and GB-seconds (an idle pass
- * every minute — its wall time scaled from the measured T to 1,000 tenants by idlePassSteps — plus the sending time of
- * the month's events), the idle passes' Table queries (2 + S + T per tick, the measured 2 + S plus 1,000) and the webhook delivery's Table operations (per event and per pair
- * with work). Event-row storage is the collection model's line (it grows with versions, not with deliveries).
+ * every minute — of every DELIVERY_PASSES_PER_FULL_PASS, one full pass, its wall time scaled from the measured T to
+ * 1,000 tenants by idlePassSteps, and the others ordinary passes, the tenants they still read scaled the same way —
+ * plus the sending time of the month's events), the idle passes' Table queries (per tick on average: the measured
+ * 2 + S, plus 1,000 tenants' event logs every full pass, plus the share of tenants an ordinary pass still reads) and the
+ * webhook delivery's Table operations (per event and per pair with work). Event-row storage is the collection model's
+ * line (it grows with versions, not with deliveries). RangeError without both measured idle passes.
  */
 export function monthlyDeliveryCost(input: DeliveryCostInput): CostLine[] {
-  if (input.tenants < 1 || input.idlePassRoundTrips < 1)
-    throw new RangeError('The delivery cost needs a measured idle pass.');
+  if (input.tenants < 1 || input.idlePassRoundTrips < 1 || input.fullPassRoundTrips < input.tenants)
+    throw new RangeError('The delivery cost needs a measured idle pass and a measured full pass.');
   const p = PRICES;
-  const fixed = input.idlePassRoundTrips - input.tenants; // 2 + S: the pass's list queries and state partitions
-  const idleQueries = fixed + 1_000;
-  const idleWallMs =
-    (input.idlePassWallMs * idlePassSteps(input.subscriptions, 1_000)) /
-    idlePassSteps(input.subscriptions, input.tenants);
+  const fixed = input.fullPassRoundTrips - input.tenants; // 2 + S: the pass's list queries and state partitions
+  // Tenants an ordinary pass still reads (no hint yet, or a missing cursor), as a share of T, scaled to 1,000.
+  const stillRead = (Math.max(0, input.idlePassRoundTrips - fixed) / input.tenants) * 1_000;
+  const every = DELIVERY_PASSES_PER_FULL_PASS;
+  const idleQueries = fixed + (1_000 + stillRead * (every - 1)) / every;
+  const scaled = (wallMs: number, measuredReads: number, reads: number) =>
+    (wallMs * idlePassSteps(input.subscriptions, reads)) / idlePassSteps(input.subscriptions, measuredReads);
+  const fullWallMs = scaled(input.fullPassWallMs, input.tenants, 1_000);
+  const ordinaryWallMs = scaled(input.idlePassWallMs, input.idlePassRoundTrips - fixed, stillRead);
+  const idleWallMs = (fullWallMs + ordinaryWallMs * (every - 1)) / every;
   const ticks = DELIVERY_PASSES_PER_MONTH;
   const events = 1_000 * input.eventsPerTenantPerHour * HOURS_PER_MONTH;
   const pairs = 1_000 * input.tenantsWithEventsShare * HOURS_PER_MONTH;
@@ -217,13 +236,13 @@ export function monthlyDeliveryCost(input: DeliveryCostInput): CostLine[] {
     {
       item: 'deliverEvents GB-seconds',
       quantity: gbSeconds,
-      unit: `GB-s (idle passes of ${(idleWallMs / 1000).toFixed(2)} s + sending)`,
+      unit: `GB-s (idle passes of ${(idleWallMs / 1000).toFixed(2)} s on average: ${(ordinaryWallMs / 1000).toFixed(2)} s, ${(fullWallMs / 1000).toFixed(2)} s every ${every}th; + sending)`,
       usd: gbSeconds * p.functionsGbSecond.usd,
     },
     {
       item: 'Table transactions of idle passes',
       quantity: idleTransactions,
-      unit: `transactions (${idleQueries.toFixed(0)} queries per pass: 2 + S + T)`,
+      unit: `transactions (${idleQueries.toFixed(1)} queries per pass on average: 2 + S, + T every ${every}th pass)`,
       usd: (idleTransactions / 1e4) * p.tableTransactions.usd,
     },
     {

@@ -1,15 +1,17 @@
 /**
  * The deliverer as its own process (the delivery workload), so its time, CPU and Table round trips are the
- * deliverer's alone: the product's delivery passes (`deliverPass` with the composition root's deps, exactly what
- * `incident-collector deliver` and the `deliverEvents` timer run) until nothing is left to send, then one more pass
- * with nothing to send (the idle pass every timer tick pays). Settings come from the environment as in production;
+ * deliverer's alone: the product's delivery passes (`deliverPass` with the composition root's deps, as the
+ * `deliverEvents` timer runs it, with a FullPassSchedule of its own: the first pass full, the next ones trusting the
+ * tenants' delivery hints) until nothing is left to send, then one more pass with nothing to send (the idle pass of
+ * an ordinary timer tick), then one full pass with nothing to send (the timer's every 15 minutes, and what
+ * `incident-collector deliver` always makes). Settings come from the environment as in production;
  * the benchmark's knobs come as JSON in BENCH_CHILD (DeliverChildOptions). Prints one JSON line (DeliverChildReport)
  * on stdout; the protocol is collectorProcess.runChildProcess's.
  */
 import { loadSettings } from '../../shared/config/settings.js';
 import { createServices } from '../../shared/composition.js';
 import { stderrLogger } from '../../shared/log.js';
-import { deliverPass, type DeliveryReport } from '../../shared/usecases/deliver.js';
+import { deliverPass, FullPassSchedule, type DeliveryReport } from '../../shared/usecases/deliver.js';
 import type { DeliverChildOptions, DeliverChildReport, DeliverStretch } from './childProtocol.js';
 import { countTableRoundTrips, type TableRoundTrips } from './tableRoundTrips.js';
 
@@ -69,12 +71,16 @@ async function main(): Promise<void> {
   });
   // Table creation (ready) is start-up, not delivery: the stretches count from after it.
   await services.ready();
-  const pass = () => deliverPass(services.deliverDeps());
+  const fullPasses = new FullPassSchedule();
+  const pass = () => deliverPass({ ...services.deliverDeps(), fullPasses });
   const busy = await stretch(pass, tables, options.maxPasses ?? 20);
   const idle = await stretch(pass, tables, 1);
+  // Without a schedule every pass is full.
+  const idleFull = await stretch(() => deliverPass(services.deliverDeps()), tables, 1);
   const report: DeliverChildReport = {
     busy,
     idle,
+    idleFull,
     maxRssMB: process.resourceUsage().maxRSS / 1024,
     timeoutSeconds: settings.deliveryTimeoutSeconds,
   };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  DELIVERY_PASSES_PER_FULL_PASS,
   DELIVERY_PASSES_PER_MONTH,
   HOURS_PER_MONTH,
   idlePassSteps,
@@ -50,8 +51,10 @@ describe('monthly delivery cost', () => {
   const input = {
     tenants: 200,
     subscriptions: 1,
-    idlePassRoundTrips: 203,
-    idlePassWallMs: 280,
+    idlePassRoundTrips: 3,
+    idlePassWallMs: 30,
+    fullPassRoundTrips: 203,
+    fullPassWallMs: 280,
     roundTripsPerEvent: 2,
     roundTripsPerPair: 4,
     wallMsPerEvent: 10,
@@ -61,13 +64,25 @@ describe('monthly delivery cost', () => {
   };
   const line = (item: string) => monthlyDeliveryCost(input).find((l) => l.item.startsWith(item));
 
-  it('counts one timer execution a minute and 2 + S + T queries per pass at 1,000 tenants', () => {
+  it('counts one timer execution a minute and 2 + S queries per pass, + T (1,000) every 15th pass', () => {
     expect(DELIVERY_PASSES_PER_MONTH).toBe(60 * HOURS_PER_MONTH);
+    expect(DELIVERY_PASSES_PER_FULL_PASS).toBe(15);
     expect(line('deliverEvents executions')?.quantity).toBe(DELIVERY_PASSES_PER_MONTH);
-    expect(line('Table transactions of idle passes')?.quantity).toBe(DELIVERY_PASSES_PER_MONTH * 1_003);
+    const perPass = 3 + 1_000 / 15;
+    expect(line('Table transactions of idle passes')?.quantity).toBeCloseTo(DELIVERY_PASSES_PER_MONTH * perPass, 3);
     expect(line('Table transactions of idle passes')?.usd).toBeCloseTo(
-      ((DELIVERY_PASSES_PER_MONTH * 1_003) / 1e4) * PRICES.tableTransactions.usd,
+      ((DELIVERY_PASSES_PER_MONTH * perPass) / 1e4) * PRICES.tableTransactions.usd,
       6,
+    );
+  });
+
+  it('scales the tenants an ordinary pass still reads (no hint, missing cursor) to 1,000 tenants', () => {
+    // 10 of 200 tenants still read by an ordinary pass: 50 of 1,000.
+    const some = monthlyDeliveryCost({ ...input, idlePassRoundTrips: 13 });
+    const perPass = 3 + (1_000 + 50 * 14) / 15;
+    expect(some.find((l) => l.item.startsWith('Table transactions of idle'))?.quantity).toBeCloseTo(
+      DELIVERY_PASSES_PER_MONTH * perPass,
+      3,
     );
   });
 
@@ -77,10 +92,10 @@ describe('monthly delivery cost', () => {
     expect(line('Table transactions of webhook delivery')?.quantity).toBeCloseTo(events * 2 + pairs * 4, 3);
   });
 
-  it('scales the idle pass wall time by the round trips it waits in a row, and bills it with the sending time', () => {
+  it('scales the full pass wall time by the round trips it waits in a row, and bills the passes with the sending time', () => {
     expect(idlePassSteps(1, 200)).toBe(2 + 1 + 25);
     expect(idlePassSteps(1, 1_000)).toBe(2 + 1 + 125);
-    const idleMs = (280 * 128) / 28;
+    const idleMs = ((280 * 128) / 28 + 30 * 14) / 15;
     const events = 1_000 * 2.5 * HOURS_PER_MONTH;
     expect(line('deliverEvents GB-seconds')?.quantity).toBeCloseTo(
       ((DELIVERY_PASSES_PER_MONTH * idleMs + events * 10) / 1000) * 2,
@@ -88,8 +103,9 @@ describe('monthly delivery cost', () => {
     );
   });
 
-  it('refuses an input without a measured idle pass', () => {
+  it('refuses an input without a measured idle pass or full pass', () => {
     expect(() => monthlyDeliveryCost({ ...input, idlePassRoundTrips: 0 })).toThrow(RangeError);
+    expect(() => monthlyDeliveryCost({ ...input, fullPassRoundTrips: 3 })).toThrow(RangeError);
   });
 });
 
