@@ -98,6 +98,14 @@ export const LEASE_MS = 10 * 60_000;
  */
 export const CHECKPOINT_EVERY_RECORDS = 1000;
 export const CHECKPOINT_EVERY_MS = 60_000;
+/**
+ * In a collection that runs longer than this, the delivery hint (`Tenants.eventSequence`, see deliver.ts) is raised
+ * when the next page comes once this long has passed since the collection started or the hint was last written —
+ * riding on a checkpoint write when one is due then, else as its own small merge — so that events made durable early
+ * in a long backfill are sent by the minute timer (design §9's 2-minute promise: at most this long, then the next
+ * pass), not left for the next full pass. A collection shorter than this writes the hint once, with its outcome.
+ */
+export const EVENT_HINT_EVERY_MS = 60_000;
 /** Result codes of a collection that found, or lost, the tenant's lease to another worker (status `skipped`). */
 export const LEASE_HELD = ErrorCode.LEASE_HELD;
 export const LEASE_LOST = ErrorCode.LEASE_LOST;
@@ -279,18 +287,32 @@ async function collectUnderLease(
       };
       let readSinceCheckpoint = 0;
       let checkpointWrittenAt = deps.clock.now().getTime();
+      // The delivery hint as this collection last stored it, and when (EVENT_HINT_EVERY_MS).
+      let hintStored: number | undefined;
+      let hintStoredAt = deps.clock.now().getTime();
       for await (const page of pages) {
+        const now = deps.clock.now().getTime();
+        const hint =
+          eventSequence !== undefined && eventSequence !== hintStored && now - hintStoredAt >= EVENT_HINT_EVERY_MS
+            ? { eventSequence }
+            : undefined;
         // A checkpoint proven before this page (due: nothing up to it is held) is written here, when enough was read
         // since the last one (CHECKPOINT_EVERY_…), so that the last one goes with the outcome below.
         if (
           progress.due !== undefined &&
-          (readSinceCheckpoint >= CHECKPOINT_EVERY_RECORDS ||
-            deps.clock.now().getTime() - checkpointWrittenAt >= CHECKPOINT_EVERY_MS)
+          (readSinceCheckpoint >= CHECKPOINT_EVERY_RECORDS || now - checkpointWrittenAt >= CHECKPOINT_EVERY_MS)
         ) {
-          checkpoint = (await deps.tenants.advanceCheckpoint(tenantId, progress.due)) ?? checkpoint;
+          checkpoint =
+            (hint
+              ? await deps.tenants.patchWithCheckpoint(tenantId, hint, progress.due)
+              : await deps.tenants.advanceCheckpoint(tenantId, progress.due)) ?? checkpoint;
           progress.due = undefined;
           readSinceCheckpoint = 0;
           checkpointWrittenAt = deps.clock.now().getTime();
+        } else if (hint) await deps.tenants.patch(tenantId, hint);
+        if (hint) {
+          hintStored = hint.eventSequence;
+          hintStoredAt = now;
         }
         readSinceCheckpoint += page.incidents.length;
         counts.pages += 1;

@@ -29,7 +29,9 @@
  * `clock`). Worst-case added delay for an event the hint does not show: it is sent by the first pass that starts
  * 15 minutes or more after it was written (with the timer each minute, at most 16 minutes plus that pass's own
  * time), or earlier by the tenant's next collection that writes an event (it raises the hint). Events the hint
- * shows keep the 2-minute promise from the end of their tenant's collection (the hint is written once, at its end).
+ * shows keep the 2-minute promise: the collection writes the hint with its outcome, and a collection running longer
+ * than a minute raises it as it goes (collectTenant's EVENT_HINT_EVERY_MS), so an event waits at most about a minute
+ * for its hint, then the next minute's pass.
  * Without `fullPasses` every pass is full (the CLI's `deliver` and `collect`'s end pass).
  *
  * Cost of one pass, with S active subscriptions, T tenants (H of them read: hint above the lowest cursor, no hint,

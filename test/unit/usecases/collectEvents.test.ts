@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { FetchedIncident, IncidentPage } from '../../../shared/ports.js';
-import { collectTenant, type CollectRequest } from '../../../shared/usecases/collectTenant.js';
+import { collectTenant, EVENT_HINT_EVERY_MS, type CollectRequest } from '../../../shared/usecases/collectTenant.js';
 import { fakeWorld } from '../../fakes/index.js';
 
 const T = '0a1b2c3d-0000-4000-8000-0000000000e1';
@@ -153,5 +153,32 @@ describe('collectTenant records the delivery hint (Tenants.eventSequence) in its
     expect(await hint()).toBe(await last());
     expect(await hint()).toBeGreaterThan(before!);
     failAtPage = undefined;
+  });
+});
+
+describe('a long collection raises the delivery hint as it goes (EVENT_HINT_EVERY_MS), not only at its end', () => {
+  it('after a minute, the next page stores the highest durable sequence; the end stores the last one', async () => {
+    // Prepare: four pages with no checkpoint between them (one unordered slice); each write takes half a minute.
+    const pages: IncidentPage[] = [1, 2, 3, 4].map((n) => ({
+      incidents: [incident(String(n), `2026-11-24T1${n}:00:00Z`)],
+    }));
+    const w = fakeWorld({ source: { scripts: { [T]: { pages: () => pages } } } });
+    w.tenants.seed({ tenantId: T, displayName: 'Contoso', status: 'active', consentedAt: '2026-01-01T00:00:00.000Z' });
+    const hintAtWrite: (number | undefined)[] = [];
+    w.snapshots.onWrite = async () => {
+      hintAtWrite.push((await w.tenants.get(T))?.eventSequence);
+      w.clock.advance(EVENT_HINT_EVERY_MS / 2);
+    };
+
+    // Act
+    const result = await collectTenant(w, { tenantId: T, runId: 'run-1', owner: 'run:run-1/worker-1' });
+
+    // Assess: no hint for the first minute; when page 3 comes a minute has passed, and the hint then is the
+    // sequence of the events written so far (pages 1–2); the final write stores page 4's.
+    expect(result.incidentsChanged).toBe(4);
+    const sequences = (await w.snapshots.events.read(T, -1, 100)).map((e) => e.sequence);
+    expect(sequences).toHaveLength(4);
+    expect(hintAtWrite).toEqual([undefined, undefined, sequences[1], sequences[1]]);
+    expect((await w.tenants.get(T))?.eventSequence).toBe(sequences[3]);
   });
 });
