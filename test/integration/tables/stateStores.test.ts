@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { NotFoundError } from '../../../shared/domain/errors.js';
 import { stateKey } from '../../../shared/adapters/tables/consentStateStore.js';
-import { runPartition } from '../../../shared/adapters/tables/runStore.js';
+import { runPartition, shardRowKey } from '../../../shared/adapters/tables/runStore.js';
 import type { Clock, TenantRunResult } from '../../../shared/ports.js';
 import { newTenantId, startTables, type TableFixture } from './tableFixture.js';
 
@@ -183,8 +183,16 @@ describe('TableRunStore', () => {
       deadLetters: 1,
     });
     expect(run?.finishedAt).toBeUndefined();
-    const row = await fx.stores.clients.client('runs').getEntity(runPartition(startedAt), 'run-concurrent');
-    expect(row.tenantsOk).toBe(run?.tenantsOk);
+    // The outcomes live in the run's counter shard rows until finish folds the totals into the summary row.
+    const runs = fx.stores.clients.client('runs');
+    expect((await runs.getEntity(runPartition(startedAt), 'run-concurrent')).tenantsOk).toBe(0);
+    await fx.stores.runs.finish('run-concurrent', startedAt, now.value.toISOString());
+    const row = await runs.getEntity(runPartition(startedAt), 'run-concurrent');
+    expect(row).toMatchObject({ tenantsOk: run?.tenantsOk, deadLetters: 1, pages: 40, countersFolded: true });
+    expect(await fx.stores.runs.get('run-concurrent', startedAt)).toMatchObject({
+      ...run,
+      finishedAt: expect.any(String),
+    });
   });
 
   it('counts a slot once, even when racing deliveries record it at the same time', async () => {
@@ -202,7 +210,7 @@ describe('TableRunStore', () => {
       pages: 0,
       deadLetters: 0,
     });
-    // Slot 700 sits in the 88th byte: the column grows to fit, and slots below it stay unset.
+    // Slot 700 is bit 43 of shard 12 (700 mod 16): that shard's column grows to 6 bytes, lower bits stay unset.
     const outcomes = await Promise.all([
       ...Array.from({ length: 8 }, () => fx.stores.runs.recordTenant('run-slots', startedAt, result('ok', 5), 700)),
       fx.stores.runs.recordTenant('run-slots', startedAt, result('failed', 0), 1),
@@ -222,10 +230,13 @@ describe('TableRunStore', () => {
     expect(
       await Promise.all([0, 1, 2, 3, 699, 700, 701].map((s) => fx.stores.runs.isSettled('run-slots', startedAt, s))),
     ).toEqual([false, true, true, false, false, true, false]);
-    const row = await fx.stores.clients
-      .client('runs')
-      .getEntity<{ settledSlots: Uint8Array }>(runPartition(startedAt), 'run-slots');
-    expect(row.settledSlots).toHaveLength(88);
+    const runs = fx.stores.clients.client('runs');
+    const shard = await runs.getEntity<{ settledSlots: Uint8Array }>(
+      runPartition(startedAt),
+      shardRowKey('run-slots', 12),
+    );
+    expect(shard.settledSlots).toHaveLength(6);
+    expect((await runs.getEntity(runPartition(startedAt), 'run-slots')).settledSlots).toBeUndefined();
     await expect(fx.stores.runs.isSettled('no-such-run', startedAt, 0)).rejects.toMatchObject({
       code: 'TABLE_RUN_NOT_FOUND',
     });
