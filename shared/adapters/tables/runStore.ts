@@ -176,7 +176,9 @@ function foldRows(rows: readonly Row[]): RunRecord[] {
     if (bar < 0) summaries.set(key, row);
     else {
       const runId = key.slice(0, bar);
-      shards.set(runId, [...(shards.get(runId) ?? []), row]);
+      const ofRun = shards.get(runId);
+      if (ofRun) ofRun.push(row);
+      else shards.set(runId, [row]);
     }
   }
   return [...summaries].map(([runId, row]) => toRecord(row, shards.get(runId)));
@@ -207,6 +209,7 @@ function legacyShardBits(summary: Row, k: number): Uint8Array | undefined {
   return out;
 }
 
+/** Wait before retry `attempt` (0-based) after a 412: exponential with full jitter. */
 function backoff(attempt: number): Promise<void> {
   const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
   return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
