@@ -615,6 +615,17 @@ class PairRun {
     return true;
   }
 
+  /** A pending row of this pair's tenant whose head is due now, as a fresh first attempt. */
+  private duePending(incidentId: string, sequences: number[]): PendingIncident {
+    return {
+      tenantId: this.tenantId,
+      incidentId,
+      sequences,
+      attempt: 0,
+      nextAttemptAt: this.deps.clock.now().toISOString(),
+    };
+  }
+
   private async handle(entry: EventEntry): Promise<void> {
     const { sub } = this;
     if (!matchesFilters(sub.filters, entry)) {
@@ -623,13 +634,7 @@ class PairRun {
     }
     if (this.parked && !this.pending.has(entry.incidentId)) {
       // The receiver did not answer twice in a row: queue the event as a due retry without sending it.
-      const p: PendingIncident = {
-        tenantId: this.tenantId,
-        incidentId: entry.incidentId,
-        sequences: [entry.sequence],
-        attempt: 0,
-        nextAttemptAt: this.deps.clock.now().toISOString(),
-      };
+      const p = this.duePending(entry.incidentId, [entry.sequence]);
       await this.deps.state.putPending(sub.id, p);
       this.pending.set(entry.incidentId, p);
       this.cursor = entry.sequence;
@@ -642,15 +647,7 @@ class PairRun {
         const sequences = [...waiting.sequences, entry.sequence].sort((a, b) => a - b);
         // A replayed version older than the waiting head goes first, and at once (a fresh first attempt).
         const queued: PendingIncident =
-          sequences[0] === entry.sequence
-            ? {
-                tenantId: waiting.tenantId,
-                incidentId: waiting.incidentId,
-                sequences,
-                attempt: 0,
-                nextAttemptAt: this.deps.clock.now().toISOString(),
-              }
-            : { ...waiting, sequences };
+          sequences[0] === entry.sequence ? this.duePending(waiting.incidentId, sequences) : { ...waiting, sequences };
         await this.deps.state.putPending(sub.id, queued);
         this.pending.set(entry.incidentId, queued);
       }
@@ -660,14 +657,7 @@ class PairRun {
     const outcome = await this.attempt(entry);
     if (outcome.kind === 'gone') return;
     if (outcome.kind === 'retry') {
-      const p: PendingIncident = {
-        tenantId: this.tenantId,
-        incidentId: entry.incidentId,
-        sequences: [entry.sequence],
-        attempt: 0,
-        nextAttemptAt: this.deps.clock.now().toISOString(),
-      };
-      await this.failed(p, outcome, entry);
+      await this.failed(this.duePending(entry.incidentId, [entry.sequence]), outcome, entry);
     }
     this.cursor = entry.sequence;
   }

@@ -24,16 +24,13 @@ import { processCpuMs } from '../collectorProcess.js';
 import { seconds, type FigureRow } from '../report.js';
 import type { TableLatencyProxy } from '../tableLatencyProxy.js';
 import type { WorkloadResult } from './fleet.js';
-import { changeTenants, startCollectedStack, withLatency } from './hourly.js';
+import { changeTenants, startCollectedStack, withLatency, type HourlyConfig } from './hourly.js';
 
-export interface ScaleoutConfig {
-  readonly tenants: number;
-  readonly incidentsPerTenant: number;
-  /** Tenant i gets i mod (maxChanges + 1) changed incidents before each run. */
-  readonly maxChanges: number;
-  readonly apiMs: number;
-  readonly tokenMs: number;
-  readonly tableMs: number;
+/** The hourly workload's sizes and latencies (tenant i gets i mod (maxChanges + 1) changes before each run). */
+export interface ScaleoutConfig extends Pick<
+  HourlyConfig,
+  'tenants' | 'incidentsPerTenant' | 'maxChanges' | 'apiMs' | 'tokenMs' | 'tableMs'
+> {
   /** Worker process counts, one run each, in order (the first is the reference of the scale-up). */
   readonly workers: readonly number[];
 }
