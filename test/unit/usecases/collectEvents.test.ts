@@ -14,16 +14,22 @@ function incident(id: string, at: string, status = 'active'): FetchedIncident {
   return { incidentId: id, lastUpdateTime: at, incident: { id, lastUpdateDateTime: at, status, severity: 'low' } };
 }
 
-describe('collectTenant records one event per new version', () => {
-  let pages: IncidentPage[] = [];
-  let failAtPage: number | undefined;
+/** What tenant T's source answers next: its pages, and the page (1-based) that fails with a connection reset. */
+interface Script {
+  pages: IncidentPage[];
+  failAtPage?: number | undefined;
+}
+
+/** A world with tenant T registered, its source answering `script`; `collect()` runs an hour after the last. */
+function scriptedTenant(script: Script) {
   const w = fakeWorld({
     source: {
       scripts: {
         [T]: {
-          pages: () => pages,
+          pages: () => script.pages,
           get failAt() {
-            return failAtPage === undefined ? undefined : { page: failAtPage, error: new Error('connection reset') };
+            const page = script.failAtPage;
+            return page === undefined ? undefined : { page, error: new Error('connection reset') };
           },
         },
       },
@@ -37,13 +43,19 @@ describe('collectTenant records one event per new version', () => {
     const request: CollectRequest = { tenantId: T, runId, owner: `run:${runId}/worker-1` };
     return collectTenant(w, request);
   };
+  return { w, collect };
+}
+
+describe('collectTenant records one event per new version', () => {
+  const script: Script = { pages: [] };
+  const { w, collect } = scriptedTenant(script);
   const versions = async () =>
     (await w.snapshots.events.read(T, -1, 1000)).map(
       (e) => `${e.incidentId}@${e.lastUpdateTime.slice(11, 16)} ${e.type}`,
     );
 
   it('a first collection: one incident.created per incident', async () => {
-    pages = [
+    script.pages = [
       { incidents: [incident('1', '2026-11-24T10:00:00Z'), incident('2', '2026-11-24T10:30:00Z')] },
       { incidents: [incident('3', '2026-11-24T11:00:00Z')], checkpoint: '2026-11-24T11:00:00Z' },
     ];
@@ -61,13 +73,13 @@ describe('collectTenant records one event per new version', () => {
   });
 
   it('a run failing after its first page, then a rerun: each new version once', async () => {
-    pages = [
+    script.pages = [
       { incidents: [incident('1', '2026-11-24T12:00:00Z', 'resolved'), incident('4', '2026-11-24T12:00:00Z')] },
       { incidents: [incident('5', '2026-11-24T12:30:00Z')], checkpoint: '2026-11-24T12:30:00Z' },
     ];
-    failAtPage = 2;
+    script.failAtPage = 2;
     expect((await collect()).status).toBe('failed');
-    failAtPage = undefined;
+    script.failAtPage = undefined;
     expect((await collect()).incidentsChanged).toBe(1);
     expect((await versions()).slice(3)).toEqual([
       '1@12:00 incident.updated',
@@ -80,7 +92,7 @@ describe('collectTenant records one event per new version', () => {
   });
 
   it('two versions of one incident in a page: both recorded, in version order; sequences only grow', async () => {
-    pages = [
+    script.pages = [
       {
         incidents: [incident('6', '2026-11-24T13:30:00Z', 'resolved'), incident('6', '2026-11-24T13:00:00Z')],
         checkpoint: '2026-11-24T13:30:00Z',
@@ -97,35 +109,16 @@ describe('collectTenant records one event per new version', () => {
 });
 
 describe('collectTenant records the delivery hint (Tenants.eventSequence) in its final tenant write', () => {
-  let pages: IncidentPage[] = [];
-  let failAtPage: number | undefined;
-  const w = fakeWorld({
-    source: {
-      scripts: {
-        [T]: {
-          pages: () => pages,
-          get failAt() {
-            return failAtPage === undefined ? undefined : { page: failAtPage, error: new Error('connection reset') };
-          },
-        },
-      },
-    },
-  });
-  w.tenants.seed({ tenantId: T, displayName: 'Contoso', status: 'active', consentedAt: '2026-01-01T00:00:00.000Z' });
-  let run = 0;
-  const collect = () => {
-    w.clock.advance(3_600_000);
-    const runId = `run-${++run}`;
-    return collectTenant(w, { tenantId: T, runId, owner: `run:${runId}/worker-1` });
-  };
+  const script: Script = { pages: [] };
+  const { w, collect } = scriptedTenant(script);
   const last = async () => (await w.snapshots.events.read(T, -1, 1000)).at(-1)?.sequence;
   const hint = async () => (await w.tenants.get(T))?.eventSequence;
 
   it('no hint before the first event; after a collection, the highest sequence it wrote (of every page)', async () => {
-    pages = [{ incidents: [] }];
+    script.pages = [{ incidents: [] }];
     expect((await collect()).status).toBe('ok');
     expect(await hint()).toBeUndefined();
-    pages = [
+    script.pages = [
       { incidents: [incident('1', '2026-11-24T10:00:00Z'), incident('2', '2026-11-24T10:30:00Z')] },
       { incidents: [incident('3', '2026-11-24T11:00:00Z')], checkpoint: '2026-11-24T11:00:00Z' },
     ];
@@ -144,15 +137,15 @@ describe('collectTenant records the delivery hint (Tenants.eventSequence) in its
 
   it('a run failing after a written page records the hint of that page with the failure', async () => {
     const before = await hint();
-    pages = [
+    script.pages = [
       { incidents: [incident('4', '2026-11-24T12:00:00Z')] },
       { incidents: [incident('5', '2026-11-24T12:30:00Z')], checkpoint: '2026-11-24T12:30:00Z' },
     ];
-    failAtPage = 2;
+    script.failAtPage = 2;
     expect((await collect()).status).toBe('failed');
     expect(await hint()).toBe(await last());
     expect(await hint()).toBeGreaterThan(before!);
-    failAtPage = undefined;
+    script.failAtPage = undefined;
   });
 });
 
